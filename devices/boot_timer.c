@@ -1,0 +1,22 @@
+/* boot_timer.c: a write of 123 to port 0x7e marks "guest says booted" in the timeline. */
+#include "devices.h"
+
+#include <string.h>
+
+static void boot_timer_io(void *opaque, uint16_t port, bool is_write, uint8_t *data, unsigned size)
+{
+	struct machine *m = opaque;
+
+	(void)port;
+	if (!is_write)
+		memset(data, 0xff, size);
+	else if (data[0] == BOOT_TIMER_MAGIC)
+		timeline_mark(&m->tl, TL_BOOT_TIMER);
+}
+
+static int boot_timer_init(struct machine *m, struct cloak_err *err)
+{
+	return pio_register(&m->pio, PORT_BOOT_TIMER, 1, "boot timer", boot_timer_io, m, err);
+}
+
+const struct device_ops boot_timer_device = { .name = "boot timer", .init = boot_timer_init };

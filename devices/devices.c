@@ -1,0 +1,35 @@
+/* devices.c: the table of devices every VM gets, started in order and stopped in reverse. */
+#include "devices.h"
+
+static const struct device_ops *const device_table[] = {
+	&uart8250_device,
+	&debug_exit_device,
+	&boot_timer_device,
+	&i8042_device,
+};
+
+static unsigned devices_started;
+
+int devices_init(struct machine *m, struct cloak_err *err)
+{
+	for (devices_started = 0; devices_started < ARRAY_SIZE(device_table); devices_started++) {
+		const struct device_ops *d = device_table[devices_started];
+
+		if (d->init(m, err) < 0) {
+			err_prefix(err, "%s: ", d->name);
+			devices_fini(m);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void devices_fini(struct machine *m)
+{
+	while (devices_started > 0) {
+		const struct device_ops *d = device_table[--devices_started];
+
+		if (d->fini)
+			d->fini(m);
+	}
+}

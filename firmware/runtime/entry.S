@@ -1,0 +1,20 @@
+/* entry.S: the 64-bit entry of ELF guests: clear .bss, call guest_main, end the VM. */
+	.section .text.entry, "ax"
+	.code64
+	.globl _start
+_start:
+	mov %rdi, %r12			/* boot-info device tree */
+	lea __bss_start(%rip), %rdi
+	lea __bss_end(%rip), %rcx
+	sub %rdi, %rcx
+	xor %eax, %eax
+	rep stosb
+	mov %r12, %rdi
+	call guest_main
+	test %eax, %eax
+	jz 1f
+	mov %eax, %edi
+	call guest_exit
+1:	call guest_poweroff
+
+	.section .note.GNU-stack, "", @progbits

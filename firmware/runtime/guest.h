@@ -1,0 +1,86 @@
+/* guest.h: the guest runtime's API: ports, serial console, exit, CPUID, boot info. */
+#ifndef CLOAK_GUEST_H
+#define CLOAK_GUEST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The guest ABI (README "Guest ABI"); the host's twin is devices/devices.h. */
+#define GUEST_PORT_COM1        0x3f8
+#define GUEST_PORT_DEBUG_EXIT  0xf4
+#define GUEST_PORT_BOOT_TIMER  0x7e
+#define GUEST_BOOT_TIMER_MAGIC 123
+#define GUEST_PORT_I8042_CMD   0x64
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* Serial console on COM1. */
+void serial_putc(char c);
+void serial_puts(const char *s);
+bool serial_can_read(void);
+char serial_getc(void);  /* waits for a byte */
+void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void gvprintf(const char *fmt, va_list ap);
+
+/* Ending the VM: exit(v) makes cloak exit with (v << 1) | 1; poweroff makes it exit 0. */
+__attribute__((noreturn)) void guest_exit(unsigned code);
+__attribute__((noreturn)) void guest_poweroff(void);
+/* Marks "booted" in cloak's --timeline. */
+void guest_boot_done(void);
+
+/* Boot info: the device tree cloak passes in RDI. */
+bool bootinfo_valid(const void *fdt);
+/* Finds property `prop` of top-level node `node` ("" for the root; "memory" matches "memory@0"). */
+const void *bootinfo_prop(const void *fdt, const char *node, const char *prop, uint32_t *len);
+uint64_t bootinfo_mem_size(const void *fdt, unsigned *ranges);
+const char *bootinfo_bootargs(const void *fdt);
+uint32_t bootinfo_u32(const void *fdt, const char *node, const char *prop, uint32_t dflt);
+uint64_t be64(const void *p);
+uint32_t be32(const void *p);
+
+/* What the guest can tell about SEV from inside. */
+struct sev_view {
+	bool cpuid_offers_sev;     /* CPUID 0x8000001F EAX bit 1 */
+	unsigned cbit;             /* CPUID 0x8000001F EBX[5:0] */
+	bool active;               /* SEV_STATUS MSR bit 0, read only when CPUID offers SEV */
+	bool host_says_sev;        /* the boot-info's cloak,sev */
+};
+void sev_view_read(const void *fdt, struct sev_view *out);
+
+/* The freestanding C library the compiler may call. */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+const char *strstr(const char *h, const char *n);
+unsigned long parse_ulong(const char *s, const char **end);
+
+/* Every guest defines this; RDI at entry is its argument. Its return value: 0 powers off. */
+int guest_main(const void *bootinfo);
+
+#endif

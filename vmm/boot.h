@@ -1,0 +1,68 @@
+/* boot.h: builders of the structures a guest finds at entry (GDT, page tables, boot info). */
+#ifndef CLOAK_BOOT_H
+#define CLOAK_BOOT_H
+
+#include "cloak.h"
+#include "loader.h"
+#include "plan.h"
+
+/* GDT entries: null, unused, code64 (0x10), data (0x18), TSS (0x20, two slots), code32 (0x28). */
+void boot_gdt_build(uint64_t gdt[GDT_ENTRIES]);
+
+/* Access bits and flags of a GDT descriptor, as KVM_SET_SREGS wants them. */
+struct gdt_fields {
+	uint64_t base;
+	uint32_t limit;      /* in bytes - 1, already scaled by granularity */
+	uint8_t type, s, dpl, present, avl, l, db, g;
+};
+void boot_gdt_decode(uint64_t desc, struct gdt_fields *out);
+
+/*
+ * Identity-maps the first 4 GiB (RAM and the MMIO hole) with 2 MiB pages:
+ * PML4 at base_gpa, PDPT after it, then four PDs. This is the one place where
+ * cloak sets the SEV C-bit (when cbit >= 0).
+ */
+void boot_pagetables_build(uint8_t pages[PLAN_PT_PAGES * PAGE_SIZE], uint64_t base_gpa, int cbit);
+
+/* The boot-info device tree for ELF guests (memory, bootargs, initrd, SEV state). */
+int boot_fdt_build(void *buf, size_t size, const struct launch_plan *plan, uint64_t initrd_gpa,
+		   uint64_t initrd_size, struct cloak_err *err);
+
+/* Xen PVH start info, a module list and the memory map, all in one page. */
+#define HVM_START_MAGIC 0x336ec578u
+struct hvm_start_info {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	uint64_t memmap_paddr;
+	uint32_t memmap_entries;
+	uint32_t reserved;
+};
+struct hvm_modlist_entry {
+	uint64_t paddr;
+	uint64_t size;
+	uint64_t cmdline_paddr;
+	uint64_t reserved;
+};
+struct hvm_memmap_table_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+	uint32_t reserved;
+};
+#define PVH_MODLIST_OFFSET 0x100
+#define PVH_MEMMAP_OFFSET 0x200
+
+void boot_pvh_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, const struct launch_plan *plan,
+		    uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size);
+
+/* Linux's zero page for the 64-bit boot protocol. */
+void boot_linux_build(uint8_t page[PAGE_SIZE], const uint8_t *image, size_t image_len,
+		      const struct launch_plan *plan, uint64_t kernel_gpa, uint64_t cmdline_gpa,
+		      uint64_t initrd_gpa, uint64_t initrd_size);
+
+#endif

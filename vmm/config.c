@@ -1,0 +1,307 @@
+/* config.c: `cloak run` arguments -> struct vm_config, every error naming its option. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+void config_defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = CONFIG_DEFAULT_MEM;
+	cfg->cpus = 1;
+	cfg->kvm_device = "/dev/kvm";
+	cfg->pin = true;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	uint64_t mult = 1;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': mult = KiB; break;
+		case 'm': case 'M': mult = MiB; break;
+		case 'g': case 'G': mult = GiB; break;
+		case 't': case 'T': mult = 1024 * GiB; break;
+		default: return -1;
+		}
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B") || !strcmp(end, "ib"))
+			end += strlen(end);
+		if (*end)
+			return -1;
+	}
+	if (v > UINT64_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+struct cpuid_feature {
+	const char *name;
+	uint32_t leaf, subleaf;
+	enum cpuid_reg reg;
+	unsigned bit;
+};
+
+/* Names for the bits worth hiding on our machines (DESIGN.md §1) and the usual suspects. */
+static const struct cpuid_feature cpuid_features[] = {
+	{ "pclmulqdq", 1, 0, CPUID_ECX, 1 },
+	{ "vmx", 1, 0, CPUID_ECX, 5 },
+	{ "ssse3", 1, 0, CPUID_ECX, 9 },
+	{ "fma", 1, 0, CPUID_ECX, 12 },
+	{ "cx16", 1, 0, CPUID_ECX, 13 },
+	{ "sse4_1", 1, 0, CPUID_ECX, 19 },
+	{ "sse4_2", 1, 0, CPUID_ECX, 20 },
+	{ "x2apic", 1, 0, CPUID_ECX, 21 },
+	{ "movbe", 1, 0, CPUID_ECX, 22 },
+	{ "tsc-deadline", 1, 0, CPUID_ECX, 24 },
+	{ "aes", 1, 0, CPUID_ECX, 25 },
+	{ "xsave", 1, 0, CPUID_ECX, 26 },
+	{ "avx", 1, 0, CPUID_ECX, 28 },
+	{ "f16c", 1, 0, CPUID_ECX, 29 },
+	{ "rdrand", 1, 0, CPUID_ECX, 30 },
+	{ "bmi1", 7, 0, CPUID_EBX, 3 },
+	{ "avx2", 7, 0, CPUID_EBX, 5 },
+	{ "bmi2", 7, 0, CPUID_EBX, 8 },
+	{ "avx512f", 7, 0, CPUID_EBX, 16 },
+	{ "rdseed", 7, 0, CPUID_EBX, 18 },
+	{ "sha", 7, 0, CPUID_EBX, 29 },
+	{ "xsaveopt", 0xd, 1, CPUID_EAX, 0 },
+	{ "svm", 0x80000001, 0, CPUID_ECX, 2 },
+	{ "pdpe1gb", 0x80000001, 0, CPUID_EDX, 26 },
+	{ "rdtscp", 0x80000001, 0, CPUID_EDX, 27 },
+	{ "kvmclock", 0x40000001, 0, CPUID_EAX, 3 },
+};
+
+static int cpuid_add(struct vm_config *cfg, uint32_t leaf, uint32_t subleaf, enum cpuid_reg reg,
+		     uint32_t mask, struct cloak_err *err)
+{
+	if (cfg->ncpuid_clear >= CONFIG_MAX_CPUID_CLEAR)
+		return err_set(err, "--cpuid-clear: more than %d entries; merge bits of one register into one entry",
+			       CONFIG_MAX_CPUID_CLEAR);
+	cfg->cpuid_clear[cfg->ncpuid_clear++] = (struct cpuid_clear){ leaf, subleaf, reg, mask };
+	return 0;
+}
+
+static int cpuid_parse_raw(const char *item, struct vm_config *cfg, struct cloak_err *err)
+{
+	static const char *regs[] = { "eax", "ebx", "ecx", "edx" };
+	unsigned long leaf, subleaf = 0, bit;
+	char regname[8];
+	const char *p = item;
+	char *end;
+	unsigned r;
+
+	errno = 0;
+	leaf = strtoul(p, &end, 0);
+	if (errno || end == p || leaf > UINT32_MAX)
+		goto bad;
+	p = end;
+	if (*p == '.') {
+		subleaf = strtoul(p + 1, &end, 0);
+		if (errno || end == p + 1 || subleaf > UINT32_MAX)
+			goto bad;
+		p = end;
+	}
+	if (*p++ != ':' || strlen(p) < 5 || p[3] != ':')
+		goto bad;
+	memcpy(regname, p, 3);
+	regname[3] = 0;
+	for (r = 0; r < 4; r++)
+		if (!strcasecmp(regname, regs[r]))
+			break;
+	if (r == 4)
+		goto bad;
+	p += 4;
+	bit = strtoul(p, &end, 0);
+	if (errno || end == p || *end || bit > 31)
+		goto bad;
+	return cpuid_add(cfg, (uint32_t)leaf, (uint32_t)subleaf, (enum cpuid_reg)r, 1u << bit, err);
+bad:
+	return err_set(err, "--cpuid-clear: '%s' is neither a known feature name nor LEAF[.SUBLEAF]:REG:BIT "
+			    "(for example cx16 or 0x1:ecx:13); `cloak run --help` lists the names", item);
+}
+
+int config_parse_cpuid_clear(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	char *copy = strdup(s), *save = NULL, *item;
+	int rc = 0;
+
+	if (!copy)
+		return err_set(err, "out of memory");
+	if (!*s)
+		rc = err_set(err, "--cpuid-clear: empty list; give feature names such as cx16,xsave");
+	for (item = strtok_r(copy, ",", &save); item && !rc; item = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(cpuid_features); i++)
+			if (!strcasecmp(item, cpuid_features[i].name))
+				break;
+		if (i < ARRAY_SIZE(cpuid_features)) {
+			const struct cpuid_feature *f = &cpuid_features[i];
+
+			rc = cpuid_add(cfg, f->leaf, f->subleaf, f->reg, 1u << f->bit, err);
+		} else {
+			rc = cpuid_parse_raw(item, cfg, err);
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+void config_print_run_help(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"usage: cloak run [OPTIONS]\n"
+		"\n"
+		"Boots one guest on /dev/kvm. With no --kernel, boots the demo guest built into cloak.\n"
+		"\n"
+		"  --kernel FILE        guest image: a static ELF64 (entered in 64-bit mode, RDI = boot-info\n"
+		"                       device tree), an ELF with a Xen PVH note (entered the PVH way), or a\n"
+		"                       Linux bzImage (64-bit boot protocol 2.12 or later)\n"
+		"  --initrd FILE        initial ramdisk / boot module\n"
+		"  --cmdline STR        kernel command line (at most %d bytes)\n"
+		"  --mem SIZE           guest memory, with K/M/G suffix (default 128M; %llu MiB to %llu GiB,\n"
+		"                       a multiple of 2 MiB)\n"
+		"  --cpus N             number of vCPUs (default 1, at most %d)\n"
+		"  --timeline FILE      write the launch timeline and exit counts as JSON to FILE\n"
+		"  --cpuid-clear LIST   hide CPUID bits from the guest: comma-separated feature names or\n"
+		"                       LEAF[.SUBLEAF]:REG:BIT (e.g. cx16,xsave or 0x1:ecx:13)\n"
+		"  --no-pin             do not lock guest memory in RAM (it is locked by default)\n"
+		"  --hugepages          back guest memory with 2 MiB huge pages (hugetlbfs must have enough)\n"
+		"  --kvm-device PATH    the KVM device to open (default /dev/kvm)\n"
+		"  -h, --help           this text\n"
+		"\n"
+		"Feature names for --cpuid-clear:",
+		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),
+		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS);
+	for (i = 0; i < ARRAY_SIZE(cpuid_features); i++)
+		fprintf(out, "%s%s", i % 10 ? " " : "\n  ", cpuid_features[i].name);
+	fprintf(out,
+		"\n\n"
+		"Guest devices: COM1 8250 UART at 0x3f8 (stdout; stdin when it is a terminal or pipe),\n"
+		"the exit device at port 0xf4, the boot-timer port 0x%x, the i8042 reset line (0x64),\n"
+		"in-kernel PIC, IOAPIC, LAPIC and PIT.\n"
+		"\n"
+		"Exit status: 0 the guest powered off or reset itself; odd values (v << 1) | 1 the guest\n"
+		"wrote v to port 0xf4; 2 cloak could not start or run the guest (the message says why);\n"
+		"4 the guest crashed (triple fault); 6 KVM could not go on running the guest (emulation or\n"
+		"entry failure); 8 cloak was interrupted by a signal.\n",
+		0x7e);
+}
+
+enum {
+	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
+	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE,
+};
+
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "timeline", required_argument, NULL, OPT_TIMELINE },
+	{ "cpuid-clear", required_argument, NULL, OPT_CPUID_CLEAR },
+	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
+	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+	{ "kvm-device", required_argument, NULL, OPT_KVM_DEVICE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_cpus(const char *s, unsigned *out, struct cloak_err *err)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *s == '+')
+		return err_set(err, "--cpus: '%s' is not a number; give 1 to %d", s, CONFIG_MAX_CPUS);
+	if (v == 0)
+		return err_set(err, "--cpus: 0 vCPUs cannot run anything; give 1 to %d", CONFIG_MAX_CPUS);
+	if (v > CONFIG_MAX_CPUS)
+		return err_set(err, "--cpus: %lu vCPUs are more than cloak supports; give 1 to %d", v,
+			       CONFIG_MAX_CPUS);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_mem(const char *s, uint64_t *out, struct cloak_err *err)
+{
+	char a[32], b[32];
+	uint64_t v;
+
+	if (config_parse_size(s, &v) < 0)
+		return err_set(err, "--mem: '%s' is not a size; write it like 512M or 2G", s);
+	if (v < CONFIG_MIN_MEM || v > CONFIG_MAX_MEM)
+		return err_set(err, "--mem: %s is out of range; give %s to %s", s, fmt_size(CONFIG_MIN_MEM, a),
+			       fmt_size(CONFIG_MAX_MEM, b));
+	if (v % (2 * MiB))
+		return err_set(err, "--mem: %s is not a multiple of 2 MiB; round it, for example to %lluM", s,
+			       (unsigned long long)(ALIGN_UP(v, 2 * MiB) / MiB));
+	*out = v;
+	return 0;
+}
+
+int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_err *err)
+{
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: cfg->kernel_path = optarg; break;
+		case OPT_INITRD: cfg->initrd_path = optarg; break;
+		case OPT_CMDLINE:
+			if (strlen(optarg) >= CONFIG_MAX_CMDLINE)
+				return err_set(err, "--cmdline: %zu bytes is longer than the %d cloak passes; shorten it",
+					       strlen(optarg), CONFIG_MAX_CMDLINE - 1);
+			cfg->cmdline = optarg;
+			break;
+		case OPT_MEM:
+			if (parse_mem(optarg, &cfg->mem_size, err) < 0)
+				return -1;
+			break;
+		case OPT_CPUS:
+			if (parse_cpus(optarg, &cfg->cpus, err) < 0)
+				return -1;
+			break;
+		case OPT_TIMELINE: cfg->timeline_path = optarg; break;
+		case OPT_CPUID_CLEAR:
+			if (config_parse_cpuid_clear(optarg, cfg, err) < 0)
+				return -1;
+			break;
+		case OPT_NO_PIN: cfg->pin = false; break;
+		case OPT_HUGEPAGES: cfg->hugepages = true; break;
+		case OPT_KVM_DEVICE: cfg->kvm_device = optarg; break;
+		case 'h': return 1;
+		case ':':
+			return err_set(err, "%s needs a value; see `cloak run --help`", argv[optind - 1]);
+		default:
+			return err_set(err, "unknown option %s; see `cloak run --help`", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return err_set(err, "unexpected argument '%s'; options start with --, see `cloak run --help`",
+			       argv[optind]);
+	if (cfg->initrd_path && !cfg->kernel_path)
+		return err_set(err, "--initrd needs --kernel: the demo guest takes no initrd");
+	return 0;
+}

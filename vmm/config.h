@@ -1,0 +1,56 @@
+/* config.h: what the user asked for, validated, before anything is opened. */
+#ifndef CLOAK_CONFIG_H
+#define CLOAK_CONFIG_H
+
+#include "cloak.h"
+
+#include <stdio.h>
+
+#define CONFIG_MIN_MEM (16 * MiB)
+#define CONFIG_MAX_MEM (1024 * GiB)
+#define CONFIG_DEFAULT_MEM (128 * MiB)
+#define CONFIG_MAX_CPUS 64
+#define CONFIG_MAX_CPUID_CLEAR 32
+#define CONFIG_MAX_CMDLINE 4096
+
+enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
+
+/* One set of bits to hide from the guest's CPUID. */
+struct cpuid_clear {
+	uint32_t leaf;
+	uint32_t subleaf;     /* matched only when the leaf is indexed */
+	enum cpuid_reg reg;
+	uint32_t mask;
+};
+
+struct vm_config {
+	const char *kernel_path;    /* NULL: the demo guest embedded in cloak */
+	const char *initrd_path;
+	const char *cmdline;        /* NULL: none given */
+	uint64_t mem_size;
+	unsigned cpus;
+	const char *timeline_path;
+	const char *kvm_device;     /* default /dev/kvm */
+	bool pin;                   /* lock guest memory (default) */
+	bool hugepages;
+	struct cpuid_clear cpuid_clear[CONFIG_MAX_CPUID_CLEAR];
+	unsigned ncpuid_clear;
+};
+
+void config_defaults(struct vm_config *cfg);
+
+/*
+ * Parses the arguments of `cloak run` (argv[0] is "run"). Returns 0, 1 when
+ * --help was printed, or -1 with a message that names the option.
+ */
+int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_err *err);
+
+/* "128M", "1G", "512MiB", "4096K", plain bytes. */
+int config_parse_size(const char *s, uint64_t *out);
+
+/* "cx16", "xsave,avx" or raw "LEAF[.SUBLEAF]:REG:BIT". */
+int config_parse_cpuid_clear(const char *s, struct vm_config *cfg, struct cloak_err *err);
+
+void config_print_run_help(FILE *out);
+
+#endif

@@ -1,0 +1,84 @@
+/* guestmem.c: guest RAM: mapping, locking, loading the plan, and the checked address helper. */
+#include "machine.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+void *gpa_range(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nram; i++) {
+		const struct plan_ram *r = &mem->ram[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
+			return mem->host + r->host_offset + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+int guestmem_map(struct guest_mem *mem, const struct launch_plan *plan, bool hugepages, struct cloak_err *err)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	char a[32];
+	void *p;
+
+	memset(mem, 0, sizeof(*mem));
+	if (hugepages)
+		flags |= MAP_HUGETLB;
+	p = mmap(NULL, plan->mem_size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED) {
+		if (hugepages)
+			return err_errno(err, "cannot map %s of guest memory in 2 MiB huge pages (mmap MAP_HUGETLB); "
+					      "reserve them with `sysctl vm.nr_hugepages=%llu` or drop --hugepages",
+					 fmt_size(plan->mem_size, a), (unsigned long long)(plan->mem_size / (2 * MiB)));
+		return err_errno(err, "cannot map %s of guest memory (mmap); give a smaller --mem",
+				 fmt_size(plan->mem_size, a));
+	}
+	/* Guest RAM must never end up in a core dump or a forked child. */
+	madvise(p, plan->mem_size, MADV_DONTDUMP);
+	madvise(p, plan->mem_size, MADV_DONTFORK);
+	mem->host = p;
+	mem->size = plan->mem_size;
+	mem->hugepages = hugepages;
+	memcpy(mem->ram, plan->ram, sizeof(mem->ram));
+	mem->nram = plan->nram;
+	return 0;
+}
+
+int guestmem_lock(struct guest_mem *mem, struct cloak_err *err)
+{
+	char a[32];
+
+	if (mlock(mem->host, mem->size) < 0)
+		return err_errno(err, "cannot lock %s of guest memory (mlock); run with CAP_IPC_LOCK, raise "
+				      "RLIMIT_MEMLOCK (ulimit -l), free host memory, or pass --no-pin",
+				 fmt_size(mem->size, a));
+	mem->locked = true;
+	return 0;
+}
+
+int guestmem_load_plan(struct guest_mem *mem, const struct launch_plan *plan, struct cloak_err *err)
+{
+	unsigned i;
+
+	for (i = 0; i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+		uint8_t *dst = gpa_range(mem, r->gpa, r->size);
+
+		if (!dst)
+			return err_set(err, "internal error: plan region %s at 0x%llx is outside guest memory", r->name,
+				       (unsigned long long)r->gpa);
+		memcpy(dst, r->data, r->data_len);
+		/* Fresh anonymous memory is zero already; the tail needs no clearing. */
+	}
+	return 0;
+}
+
+void guestmem_unmap(struct guest_mem *mem)
+{
+	if (mem->host)
+		munmap(mem->host, mem->size);
+	memset(mem, 0, sizeof(*mem));
+}

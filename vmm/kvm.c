@@ -1,0 +1,306 @@
+/* kvm.c: /dev/kvm, the VM with its in-kernel irqchip and PIT, memory slots, vCPUs and entry state. */
+#include "machine.h"
+
+#include "boot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define KVM_TSS_GPA 0xfffbd000ull  /* three pages below the identity-map page, inside the MMIO hole */
+#define KVM_IDMAP_GPA 0xfffbc000ull
+
+int kvm_open_device(struct machine *m, const char *path, struct cloak_err *err)
+{
+	int version;
+
+	m->kvm_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (m->kvm_fd < 0) {
+		if (errno == ENOENT)
+			return err_set(err, "%s does not exist: this host offers no KVM; load kvm_amd or kvm_intel "
+					    "(modprobe), enable virtualization in the firmware, or run on a host "
+					    "with KVM", path);
+		if (errno == EACCES || errno == EPERM)
+			return err_set(err, "%s is not accessible to this user (permission denied); add the user "
+					    "to the kvm group or run as root", path);
+		return err_errno(err, "cannot open %s", path);
+	}
+	version = ioctl(m->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION)
+		return err_set(err, "%s speaks KVM API %d; cloak needs %d (is it really a KVM device?)", path,
+			       version, KVM_API_VERSION);
+	return 0;
+}
+
+static const struct {
+	long cap;
+	const char *name;
+	const char *why;
+} required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", "guest memory" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", "the in-kernel PIC, IOAPIC and LAPIC" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2", "the in-kernel PIT" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", "the guest's CPUID table" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", "the VM's TSS area" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "stopping vCPUs" },
+	{ KVM_CAP_IRQ_INJECT_STATUS, "KVM_CAP_IRQ_INJECT_STATUS", "interrupt lines" },
+};
+
+int kvm_check_caps(int (*has)(void *ctx, long cap), void *ctx, struct cloak_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(required_caps); i++)
+		if (has(ctx, required_caps[i].cap) <= 0)
+			return err_set(err, "this KVM lacks %s, which cloak needs for %s; use a newer host kernel",
+				       required_caps[i].name, required_caps[i].why);
+	return 0;
+}
+
+static int kvm_has_cap(void *ctx, long cap)
+{
+	return ioctl(*(int *)ctx, KVM_CHECK_EXTENSION, cap);
+}
+
+int kvm_create_vm(struct machine *m, struct cloak_err *err)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t idmap = KVM_IDMAP_GPA;
+	int max_vcpus;
+
+	if (kvm_check_caps(kvm_has_cap, &m->kvm_fd, err) < 0)
+		return -1;
+	max_vcpus = ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max_vcpus > 0 && m->cfg->cpus > (unsigned)max_vcpus)
+		return err_set(err, "--cpus: this KVM runs at most %d vCPUs per VM; give %d or fewer", max_vcpus,
+			       max_vcpus);
+	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
+	if (m->vm_fd < 0)
+		return err_errno(err, "cannot create a VM (KVM_CREATE_VM)%s",
+				 errno == ENOMEM ? "; free host memory" : "");
+	if (ioctl(m->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0)
+		return err_errno(err, "KVM_SET_TSS_ADDR");
+	/* Only Intel uses it; AMD hosts refuse it harmlessly. */
+	(void)ioctl(m->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+	if (ioctl(m->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return err_errno(err, "cannot create the in-kernel interrupt controllers (KVM_CREATE_IRQCHIP)");
+	if (ioctl(m->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return err_errno(err, "cannot create the in-kernel PIT (KVM_CREATE_PIT2)");
+	return 0;
+}
+
+int kvm_map_memory(struct machine *m, struct cloak_err *err)
+{
+	unsigned i;
+
+	for (i = 0; i < m->mem.nram; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = i,
+			.guest_phys_addr = m->mem.ram[i].gpa,
+			.memory_size = m->mem.ram[i].size,
+			.userspace_addr = (uint64_t)(uintptr_t)(m->mem.host + m->mem.ram[i].host_offset),
+		};
+
+		if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+			return err_errno(err, "cannot give guest memory 0x%llx+0x%llx to KVM (KVM_SET_USER_MEMORY_REGION)",
+					 (unsigned long long)r.guest_phys_addr, (unsigned long long)r.memory_size);
+	}
+	return 0;
+}
+
+static uint32_t *cpuid_reg(struct kvm_cpuid_entry2 *e, enum cpuid_reg reg)
+{
+	switch (reg) {
+	case CPUID_EAX: return &e->eax;
+	case CPUID_EBX: return &e->ebx;
+	case CPUID_ECX: return &e->ecx;
+	case CPUID_EDX: return &e->edx;
+	}
+	return &e->eax;
+}
+
+void kvm_cpuid_adjust(struct kvm_cpuid2 *cpuid, const struct vm_config *cfg, unsigned index)
+{
+	unsigned i, j;
+
+	for (i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		switch (e->function) {
+		case 1:
+			e->ecx &= ~(1u << 5);  /* VMX: no nested virtualization */
+			e->ebx = (e->ebx & 0x00ffffffu) | (index << 24);
+			break;
+		case 0xb:
+		case 0x1f:
+			e->edx = index;  /* x2APIC ID */
+			break;
+		case 0x80000001:
+			e->ecx &= ~(1u << 2);  /* SVM */
+			break;
+		}
+		for (j = 0; j < cfg->ncpuid_clear; j++) {
+			const struct cpuid_clear *c = &cfg->cpuid_clear[j];
+
+			if (c->leaf == e->function &&
+			    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || c->subleaf == e->index))
+				*cpuid_reg(e, c->reg) &= ~c->mask;
+		}
+	}
+}
+
+static struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd, struct cloak_err *err)
+{
+	unsigned nent = 128;
+
+	for (;;) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+
+		if (!c) {
+			err_set(err, "out of memory");
+			return NULL;
+		}
+		c->nent = nent;
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			return c;
+		free(c);
+		if (errno != E2BIG || nent >= 4096) {
+			err_errno(err, "cannot read the CPUID KVM supports (KVM_GET_SUPPORTED_CPUID)");
+			return NULL;
+		}
+		nent *= 2;
+	}
+}
+
+int kvm_create_vcpus(struct machine *m, struct cloak_err *err)
+{
+	struct kvm_cpuid2 *supported, *mine;
+	size_t sz;
+	unsigned i;
+	int rc = -1;
+
+	m->run_size = (size_t)ioctl(m->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if ((long)m->run_size <= 0)
+		return err_errno(err, "KVM_GET_VCPU_MMAP_SIZE");
+	supported = kvm_supported_cpuid(m->kvm_fd, err);
+	if (!supported)
+		return -1;
+	sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
+	mine = malloc(sz);
+	if (!mine) {
+		free(supported);
+		return err_set(err, "out of memory");
+	}
+	for (i = 0; i < m->cfg->cpus; i++) {
+		void *run;
+		int fd = ioctl(m->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
+
+		if (fd < 0) {
+			err_errno(err, "cannot create vCPU %u (KVM_CREATE_VCPU)", i);
+			goto out;
+		}
+		m->vcpu_fd[i] = fd;
+		m->ncpus = i + 1;
+		run = mmap(NULL, m->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (run == MAP_FAILED) {
+			err_errno(err, "cannot map vCPU %u's run area (mmap)", i);
+			goto out;
+		}
+		m->run[i] = run;
+		memcpy(mine, supported, sz);
+		kvm_cpuid_adjust(mine, m->cfg, i);
+		if (ioctl(fd, KVM_SET_CPUID2, mine) < 0) {
+			err_errno(err, "cannot set vCPU %u's CPUID (KVM_SET_CPUID2)", i);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(mine);
+	free(supported);
+	return rc;
+}
+
+static void segment_from_gdt(struct kvm_segment *seg, const uint64_t *gdt, uint16_t sel)
+{
+	struct gdt_fields f;
+
+	boot_gdt_decode(gdt[sel >> 3], &f);
+	*seg = (struct kvm_segment){
+		.base = f.base, .limit = f.limit, .selector = sel, .type = f.type, .present = f.present,
+		.dpl = f.dpl, .db = f.db, .s = f.s, .l = f.l, .g = f.g, .avl = f.avl,
+	};
+}
+
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+
+int kvm_set_entry(struct machine *m, struct cloak_err *err)
+{
+	const struct plan_entry *e = &m->plan->entry;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rflags = 0x2, .rip = e->rip, .rsp = e->rsp, .rdi = e->rdi, .rsi = e->rsi,
+				 .rbx = e->rbx };
+	uint64_t gdt[GDT_ENTRIES];
+	int fd = m->vcpu_fd[0];
+
+	boot_gdt_build(gdt);
+	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
+		return err_errno(err, "KVM_GET_SREGS");
+	sregs.gdt.base = PLAN_GDT_GPA;
+	sregs.gdt.limit = sizeof(gdt) - 1;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;  /* no IDT yet: an early exception is a clean triple fault */
+	segment_from_gdt(&sregs.ds, gdt, GDT_SEL_DATA);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	segment_from_gdt(&sregs.tr, gdt, GDT_SEL_TSS);
+	sregs.ldt = (struct kvm_segment){ .selector = 0, .type = 2, .present = 1, .unusable = 1 };
+	if (e->mode == ENTRY_LONG64) {
+		segment_from_gdt(&sregs.cs, gdt, GDT_SEL_CODE64);
+		sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+		sregs.cr3 = e->cr3;
+		sregs.cr4 = CR4_PAE;
+		sregs.efer = EFER_LME | EFER_LMA;
+	} else {
+		segment_from_gdt(&sregs.cs, gdt, GDT_SEL_CODE32);
+		sregs.cr0 = CR0_PE | CR0_ET;
+		sregs.cr3 = 0;
+		sregs.cr4 = 0;
+		sregs.efer = 0;
+	}
+	if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0)
+		return err_errno(err, "cannot set the boot vCPU's control registers (KVM_SET_SREGS)");
+	if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
+		return err_errno(err, "cannot set the boot vCPU's registers (KVM_SET_REGS)");
+	return 0;
+}
+
+void machine_close(struct machine *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->ncpus; i++) {
+		if (m->run[i])
+			munmap(m->run[i], m->run_size);
+		close(m->vcpu_fd[i]);
+	}
+	m->ncpus = 0;
+	if (m->vm_fd >= 0)
+		close(m->vm_fd);
+	if (m->kvm_fd >= 0)
+		close(m->kvm_fd);
+	m->vm_fd = m->kvm_fd = -1;
+	guestmem_unmap(&m->mem);
+}

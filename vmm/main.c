@@ -1,0 +1,163 @@
+/* main.c: the cloak command line: subcommands, and `cloak run` from config to exit status. */
+#include "cloak.h"
+#include "config.h"
+#include "machine.h"
+#include "plan.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cloak COMMAND [OPTIONS]\n"
+		"\n"
+		"cloak is a micro-VMM for confidential guests on KVM.\n"
+		"\n"
+		"commands:\n"
+		"  run [OPTIONS]   boot a guest (with no options: the built-in demo guest)\n"
+		"  help            this text; `cloak run --help` describes the options of run\n"
+		"  version         print cloak's version\n"
+		"\n"
+		"With no command at all, cloak runs the demo guest.\n");
+}
+
+struct signal_waiter {
+	struct machine *m;
+	sigset_t set;
+};
+
+/* SIGINT/SIGTERM become a stop request, handled on a thread of their own. */
+static void *signal_thread(void *opaque)
+{
+	struct signal_waiter *w = opaque;
+	int sig;
+
+	if (sigwait(&w->set, &sig) == 0 && sig != SIGUSR2)
+		machine_request_stop(w->m, CLOAK_EXIT_SIGNAL, "cloak received signal %d (%s)", sig, strsignal(sig));
+	return NULL;
+}
+
+static int run_machine(struct machine *m, struct cloak_err *err)
+{
+	const struct vm_config *cfg = m->cfg;
+
+	if (kvm_open_device(m, cfg->kvm_device, err) < 0)
+		return -1;
+	timeline_mark(&m->tl, TL_KVM_OPEN);
+	if (kvm_create_vm(m, err) < 0)
+		return -1;
+	timeline_mark(&m->tl, TL_VM_CREATE);
+	if (guestmem_map(&m->mem, m->plan, cfg->hugepages, err) < 0)
+		return -1;
+	if (cfg->pin && guestmem_lock(&m->mem, err) < 0)
+		return -1;
+	if (kvm_map_memory(m, err) < 0)
+		return -1;
+	timeline_mark(&m->tl, TL_MEMORY_READY);
+	if (guestmem_load_plan(&m->mem, m->plan, err) < 0)
+		return -1;
+	timeline_mark(&m->tl, TL_LOAD);
+	if (kvm_create_vcpus(m, err) < 0 || kvm_set_entry(m, err) < 0)
+		return -1;
+	timeline_mark(&m->tl, TL_VCPU_CREATE);
+	if (devices_init(m, err) < 0)
+		return -1;
+	/* Everything cloak needs from the host is open now. */
+	if (privs_drop(err) < 0 || machine_run(m, err) < 0) {
+		devices_fini(m);
+		return -1;
+	}
+	devices_fini(m);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct signal_waiter waiter;
+	struct plan_inputs in;
+	struct launch_plan plan;
+	struct vm_config cfg;
+	struct cloak_err err = { "" };
+	struct machine m;
+	pthread_t sigthread;
+	int rc, status;
+
+	config_defaults(&cfg);
+	rc = config_parse_run(argc, argv, &cfg, &err);
+	if (rc == 1) {
+		config_print_run_help(stdout);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		return CLOAK_EXIT_ERROR;
+	}
+	if (plan_inputs_open(&in, &cfg, &err) < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		return CLOAK_EXIT_ERROR;
+	}
+	if (plan_build(&in, &plan, &err) < 0 || (cfg.pin && pin_preflight(cfg.mem_size, &err) < 0)) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		plan_inputs_close(&in);
+		return CLOAK_EXIT_ERROR;
+	}
+
+	machine_init(&m, &cfg, &plan);
+	atomic_store(&m.tl.at[TL_PROCESS_START], 1);  /* 0 us: the clock starts in main() */
+	waiter.m = &m;
+	sigemptyset(&waiter.set);
+	sigaddset(&waiter.set, SIGINT);
+	sigaddset(&waiter.set, SIGTERM);
+	sigaddset(&waiter.set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &waiter.set, NULL);
+	if (pthread_create(&sigthread, NULL, signal_thread, &waiter) != 0) {
+		fprintf(stderr, "cloak: cannot start the signal thread (pthread_create)\n");
+		return CLOAK_EXIT_ERROR;
+	}
+
+	if (run_machine(&m, &err) < 0) {
+		machine_request_stop(&m, CLOAK_EXIT_ERROR, "%s", err.msg);
+		status = CLOAK_EXIT_ERROR;
+		fprintf(stderr, "cloak: %s\n", err.msg);
+	} else {
+		status = m.stop_status;
+		if (status == CLOAK_EXIT_GUEST_CRASH || status == CLOAK_EXIT_GUEST_STUCK || status == CLOAK_EXIT_ERROR ||
+		    status == CLOAK_EXIT_SIGNAL)
+			fprintf(stderr, "cloak: %s\n", m.stop_reason);
+	}
+	/* Wake the signal thread so it can be joined. */
+	pthread_kill(sigthread, SIGUSR2);
+	pthread_join(sigthread, NULL);
+
+	if (cfg.timeline_path && timeline_write(&m.tl, cfg.timeline_path, &plan, status, &err) < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		if (status == CLOAK_EXIT_POWEROFF)
+			status = CLOAK_EXIT_ERROR;
+	}
+	machine_close(&m);
+	plan_free(&plan);
+	plan_inputs_close(&in);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	clock_start();
+	if (argc < 2)
+		return cmd_run(1, (char *[]){ "run", NULL });
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("cloak %s\n", CLOAK_VERSION_STRING);
+		return 0;
+	}
+	fprintf(stderr, "cloak: unknown command '%s'; see `cloak help`\n", argv[1]);
+	return CLOAK_EXIT_ERROR;
+}

@@ -1,0 +1,136 @@
+/* plan.h: the launch plan, pure data computed from the inputs alone. */
+#ifndef CLOAK_PLAN_H
+#define CLOAK_PLAN_H
+
+#include "cloak.h"
+#include "config.h"
+
+/*
+ * The plan says everything about the guest before the VM exists: where RAM
+ * is, the bytes of every region to load and which are measured in which
+ * order, and the entry registers. The VMM and the guest owner's tool both
+ * compute it with this code, so what the owner expects is what cloak loads.
+ */
+
+#define PLAN_MAX_REGIONS 64
+#define PLAN_MAX_RAM 2
+#define PLAN_MAX_E820 8
+
+/* Guest-physical layout below 1 MiB; see plan.c for why each sits where it does. */
+#define PLAN_GDT_GPA        0x0500ull
+#define PLAN_PT_GPA         0x1000ull   /* PML4, PDPT, 4 PDs: 6 pages */
+#define PLAN_PT_PAGES       6
+#define PLAN_BOOTINFO_GPA   0x8000ull   /* boot_params / hvm_start_info page */
+#define PLAN_CMDLINE_GPA    0x9000ull   /* up to CONFIG_MAX_CMDLINE bytes */
+#define PLAN_FDT_GPA        0x10000ull  /* boot-info device tree for ELF guests */
+#define PLAN_FDT_MAX        0x10000ull
+#define PLAN_STACK_BOTTOM   0x80000ull
+#define PLAN_STACK_TOP      0x9f000ull  /* RSP for ELF guests; below the EBDA */
+#define PLAN_LOW_RESERVED   0x100000ull /* guest images load at or above 1 MiB */
+#define PLAN_MMIO_HOLE      0xc0000000ull /* RAM above 3 GiB moves above 4 GiB */
+#define PLAN_HIGH_RAM_GPA   0x100000000ull
+
+/* GDT selectors; the 64-bit boot protocol asks for __BOOT_CS 0x10 and __BOOT_DS 0x18. */
+#define GDT_SEL_CODE64 0x10
+#define GDT_SEL_DATA   0x18
+#define GDT_SEL_TSS    0x20
+#define GDT_SEL_CODE32 0x28
+#define GDT_ENTRIES    7        /* the TSS descriptor takes two */
+
+enum plan_region_flags {
+	PLAN_MEASURED = 1u << 0,  /* loaded with LAUNCH_UPDATE_DATA, part of the launch digest */
+	PLAN_OWNED = 1u << 1,     /* data is owned by the plan and freed with it */
+};
+
+struct plan_region {
+	const char *name;
+	uint64_t gpa;
+	uint64_t size;        /* bytes the region spans in the guest (page multiple) */
+	const uint8_t *data;  /* the first data_len bytes; the rest of size is zero */
+	uint64_t data_len;
+	unsigned flags;
+};
+
+struct plan_ram {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t host_offset;  /* offset in cloak's single guest-memory mapping */
+};
+
+enum e820_type { E820_RAM = 1, E820_RESERVED = 2 };
+
+struct plan_e820 {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+};
+
+enum plan_entry_mode {
+	ENTRY_LONG64,  /* paging on, 64-bit CS: ELF guests and bzImage */
+	ENTRY_PVH32,   /* 32-bit protected mode, paging off: Xen PVH */
+};
+
+struct plan_entry {
+	enum plan_entry_mode mode;
+	uint64_t rip, rsp, rdi, rsi, rbx;
+	uint64_t cr3;
+};
+
+enum plan_kind { PLAN_KIND_ELF, PLAN_KIND_PVH, PLAN_KIND_BZIMAGE };
+
+struct launch_plan {
+	enum plan_kind kind;
+	const char *kernel_name;  /* path, or "demo" */
+	uint64_t mem_size;
+	unsigned cpus;
+	int cbit;                 /* C-bit position for page tables, or -1 */
+	struct plan_ram ram[PLAN_MAX_RAM];
+	unsigned nram;
+	struct plan_e820 e820[PLAN_MAX_E820];
+	unsigned ne820;
+	struct plan_region regions[PLAN_MAX_REGIONS];
+	unsigned nregions;
+	struct plan_entry entry;
+	char cmdline[CONFIG_MAX_CMDLINE];
+	uint64_t image_end;       /* highest guest address used by the kernel image */
+};
+
+/* The inputs a plan is built from: the config plus the image bytes. */
+struct plan_inputs {
+	const struct vm_config *cfg;
+	struct file_map kernel;   /* the demo guest when cfg->kernel_path is NULL */
+	struct file_map initrd;   /* size 0 when none */
+	int cbit;                 /* -1 unless the guest is confidential */
+};
+
+/* Opens the kernel (or the embedded demo) and the initrd. */
+int plan_inputs_open(struct plan_inputs *in, const struct vm_config *cfg, struct cloak_err *err);
+void plan_inputs_close(struct plan_inputs *in);
+
+int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cloak_err *err);
+void plan_free(struct launch_plan *plan);
+
+/*
+ * Adds a region. Regions must lie in RAM and never share a page with another
+ * region: SEV measures a page once, and a shared page would be loaded twice.
+ */
+int plan_add_region(struct launch_plan *plan, const char *name, uint64_t gpa, uint64_t size,
+		    const void *data, uint64_t data_len, unsigned flags, struct cloak_err *err);
+
+/* Zeroed memory owned by the plan's next region (see plan_add_owned_region). */
+int plan_add_owned_region(struct launch_plan *plan, const char *name, uint64_t gpa, uint64_t size,
+			  unsigned flags, uint8_t **data, struct cloak_err *err);
+
+/* True when [gpa, gpa+len) lies inside guest RAM (overflow-safe). */
+bool plan_in_ram(const struct launch_plan *plan, uint64_t gpa, uint64_t len);
+
+/* Highest RAM address below 4 GiB, the top of low RAM. */
+uint64_t plan_low_ram_end(const struct launch_plan *plan);
+
+const char *plan_kind_name(enum plan_kind kind);
+
+/* The demo guest embedded in the binary (demo_blob.S). */
+extern const uint8_t cloak_demo_start[];
+extern const uint8_t cloak_demo_end[];
+
+#endif

@@ -1,0 +1,160 @@
+/* timeline.c: per-phase launch times and exit counts, written as JSON for benchmark harnesses. */
+#include "machine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const phase_names[TL_NPHASES] = {
+	[TL_PROCESS_START] = "process_start",
+	[TL_KVM_OPEN] = "kvm_open",
+	[TL_VM_CREATE] = "vm_create",
+	[TL_MEMORY_READY] = "memory_map_and_lock",
+	[TL_LOAD] = "load",
+	[TL_VCPU_CREATE] = "vcpu_create",
+	[TL_FIRST_GUEST_EXIT] = "first_guest_exit",
+	[TL_BOOT_TIMER] = "boot_timer",
+	[TL_GUEST_EXIT] = "guest_exit",
+};
+
+const char *timeline_phase_name(enum tl_phase phase)
+{
+	return phase < TL_NPHASES ? phase_names[phase] : "?";
+}
+
+void timeline_mark(struct timeline *tl, enum tl_phase phase)
+{
+	uint64_t zero = 0, now = clock_us();
+
+	/* The first time wins; +1 keeps "reached at 0 us" apart from "not reached". */
+	atomic_compare_exchange_strong(&tl->at[phase], &zero, now + 1);
+}
+
+void timeline_count_exit(struct timeline *tl, unsigned reason)
+{
+	if (reason < TL_MAX_EXIT_REASONS)
+		atomic_fetch_add(&tl->exits[reason], 1);
+}
+
+const char *kvm_exit_reason_name(unsigned reason)
+{
+	switch (reason) {
+	case KVM_EXIT_UNKNOWN: return "unknown";
+	case KVM_EXIT_EXCEPTION: return "exception";
+	case KVM_EXIT_IO: return "io";
+	case KVM_EXIT_HYPERCALL: return "hypercall";
+	case KVM_EXIT_DEBUG: return "debug";
+	case KVM_EXIT_HLT: return "hlt";
+	case KVM_EXIT_MMIO: return "mmio";
+	case KVM_EXIT_IRQ_WINDOW_OPEN: return "irq_window_open";
+	case KVM_EXIT_SHUTDOWN: return "shutdown";
+	case KVM_EXIT_FAIL_ENTRY: return "fail_entry";
+	case KVM_EXIT_INTR: return "intr";
+	case KVM_EXIT_SET_TPR: return "set_tpr";
+	case KVM_EXIT_TPR_ACCESS: return "tpr_access";
+	case KVM_EXIT_NMI: return "nmi";
+	case KVM_EXIT_INTERNAL_ERROR: return "internal_error";
+	case KVM_EXIT_SYSTEM_EVENT: return "system_event";
+	case KVM_EXIT_X86_RDMSR: return "rdmsr";
+	case KVM_EXIT_X86_WRMSR: return "wrmsr";
+	}
+	return NULL;
+}
+
+/* Paths, kernel names and reasons go into JSON strings: escape what JSON requires. */
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int timeline_write(const struct timeline *tl, const char *path, const struct launch_plan *plan, int status,
+		   struct cloak_err *err)
+{
+	size_t len = strlen(path) + 16;
+	char *tmp = malloc(len);
+	unsigned i;
+	bool first = true;
+	FILE *f;
+	int fd;
+
+	if (!tmp)
+		return err_set(err, "out of memory");
+	snprintf(tmp, len, "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err_errno(err, "--timeline: cannot create a file beside %s", path);
+		free(tmp);
+		return -1;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return err_errno(err, "--timeline: fdopen");
+	}
+	fprintf(f, "{\n  \"cloak_version\": \"%s\",\n  \"kernel\": ", CLOAK_VERSION_STRING);
+	json_string(f, plan->kernel_name ? plan->kernel_name : "");
+	fprintf(f, ",\n  \"boot\": \"%s\",\n  \"mem_bytes\": %llu,\n  \"cpus\": %u,\n  \"sev\": %s,\n",
+		plan_kind_name(plan->kind), (unsigned long long)plan->mem_size, plan->cpus,
+		plan->cbit >= 0 ? "true" : "false");
+	fprintf(f, "  \"exit_status\": %d,\n  \"phases_us\": {", status);
+	for (i = 0; i < TL_NPHASES; i++) {
+		uint64_t at = atomic_load(&tl->at[i]);
+
+		if (!at)
+			continue;
+		fprintf(f, "%s\n    \"%s\": %llu", first ? "" : ",", phase_names[i], (unsigned long long)(at - 1));
+		first = false;
+	}
+	fprintf(f, "\n  },\n  \"exits\": {");
+	first = true;
+	for (i = 0; i < TL_MAX_EXIT_REASONS; i++) {
+		uint64_t n = atomic_load(&tl->exits[i]);
+		const char *name = kvm_exit_reason_name(i);
+		char other[24];
+
+		if (!n)
+			continue;
+		if (!name) {
+			snprintf(other, sizeof(other), "reason_%u", i);
+			name = other;
+		}
+		fprintf(f, "%s\n    \"%s\": %llu", first ? "" : ",", name, (unsigned long long)n);
+		first = false;
+	}
+	fprintf(f, "\n  },\n  \"io_unclaimed\": %llu,\n  \"mmio_unclaimed\": %llu\n}\n",
+		(unsigned long long)atomic_load(&tl->pio_unclaimed),
+		(unsigned long long)atomic_load(&tl->mmio_unclaimed));
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
+		err_errno(err, "--timeline: cannot write %s", tmp);
+		fclose(f);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	fclose(f);
+	if (rename(tmp, path) < 0) {
+		err_errno(err, "--timeline: cannot rename %s to %s", tmp, path);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}

@@ -1,0 +1,133 @@
+/* util.c: error messages, mapped input files, sizes and the process clock. */
+#include "cloak.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int err_set(struct cloak_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_errno(struct cloak_err *err, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	size_t n;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+int err_prefix(struct cloak_err *err, const char *fmt, ...)
+{
+	char old[sizeof(err->msg)];
+	va_list ap;
+	size_t n;
+
+	if (!err)
+		return -1;
+	memcpy(old, err->msg, sizeof(old));
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof(err->msg) - n, "%s", old);
+	return -1;
+}
+
+int file_map_open(struct file_map *fm, const char *path, const char *what, struct cloak_err *err)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	memset(fm, 0, sizeof(*fm));
+	fm->path = path;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return err_set(err, "%s file %s does not exist; check the path", what, path);
+		if (errno == EACCES)
+			return err_set(err, "%s file %s is not readable by this user; fix its permissions", what, path);
+		return err_errno(err, "cannot open %s file %s", what, path);
+	}
+	if (fstat(fd, &st) < 0) {
+		err_errno(err, "cannot stat %s file %s", what, path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, "%s %s is not a regular file; give the path of the image itself", what, path);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return err_set(err, "%s file %s is empty", what, path);
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return err_errno(err, "cannot map %s file %s (mmap)", what, path);
+	fm->data = p;
+	fm->size = (size_t)st.st_size;
+	fm->mapped = true;
+	return 0;
+}
+
+void file_map_close(struct file_map *fm)
+{
+	if (fm->mapped && fm->data)
+		munmap((void *)fm->data, fm->size);
+	memset(fm, 0, sizeof(*fm));
+}
+
+const char *fmt_size(uint64_t bytes, char buf[32])
+{
+	if (bytes && bytes % GiB == 0)
+		snprintf(buf, 32, "%llu GiB", (unsigned long long)(bytes / GiB));
+	else if (bytes && bytes % MiB == 0)
+		snprintf(buf, 32, "%llu MiB", (unsigned long long)(bytes / MiB));
+	else if (bytes && bytes % KiB == 0)
+		snprintf(buf, 32, "%llu KiB", (unsigned long long)(bytes / KiB));
+	else
+		snprintf(buf, 32, "%llu bytes", (unsigned long long)bytes);
+	return buf;
+}
+
+static struct timespec clock_zero;
+
+void clock_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &clock_zero);
+}
+
+uint64_t clock_us(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - clock_zero.tv_sec) * 1000000ull +
+	       (uint64_t)((now.tv_nsec - clock_zero.tv_nsec) / 1000);
+}
