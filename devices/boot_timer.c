@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static void boot_timer_io(void *opaque, uint16_t port, bool is_write, uint8_t *data, unsigned size)
+static void boot_timer_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, unsigned size)
 {
 	struct machine *m = opaque;
 
@@ -16,7 +16,7 @@ static void boot_timer_io(void *opaque, uint16_t port, bool is_write, uint8_t *d
 
 static int boot_timer_init(struct machine *m, struct cloak_err *err)
 {
-	return pio_register(&m->pio, PORT_BOOT_TIMER, 1, "boot timer", boot_timer_io, m, err);
+	return io_bus_register(&m->pio, PORT_BOOT_TIMER, 1, "boot timer", boot_timer_io, m, err);
 }
 
 const struct device_ops boot_timer_device = { .name = "boot timer", .init = boot_timer_init };

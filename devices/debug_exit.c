@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static void debug_exit_io(void *opaque, uint16_t port, bool is_write, uint8_t *data, unsigned size)
+static void debug_exit_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, unsigned size)
 {
 	struct machine *m = opaque;
 	uint32_t v = 0;
@@ -19,7 +19,7 @@ static void debug_exit_io(void *opaque, uint16_t port, bool is_write, uint8_t *d
 
 static int debug_exit_init(struct machine *m, struct cloak_err *err)
 {
-	return pio_register(&m->pio, PORT_DEBUG_EXIT, 1, "exit port", debug_exit_io, m, err);
+	return io_bus_register(&m->pio, PORT_DEBUG_EXIT, 1, "exit port", debug_exit_io, m, err);
 }
 
 const struct device_ops debug_exit_device = { .name = "exit port", .init = debug_exit_init };

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static void i8042_io(void *opaque, uint16_t port, bool is_write, uint8_t *data, unsigned size)
+static void i8042_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, unsigned size)
 {
 	struct machine *m = opaque;
 
@@ -18,9 +18,9 @@ static void i8042_io(void *opaque, uint16_t port, bool is_write, uint8_t *data, 
 
 static int i8042_init(struct machine *m, struct cloak_err *err)
 {
-	if (pio_register(&m->pio, PORT_I8042_DATA, 1, "i8042 data", i8042_io, m, err) < 0)
+	if (io_bus_register(&m->pio, PORT_I8042_DATA, 1, "i8042 data", i8042_io, m, err) < 0)
 		return -1;
-	return pio_register(&m->pio, PORT_I8042_CMD, 1, "i8042 command", i8042_io, m, err);
+	return io_bus_register(&m->pio, PORT_I8042_CMD, 1, "i8042 command", i8042_io, m, err);
 }
 
 const struct device_ops i8042_device = { .name = "i8042", .init = i8042_init };

@@ -167,7 +167,7 @@ static uint8_t uart_read_reg(struct uart *u, unsigned reg)
 	return v;
 }
 
-static void uart_io(void *opaque, uint16_t port, bool is_write, uint8_t *data, unsigned size)
+static void uart_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, unsigned size)
 {
 	struct uart *u = opaque;
 	unsigned reg = port - PORT_COM1;
@@ -241,7 +241,7 @@ static int uart_init(struct machine *m, struct cloak_err *err)
 	u->m = m;
 	u->wake[0] = u->wake[1] = -1;
 	pthread_mutex_init(&u->lock, NULL);
-	if (pio_register(&m->pio, PORT_COM1, 8, "COM1", uart_io, u, err) < 0)
+	if (io_bus_register(&m->pio, PORT_COM1, 8, "COM1", uart_io, u, err) < 0)
 		return -1;
 	if (!stdin_is_input())
 		return 0;

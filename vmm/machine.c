@@ -13,6 +13,8 @@ void machine_init(struct machine *m, const struct vm_config *cfg, const struct l
 	m->cfg = cfg;
 	m->plan = plan;
 	m->kvm_fd = m->vm_fd = -1;
+	m->pio.what = "port";
+	m->mmio.what = "MMIO";
 	pthread_mutex_init(&m->stop_lock, NULL);
 	pthread_cond_init(&m->stop_cond, NULL);
 }
@@ -42,33 +44,35 @@ void machine_irq_line(struct machine *m, unsigned irq, int level)
 	(void)ioctl(m->vm_fd, KVM_IRQ_LINE, &l);
 }
 
-int pio_register(struct pio_bus *bus, uint16_t base, uint16_t len, const char *name, pio_fn fn, void *opaque,
-		 struct cloak_err *err)
+int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len, const char *name, io_fn fn, void *opaque,
+		    struct cloak_err *err)
 {
 	unsigned i;
 
-	if (bus->n == PIO_MAX_RANGES)
-		return err_set(err, "internal error: too many port ranges (registering %s)", name);
+	if (len == 0 || base + len < base)
+		return err_set(err, "internal error: empty or wrapping %s range for %s", bus->what, name);
+	if (bus->n == IO_BUS_MAX_RANGES)
+		return err_set(err, "internal error: too many %s ranges (registering %s)", bus->what, name);
 	for (i = 0; i < bus->n; i++) {
-		const struct pio_range *r = &bus->ranges[i];
+		const struct io_range *r = &bus->ranges[i];
 
 		if (base < r->base + r->len && r->base < base + len)
-			return err_set(err, "internal error: ports 0x%x+%u of %s overlap %s", base, len, name,
-				       r->name);
+			return err_set(err, "internal error: %s range 0x%llx+0x%llx of %s overlaps %s", bus->what,
+				       (unsigned long long)base, (unsigned long long)len, name, r->name);
 	}
-	bus->ranges[bus->n++] = (struct pio_range){ base, len, name, fn, opaque };
+	bus->ranges[bus->n++] = (struct io_range){ base, len, name, fn, opaque };
 	return 0;
 }
 
-bool pio_dispatch(const struct pio_bus *bus, uint16_t port, bool is_write, uint8_t *data, unsigned size)
+bool io_bus_dispatch(const struct io_bus *bus, uint64_t addr, bool is_write, uint8_t *data, unsigned size)
 {
 	unsigned i;
 
 	for (i = 0; i < bus->n; i++) {
-		const struct pio_range *r = &bus->ranges[i];
+		const struct io_range *r = &bus->ranges[i];
 
-		if (port >= r->base && port - r->base < r->len) {
-			r->fn(r->opaque, port, is_write, data, size);
+		if (addr >= r->base && addr - r->base < r->len) {
+			r->fn(r->opaque, addr, is_write, data, size);
 			return true;
 		}
 	}

@@ -46,27 +46,28 @@ int pin_preflight(uint64_t bytes, struct cloak_err *err);
 /* Drops every capability and sets no_new_privs: called once all host resources are open. */
 int privs_drop(struct cloak_err *err);
 
-/* Port I/O dispatch: devices claim port ranges at init. */
-typedef void (*pio_fn)(void *opaque, uint16_t port, bool is_write, uint8_t *data, unsigned size);
+/* Port I/O and MMIO dispatch: devices claim address ranges at init. */
+typedef void (*io_fn)(void *opaque, uint64_t addr, bool is_write, uint8_t *data, unsigned size);
 
-struct pio_range {
-	uint16_t base, len;
+struct io_range {
+	uint64_t base, len;
 	const char *name;
-	pio_fn fn;
+	io_fn fn;
 	void *opaque;
 };
 
-#define PIO_MAX_RANGES 32
+#define IO_BUS_MAX_RANGES 64
 
-struct pio_bus {
-	struct pio_range ranges[PIO_MAX_RANGES];
+struct io_bus {
+	const char *what;  /* "port", "MMIO" */
+	struct io_range ranges[IO_BUS_MAX_RANGES];
 	unsigned n;
 };
 
-int pio_register(struct pio_bus *bus, uint16_t base, uint16_t len, const char *name, pio_fn fn, void *opaque,
-		 struct cloak_err *err);
-/* Returns false when no device claims the port: reads then see all ones. */
-bool pio_dispatch(const struct pio_bus *bus, uint16_t port, bool is_write, uint8_t *data, unsigned size);
+int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len, const char *name, io_fn fn, void *opaque,
+		    struct cloak_err *err);
+/* Returns false when no device claims the address: reads then see all ones. */
+bool io_bus_dispatch(const struct io_bus *bus, uint64_t addr, bool is_write, uint8_t *data, unsigned size);
 
 /* The launch timeline benchmark harnesses read (--timeline). */
 enum tl_phase {
@@ -95,7 +96,8 @@ struct machine {
 	const struct vm_config *cfg;
 	const struct launch_plan *plan;
 	struct guest_mem mem;
-	struct pio_bus pio;
+	struct io_bus pio;
+	struct io_bus mmio;
 	struct timeline tl;
 
 	int kvm_fd;

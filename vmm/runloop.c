@@ -37,7 +37,7 @@ static void vcpu_handle_io(struct machine *m, struct kvm_run *run)
 	uint32_t i;
 
 	for (i = 0; i < run->io.count; i++, data += run->io.size)
-		if (!pio_dispatch(&m->pio, run->io.port, is_write, data, run->io.size))
+		if (!io_bus_dispatch(&m->pio, run->io.port, is_write, data, run->io.size))
 			atomic_fetch_add(&m->tl.pio_unclaimed, 1);
 }
 
@@ -51,10 +51,9 @@ static bool vcpu_handle_exit(struct machine *m, unsigned i, struct kvm_run *run)
 		vcpu_handle_io(m, run);
 		return true;
 	case KVM_EXIT_MMIO:
-		/* Nothing lives in MMIO yet: reads float high, writes vanish. */
-		if (!run->mmio.is_write)
-			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-		atomic_fetch_add(&m->tl.mmio_unclaimed, 1);
+		if (!io_bus_dispatch(&m->mmio, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
+				     run->mmio.len > 8 ? 8 : run->mmio.len))
+			atomic_fetch_add(&m->tl.mmio_unclaimed, 1);
 		return true;
 	case KVM_EXIT_INTR:
 		return true;

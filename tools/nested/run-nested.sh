@@ -12,7 +12,7 @@
 # Exit status: COMMAND's, or 125 when the guest itself failed (boot, kvm_amd, timeout).
 set -eu
 
-prog=run-nested.sh
+prog=${0##*/}
 mem=2048
 smp=1
 tmo=1200
@@ -58,7 +58,7 @@ fi
 if [ -n "${NESTED_KERNEL:-}" ]; then
 	kernel=$NESTED_KERNEL
 else
-	kernel=$(ls -1 /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
+	kernel=$(printf '%s\n' /boot/vmlinuz-*-cloud-amd64 | grep -v '\*' | sort -V | tail -n 1)
 	[ -n "$kernel" ] || die "no /boot/vmlinuz-*-cloud-amd64 (Debian package linux-image-cloud-amd64); set NESTED_KERNEL"
 fi
 [ -r "$kernel" ] || die "kernel '$kernel' not readable"
@@ -79,6 +79,7 @@ run=$work/run.$$
 klog=$work/console.$$.log
 qlog=$work/qemu.$$.log
 keep_logs=${NESTED_KEEP_LOGS:-}
+# shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
 	rm -rf "$run"
 	if [ -n "$own_work" ]; then
@@ -124,7 +125,8 @@ add_module() {
 	fi
 	mod_done[$n]=1
 	# modules.dep lists the full closure with the deepest dependency last.
-	local deps=(${mod_deps[$n]})
+	local deps
+	read -r -a deps <<<"${mod_deps[$n]}"
 	local i
 	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
 		add_module "${deps[$i]}"
@@ -136,7 +138,6 @@ for m in irqbypass kvm kvm_amd $extra_modules; do
 done
 
 # --- base initramfs: busybox, modules, init. Cached by its inputs.
-script_dir=$(cd "$(dirname "$0")" && pwd)
 key=$({
 	echo "$kernel $moddir ${mod_order[*]}"
 	cksum <"$busybox"
@@ -169,7 +170,8 @@ if [ ! -s "$base" ]; then
 	cat >"$st/init" <<'EOF'
 #!/bin/sh
 # PID 1 of the run-nested.sh guest: load KVM, run the command on ttyS1, report its status, power off.
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp
+# TERM=dumb: the command's output is a serial tty, and colour codes would only clutter CI logs.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp TERM=dumb
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -262,8 +264,10 @@ t1=$(date +%s.%N)
 # --- boot. Kernel console goes to a file on ttyS0; the command's output comes back on ttyS1.
 status_file=$run/status
 filter() {
-	local held= line
+	local held='' line
 	while IFS= read -r line || [ -n "$line" ]; do
+		# A command that resets the tty modes (stty sane) brings back CR before LF.
+		line=${line%$'\r'}
 		case $line in
 		"$nonce EXIT "*)
 			echo "${line#"$nonce EXIT "}" >"$status_file"

@@ -40,7 +40,11 @@ set +e
 "$runner" --payload "$work/payload" -- sh -c 'exit 3'
 rc=$?
 set -e
-[ "$rc" = 3 ] && result ok "exit status 3 propagates" || result fail "exit status 3 propagates (got $rc)"
+if [ "$rc" = 3 ]; then
+	result ok "exit status 3 propagates"
+else
+	result fail "exit status 3 propagates (got $rc)"
+fi
 
 # 3. Output lines, including quoting of arguments and a last line without newline.
 set +e
