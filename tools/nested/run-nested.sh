@@ -7,7 +7,7 @@
 #              NESTED_MODULES_DIR (default /lib/modules/<version of NESTED_KERNEL>),
 #              NESTED_WORKDIR (build/cache dir; default a temporary dir removed at exit),
 #              NESTED_QEMU (default qemu-system-x86_64), NESTED_CPU (default EPYC,+svm,+npt),
-#              NESTED_KEEP_LOGS=1 (keep the logs on success too),
+#              NESTED_APPEND (extra guest kernel arguments), NESTED_KEEP_LOGS=1 (keep the logs on success too),
 #              NESTED_VERBOSE=1 (print initramfs build and guest run times on stderr).
 # Exit status: COMMAND's, or 125 when the guest itself failed (boot, kvm_amd, timeout).
 set -eu
@@ -79,8 +79,11 @@ run=$work/run.$$
 klog=$work/console.$$.log
 qlog=$work/qemu.$$.log
 keep_logs=${NESTED_KEEP_LOGS:-}
+qpid=
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
+	# timeout passes the TERM on to QEMU.
+	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
 	rm -rf "$run"
 	if [ -n "$own_work" ]; then
 		if [ -n "$keep_logs" ]; then
@@ -94,7 +97,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 125' INT TERM HUP
+trap 'echo "$prog: interrupted by a signal" >&2; exit 125' INT TERM HUP
 mkdir -p "$run"
 
 # --- modules: resolve names to files and order them so dependencies load first.
@@ -146,6 +149,9 @@ key=$({
 } | cksum | tr ' ' '-')
 base=$work/base-$key.cpio
 
+elapsed() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+}
 t0=$(date +%s.%N)
 if [ ! -s "$base" ]; then
 	st=$run/base
@@ -259,7 +265,7 @@ initrd=$run/initrd.cpio
 (cd "$st" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$run/payload.cpio"
 cat "$base" "$run/payload.cpio" >"$initrd"
 t1=$(date +%s.%N)
-[ -z "${NESTED_VERBOSE:-}" ] || echo "$prog: initramfs ready in $(echo "$t1 - $t0" | bc 2>/dev/null || echo "?") s ($(du -h "$initrd" | cut -f1))" >&2
+[ -z "${NESTED_VERBOSE:-}" ] || echo "$prog: initramfs ready in $(elapsed "$t0" "$t1") s ($(du -h "$initrd" | cut -f1))" >&2
 
 # --- boot. Kernel console goes to a file on ttyS0; the command's output comes back on ttyS1.
 status_file=$run/status
@@ -291,6 +297,10 @@ filter() {
 	done
 	[ -z "$held" ] || printf '\n'
 }
+# Background jobs rather than a pipeline, so that a signal to this script can stop QEMU too.
+mkfifo "$run/out"
+filter <"$run/out" &
+fpid=$!
 set +e
 timeout -k 10 "$tmo" "$qemu" \
 	-accel tcg -cpu "${NESTED_CPU:-EPYC,+svm,+npt}" -m "$mem" -smp "$smp" \
@@ -298,13 +308,16 @@ timeout -k 10 "$tmo" "$qemu" \
 	-monitor none \
 	-serial "file:$klog" -serial stdio \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0,115200 rdinit=/init panic=-1 8250.nr_uarts=2 mitigations=off" \
-	</dev/null 2>"$qlog" | filter
-rcs=("${PIPESTATUS[@]}")
+	-append "console=ttyS0,115200 rdinit=/init panic=-1 8250.nr_uarts=2 mitigations=off ${NESTED_APPEND:-}" \
+	</dev/null 2>"$qlog" >"$run/out" &
+qpid=$!
+wait "$qpid"
+qrc=$?
+qpid=
+wait "$fpid"
 set -e
-qrc=${rcs[0]}
 t2=$(date +%s.%N)
-[ -z "${NESTED_VERBOSE:-}" ] || echo "$prog: guest ran for $(echo "$t2 - $t1" | bc 2>/dev/null || echo "?") s" >&2
+[ -z "${NESTED_VERBOSE:-}" ] || echo "$prog: guest ran for $(elapsed "$t1" "$t2") s" >&2
 
 fail() {
 	keep_logs=1

@@ -1,0 +1,119 @@
+#!/bin/sh
+# cli-suite.sh: every bad input to `cloak run` gets a clear message and exit status 2, no KVM needed (TAP).
+# usage: cli-suite.sh CLOAK GUEST_DIR
+set -u
+CLOAK=$1
+G=$2
+. "$(dirname "$0")/lib.sh"
+T=$tap_tmp
+
+bad() {  # bad NAME TEXT ARGS...: cloak must exit 2 and say TEXT on stderr
+	name=$1 text=$2
+	shift 2
+	run_cloak "$@"
+	expect "$name" 2 --err "$text"
+}
+
+bad "missing kernel" "kernel file $T/nope does not exist" run --kernel "$T/nope"
+bad "kernel is a directory" "is not a regular file" run --kernel "$T"
+: >"$T/empty"
+bad "empty kernel" "is empty" run --kernel "$T/empty"
+printf 'just some text, not a kernel at all, long enough to have a header\n%.0s' 1 2 3 4 5 6 7 8 9 10 >"$T/text"
+bad "neither ELF nor bzImage" "is neither an ELF64 executable nor a Linux bzImage" run --kernel "$T/text"
+head -c 100 "$G/hello.elf" >"$T/trunc1"
+bad "ELF truncated inside its program headers" "program headers lie outside the file" run --kernel "$T/trunc1"
+head -c 1000 "$G/hello.elf" >"$T/trunc2"
+bad "ELF truncated inside a segment" "is truncated: segment 0" run --kernel "$T/trunc2"
+
+# Patch the first program header's p_paddr (offset 64 + 24), little-endian.
+patch_paddr() {  # patch_paddr OUT BYTES(octal escapes)
+	cp "$G/hello.elf" "$1"
+	printf "$2" | dd of="$1" bs=1 seek=88 conv=notrunc 2>/dev/null
+}
+patch_paddr "$T/high.elf" '\000\000\000\100\000\000\000\000'
+bad "ELF segment outside guest memory" "lies outside guest memory (16 MiB); give --mem of at least" \
+	run --kernel "$T/high.elf" --mem 16M
+patch_paddr "$T/low.elf" '\000\200\000\000\000\000\000\000'
+bad "ELF segment below 1 MiB" "lies below 0x100000" run --kernel "$T/low.elf"
+cp "$G/hello.elf" "$T/elf32"
+printf '\001' | dd of="$T/elf32" bs=1 seek=4 conv=notrunc 2>/dev/null
+bad "32-bit ELF" "is a 32-bit ELF" run --kernel "$T/elf32"
+
+bad "bzImage protocol too old" "uses boot protocol 2.11, too old for the 64-bit entry" \
+	run --kernel "$G/bzguest-old.bzImage"
+bad "bzImage without a 64-bit entry" "has no 64-bit entry point" run --kernel "$G/bzguest-32.bzImage"
+cp "$G/bzguest.bzImage" "$T/bzbig"
+printf '\000\000\000\100' | dd of="$T/bzbig" bs=1 seek=$((0x260)) conv=notrunc 2>/dev/null
+bad "bzImage needing more memory than given" "to decompress and run, more than 128 MiB; give --mem of at least" \
+	run --kernel "$T/bzbig"
+head -c 700 "$G/bzguest.bzImage" >"$T/bztrunc"
+bad "bzImage truncated" "is truncated" run --kernel "$T/bztrunc"
+
+dd if=/dev/zero of="$T/bigrd" bs=1M count=20 2>/dev/null
+bad "initrd that does not fit" "does not fit in guest memory (16 MiB)" \
+	run --kernel "$G/hello.elf" --initrd "$T/bigrd" --mem 16M
+bad "missing initrd" "initrd file $T/nope does not exist" run --kernel "$G/hello.elf" --initrd "$T/nope"
+bad "initrd without kernel" "--initrd needs --kernel" run --initrd "$T/bigrd"
+
+bad "memory below the minimum" "--mem: 8M is out of range; give 16 MiB to 1024 GiB" run --mem 8M
+bad "memory above the maximum" "--mem: 2T is out of range" run --mem 2T
+bad "memory not a size" "--mem: 'lots' is not a size" run --mem lots
+bad "memory not a multiple of 2 MiB" "is not a multiple of 2 MiB; round it, for example to 20M" run --mem 19M
+bad "zero vCPUs" "--cpus: 0 vCPUs cannot run anything" run --cpus 0
+bad "too many vCPUs" "--cpus: 65 vCPUs are more than cloak supports; give 1 to 64" run --cpus 65
+bad "vCPUs not a number" "--cpus: 'two' is not a number" run --cpus two
+bad "unknown CPUID feature" "--cpuid-clear: 'warp' is neither a known feature name" run --cpuid-clear warp
+bad "unknown option" "unknown option --frobnicate" run --frobnicate
+bad "option without its value" "--kernel needs a value" run --kernel
+bad "stray argument" "unexpected argument 'extra'" run extra
+bad "unknown command" "unknown command 'fly'" fly
+long=$(head -c 5000 /dev/zero | tr '\0' x)
+bad "command line too long" "--cmdline: 5000 bytes is longer than the 4095" run --cmdline "$long"
+
+bad "KVM device missing" "/nonexistent-kvm does not exist: this host offers no KVM" \
+	run --kernel "$G/hello.elf" --kvm-device /nonexistent-kvm
+bad "KVM device that is not KVM" "speaks KVM API -1" run --kernel "$G/hello.elf" --kvm-device /dev/null
+: >"$T/kvm-root-only"
+chmod 600 "$T/kvm-root-only"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 755 "$T"
+	CLOAK_REAL=$CLOAK
+	out=$T/out.perm err=$T/err.perm rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CLOAK_REAL" run --kernel "$G/hello.elf" \
+		--kvm-device "$T/kvm-root-only" --no-pin >"$out" 2>"$err" || rc=$?
+	CLOAK=$CLOAK_REAL
+	expect "KVM device without permission" 2 --err "is not accessible to this user (permission denied)"
+else
+	ok "KVM device without permission # SKIP needs root and setpriv to switch users"
+fi
+
+# Memory locking: without CAP_IPC_LOCK and with a low RLIMIT_MEMLOCK, cloak says so before anything runs.
+if command -v prlimit >/dev/null && command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	out=$T/out.lock err=$T/err.lock rc=0
+	prlimit --memlock=65536:65536 setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock \
+		"$CLOAK" run --kernel "$G/hello.elf" --kvm-device /nonexistent-kvm >"$out" 2>"$err" || rc=$?
+	expect "memory lock limit too low" 2 --err "cannot lock 128 MiB of guest memory: RLIMIT_MEMLOCK is 64 KiB" \
+		--err "run with CAP_IPC_LOCK, raise the limit (ulimit -l, limits.conf), or pass --no-pin"
+	out=$T/out.lock2 err=$T/err.lock2 rc=0
+	prlimit --memlock=65536:65536 setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock \
+		"$CLOAK" run --kernel "$G/hello.elf" --kvm-device /nonexistent-kvm --no-pin >"$out" 2>"$err" || rc=$?
+	expect "--no-pin needs no memory lock limit" 2 --err "does not exist: this host offers no KVM"
+	out=$T/out.lock3 err=$T/err.lock3 rc=0
+	prlimit --memlock=65536:4194304 setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock \
+		"$CLOAK" run --kernel "$G/hello.elf" --kvm-device /nonexistent-kvm --mem 16M >"$out" 2>"$err" || rc=$?
+	expect "the message names both memory lock limits" 2 \
+		--err "cannot lock 16 MiB of guest memory: RLIMIT_MEMLOCK is 64 KiB (hard limit 4 MiB)"
+else
+	ok "memory lock limit too low # SKIP needs root, prlimit and setpriv"
+fi
+
+run_cloak run --help
+expect "run --help documents every option" 0 --out "--kernel FILE" --out "--initrd FILE" --out "--cmdline STR" \
+	--out "--mem SIZE" --out "--cpus N" --out "--timeline FILE" --out "--cpuid-clear LIST" --out "--no-pin" \
+	--out "--hugepages" --out "--kvm-device PATH" --out "Exit status:" --out "cx16"
+run_cloak help
+expect "cloak help lists the commands" 0 --out "run [OPTIONS]" --out "version"
+run_cloak version
+expect "cloak version" 0 --out "cloak 0."
+
+tap_done

@@ -1,0 +1,99 @@
+#!/bin/sh
+# kvm-suite.sh: boots the test guests on a real /dev/kvm and checks what they report (TAP).
+# usage: kvm-suite.sh CLOAK GUEST_DIR   (GUEST_DIR holds the built tests/guests files)
+set -u
+CLOAK=$1
+G=$2
+. "$(dirname "$0")/lib.sh"
+
+if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
+	echo "######## SKIPPED: no usable /dev/kvm here; the KVM integration tests did NOT run ########" >&2
+	echo "1..0 # SKIP no usable /dev/kvm"
+	exit 77
+fi
+
+run_cloak run
+expect "demo guest boots with no arguments" 0 --out "cloak demo guest" --out "memory: 128 MiB in 1 range(s)" \
+	--out "SEV: not active" --out "powering off"
+
+tl=$tap_tmp/timeline.json
+run_cloak run --timeline "$tl" --mem 64M
+expect "demo guest with --timeline and --mem" 0 --out "memory: 64 MiB"
+if [ -f "$tl" ] && grep -q '"process_start": 0' "$tl" && grep -q '"first_guest_exit": [0-9]' "$tl" &&
+	grep -q '"boot_timer": [0-9]' "$tl" && grep -q '"guest_exit": [0-9]' "$tl" &&
+	grep -q '"memory_map_and_lock": [0-9]' "$tl" && grep -q '"io": [0-9]' "$tl" &&
+	grep -q '"exit_status": 0' "$tl"; then
+	ok "timeline JSON has every phase and the exit counts"
+	sed 's/^/#   /' "$tl"
+else
+	not_ok "timeline JSON has every phase and the exit counts" "$(cat "$tl" 2>/dev/null)"
+fi
+ls "$tap_tmp"/timeline.json.* >/dev/null 2>&1 && not_ok "no temporary timeline file left" "found one" ||
+	ok "no temporary timeline file left"
+
+run_cloak run --kernel "$G/hello.elf"
+expect "hello guest prints and powers off" 0 --out "hello from a cloak guest"
+
+for code in 0 5 127; do
+	run_cloak run --kernel "$G/exitcode.elf" --cmdline "code=$code"
+	expect "exit port value $code gives status $(((code << 1 | 1) & 255))" $(((code << 1 | 1) & 255)) \
+		--out "exiting with $code"
+done
+
+run_cloak run --kernel "$G/meminfo.elf" --mem 64M --cpus 2 --cmdline "a b=c"
+expect "guest sees 64 MiB, 2 vCPUs and its command line" 0 --out "memory bytes: 67108864" \
+	--out "memory ranges: 1" --out "cpus: 2" --out "bootargs: [a b=c]" --out "top of RAM writable"
+
+run_cloak run --kernel "$G/meminfo.elf" --mem 3584M --no-pin
+expect "memory above the 3 GiB hole is a second range" 0 --out "memory bytes: 3758096384" \
+	--out "memory ranges: 2" --out "top of RAM writable"
+
+run_cloak run --kernel "$G/triplefault.elf"
+expect "a triple fault ends the VM with status 4" 4 --out "about to fault" --err "triple-faulted"
+
+printf 'hello there\n' | { out=$tap_tmp/out.echo err=$tap_tmp/err.echo; rc=0
+	timeout 60 "$CLOAK" run --kernel "$G/echo.elf" >"$out" 2>"$err" || rc=$?
+	echo "$rc" >"$tap_tmp/rc.echo"; }
+out=$tap_tmp/out.echo err=$tap_tmp/err.echo rc=$(cat "$tap_tmp/rc.echo")
+expect "serial input from a pipe reaches the guest" 0 --out "got: HELLO THERE"
+
+run_cloak run --kernel "$G/pvh.elf" --cmdline "pvh-args"
+expect "PVH entry: start info, command line, 3 memory map entries" 7 --out "pvh entry ok, cmdline: pvh-args"
+
+printf 'ABCDEFGH' >"$tap_tmp/initrd"
+run_cloak run --kernel "$G/pvh.elf" --initrd "$tap_tmp/initrd"
+expect "PVH entry with an initrd as module" 39 --out "pvh entry ok"
+
+run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0 x=1" --initrd "$tap_tmp/initrd"
+expect "bzImage 64-bit entry: zero page, command line, e820, initrd" 39 \
+	--out "bzimage 64-bit entry ok, loader 0xff" --out "cmdline: [console=ttyS0 x=1]" \
+	--out "e820: 0x100000 +0x7f00000 type 1" --out "initrd: 8 bytes" --out "starts with [ABCD]"
+
+# Privileges: while the guest waits for input, cloak holds no capability and has no_new_privs.
+fifo=$tap_tmp/fifo
+mkfifo "$fifo"
+"$CLOAK" run --kernel "$G/echo.elf" <"$fifo" >"$tap_tmp/out.priv" 2>&1 &
+pid=$!
+exec 9>"$fifo"
+i=0
+while ! grep -q ready "$tap_tmp/out.priv" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+caps=$(grep '^CapEff' /proc/$pid/status 2>/dev/null | awk '{print $2}')
+bnd=$(grep '^CapBnd' /proc/$pid/status 2>/dev/null | awk '{print $2}')
+nnp=$(grep '^NoNewPrivs' /proc/$pid/status 2>/dev/null | awk '{print $2}')
+lck=$(grep '^VmLck' /proc/$pid/status 2>/dev/null | awk '{print $2}')
+echo "done" >&9
+exec 9>&-
+wait $pid
+out=$tap_tmp/out.priv err=/dev/null rc=$?
+if [ "$caps" = "0000000000000000" ] && [ "$bnd" = "0000000000000000" ] && [ "$nnp" = "1" ]; then
+	ok "running cloak holds no capabilities and has no_new_privs"
+else
+	not_ok "running cloak holds no capabilities and has no_new_privs" "CapEff=$caps CapBnd=$bnd NoNewPrivs=$nnp"
+fi
+if [ -n "$lck" ] && [ "$lck" -ge 131072 ]; then
+	ok "guest memory is locked by default (VmLck ${lck} kB)"
+else
+	not_ok "guest memory is locked by default" "VmLck=$lck kB"
+fi
+
+tap_done

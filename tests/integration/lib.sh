@@ -1,0 +1,63 @@
+# lib.sh: TAP helpers shared by the integration suites (POSIX sh, works under busybox).
+# Each case runs cloak, captures stdout, stderr and the exit status, and checks them.
+
+tap_n=0
+tap_failed=0
+tap_tmp=${TMPDIR:-/tmp}/cloak-it.$$
+mkdir -p "$tap_tmp"
+trap 'rm -rf "$tap_tmp"' EXIT
+
+# run_cloak [--stdin FILE] ARGS...: sets $out, $err (file paths) and $rc.
+run_cloak() {
+	in=/dev/null
+	if [ "$1" = "--stdin" ]; then in=$2; shift 2; fi
+	out=$tap_tmp/out.$tap_n
+	err=$tap_tmp/err.$tap_n
+	rc=0
+	timeout "${CLOAK_CASE_TIMEOUT:-120}" "$CLOAK" "$@" <"$in" >"$out" 2>"$err" || rc=$?
+}
+
+# check NAME COND...: one TAP line; on failure, show what cloak printed.
+ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1"
+}
+
+not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $1"
+	shift
+	echo "# $*"
+	[ -f "$out" ] && sed 's/^/#   stdout: /' "$out" | head -20
+	[ -f "$err" ] && sed 's/^/#   stderr: /' "$err" | head -20
+	echo "#   exit status: $rc"
+}
+
+# expect NAME STATUS [--out TEXT]... [--err TEXT]...: checks the last run_cloak.
+expect() {
+	name=$1 want=$2
+	shift 2
+	if [ "$rc" != "$want" ]; then
+		not_ok "$name" "exit status $rc, wanted $want"
+		return
+	fi
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--out) f=$out ;;
+		--err) f=$err ;;
+		*) not_ok "$name" "bad expect argument $1"; return ;;
+		esac
+		if ! grep -qF -- "$2" "$f"; then
+			not_ok "$name" "${1#--} lacks: $2"
+			return
+		fi
+		shift 2
+	done
+	ok "$name"
+}
+
+tap_done() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
