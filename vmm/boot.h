@@ -6,7 +6,7 @@
 #include "loader.h"
 #include "plan.h"
 
-/* GDT entries: null, unused, code64 (0x10), data (0x18), TSS (0x20, two slots), code32 (0x28). */
+/* GDT entries: null, unused, code64 (0x10), data (0x18), TSS (0x20, two slots), code32 (0x30). */
 void boot_gdt_build(uint64_t gdt[GDT_ENTRIES]);
 
 /* Access bits and flags of a GDT descriptor, as KVM_SET_SREGS wants them. */

@@ -99,8 +99,14 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
-	if (plan_build(&in, &plan, &err) < 0 || (cfg.pin && pin_preflight(cfg.mem_size, &err) < 0)) {
+	if (plan_build(&in, &plan, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
+		plan_inputs_close(&in);
+		return CLOAK_EXIT_ERROR;
+	}
+	if (cfg.pin && pin_preflight(cfg.mem_size, &err) < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		plan_free(&plan);
 		plan_inputs_close(&in);
 		return CLOAK_EXIT_ERROR;
 	}

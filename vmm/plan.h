@@ -34,8 +34,8 @@
 #define GDT_SEL_CODE64 0x10
 #define GDT_SEL_DATA   0x18
 #define GDT_SEL_TSS    0x20
-#define GDT_SEL_CODE32 0x28
-#define GDT_ENTRIES    7        /* the TSS descriptor takes two */
+#define GDT_SEL_CODE32 0x30
+#define GDT_ENTRIES    7        /* the 64-bit TSS descriptor takes two slots */
 
 enum plan_region_flags {
 	PLAN_MEASURED = 1u << 0,  /* loaded with LAUNCH_UPDATE_DATA, part of the launch digest */
