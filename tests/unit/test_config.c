@@ -1,0 +1,133 @@
+/* test_config.c: option parsing for `cloak run`: sizes, counts, CPUID masks and their messages. */
+#include "config.h"
+#include "unit.h"
+
+#include <string.h>
+
+static int parse(struct vm_config *cfg, struct cloak_err *err, char **argv)
+{
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	config_defaults(cfg);
+	memset(err, 0, sizeof(*err));
+	return config_parse_run(argc, argv, cfg, err);
+}
+
+#define ARGV(...) ((char *[]){ "run", __VA_ARGS__, NULL })
+
+START_TEST(sizes)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(config_parse_size("128M", &v), 0);
+	ck_assert_uint_eq(v, 128 * MiB);
+	ck_assert_int_eq(config_parse_size("2G", &v), 0);
+	ck_assert_uint_eq(v, 2 * GiB);
+	ck_assert_int_eq(config_parse_size("512MiB", &v), 0);
+	ck_assert_uint_eq(v, 512 * MiB);
+	ck_assert_int_eq(config_parse_size("4096k", &v), 0);
+	ck_assert_uint_eq(v, 4 * MiB);
+	ck_assert_int_eq(config_parse_size("1048576", &v), 0);
+	ck_assert_uint_eq(v, MiB);
+	ck_assert_int_eq(config_parse_size("", &v), -1);
+	ck_assert_int_eq(config_parse_size("-1G", &v), -1);
+	ck_assert_int_eq(config_parse_size("12Q", &v), -1);
+	ck_assert_int_eq(config_parse_size("1Gx", &v), -1);
+	ck_assert_int_eq(config_parse_size("99999999999999999999", &v), -1);
+	ck_assert_int_eq(config_parse_size("18014398509481984T", &v), -1);
+}
+END_TEST
+
+START_TEST(defaults_and_values)
+{
+	struct vm_config cfg;
+	struct cloak_err err;
+
+	ck_assert_int_eq(parse(&cfg, &err, (char *[]){ "run", NULL }), 0);
+	ck_assert_ptr_null(cfg.kernel_path);
+	ck_assert_uint_eq(cfg.mem_size, CONFIG_DEFAULT_MEM);
+	ck_assert_uint_eq(cfg.cpus, 1);
+	ck_assert(cfg.pin);
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--kernel", "k", "--initrd", "i", "--cmdline", "a=b", "--mem", "1G",
+						 "--cpus", "4", "--timeline", "t.json", "--no-pin", "--hugepages")), 0);
+	ck_assert_str_eq(cfg.kernel_path, "k");
+	ck_assert_str_eq(cfg.initrd_path, "i");
+	ck_assert_str_eq(cfg.cmdline, "a=b");
+	ck_assert_uint_eq(cfg.mem_size, GiB);
+	ck_assert_uint_eq(cfg.cpus, 4);
+	ck_assert_str_eq(cfg.timeline_path, "t.json");
+	ck_assert(!cfg.pin);
+	ck_assert(cfg.hugepages);
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--help")), 1);
+}
+END_TEST
+
+START_TEST(bad_values_name_the_option)
+{
+	static const struct {
+		char *opt, *val;
+		const char *msg;
+	} cases[] = {
+		{ "--mem", "8M", "--mem: 8M is out of range; give 16 MiB to 1024 GiB" },
+		{ "--mem", "2000G", "--mem: 2000G is out of range" },
+		{ "--mem", "17M", "--mem: 17M is not a multiple of 2 MiB; round it, for example to 18M" },
+		{ "--mem", "x", "--mem: 'x' is not a size" },
+		{ "--cpus", "0", "--cpus: 0 vCPUs cannot run anything" },
+		{ "--cpus", "65", "--cpus: 65 vCPUs are more than cloak supports" },
+		{ "--cpus", "-1", "--cpus: '-1' is not a number" },
+		{ "--cpus", "2x", "--cpus: '2x' is not a number" },
+		{ "--cpuid-clear", "", "--cpuid-clear: empty list" },
+		{ "--cpuid-clear", "nope", "--cpuid-clear: 'nope' is neither a known feature name" },
+		{ "--cpuid-clear", "1:exx:3", "'1:exx:3' is neither" },
+		{ "--cpuid-clear", "1:ecx:32", "'1:ecx:32' is neither" },
+	};
+	struct vm_config cfg;
+	struct cloak_err err;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		ck_assert_int_eq(parse(&cfg, &err, ARGV(cases[i].opt, cases[i].val)), -1);
+		ck_assert_msg_has(err.msg, cases[i].msg);
+	}
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--bogus")), -1);
+	ck_assert_msg_has(err.msg, "unknown option --bogus");
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--mem")), -1);
+	ck_assert_msg_has(err.msg, "--mem needs a value");
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--initrd", "x")), -1);
+	ck_assert_msg_has(err.msg, "--initrd needs --kernel");
+}
+END_TEST
+
+START_TEST(cpuid_clear)
+{
+	struct vm_config cfg;
+	struct cloak_err err;
+
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--cpuid-clear", "cx16,XSAVE,0x7.0:ebx:5,0x80000001:edx:26")), 0);
+	ck_assert_uint_eq(cfg.ncpuid_clear, 4);
+	ck_assert_uint_eq(cfg.cpuid_clear[0].leaf, 1);
+	ck_assert_int_eq(cfg.cpuid_clear[0].reg, CPUID_ECX);
+	ck_assert_uint_eq(cfg.cpuid_clear[0].mask, 1u << 13);
+	ck_assert_uint_eq(cfg.cpuid_clear[1].mask, 1u << 26);
+	ck_assert_uint_eq(cfg.cpuid_clear[2].leaf, 7);
+	ck_assert_int_eq(cfg.cpuid_clear[2].reg, CPUID_EBX);
+	ck_assert_uint_eq(cfg.cpuid_clear[2].mask, 1u << 5);
+	ck_assert_uint_eq(cfg.cpuid_clear[3].leaf, 0x80000001u);
+	ck_assert_int_eq(cfg.cpuid_clear[3].reg, CPUID_EDX);
+}
+END_TEST
+
+Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, sizes);
+	tcase_add_test(tc, defaults_and_values);
+	tcase_add_test(tc, bad_values_name_the_option);
+	tcase_add_test(tc, cpuid_clear);
+	suite_add_tcase(s, tc);
+	return s;
+}
