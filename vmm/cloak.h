@@ -58,6 +58,9 @@ void file_map_close(struct file_map *fm);
 /* Formats a byte count the way messages print it ("512 MiB", "4 KiB", "1000 bytes"). */
 const char *fmt_size(uint64_t bytes, char buf[32]);
 
+/* This process's resident memory (VmRSS), in KiB; 0 when /proc cannot tell. */
+uint64_t process_rss_kib(void);
+
 /* Monotonic microseconds since the process entered main(). */
 void clock_start(void);
 uint64_t clock_us(void);

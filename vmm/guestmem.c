@@ -2,6 +2,7 @@
 #include "machine.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -25,8 +26,9 @@ int guestmem_map(struct guest_mem *mem, const struct launch_plan *plan, bool hug
 	void *p;
 
 	memset(mem, 0, sizeof(*mem));
+	/* Huge pages are reserved at mmap time, so a shortage fails here and not as SIGBUS mid-run. */
 	if (hugepages)
-		flags |= MAP_HUGETLB;
+		flags = (flags & ~MAP_NORESERVE) | MAP_HUGETLB;
 	p = mmap(NULL, plan->mem_size, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED) {
 		if (hugepages)
@@ -75,6 +77,24 @@ int guestmem_load_plan(struct guest_mem *mem, const struct launch_plan *plan, st
 		/* Fresh anonymous memory is zero already; the tail needs no clearing. */
 	}
 	return 0;
+}
+
+uint64_t guestmem_resident_bytes(const struct guest_mem *mem)
+{
+	size_t pages = mem->size / PAGE_SIZE, i;
+	uint64_t resident = 0;
+	unsigned char *vec;
+
+	if (!mem->host)
+		return 0;
+	vec = malloc(pages);
+	if (!vec)
+		return 0;
+	if (mincore(mem->host, mem->size, vec) == 0)
+		for (i = 0; i < pages; i++)
+			resident += vec[i] & 1;
+	free(vec);
+	return resident * PAGE_SIZE;
 }
 
 void guestmem_unmap(struct guest_mem *mem)

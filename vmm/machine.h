@@ -33,6 +33,8 @@ int guestmem_map(struct guest_mem *mem, const struct launch_plan *plan, bool hug
 int guestmem_lock(struct guest_mem *mem, struct cloak_err *err);
 /* Copies every region of the plan into guest memory (before any vCPU runs). */
 int guestmem_load_plan(struct guest_mem *mem, const struct launch_plan *plan, struct cloak_err *err);
+/* Bytes of guest RAM resident in host memory now (mincore). */
+uint64_t guestmem_resident_bytes(const struct guest_mem *mem);
 void guestmem_unmap(struct guest_mem *mem);
 
 /*
@@ -77,20 +79,69 @@ enum tl_phase {
 
 #define TL_MAX_EXIT_REASONS 64
 
+#define TL_MAX_DEVICES 16
+
+/*
+ * Per-device I/O counts: requests, the guest's kicks and cloak's interrupts,
+ * and the userspace exits of all vCPUs between the device's first request and
+ * its latest completion, so a harness reads the cost of one request.
+ */
+struct tl_device {
+	char name[24];
+	_Atomic uint64_t requests, failed, kicks, interrupts;
+	_Atomic uint64_t exits_first, exits_last;  /* exits_total + 1 at those moments; 0: none yet */
+};
+
 struct timeline {
 	_Atomic uint64_t at[TL_NPHASES];   /* 0: not reached (process start is recorded as 1 us) */
 	_Atomic uint64_t exits[TL_MAX_EXIT_REASONS];
+	_Atomic uint64_t exits_total;
 	_Atomic uint64_t pio_unclaimed;
 	_Atomic uint64_t mmio_unclaimed;
+	struct tl_device dev[TL_MAX_DEVICES];
+	_Atomic unsigned ndev;
+	uint64_t rss_kib;              /* cloak's resident memory at the end of the run */
+	uint64_t guest_resident_kib;   /* the part of it that is guest RAM */
 };
 
 void timeline_mark(struct timeline *tl, enum tl_phase phase);
 void timeline_count_exit(struct timeline *tl, unsigned reason);
 const char *timeline_phase_name(enum tl_phase phase);
+/* A row of per-device counts named `name`, or NULL when the table is full. */
+struct tl_device *timeline_device(struct timeline *tl, const char *name);
+/* A request of `d` was seen (first) or completed (last): remembers the exit count then. */
+void timeline_io_begin(struct timeline *tl, struct tl_device *d);
+void timeline_io_end(struct timeline *tl, struct tl_device *d);
 const char *kvm_exit_reason_name(unsigned reason);
 /* Writes the JSON to a temporary file beside `path`, then renames it into place. */
 int timeline_write(const struct timeline *tl, const char *path, const struct launch_plan *plan, int status,
 		   struct cloak_err *err);
+
+/*
+ * Guest memory a confidential guest shares with the host: the boot-info DMA
+ * window and what it converted with KVM_HC_MAP_GPA_RANGE. With `enforce` set
+ * devices touch nothing else (on SEV the rest reads as ciphertext).
+ */
+#define SHARED_MAX_RANGES 512
+
+struct shared_map {
+	pthread_rwlock_t lock;
+	bool enforce;
+	bool overflow;  /* a conversion did not fit the table: reported once */
+	unsigned n;
+	struct {
+		uint64_t start, end;  /* sorted, disjoint, end exclusive */
+	} r[SHARED_MAX_RANGES];
+};
+
+void shared_map_init(struct shared_map *s, bool enforce);
+/* Marks [gpa, gpa+len) shared or private; -1 when the table is full (the range stays as it was). */
+int shared_map_set(struct shared_map *s, uint64_t gpa, uint64_t len, bool shared);
+/* True when every byte of [gpa, gpa+len) is shared, or nothing is enforced. */
+bool shared_map_covers(struct shared_map *s, uint64_t gpa, uint64_t len);
+
+struct eventloop;
+struct pci_bus;
 
 struct machine {
 	const struct vm_config *cfg;
@@ -107,6 +158,12 @@ struct machine {
 	struct kvm_run *run[CONFIG_MAX_CPUS];
 	size_t run_size;
 	pthread_t vcpu_thread[CONFIG_MAX_CPUS];
+
+	/* Devices beyond the ports: the PCI bus, their I/O thread, shared memory. */
+	struct pci_bus *pci;
+	struct eventloop *ev;
+	struct shared_map shared;
+	atomic_bool dma_reported;
 
 	/* The first stop request wins; its status is cloak's exit status. */
 	atomic_bool stopping;

@@ -138,6 +138,9 @@ static int cmd_run(int argc, char **argv)
 	pthread_kill(sigthread, SIGUSR2);
 	pthread_join(sigthread, NULL);
 
+	/* Measured before teardown: what the VMM itself costs, beside the guest's RAM. */
+	m.tl.rss_kib = process_rss_kib();
+	m.tl.guest_resident_kib = guestmem_resident_bytes(&m.mem) / KiB;
 	if (cfg.timeline_path && timeline_write(&m.tl, cfg.timeline_path, &plan, status, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		if (status == CLOAK_EXIT_POWEROFF)

@@ -38,6 +38,55 @@ void timeline_count_exit(struct timeline *tl, unsigned reason)
 {
 	if (reason < TL_MAX_EXIT_REASONS)
 		atomic_fetch_add(&tl->exits[reason], 1);
+	atomic_fetch_add(&tl->exits_total, 1);
+}
+
+struct tl_device *timeline_device(struct timeline *tl, const char *name)
+{
+	unsigned i = atomic_fetch_add(&tl->ndev, 1);
+
+	if (i >= TL_MAX_DEVICES) {
+		atomic_store(&tl->ndev, TL_MAX_DEVICES);
+		return NULL;
+	}
+	snprintf(tl->dev[i].name, sizeof(tl->dev[i].name), "%s", name);
+	return &tl->dev[i];
+}
+
+void timeline_io_begin(struct timeline *tl, struct tl_device *d)
+{
+	uint64_t zero = 0;
+
+	if (d)
+		atomic_compare_exchange_strong(&d->exits_first, &zero, atomic_load(&tl->exits_total) + 1);
+}
+
+void timeline_io_end(struct timeline *tl, struct tl_device *d)
+{
+	if (d)
+		atomic_store(&d->exits_last, atomic_load(&tl->exits_total) + 1);
+}
+
+/* Per-request costs: userspace exits and interrupts divided by requests, as harnesses compare them. */
+static void timeline_write_devices(FILE *f, const struct timeline *tl)
+{
+	unsigned i, n = atomic_load(&tl->ndev);
+
+	fprintf(f, ",\n  \"devices\": [");
+	for (i = 0; i < n && i < TL_MAX_DEVICES; i++) {
+		const struct tl_device *d = &tl->dev[i];
+		uint64_t req = atomic_load(&d->requests), first = atomic_load(&d->exits_first);
+		uint64_t last = atomic_load(&d->exits_last), irq = atomic_load(&d->interrupts);
+		uint64_t exits = first && last >= first ? last - first : 0;
+
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"requests\": %llu, \"failed\": %llu, \"kicks\": %llu, "
+			   "\"interrupts\": %llu, \"exits_during_io\": %llu, \"exits_per_request\": %.4f, "
+			   "\"interrupts_per_request\": %.4f}",
+			i ? "," : "", d->name, (unsigned long long)req, (unsigned long long)atomic_load(&d->failed),
+			(unsigned long long)atomic_load(&d->kicks), (unsigned long long)irq, (unsigned long long)exits,
+			req ? (double)exits / (double)req : 0.0, req ? (double)irq / (double)req : 0.0);
+	}
+	fprintf(f, "%s]", n ? "\n  " : "");
 }
 
 const char *kvm_exit_reason_name(unsigned reason)
@@ -138,9 +187,14 @@ int timeline_write(const struct timeline *tl, const char *path, const struct lau
 		fprintf(f, "%s\n    \"%s\": %llu", first ? "" : ",", name, (unsigned long long)n);
 		first = false;
 	}
-	fprintf(f, "\n  },\n  \"io_unclaimed\": %llu,\n  \"mmio_unclaimed\": %llu\n}\n",
+	fprintf(f, "\n  },\n  \"io_unclaimed\": %llu,\n  \"mmio_unclaimed\": %llu",
 		(unsigned long long)atomic_load(&tl->pio_unclaimed),
 		(unsigned long long)atomic_load(&tl->mmio_unclaimed));
+	timeline_write_devices(f, tl);
+	fprintf(f, ",\n  \"memory_kib\": {\n    \"process_rss\": %llu,\n    \"guest_resident\": %llu,\n"
+		   "    \"vmm_rss\": %llu\n  }\n}\n",
+		(unsigned long long)tl->rss_kib, (unsigned long long)tl->guest_resident_kib,
+		(unsigned long long)(tl->rss_kib > tl->guest_resident_kib ? tl->rss_kib - tl->guest_resident_kib : 0));
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
 		err_errno(err, "--timeline: cannot write %s", tmp);
 		fclose(f);

@@ -116,6 +116,21 @@ const char *fmt_size(uint64_t bytes, char buf[32])
 	return buf;
 }
 
+uint64_t process_rss_kib(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 static struct timespec clock_zero;
 
 void clock_start(void)

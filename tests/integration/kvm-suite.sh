@@ -22,7 +22,8 @@ expect "demo guest with --timeline and --mem" 0 --out "memory: 64 MiB"
 if [ -f "$tl" ] && grep -q '"process_start": 0' "$tl" && grep -q '"first_guest_exit": [0-9]' "$tl" &&
 	grep -q '"boot_timer": [0-9]' "$tl" && grep -q '"guest_exit": [0-9]' "$tl" &&
 	grep -q '"memory_map_and_lock": [0-9]' "$tl" && grep -q '"io": [0-9]' "$tl" &&
-	grep -q '"exit_status": 0' "$tl"; then
+	grep -q '"exit_status": 0' "$tl" && grep -q '"vmm_rss": [1-9]' "$tl" &&
+	grep -q '"guest_resident": [1-9]' "$tl"; then
 	ok "timeline JSON has every phase and the exit counts"
 	sed 's/^/#   /' "$tl"
 else
@@ -47,6 +48,31 @@ expect "guest sees 64 MiB, 2 vCPUs and its command line" 0 --out "memory bytes: 
 run_cloak run --kernel "$G/meminfo.elf" --mem 3584M --no-pin
 expect "memory above the 3 GiB hole is a second range" 0 --out "memory bytes: 3758096384" \
 	--out "memory ranges: 2" --out "top of RAM writable"
+
+run_cloak run --kernel "$G/cpuid.elf"
+expect "CPUID: SVM and VMX hidden, KVM's paravirt leaf passed through" 0 --out "vmx=0" --out "svm=0" \
+	--out "hypervisor=KVMKVMKVM" --out "apic-id=0"
+if grep -q "cx16=1" "$out"; then
+	run_cloak run --kernel "$G/cpuid.elf" --cpuid-clear cx16,0x1:ecx:26
+	expect "--cpuid-clear hides CX16 and XSAVE from the guest" 0 --out "cx16=0" --out "xsave=0"
+else
+	ok "--cpuid-clear hides CX16 # SKIP this KVM never offers CX16"
+fi
+
+run_cloak run --kernel "$G/hello.elf" --hugepages
+if [ "$(cat /proc/sys/vm/nr_hugepages 2>/dev/null)" = 0 ]; then
+	expect "--hugepages with none reserved says how to reserve them" 2 \
+		--err "cannot map 128 MiB of guest memory in 2 MiB huge pages" --err "sysctl vm.nr_hugepages=64"
+	if echo 64 >/proc/sys/vm/nr_hugepages 2>/dev/null && [ "$(cat /proc/sys/vm/nr_hugepages)" = 64 ]; then
+		run_cloak run --kernel "$G/hello.elf" --hugepages
+		expect "--hugepages boots from reserved huge pages" 0 --out "hello from a cloak guest"
+		echo 0 >/proc/sys/vm/nr_hugepages
+	else
+		ok "--hugepages boots from reserved huge pages # SKIP cannot reserve huge pages here"
+	fi
+else
+	expect "--hugepages boots from reserved huge pages" 0 --out "hello from a cloak guest"
+fi
 
 run_cloak run --kernel "$G/triplefault.elf"
 expect "a triple fault ends the VM with status 4" 4 --out "about to fault" --err "triple-faulted"
