@@ -134,6 +134,7 @@ void kvm_cpuid_adjust(struct kvm_cpuid2 *cpuid, const struct vm_config *cfg, uns
 		switch (e->function) {
 		case 1:
 			e->ecx &= ~(1u << 5);  /* VMX: no nested virtualization */
+			e->ecx |= 1u << 31;    /* a guest looks for KVM's leaves (kvm-clock) only under this bit */
 			e->ebx = (e->ebx & 0x00ffffffu) | (index << 24);
 			break;
 		case 0xb:

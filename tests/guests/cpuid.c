@@ -8,8 +8,8 @@ int guest_main(const void *bootinfo)
 
 	(void)bootinfo;
 	cpuid(1, 0, r);
-	gprintf("cx16=%u xsave=%u vmx=%u apic-id=%u\n", (r[2] >> 13) & 1, (r[2] >> 26) & 1, (r[2] >> 5) & 1,
-		r[1] >> 24);
+	gprintf("cx16=%u xsave=%u vmx=%u hypervisor-bit=%u apic-id=%u\n", (r[2] >> 13) & 1, (r[2] >> 26) & 1,
+		(r[2] >> 5) & 1, r[2] >> 31, r[1] >> 24);
 	cpuid(0x80000001, 0, r);
 	gprintf("svm=%u\n", (r[2] >> 2) & 1);
 	cpuid(0x40000000, 0, r);

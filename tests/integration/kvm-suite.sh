@@ -50,7 +50,7 @@ expect "memory above the 3 GiB hole is a second range" 0 --out "memory bytes: 37
 	--out "memory ranges: 2" --out "top of RAM writable"
 
 run_cloak run --kernel "$G/cpuid.elf"
-expect "CPUID: SVM and VMX hidden, KVM's paravirt leaf passed through" 0 --out "vmx=0" --out "svm=0" \
+expect "CPUID: SVM and VMX hidden, KVM's paravirt leaf passed through" 0 --out "vmx=0" --out "svm=0" --out "hypervisor-bit=1" \
 	--out "hypervisor=KVMKVMKVM" --out "apic-id=0"
 if grep -q "cx16=1" "$out"; then
 	run_cloak run --kernel "$G/cpuid.elf" --cpuid-clear cx16,0x1:ecx:26

@@ -124,12 +124,15 @@ START_TEST(cpuid_adjust)
 	c->entries[3] = (struct kvm_cpuid_entry2){ .function = 7, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
 						   .ebx = 0xffffffff };
 	kvm_cpuid_adjust(c, &cfg, 3);
-	ck_assert_uint_eq(c->entries[0].ecx, 0xffffffffu & ~(1u << 5) & ~(1u << 13));
+	ck_assert_uint_eq(c->entries[0].ecx, 0xffffffffu & ~(1u << 5) & ~(1u << 13));  /* VMX, CX16 */
 	ck_assert_uint_eq(c->entries[0].ebx >> 24, 3);  /* initial APIC ID */
 	ck_assert_uint_eq(c->entries[0].ebx & 0xffffff, 0xff0800);
 	ck_assert_uint_eq(c->entries[1].ecx, 0xffffffffu & ~(1u << 2));
 	ck_assert_uint_eq(c->entries[2].ebx, 0xffffffffu & ~(1u << 5));
 	ck_assert_uint_eq(c->entries[3].ebx, 0xffffffffu);  /* other subleaf untouched */
+	c->entries[0].ecx = 0;
+	kvm_cpuid_adjust(c, &cfg, 0);
+	ck_assert_uint_eq(c->entries[0].ecx, 1u << 31);  /* the hypervisor bit */
 	free(c);
 }
 END_TEST
