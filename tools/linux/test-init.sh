@@ -1,0 +1,68 @@
+#!/bin/busybox sh
+# test-init.sh: /init of the Linux test initramfs: loads the virtio modules, exercises what the
+# command line asks for (cloak.expect=blk,net,console), reports on ttyS0 and ends the VM.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+/guest-exit boot
+echo "cloak-linux: userspace reached, kernel $(uname -r), uptime $(cut -d' ' -f1 /proc/uptime) s"
+echo "cloak-linux: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+echo "cloak-linux: cpus $(grep -c ^processor /proc/cpuinfo)"
+
+expect=$(sed -n 's/.*cloak\.expect=\([^ ]*\).*/\1/p' /proc/cmdline)
+failed=0
+fail() { echo "cloak-linux: FAIL $*"; failed=$((failed + 1)); }
+pass() { echo "cloak-linux: PASS $*"; }
+
+for m in $(cat /modules.order 2>/dev/null); do
+	insmod "/modules/$m" 2>/dev/null || echo "cloak-linux: insmod $m failed"
+done
+
+want() { case ",$expect," in *",$1,"*) return 0 ;; esac; return 1; }
+
+if want blk; then
+	i=0; while ! [ -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if ! [ -b /dev/vda ]; then
+		fail "blk: no /dev/vda"
+	else
+		# Sector 1 gets a pattern, flushed (fsync sends FLUSH), then read back past the page cache.
+		pattern="cloak-linux blk $(cat /proc/sys/kernel/random/uuid)"
+		printf '%s' "$pattern" | dd of=/dev/vda bs=512 seek=1 conv=fsync 2>/dev/null
+		echo 3 >/proc/sys/vm/drop_caches
+		back=$(dd if=/dev/vda bs=512 skip=1 count=1 iflag=direct 2>/dev/null | head -c ${#pattern})
+		[ "$back" = "$pattern" ] && pass "blk: write, flush, read back: $pattern" || fail "blk: read back [$back]"
+	fi
+fi
+
+if want net; then
+	ip link set lo up
+	if ! ip link show eth0 >/dev/null 2>&1; then
+		fail "net: no eth0"
+	else
+		ip link set eth0 up
+		ip addr add 10.0.2.15/24 dev eth0
+		if ping -c 3 -W 5 10.0.2.2 >/tmp/ping 2>&1; then
+			pass "net: eth0 $(cat /sys/class/net/eth0/address) reached 10.0.2.2: $(grep -o '[0-9]* received' /tmp/ping)"
+		else
+			fail "net: ping 10.0.2.2: $(tail -2 /tmp/ping)"
+		fi
+	fi
+fi
+
+if want console; then
+	i=0; while ! [ -c /dev/hvc0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ -c /dev/hvc0 ]; then
+		echo "cloak-linux: hello on hvc0" >/dev/hvc0 && pass "console: wrote to hvc0" || fail "console: write"
+	else
+		fail "console: no /dev/hvc0"
+	fi
+fi
+
+if grep -q swiotlb /proc/cmdline; then
+	echo "cloak-linux: swiotlb: $(dmesg | grep -i 'software io tlb' | head -1)"
+fi
+echo "cloak-linux: done, $failed failed"
+sync
+[ "$failed" -eq 0 ] && reboot -f
+/guest-exit "$failed"
