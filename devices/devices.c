@@ -6,6 +6,7 @@ static const struct device_ops *const device_table[] = {
 	&debug_exit_device,
 	&boot_timer_device,
 	&i8042_device,
+	&rtc_cmos_device,
 };
 
 static unsigned devices_started;

@@ -25,5 +25,6 @@ extern const struct device_ops uart8250_device;
 extern const struct device_ops debug_exit_device;
 extern const struct device_ops boot_timer_device;
 extern const struct device_ops i8042_device;
+extern const struct device_ops rtc_cmos_device;
 
 #endif
