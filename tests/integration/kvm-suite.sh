@@ -59,6 +59,13 @@ else
 	ok "--cpuid-clear hides CX16 # SKIP this KVM never offers CX16"
 fi
 
+run_cloak run --kernel "$G/rtc.elf"
+expect "CMOS clock: no update in progress, the host's year" 0 --out "rtc: update-in-progress=0" \
+	--out "rtc: year $(date -u +%Y)"
+
+run_cloak run --kernel "$G/kvmclock.elf"
+expect "kvm-clock: offered in CPUID and filled in by KVM" 0 --out "kvmclock: version" --out "system time set"
+
 run_cloak run --kernel "$G/hello.elf" --hugepages
 if [ "$(cat /proc/sys/vm/nr_hugepages 2>/dev/null)" = 0 ]; then
 	expect "--hugepages with none reserved says how to reserve them" 2 \
