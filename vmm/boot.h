@@ -58,11 +58,17 @@ struct hvm_memmap_table_entry {
 #define PVH_MEMMAP_OFFSET 0x200
 
 void boot_pvh_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, const struct launch_plan *plan,
-		    uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size);
+		    uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size, uint64_t rsdp_gpa);
+
+/*
+ * Hardware-reduced ACPI tables (MADT with one LAPIC per vCPU and the IOAPIC)
+ * in one page; returns the RSDP's guest address.
+ */
+uint64_t boot_acpi_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, unsigned cpus);
 
 /* Linux's zero page for the 64-bit boot protocol. */
 void boot_linux_build(uint8_t page[PAGE_SIZE], const uint8_t *image, size_t image_len,
 		      const struct launch_plan *plan, uint64_t kernel_gpa, uint64_t cmdline_gpa,
-		      uint64_t initrd_gpa, uint64_t initrd_size);
+		      uint64_t initrd_gpa, uint64_t initrd_size, uint64_t rsdp_gpa);
 
 #endif

@@ -54,12 +54,13 @@ int boot_fdt_build(void *buf, size_t size, const struct launch_plan *plan, uint6
 }
 
 void boot_pvh_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, const struct launch_plan *plan,
-		    uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size)
+		    uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size, uint64_t rsdp_gpa)
 {
 	struct hvm_start_info si = {
 		.magic = HVM_START_MAGIC,
 		.version = 1,
 		.cmdline_paddr = cmdline_gpa,
+		.rsdp_paddr = rsdp_gpa,
 		.memmap_paddr = page_gpa + PVH_MEMMAP_OFFSET,
 		.memmap_entries = plan->ne820,
 	};
@@ -89,7 +90,7 @@ _Static_assert(PVH_MEMMAP_OFFSET + PLAN_MAX_E820 * sizeof(struct hvm_memmap_tabl
 
 void boot_linux_build(uint8_t page[PAGE_SIZE], const uint8_t *image, size_t image_len,
 		      const struct launch_plan *plan, uint64_t kernel_gpa, uint64_t cmdline_gpa,
-		      uint64_t initrd_gpa, uint64_t initrd_size)
+		      uint64_t initrd_gpa, uint64_t initrd_size, uint64_t rsdp_gpa)
 {
 	struct boot_params bp;
 	size_t hdr_off = offsetof(struct boot_params, hdr);
@@ -113,6 +114,7 @@ void boot_linux_build(uint8_t page[PAGE_SIZE], const uint8_t *image, size_t imag
 	bp.hdr.ramdisk_size = (uint32_t)initrd_size;
 	bp.ext_ramdisk_image = (uint32_t)(initrd_gpa >> 32);
 	bp.ext_ramdisk_size = (uint32_t)(initrd_size >> 32);
+	bp.acpi_rsdp_addr = rsdp_gpa;  /* read by kernels of boot protocol 2.14+; older ones scan 0xE0000 */
 	for (i = 0; i < plan->ne820 && i < E820_MAX_ENTRIES_ZEROPAGE; i++) {
 		bp.e820_table[i].addr = plan->e820[i].addr;
 		bp.e820_table[i].size = plan->e820[i].size;

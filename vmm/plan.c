@@ -229,11 +229,22 @@ static int plan_add_bzimage(struct launch_plan *plan, const struct plan_inputs *
 	return 0;
 }
 
+/* Linux guests find their CPUs and the IOAPIC in ACPI tables; ELF guests read the device tree. */
+static int plan_add_acpi(struct launch_plan *plan, uint64_t *rsdp_gpa, struct cloak_err *err)
+{
+	uint8_t *buf;
+
+	if (plan_add_owned_region(plan, "acpi tables", PLAN_ACPI_GPA, PAGE_SIZE, PLAN_MEASURED, &buf, err) < 0)
+		return -1;
+	*rsdp_gpa = boot_acpi_build(buf, PLAN_ACPI_GPA, plan->cpus);
+	return 0;
+}
+
 int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cloak_err *err)
 {
 	const struct vm_config *cfg = in->cfg;
 	uint64_t gdt[GDT_ENTRIES];
-	uint64_t initrd_gpa = 0, initrd_size = in->initrd.size, kernel_gpa = 0;
+	uint64_t initrd_gpa = 0, initrd_size = in->initrd.size, kernel_gpa = 0, rsdp_gpa = 0;
 	struct bzimage bz;
 	uint8_t *buf;
 
@@ -294,17 +305,19 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 		break;
 	}
 	case PLAN_KIND_PVH:
-		if (plan_add_owned_region(plan, "pvh start info", PLAN_BOOTINFO_GPA, PAGE_SIZE, PLAN_MEASURED, &buf,
+		if (plan_add_acpi(plan, &rsdp_gpa, err) < 0 ||
+		    plan_add_owned_region(plan, "pvh start info", PLAN_BOOTINFO_GPA, PAGE_SIZE, PLAN_MEASURED, &buf,
 					  err) < 0)
 			goto fail;
-		boot_pvh_build(buf, PLAN_BOOTINFO_GPA, plan, PLAN_CMDLINE_GPA, initrd_gpa, initrd_size);
+		boot_pvh_build(buf, PLAN_BOOTINFO_GPA, plan, PLAN_CMDLINE_GPA, initrd_gpa, initrd_size, rsdp_gpa);
 		break;
 	case PLAN_KIND_BZIMAGE:
-		if (plan_add_owned_region(plan, "zero page", PLAN_BOOTINFO_GPA, PAGE_SIZE, PLAN_MEASURED, &buf,
+		if (plan_add_acpi(plan, &rsdp_gpa, err) < 0 ||
+		    plan_add_owned_region(plan, "zero page", PLAN_BOOTINFO_GPA, PAGE_SIZE, PLAN_MEASURED, &buf,
 					  err) < 0)
 			goto fail;
 		boot_linux_build(buf, in->kernel.data, in->kernel.size, plan, kernel_gpa, PLAN_CMDLINE_GPA,
-				 initrd_gpa, initrd_size);
+				 initrd_gpa, initrd_size, rsdp_gpa);
 		break;
 	}
 	return 0;

@@ -24,6 +24,7 @@
 #define PLAN_CMDLINE_GPA    0x9000ull   /* up to CONFIG_MAX_CMDLINE bytes */
 #define PLAN_FDT_GPA        0x10000ull  /* boot-info device tree for ELF guests */
 #define PLAN_FDT_MAX        0x10000ull
+#define PLAN_ACPI_GPA       0xe0000ull   /* in the BIOS area, where a legacy RSDP scan looks */
 #define PLAN_STACK_BOTTOM   0x80000ull
 #define PLAN_STACK_TOP      0x9f000ull  /* RSP for ELF guests; below the EBDA */
 #define PLAN_LOW_RESERVED   0x100000ull /* guest images load at or above 1 MiB */
@@ -129,8 +130,10 @@ uint64_t plan_low_ram_end(const struct launch_plan *plan);
 
 const char *plan_kind_name(enum plan_kind kind);
 
-/* The demo guest embedded in the binary (demo_blob.S). */
+/* Files embedded in the binary (blob.S): the demo guest and the DSDT of Linux guests. */
 extern const uint8_t cloak_demo_start[];
 extern const uint8_t cloak_demo_end[];
+extern const uint8_t cloak_dsdt_start[];
+extern const uint8_t cloak_dsdt_end[];
 
 #endif

@@ -146,7 +146,7 @@ START_TEST(pvh_start_info)
 	struct hvm_modlist_entry mod;
 	struct hvm_memmap_table_entry mm;
 
-	boot_pvh_build(page, 0x8000, p, 0x9000, 0x6000000, 777);
+	boot_pvh_build(page, 0x8000, p, 0x9000, 0x6000000, 777, 0xe0000);
 	memcpy(&si, page, sizeof(si));
 	ck_assert_uint_eq(si.magic, HVM_START_MAGIC);
 	ck_assert_uint_eq(si.version, 1);
@@ -155,6 +155,7 @@ START_TEST(pvh_start_info)
 	ck_assert_uint_eq(si.modlist_paddr, 0x8000 + PVH_MODLIST_OFFSET);
 	ck_assert_uint_eq(si.memmap_paddr, 0x8000 + PVH_MEMMAP_OFFSET);
 	ck_assert_uint_eq(si.memmap_entries, 2);
+	ck_assert_uint_eq(si.rsdp_paddr, 0xe0000);
 	memcpy(&mod, page + PVH_MODLIST_OFFSET, sizeof(mod));
 	ck_assert_uint_eq(mod.paddr, 0x6000000);
 	ck_assert_uint_eq(mod.size, 777);
@@ -182,7 +183,7 @@ START_TEST(linux_zero_page)
 	image[0x207] = 0x02;
 	image[0x250] = 0xaa;  /* inside the header: copied */
 	image[0x290] = 0xbb;  /* past the header's end: not copied */
-	boot_linux_build(page, image, sizeof(image), p, 0x1000000, 0x9000, 0x5000000, 0x123456);
+	boot_linux_build(page, image, sizeof(image), p, 0x1000000, 0x9000, 0x5000000, 0x123456, 0xe0000);
 	memcpy(&bp, page, sizeof(bp));
 	ck_assert_uint_eq(bp.hdr.header, 0x53726448);
 	ck_assert_uint_eq(bp.hdr.version, 0x020f);
@@ -191,11 +192,72 @@ START_TEST(linux_zero_page)
 	ck_assert_uint_eq(bp.hdr.ramdisk_image, 0x5000000);
 	ck_assert_uint_eq(bp.hdr.ramdisk_size, 0x123456);
 	ck_assert_uint_eq(bp.hdr.code32_start, 0x1000000);
+	ck_assert_uint_eq(bp.acpi_rsdp_addr, 0xe0000);
 	ck_assert_uint_eq(page[0x250], 0xaa);
 	ck_assert_uint_eq(page[0x290], 0);
 	ck_assert_uint_eq(bp.e820_entries, 2);
 	ck_assert_uint_eq(bp.e820_table[0].size, 0x9f000);
 	ck_assert_uint_eq(bp.e820_table[1].type, E820_RESERVED);
+}
+END_TEST
+
+static uint8_t sum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+static const uint8_t *acpi_table(const uint8_t *page, uint64_t page_gpa, uint64_t gpa, const char *sig)
+{
+	const uint8_t *t;
+	uint32_t len;
+
+	ck_assert(gpa >= page_gpa && gpa - page_gpa < PAGE_SIZE);
+	t = page + (gpa - page_gpa);
+	ck_assert_msg(!memcmp(t, sig, 4), "expected table %s", sig);
+	memcpy(&len, t + 4, 4);
+	ck_assert_uint_le(gpa - page_gpa + len, PAGE_SIZE);
+	ck_assert_msg(sum(t, len) == 0, "table %s checksum", sig);
+	return t;
+}
+
+START_TEST(acpi_tables)
+{
+	static uint8_t page[PAGE_SIZE];
+	const uint8_t *xsdt, *fadt, *madt, *e;
+	uint64_t rsdp = boot_acpi_build(page, 0xe0000, 3), x, f, m;
+	uint32_t flags, len, dsdt32;
+	unsigned i;
+
+	ck_assert_uint_eq(rsdp, 0xe0000);
+	ck_assert(!memcmp(page, "RSD PTR ", 8));
+	ck_assert_uint_eq(sum(page, 20), 0);
+	ck_assert_uint_eq(sum(page, 36), 0);
+	memcpy(&x, page + 24, 8);
+	xsdt = acpi_table(page, 0xe0000, x, "XSDT");
+	memcpy(&f, xsdt + 36, 8);
+	memcpy(&m, xsdt + 44, 8);
+	fadt = acpi_table(page, 0xe0000, f, "FACP");
+	memcpy(&flags, fadt + 112, 4);
+	ck_assert(flags & (1u << 20));  /* hardware-reduced */
+	memcpy(&dsdt32, fadt + 40, 4);
+	acpi_table(page, 0xe0000, dsdt32, "DSDT");
+	madt = acpi_table(page, 0xe0000, m, "APIC");
+	memcpy(&len, madt + 4, 4);
+	ck_assert_uint_eq(len, 44 + 3 * 8 + 12);
+	for (i = 0, e = madt + 44; i < 3; i++, e += 8) {
+		ck_assert_uint_eq(e[0], 0);
+		ck_assert_uint_eq(e[3], i);
+		ck_assert_uint_eq(e[4], 1);
+	}
+	ck_assert_uint_eq(e[0], 1);
+	ck_assert_uint_eq(*(const uint32_t *)(const void *)(e + 4), 0xfec00000u);
+	/* The largest VM still fits the page. */
+	boot_acpi_build(page, 0xe0000, CONFIG_MAX_CPUS);
+	madt = acpi_table(page, 0xe0000, m, "APIC");
 }
 END_TEST
 
@@ -210,6 +272,7 @@ Suite *boot_suite(void)
 	tcase_add_test(tc, fdt_round_trip);
 	tcase_add_test(tc, pvh_start_info);
 	tcase_add_test(tc, linux_zero_page);
+	tcase_add_test(tc, acpi_tables);
 	suite_add_tcase(s, tc);
 	return s;
 }
