@@ -7,6 +7,9 @@ static const struct device_ops *const device_table[] = {
 	&boot_timer_device,
 	&i8042_device,
 	&rtc_cmos_device,
+	&pci_host_device,
+	&virtio_blk_device,
+	&io_thread_device,
 };
 
 static unsigned devices_started;

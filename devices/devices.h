@@ -26,5 +26,9 @@ extern const struct device_ops debug_exit_device;
 extern const struct device_ops boot_timer_device;
 extern const struct device_ops i8042_device;
 extern const struct device_ops rtc_cmos_device;
+/* PCI and virtio: the bus first, then the virtio functions, the I/O thread last. */
+extern const struct device_ops pci_host_device;
+extern const struct device_ops virtio_blk_device;
+extern const struct device_ops io_thread_device;
 
 #endif

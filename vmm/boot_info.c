@@ -3,6 +3,7 @@
 
 #include <asm/bootparam.h>
 #include <libfdt.h>
+#include <stdio.h>
 #include <string.h>
 
 #define FDT_TRY(call)                                                                         \
@@ -46,6 +47,24 @@ int boot_fdt_build(void *buf, size_t size, const struct launch_plan *plan, uint6
 	if (plan->cbit >= 0)
 		FDT_TRY(fdt_property_u32(buf, "cloak,c-bit", (uint32_t)plan->cbit));
 	FDT_TRY(fdt_end_node(buf));
+
+	if (plan->dma_size) {
+		char name[40];
+		uint64_t dma[2] = { cpu_to_fdt64(plan->dma_gpa), cpu_to_fdt64(plan->dma_size) };
+
+		/* Devices reach only this window (and what the guest shares later): bounce every buffer here. */
+		snprintf(name, sizeof(name), "dma-pool@%llx", (unsigned long long)plan->dma_gpa);
+		FDT_TRY(fdt_begin_node(buf, "reserved-memory"));
+		FDT_TRY(fdt_property_u32(buf, "#address-cells", 2));
+		FDT_TRY(fdt_property_u32(buf, "#size-cells", 2));
+		FDT_TRY(fdt_property(buf, "ranges", NULL, 0));
+		FDT_TRY(fdt_begin_node(buf, name));
+		FDT_TRY(fdt_property_string(buf, "compatible", "restricted-dma-pool"));
+		FDT_TRY(fdt_property(buf, "reg", dma, sizeof(dma)));
+		FDT_TRY(fdt_property_u32(buf, "phandle", 1));
+		FDT_TRY(fdt_end_node(buf));
+		FDT_TRY(fdt_end_node(buf));
+	}
 
 	FDT_TRY(fdt_end_node(buf));
 	FDT_TRY(fdt_finish(buf));

@@ -161,6 +161,102 @@ int config_parse_cpuid_clear(const char *s, struct vm_config *cfg, struct cloak_
 	return rc;
 }
 
+int config_parse_disk(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	const char *comma = strchr(s, ',');
+	size_t len = comma ? (size_t)(comma - s) : strlen(s);
+	char *path;
+
+	if (cfg->ndisks == CONFIG_MAX_DISKS)
+		return err_set(err, "--disk: more than %d disks; attach at most %d", CONFIG_MAX_DISKS, CONFIG_MAX_DISKS);
+	if (len == 0)
+		return err_set(err, "--disk: no path in '%s'; write --disk PATH or --disk PATH,ro", s);
+	if (comma && strcmp(comma + 1, "ro"))
+		return err_set(err, "--disk: unknown flag '%s' in '%s'; the only flag is ro (--disk PATH,ro)",
+			       comma + 1, s);
+	path = strndup(s, len);
+	if (!path)
+		return err_set(err, "out of memory");
+	/* Lives as long as the process: the config is built once per run. */
+	cfg->disks[cfg->ndisks++] = (struct disk_config){ path, comma != NULL };
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6], i;
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6 ||
+	    strlen(s) != 17)
+		return -1;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+int config_parse_net(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	char *copy = strdup(s), *item, *save = NULL;
+
+	if (!copy)
+		return err_set(err, "out of memory");
+	if (cfg->net_tap) {
+		free(copy);
+		return err_set(err, "--net: given twice; cloak attaches one network device");
+	}
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(item, "tap=", 4) && item[4]) {
+			if (strlen(item + 4) >= 16) {
+				err_set(err, "--net: tap name '%s' is longer than 15 characters (IFNAMSIZ)", item + 4);
+				goto fail;
+			}
+			cfg->net_tap = strdup(item + 4);
+		} else if (!strncmp(item, "mac=", 4)) {
+			if (parse_mac(item + 4, cfg->net_mac) < 0) {
+				err_set(err, "--net: '%s' is not a MAC address; write it like mac=52:54:00:12:34:56",
+					item + 4);
+				goto fail;
+			}
+			if (cfg->net_mac[0] & 1) {
+				err_set(err, "--net: %s is a multicast address; give a unicast MAC (first byte even)",
+					item + 4);
+				goto fail;
+			}
+			cfg->net_has_mac = true;
+		} else {
+			err_set(err, "--net: unknown setting '%s'; write --net tap=NAME[,mac=MAC]", item);
+			goto fail;
+		}
+	}
+	free(copy);
+	if (!cfg->net_tap)
+		return err_set(err, "--net: no tap device named in '%s'; write --net tap=NAME[,mac=MAC]", s);
+	return 0;
+fail:
+	free(copy);
+	return -1;
+}
+
+int config_parse_console(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	if (!strcmp(s, "stdio")) {
+		cfg->console = CONSOLE_STDIO;
+	} else if (!strncmp(s, "file=", 5) && s[5]) {
+		cfg->console = CONSOLE_FILE;
+		cfg->console_path = s + 5;
+	} else if (!strncmp(s, "socket=", 7) && s[7]) {
+		if (strlen(s + 7) >= 108)
+			return err_set(err, "--console: socket path '%s' is longer than a Unix socket address "
+					    "allows (107 bytes); use a shorter path", s + 7);
+		cfg->console = CONSOLE_SOCKET;
+		cfg->console_path = s + 7;
+	} else {
+		return err_set(err, "--console: '%s' is not a console; give stdio, file=PATH or socket=PATH", s);
+	}
+	return 0;
+}
+
 void config_print_run_help(FILE *out)
 {
 	size_t i;
@@ -184,11 +280,18 @@ void config_print_run_help(FILE *out)
 		"  --no-pin             do not lock guest memory in RAM (it is locked by default)\n"
 		"  --hugepages          back guest memory with 2 MiB huge pages (hugetlbfs must have enough)\n"
 		"  --kvm-device PATH    the KVM device to open (default /dev/kvm)\n"
+		"  --disk PATH[,ro]     a virtio-blk disk on the raw image PATH (repeatable, up to %d);\n"
+		"                       ro: the guest can read but not write it\n"
+		"  --net tap=NAME[,mac=MAC]\n"
+		"                       a virtio-net device on the tap device NAME (created if missing)\n"
+		"  --console stdio|file=PATH|socket=PATH\n"
+		"                       a virtio-console (hvc0) on cloak's stdio, a file (output only) or\n"
+		"                       a Unix socket cloak listens on\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Feature names for --cpuid-clear:",
 		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),
-		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS);
+		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS, CONFIG_MAX_DISKS);
 	for (i = 0; i < ARRAY_SIZE(cpuid_features); i++)
 		fprintf(out, "%s%s", i % 10 ? " " : "\n  ", cpuid_features[i].name);
 	fprintf(out,
@@ -206,7 +309,7 @@ void config_print_run_help(FILE *out)
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
-	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE,
+	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE, OPT_DISK, OPT_NET, OPT_CONSOLE,
 };
 
 static const struct option run_options[] = {
@@ -220,6 +323,9 @@ static const struct option run_options[] = {
 	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
 	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 	{ "kvm-device", required_argument, NULL, OPT_KVM_DEVICE },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -291,6 +397,18 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 		case OPT_NO_PIN: cfg->pin = false; break;
 		case OPT_HUGEPAGES: cfg->hugepages = true; break;
 		case OPT_KVM_DEVICE: cfg->kvm_device = optarg; break;
+		case OPT_DISK:
+			if (config_parse_disk(optarg, cfg, err) < 0)
+				return -1;
+			break;
+		case OPT_NET:
+			if (config_parse_net(optarg, cfg, err) < 0)
+				return -1;
+			break;
+		case OPT_CONSOLE:
+			if (config_parse_console(optarg, cfg, err) < 0)
+				return -1;
+			break;
 		case 'h': return 1;
 		case ':':
 			return err_set(err, "%s needs a value; see `cloak run --help`", argv[optind - 1]);

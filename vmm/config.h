@@ -15,6 +15,16 @@
 
 enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
+/* Virtio devices (README "Devices"). */
+#define CONFIG_MAX_DISKS 8
+
+struct disk_config {
+	const char *path;
+	bool ro;
+};
+
+enum console_kind { CONSOLE_NONE, CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_SOCKET };
+
 /* One set of bits to hide from the guest's CPUID. */
 struct cpuid_clear {
 	uint32_t leaf;
@@ -35,6 +45,13 @@ struct vm_config {
 	bool hugepages;
 	struct cpuid_clear cpuid_clear[CONFIG_MAX_CPUID_CLEAR];
 	unsigned ncpuid_clear;
+	struct disk_config disks[CONFIG_MAX_DISKS];  /* --disk: virtio-blk */
+	unsigned ndisks;
+	const char *net_tap;        /* --net tap=NAME: virtio-net; NULL: none */
+	uint8_t net_mac[6];
+	bool net_has_mac;
+	enum console_kind console;  /* --console: virtio-console (hvc0) */
+	const char *console_path;
 };
 
 void config_defaults(struct vm_config *cfg);
@@ -52,5 +69,10 @@ int config_parse_size(const char *s, uint64_t *out);
 int config_parse_cpuid_clear(const char *s, struct vm_config *cfg, struct cloak_err *err);
 
 void config_print_run_help(FILE *out);
+
+/* The values of --disk, --net and --console (each may name its option in errors). */
+int config_parse_disk(const char *s, struct vm_config *cfg, struct cloak_err *err);
+int config_parse_net(const char *s, struct vm_config *cfg, struct cloak_err *err);
+int config_parse_console(const char *s, struct vm_config *cfg, struct cloak_err *err);
 
 #endif

@@ -2,6 +2,7 @@
 #include "machine.h"
 
 #include "boot.h"
+#include "sev/sev.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,7 +80,8 @@ int kvm_create_vm(struct machine *m, struct cloak_err *err)
 	if (max_vcpus > 0 && m->cfg->cpus > (unsigned)max_vcpus)
 		return err_set(err, "--cpus: this KVM runs at most %d vCPUs per VM; give %d or fewer", max_vcpus,
 			       max_vcpus);
-	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
+	/* An SEV VM type where the kernel has it (INIT2); 0 otherwise (legacy INIT, or no SEV). */
+	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, sev_vm_type(m->cfg, m->kvm_fd));
 	if (m->vm_fd < 0)
 		return err_errno(err, "cannot create a VM (KVM_CREATE_VM)%s",
 				 errno == ENOMEM ? "; free host memory" : "");
@@ -192,7 +194,8 @@ int kvm_create_vcpus(struct machine *m, struct cloak_err *err)
 	if (!supported)
 		return -1;
 	sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
-	mine = malloc(sz);
+	/* Room for one more entry: the SEV leaf, when KVM's table lacks it. */
+	mine = malloc(sz + sizeof(supported->entries[0]));
 	if (!mine) {
 		free(supported);
 		return err_set(err, "out of memory");
@@ -215,6 +218,8 @@ int kvm_create_vcpus(struct machine *m, struct cloak_err *err)
 		m->run[i] = run;
 		memcpy(mine, supported, sz);
 		kvm_cpuid_adjust(mine, m->cfg, i);
+		if (m->plan->cbit >= 0)
+			sev_cpuid_leaf(mine, supported->nent + 1, m->plan->cbit, m->cfg->sev_backend == SEV_BACKEND_REAL);
 		if (ioctl(fd, KVM_SET_CPUID2, mine) < 0) {
 			err_errno(err, "cannot set vCPU %u's CPUID (KVM_SET_CPUID2)", i);
 			goto out;

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "machine.h"
 #include "plan.h"
+#include "sev/sev.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +19,8 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  run [OPTIONS]   boot a guest (with no options: the built-in demo guest)\n"
+		"  host-check      can this host launch AMD SEV guests, and if not, what to change\n"
+		"  sev-export      write the SEV platform's PDH certificate for the guest owner\n"
 		"  help            this text; `cloak run --help` describes the options of run\n"
 		"  version         print cloak's version\n"
 		"\n"
@@ -40,7 +43,8 @@ static void *signal_thread(void *opaque)
 	return NULL;
 }
 
-static int run_machine(struct machine *m, struct cloak_err *err)
+/* `sev` is NULL unless --sev: then the SEV launch steps go between the usual ones. */
+static int run_machine(struct machine *m, struct sev_launch *sev, struct cloak_err *err)
 {
 	const struct vm_config *cfg = m->cfg;
 
@@ -56,11 +60,19 @@ static int run_machine(struct machine *m, struct cloak_err *err)
 		return -1;
 	if (kvm_map_memory(m, err) < 0)
 		return -1;
+	/* SEV: INIT before any vCPU exists, then pin all RAM and LAUNCH_START. */
+	if (sev && sev_launch_start(sev, m->kvm_fd, m->vm_fd, &m->mem, err) < 0)
+		return -1;
 	timeline_mark(&m->tl, TL_MEMORY_READY);
 	if (guestmem_load_plan(&m->mem, m->plan, err) < 0)
 		return -1;
+	if (sev && sev_launch_update(sev, m->plan, &m->mem, err) < 0)
+		return -1;
 	timeline_mark(&m->tl, TL_LOAD);
 	if (kvm_create_vcpus(m, err) < 0 || kvm_set_entry(m, err) < 0)
+		return -1;
+	/* SEV: measure, let the owner verify and send a secret, finish; only then may the guest run. */
+	if (sev && sev_launch_finish(sev, m->plan, &m->mem, err) < 0)
 		return -1;
 	timeline_mark(&m->tl, TL_VCPU_CREATE);
 	if (devices_init(m, err) < 0)
@@ -81,6 +93,7 @@ static int cmd_run(int argc, char **argv)
 	struct launch_plan plan;
 	struct vm_config cfg;
 	struct cloak_err err = { "" };
+	struct sev_launch sev;
 	struct machine m;
 	pthread_t sigthread;
 	int rc, status;
@@ -99,13 +112,23 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
-	if (plan_build(&in, &plan, &err) < 0) {
+	/* The PSP says where the C-bit goes, and the plan's page tables carry it. */
+	if (cfg.sev && sev_launch_open(&sev, &cfg, &in.cbit, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		plan_inputs_close(&in);
 		return CLOAK_EXIT_ERROR;
 	}
-	if (cfg.pin && pin_preflight(cfg.mem_size, &err) < 0) {
+	if (plan_build(&in, &plan, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
+		if (cfg.sev)
+			sev_launch_close(&sev);
+		plan_inputs_close(&in);
+		return CLOAK_EXIT_ERROR;
+	}
+	if (cfg.pin && pin_preflight(cfg.sev ? sev_pin_bytes(&plan) : cfg.mem_size, &err) < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		if (cfg.sev)
+			sev_launch_close(&sev);
 		plan_free(&plan);
 		plan_inputs_close(&in);
 		return CLOAK_EXIT_ERROR;
@@ -124,7 +147,7 @@ static int cmd_run(int argc, char **argv)
 		return CLOAK_EXIT_ERROR;
 	}
 
-	if (run_machine(&m, &err) < 0) {
+	if (run_machine(&m, cfg.sev ? &sev : NULL, &err) < 0) {
 		machine_request_stop(&m, CLOAK_EXIT_ERROR, "%s", err.msg);
 		status = CLOAK_EXIT_ERROR;
 		fprintf(stderr, "cloak: %s\n", err.msg);
@@ -147,6 +170,9 @@ static int cmd_run(int argc, char **argv)
 			status = CLOAK_EXIT_ERROR;
 	}
 	machine_close(&m);
+	/* /dev/sev stays open until the VM is gone: KVM looks the fd up again on every command. */
+	if (cfg.sev)
+		sev_launch_close(&sev);
 	plan_free(&plan);
 	plan_inputs_close(&in);
 	return status;
@@ -159,6 +185,10 @@ int main(int argc, char **argv)
 		return cmd_run(1, (char *[]){ "run", NULL });
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "host-check"))
+		return sev_host_check_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sev-export"))
+		return sev_export_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -168,6 +168,22 @@ static int plan_place_initrd(struct launch_plan *plan, const struct file_map *in
 	return plan_add_region(plan, "initrd", *gpa, size, initrd->data, initrd->size, PLAN_MEASURED, err);
 }
 
+/* The shared DMA window: below the initrd (or the top of low RAM), above the kernel. */
+static int plan_place_dma_window(struct launch_plan *plan, uint64_t below, struct cloak_err *err)
+{
+	char a[32], b[32];
+	uint64_t top = ALIGN_DOWN(below, 2 * MiB);
+
+	if (top < PLAN_DMA_WINDOW_SIZE || top - PLAN_DMA_WINDOW_SIZE < ALIGN_UP(plan->image_end, PAGE_SIZE))
+		return err_set(err, "the shared DMA window (%s) does not fit in guest memory (%s) between the kernel "
+				    "(which ends at 0x%llx) and the top of low memory; give a larger --mem",
+			       fmt_size(PLAN_DMA_WINDOW_SIZE, a), fmt_size(plan->mem_size, b),
+			       (unsigned long long)plan->image_end);
+	plan->dma_gpa = top - PLAN_DMA_WINDOW_SIZE;
+	plan->dma_size = PLAN_DMA_WINDOW_SIZE;
+	return 0;
+}
+
 static int plan_add_elf(struct launch_plan *plan, const struct plan_inputs *in, struct cloak_err *err)
 {
 	struct elf_image elf;
@@ -291,6 +307,15 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 				  PLAN_MEASURED, &buf, err) < 0)
 		goto fail;
 	memcpy(buf, plan->cmdline, strlen(plan->cmdline));
+
+	if (plan->kind == PLAN_KIND_ELF &&
+	    plan_place_dma_window(plan, initrd_size ? initrd_gpa : plan_low_ram_end(plan), err) < 0)
+		goto fail;
+	if (plan->kind != PLAN_KIND_ELF) {
+		if (plan_add_owned_region(plan, "MP table", PLAN_MPTABLE_GPA, PAGE_SIZE, PLAN_MEASURED, &buf, err) < 0)
+			goto fail;
+		boot_mptable_build(buf, PLAN_MPTABLE_GPA, plan->cpus);
+	}
 
 	switch (plan->kind) {
 	case PLAN_KIND_ELF: {

@@ -27,9 +27,15 @@
 #define PLAN_ACPI_GPA       0xe0000ull   /* in the BIOS area, where a legacy RSDP scan looks */
 #define PLAN_STACK_BOTTOM   0x80000ull
 #define PLAN_STACK_TOP      0x9f000ull  /* RSP for ELF guests; below the EBDA */
+#define PLAN_MPTABLE_GPA    0x9f000ull  /* MP table page (Linux guests): its floating pointer ends at 640 KiB */
 #define PLAN_LOW_RESERVED   0x100000ull /* guest images load at or above 1 MiB */
 #define PLAN_MMIO_HOLE      0xc0000000ull /* RAM above 3 GiB moves above 4 GiB */
 #define PLAN_HIGH_RAM_GPA   0x100000000ull
+/*
+ * The shared DMA window of ELF guests: 2 MiB-aligned at the top of low RAM
+ * (below an initrd), so an SEV guest clears the C-bit of whole 2 MiB pages.
+ */
+#define PLAN_DMA_WINDOW_SIZE (2 * MiB)
 
 /* GDT selectors; the 64-bit boot protocol asks for __BOOT_CS 0x10 and __BOOT_DS 0x18. */
 #define GDT_SEL_CODE64 0x10
@@ -94,6 +100,7 @@ struct launch_plan {
 	struct plan_entry entry;
 	char cmdline[CONFIG_MAX_CMDLINE];
 	uint64_t image_end;       /* highest guest address used by the kernel image */
+	uint64_t dma_gpa, dma_size; /* the shared DMA window of ELF guests (restricted-dma-pool); size 0: none */
 };
 
 /* The inputs a plan is built from: the config plus the image bytes. */
@@ -129,6 +136,9 @@ bool plan_in_ram(const struct launch_plan *plan, uint64_t gpa, uint64_t len);
 uint64_t plan_low_ram_end(const struct launch_plan *plan);
 
 const char *plan_kind_name(enum plan_kind kind);
+
+/* Builds the MP table in its page (configuration table first, floating pointer last); returns the table's length. */
+size_t boot_mptable_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, unsigned cpus);
 
 /* Files embedded in the binary (blob.S): the demo guest and the DSDT of Linux guests. */
 extern const uint8_t cloak_demo_start[];

@@ -1,0 +1,426 @@
+/* virtio_blk.c: virtio-blk on a raw image, served by a worker thread so a slow disk never holds a vCPU. */
+#include "virtio_blk.h"
+
+#include "devices.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/virtio_blk.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BLK_SECTOR 512ull
+#define BLK_QUEUE_SIZE 256
+/* One DISCARD or WRITE_ZEROES request carries one range; plenty for the guests here. */
+#define BLK_MAX_RANGES 1
+#define BLK_MAX_RANGE_SECTORS (1u << 22)  /* 2 GiB per range */
+
+struct blk_range {
+	uint64_t sector;
+	uint32_t num_sectors;
+	uint32_t flags;
+};
+
+static struct virtio_blk disks[CONFIG_MAX_DISKS];
+static unsigned ndisks;
+
+static void blk_config(struct virtio_dev *vd, uint32_t off, bool is_write, uint8_t *data, unsigned size)
+{
+	struct virtio_blk *b = vd->priv;
+	struct virtio_blk_config c;
+
+	if (is_write)
+		return;  /* nothing in it is writable without CONFIG_WCE, which cloak does not offer */
+	memset(&c, 0, sizeof(c));
+	c.capacity = b->sectors;
+	c.seg_max = BLK_QUEUE_SIZE - 2;  /* the header and the status take a buffer each */
+	c.blk_size = (uint32_t)BLK_SECTOR;
+	c.num_queues = 1;
+	c.max_discard_sectors = BLK_MAX_RANGE_SECTORS;
+	c.max_discard_seg = BLK_MAX_RANGES;
+	c.discard_sector_alignment = 1;
+	c.max_write_zeroes_sectors = BLK_MAX_RANGE_SECTORS;
+	c.max_write_zeroes_seg = BLK_MAX_RANGES;
+	c.write_zeroes_may_unmap = 1;
+	memcpy(data, (uint8_t *)&c + off, size);
+}
+
+/* Moves `len` bytes between the image at `pos` and the request's buffers (after `skip` bytes of them). */
+static int blk_rw(struct virtio_blk *b, const struct virtq_req *req, bool to_guest, size_t skip, uint64_t pos,
+		  uint64_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < req->nseg && len; i++) {
+		const struct virtq_seg *s = &req->seg[i];
+		uint64_t n, done = 0;
+
+		if (s->writable != to_guest)
+			continue;
+		if (skip >= s->len) {
+			skip -= s->len;
+			continue;
+		}
+		n = s->len - skip;
+		if (n > len)
+			n = len;
+		while (done < n) {
+			ssize_t r = to_guest ? pread(b->fd, s->host + skip + done, n - done, (off_t)(pos + done))
+					     : pwrite(b->fd, s->host + skip + done, n - done, (off_t)(pos + done));
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return -1;  /* an error, or the image shrank under us */
+			done += (uint64_t)r;
+		}
+		pos += n;
+		len -= n;
+		skip = 0;
+	}
+	return len ? -1 : 0;
+}
+
+static bool range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t sectors)
+{
+	return sector <= b->sectors && sectors <= b->sectors - sector;
+}
+
+static int blk_zero(struct virtio_blk *b, uint64_t pos, uint64_t len, bool unmap)
+{
+	static const uint8_t zeros[64 * 1024];
+
+	if (unmap && fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)pos, (off_t)len) == 0)
+		return 0;
+	if (fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)pos, (off_t)len) == 0)
+		return 0;
+	/* A file system or block device without either: write the zeros. */
+	while (len) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		ssize_t r = pwrite(b->fd, zeros, n, (off_t)pos);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		pos += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	return 0;
+}
+
+static uint8_t blk_ranges(struct virtio_blk *b, const struct virtq_req *req, uint32_t type)
+{
+	struct blk_range r;
+	uint64_t data = req->out_len - sizeof(struct virtio_blk_outhdr);
+
+	if (data == 0 || data % sizeof(r) || data / sizeof(r) > BLK_MAX_RANGES)
+		return VIRTIO_BLK_S_UNSUPP;
+	virtq_req_read(req, sizeof(struct virtio_blk_outhdr), &r, sizeof(r));
+	if (r.num_sectors > BLK_MAX_RANGE_SECTORS || !range_ok(b, r.sector, r.num_sectors))
+		return VIRTIO_BLK_S_IOERR;
+	if (type == VIRTIO_BLK_T_DISCARD) {
+		if (r.flags)
+			return VIRTIO_BLK_S_UNSUPP;
+		/* Discard is advisory: a file system that cannot punch holes keeps the data, which is allowed. */
+		(void)fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(r.sector * BLK_SECTOR),
+				(off_t)(r.num_sectors * BLK_SECTOR));
+		return VIRTIO_BLK_S_OK;
+	}
+	if (r.flags & ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP)
+		return VIRTIO_BLK_S_UNSUPP;
+	return blk_zero(b, r.sector * BLK_SECTOR, r.num_sectors * BLK_SECTOR,
+			r.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+}
+
+/*
+ * Serves one request; returns the bytes written into the guest's buffers
+ * (the status byte included). The header is copied out first, so buffers
+ * that overlap it cannot change the request halfway.
+ */
+uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req)
+{
+	struct virtio_blk_outhdr hdr;
+	uint64_t data_in, data_out;
+	uint32_t written = 0;
+	uint8_t status = VIRTIO_BLK_S_OK;
+
+	if (req->out_len < sizeof(hdr) || req->in_len < 1) {
+		virtio_report(&b->vd, "request %u has no %s; it fails", req->head,
+			      req->in_len < 1 ? "status byte" : "16-byte header");
+		return 0;
+	}
+	virtq_req_read(req, 0, &hdr, sizeof(hdr));
+	data_in = req->in_len - 1;  /* the last writable byte is the status */
+	data_out = req->out_len - sizeof(hdr);
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		if (data_in % BLK_SECTOR || !range_ok(b, hdr.sector, data_in / BLK_SECTOR)) {
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		if (blk_rw(b, req, true, 0, hdr.sector * BLK_SECTOR, data_in) < 0)
+			status = VIRTIO_BLK_S_IOERR;
+		else
+			written = (uint32_t)data_in;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		if (b->ro || data_out % BLK_SECTOR || !range_ok(b, hdr.sector, data_out / BLK_SECTOR)) {
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		if (blk_rw(b, req, false, sizeof(hdr), hdr.sector * BLK_SECTOR, data_out) < 0)
+			status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		/* Acknowledged only once the data is on stable storage. */
+		if (!b->ro && fdatasync(b->fd) < 0)
+			status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_GET_ID: {
+		uint32_t n = data_in < VIRTIO_BLK_ID_BYTES ? (uint32_t)data_in : VIRTIO_BLK_ID_BYTES;
+
+		written = (uint32_t)virtq_req_write(req, 0, b->serial, n);
+		break;
+	}
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		status = b->ro ? VIRTIO_BLK_S_IOERR : blk_ranges(b, req, hdr.type);
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+	virtq_req_write(req, req->in_len - 1, &status, 1);
+	return written + 1;
+}
+
+/* The worker: takes requests under the device lock, does the I/O without it, completes them under it again. */
+static void *blk_worker(void *opaque)
+{
+	struct virtio_blk *b = opaque;
+	struct virtio_dev *vd = &b->vd;
+
+	pthread_mutex_lock(&b->wlock);
+	for (;;) {
+		while (!b->work && !b->stop)
+			pthread_cond_wait(&b->wcond, &b->wlock);
+		if (b->stop)
+			break;
+		b->work = false;
+		pthread_mutex_unlock(&b->wlock);
+		for (;;) {
+			unsigned gen;
+			uint32_t written;
+
+			pthread_mutex_lock(&vd->lock);
+			if (!virtio_pop(vd, 0, b->req)) {
+				bool more = virtio_queue_live(vd, 0) && virtq_arm_notify(&vd->vq[0]);
+
+				virtio_interrupt(vd, 0);
+				pthread_mutex_unlock(&vd->lock);
+				if (more)
+					continue;
+				break;
+			}
+			virtq_suppress_notify(&vd->vq[0]);
+			gen = vd->generation;
+			pthread_mutex_unlock(&vd->lock);
+			written = virtio_blk_handle(b, b->req);
+			pthread_mutex_lock(&vd->lock);
+			/* A reset while the I/O ran makes the request the old driver's: drop it. */
+			if (gen == vd->generation)
+				virtio_push(vd, 0, b->req->head, written);
+			pthread_mutex_unlock(&vd->lock);
+		}
+		pthread_mutex_lock(&b->wlock);
+	}
+	pthread_mutex_unlock(&b->wlock);
+	return NULL;
+}
+
+static void blk_kick(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_blk *b = vd->priv;
+
+	(void)q;
+	pthread_mutex_lock(&b->wlock);
+	b->work = true;
+	pthread_cond_signal(&b->wcond);
+	pthread_mutex_unlock(&b->wlock);
+}
+
+static void blk_driver_ok(struct virtio_dev *vd)
+{
+	/* Requests may have been posted before DRIVER_OK; look at the queue once. */
+	blk_kick(vd, 0);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.kind = "virtio-blk",
+	.type = 2,
+	.pci_class = 0x018000,  /* mass storage, other */
+	.nqueues = 1,
+	.queue_max = BLK_QUEUE_SIZE,
+	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH,
+	.config_size = sizeof(struct virtio_blk_config),
+	.config_access = blk_config,
+	.queue_kick = blk_kick,
+	.driver_ok = blk_driver_ok,
+};
+
+static const struct virtio_dev_ops blk_ro_ops = {
+	.kind = "virtio-blk",
+	.type = 2,
+	.pci_class = 0x018000,
+	.nqueues = 1,
+	.queue_max = BLK_QUEUE_SIZE,
+	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH |
+		    1ull << VIRTIO_BLK_F_RO,
+	.config_size = sizeof(struct virtio_blk_config),
+	.config_access = blk_config,
+	.queue_kick = blk_kick,
+	.driver_ok = blk_driver_ok,
+};
+
+int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloak_err *err)
+{
+	struct stat st;
+	uint64_t bytes;
+	const char *base;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0) {
+		if (errno == ENOENT)
+			return err_set(err, "--disk: %s does not exist; create the image first (e.g. truncate -s 64M %s)",
+				       path, path);
+		if (errno == EACCES || errno == EROFS)
+			return err_errno(err, "--disk: cannot open %s for %s%s", path, ro ? "reading" : "writing",
+					 ro ? "" : "; give --disk PATH,ro to attach it read-only");
+		return err_errno(err, "--disk: cannot open %s", path);
+	}
+	/* Two writers on one image corrupt it: take a lock other cloak processes respect. */
+	if (flock(b->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		err_set(err, "--disk: %s is in use by another process (it holds a lock on it); stop that one or "
+			     "attach a copy", path);
+		goto fail;
+	}
+	if (fstat(b->fd, &st) < 0) {
+		err_errno(err, "--disk: cannot stat %s", path);
+		goto fail;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(b->fd, BLKGETSIZE64, &bytes) < 0) {
+			err_errno(err, "--disk: cannot read the size of block device %s", path);
+			goto fail;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		bytes = (uint64_t)st.st_size;
+	} else {
+		err_set(err, "--disk: %s is neither a regular file nor a block device; give a raw disk image", path);
+		goto fail;
+	}
+	if (bytes < BLK_SECTOR) {
+		err_set(err, "--disk: %s holds %llu bytes, less than one 512-byte sector; give a raw image of at "
+			     "least 512 bytes", path, (unsigned long long)bytes);
+		goto fail;
+	}
+	if (bytes % BLK_SECTOR)
+		fprintf(stderr, "cloak: --disk: %s is not a multiple of 512 bytes; the guest sees %llu sectors and "
+				"not the last %llu bytes\n", path, (unsigned long long)(bytes / BLK_SECTOR),
+			(unsigned long long)(bytes % BLK_SECTOR));
+	b->sectors = bytes / BLK_SECTOR;
+	b->ro = ro;
+	base = strrchr(path, '/');
+	/* The ID the guest reads (GET_ID, /sys/block/vdX/serial): the image's file name, cut to 20 bytes. */
+	base = base ? base + 1 : path;
+	memcpy(b->serial, base, strnlen(base, sizeof(b->serial)));
+	return 0;
+fail:
+	close(b->fd);
+	b->fd = -1;
+	return -1;
+}
+
+int virtio_blk_attach(struct virtio_blk *b, struct machine *m, unsigned index, struct cloak_err *err)
+{
+	char name[24];
+	int rc;
+
+	snprintf(name, sizeof(name), "virtio-blk%u", index);
+	b->req = malloc(sizeof(*b->req));
+	if (!b->req)
+		return err_set(err, "out of memory");
+	pthread_mutex_init(&b->wlock, NULL);
+	pthread_cond_init(&b->wcond, NULL);
+	if (virtio_pci_init(&b->vd, m, b->ro ? &blk_ro_ops : &blk_ops, name, b, err) < 0)
+		return -1;
+	rc = pthread_create(&b->worker, NULL, blk_worker, b);
+	if (rc) {
+		errno = rc;
+		return err_errno(err, "cannot start the disk thread of %s (pthread_create)", name);
+	}
+	b->running = true;
+	return 0;
+}
+
+void virtio_blk_close(struct virtio_blk *b)
+{
+	if (b->running) {
+		pthread_mutex_lock(&b->wlock);
+		b->stop = true;
+		pthread_cond_signal(&b->wcond);
+		pthread_mutex_unlock(&b->wlock);
+		pthread_join(b->worker, NULL);
+		b->running = false;
+	}
+	if (b->vd.ready || b->vd.m)
+		virtio_pci_fini(&b->vd);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+	free(b->req);
+	b->req = NULL;
+}
+
+static int blk_init(struct machine *m, struct cloak_err *err)
+{
+	unsigned i;
+
+	for (ndisks = 0; ndisks < m->cfg->ndisks; ndisks++) {
+		const struct disk_config *d = &m->cfg->disks[ndisks];
+
+		if (virtio_blk_open(&disks[ndisks], d->path, d->ro, err) < 0)
+			goto fail;
+		if (virtio_blk_attach(&disks[ndisks], m, ndisks, err) < 0) {
+			ndisks++;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	for (i = 0; i < ndisks; i++)
+		virtio_blk_close(&disks[i]);
+	ndisks = 0;
+	return -1;
+}
+
+static void blk_fini(struct machine *m)
+{
+	unsigned i;
+
+	(void)m;
+	for (i = 0; i < ndisks; i++)
+		virtio_blk_close(&disks[i]);
+	ndisks = 0;
+}
+
+const struct device_ops virtio_blk_device = { .name = "virtio-blk", .init = blk_init, .fini = blk_fini };

@@ -1,0 +1,30 @@
+/* virtio_blk.h: the virtio-blk device, exposed for the unit tests and the fuzz target. */
+#ifndef CLOAK_VIRTIO_BLK_H
+#define CLOAK_VIRTIO_BLK_H
+
+#include "virtio_pci.h"
+
+struct virtio_blk {
+	struct virtio_dev vd;
+	int fd;
+	bool ro;
+	uint64_t sectors;
+	char serial[20];
+
+	/* The worker thread and its wake-up. */
+	pthread_t worker;
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	bool work, stop, running;
+	struct virtq_req *req;
+};
+
+/* Opens and locks the image (errors name --disk). */
+int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloak_err *err);
+/* Puts it on the PCI bus as virtio-blk<index> and starts its worker. */
+int virtio_blk_attach(struct virtio_blk *b, struct machine *m, unsigned index, struct cloak_err *err);
+void virtio_blk_close(struct virtio_blk *b);
+/* Serves one request against the image; returns the bytes written into the guest's buffers. */
+uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req);
+
+#endif

@@ -1,0 +1,458 @@
+/* host_check.c: `cloak host-check` (can this host launch SEV guests, and if not, what to change) and `cloak sev-export`. */
+#include "sev/sev.h"
+
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void read_param(const char *name, char *out, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/sys/module/kvm_amd/parameters/%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(out, (int)len, f))
+		out[0] = 0;
+	fclose(f);
+	out[strcspn(out, "\n")] = 0;
+	if (!out[0])
+		snprintf(out, len, "?");
+}
+
+static bool param_on(const char *v)
+{
+	return !strcmp(v, "Y") || !strcmp(v, "1") || !strcmp(v, "y");
+}
+
+void sev_host_probe(struct sev_host_facts *f, const char *sev_device, const char *kvm_device)
+{
+	unsigned a, b, c, d;
+	cap_flag_value_t v = CAP_CLEAR;
+	struct rlimit rl;
+	struct stat st;
+	cap_t caps;
+	int fd;
+
+	memset(f, 0, sizeof(*f));
+	__cpuid(0, a, b, c, d);
+	memcpy(f->vendor, &b, 4);
+	memcpy(f->vendor + 4, &d, 4);
+	memcpy(f->vendor + 8, &c, 4);
+	f->cpuid_amd = !strcmp(f->vendor, "AuthenticAMD");
+	__cpuid(0x80000000, a, b, c, d);
+	if (a >= 0x8000001f) {
+		f->leaf_present = true;
+		__cpuid(0x8000001f, f->eax, f->ebx, f->ecx, f->edx);
+	}
+
+	f->kvm_amd_loaded = stat("/sys/module/kvm_amd", &st) == 0;
+	read_param("sev", f->kvm_amd_sev, sizeof(f->kvm_amd_sev));
+	read_param("sev_es", f->kvm_amd_sev_es, sizeof(f->kvm_amd_sev_es));
+	read_param("sev_snp", f->kvm_amd_sev_snp, sizeof(f->kvm_amd_sev_snp));
+
+	if (stat(sev_device, &st) == 0) {
+		f->dev_sev_exists = true;
+		f->dev_sev_mode = st.st_mode & 07777;
+		f->dev_sev_uid = st.st_uid;
+		f->dev_sev_gid = st.st_gid;
+		f->dev_sev_rw = access(sev_device, R_OK | W_OK) == 0;
+		fd = open(sev_device, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			f->dev_sev_open_errno = errno;
+		} else {
+			struct sev_issue_cmd cmd = { .cmd = SEV_PLATFORM_STATUS,
+						     .data = (uint64_t)(uintptr_t)&f->status };
+
+			if (ioctl(fd, SEV_ISSUE_CMD, &cmd) == 0)
+				f->status_ok = true;
+			else
+				f->status_errno = errno;
+			f->status_fw_error = cmd.error;
+			close(fd);
+		}
+	} else {
+		f->dev_sev_open_errno = errno;
+	}
+
+	fd = open(kvm_device, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		f->kvm_open_errno = errno;
+		f->kvm_exists = errno != ENOENT;
+		f->vm_types = -1;
+	} else {
+		f->kvm_exists = true;
+		f->vm_types = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+		close(fd);
+	}
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+		f->memlock_cur = rl.rlim_cur;
+		f->memlock_max = rl.rlim_max;
+	}
+	caps = cap_get_proc();
+	if (caps) {
+		cap_get_flag(caps, CAP_IPC_LOCK, CAP_EFFECTIVE, &v);
+		cap_free(caps);
+	}
+	f->cap_ipc_lock = v == CAP_SET;
+}
+
+static void __attribute__((format(printf, 3, 4))) missing(char list[][256], unsigned *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*n >= 12)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(list[*n], 256, fmt, ap);
+	va_end(ap);
+	(*n)++;
+}
+
+void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, struct sev_verdict *v)
+{
+	uint64_t need = guest_mem + 4 * MiB;
+	char a[32], b[32];
+
+	memset(v, 0, sizeof(*v));
+#define BOTH(...) do { missing(v->missing_sev, &v->nmissing_sev, __VA_ARGS__); \
+		       missing(v->missing_es, &v->nmissing_es, __VA_ARGS__); } while (0)
+	if (!f->cpuid_amd)
+		BOTH("the CPU is %s, not AMD: SEV needs an AMD EPYC host", f->vendor[0] ? f->vendor : "unknown");
+	else if (!f->leaf_present)
+		BOTH("CPUID has no leaf 0x8000001F: this AMD CPU (or the hypervisor cloak runs under) offers no "
+		     "memory encryption; run on an EPYC host, not inside a VM");
+	else if (!(f->eax & 2))
+		BOTH("CPUID 0x8000001F EAX bit 1 (SEV) is clear: enable SME and SEV in the host firmware (BIOS), "
+		     "and boot the host kernel with mem_encrypt=on; inside a VM, SEV is never offered");
+	else if (f->ecx == 0 || f->edx > f->ecx)
+		BOTH("CPUID 0x8000001F offers no SEV ASIDs (ECX %u, EDX %u): raise the SEV ASID count in the BIOS",
+		     f->ecx, f->edx);
+	if (f->leaf_present && (f->eax & 2) && !(f->eax & 8))
+		missing(v->missing_es, &v->nmissing_es, "CPUID 0x8000001F EAX bit 3 (SEV-ES) is clear: this CPU "
+			"has no SEV-ES (EPYC 7xx1 \"Naples\" lacks it)");
+	if (f->leaf_present && (f->eax & 8) && f->edx <= 1)
+		missing(v->missing_es, &v->nmissing_es, "minimum SEV ASID (CPUID 0x8000001F EDX) is %u, so no ASID "
+			"is left for SEV-ES guests: set the BIOS \"SEV-ES ASID space limit\" above 1", f->edx);
+
+	if (!f->kvm_amd_loaded)
+		BOTH("kvm_amd is not loaded (/sys/module/kvm_amd missing): modprobe kvm_amd sev=1");
+	else if (!param_on(f->kvm_amd_sev))
+		BOTH("kvm_amd runs with sev=%s (/sys/module/kvm_amd/parameters/sev): reload it with sev=1 "
+		     "(modprobe -r kvm_amd; modprobe kvm_amd sev=1)", f->kvm_amd_sev[0] ? f->kvm_amd_sev : "absent");
+	if (f->kvm_amd_loaded && !param_on(f->kvm_amd_sev_es))
+		missing(v->missing_es, &v->nmissing_es, "kvm_amd runs with sev_es=%s: reload it with sev_es=1",
+			f->kvm_amd_sev_es[0] ? f->kvm_amd_sev_es : "absent");
+
+	if (!f->dev_sev_exists)
+		BOTH("/dev/sev does not exist: load the PSP driver (modprobe ccp) and look for \"SEV API\" or "
+		     "\"SEV: failed to INIT\" in dmesg");
+	else if (f->dev_sev_open_errno)
+		BOTH("/dev/sev cannot be opened read-write by this user (%s): run as root, or give the user the "
+		     "device's group (gid %u, mode %04o)", strerror(f->dev_sev_open_errno), f->dev_sev_gid,
+		     f->dev_sev_mode);
+	else if (!f->status_ok)
+		BOTH("SEV_PLATFORM_STATUS on /dev/sev failed (%s, firmware status 0x%x): the PSP firmware is not "
+		     "usable; check dmesg for SEV INIT errors and update the SEV firmware",
+		     strerror(f->status_errno), f->status_fw_error);
+	else if (!(f->status.flags & SEV_STATUS_FLAGS_CONFIG_ES))
+		missing(v->missing_es, &v->nmissing_es, "SEV_PLATFORM_STATUS reports SEV-ES not configured (flags "
+			"0x%x lack 0x100): update the SEV firmware and enable SEV-ES in the BIOS", f->status.flags);
+
+	if (!f->kvm_exists)
+		BOTH("/dev/kvm does not exist: load kvm_amd on an AMD host with virtualization enabled");
+	else if (f->kvm_open_errno)
+		BOTH("/dev/kvm cannot be opened (%s): add the user to the kvm group or run as root",
+		     strerror(f->kvm_open_errno));
+
+	if (!f->cap_ipc_lock && f->memlock_max != (uint64_t)RLIM_INFINITY && f->memlock_max < need)
+		BOTH("RLIMIT_MEMLOCK hard limit is %s and cloak lacks CAP_IPC_LOCK, but SEV pins all guest memory "
+		     "(%s for a %s guest): run with CAP_IPC_LOCK or raise memlock (ulimit -l, limits.conf)",
+		     fmt_size(f->memlock_max, a), fmt_size(need, b), fmt_size(guest_mem, (char[32]){ 0 }));
+#undef BOTH
+	missing(v->missing_es, &v->nmissing_es, "cloak itself launches plain SEV guests only (no "
+		"LAUNCH_UPDATE_VMSA step): SEV-ES guests need another VMM for now");
+	v->sev_ok = v->nmissing_sev == 0;
+	v->sev_es_ok = false;
+}
+
+struct item {
+	const char *section, *name, *source;
+	char value[96];
+};
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev_verdict *v, bool json,
+		     const char *sev_device)
+{
+	struct item it[32];
+	unsigned n = 0, i;
+	char a[32], b[32];
+	const char *section = "";
+
+#define ITEM(sec, nm, src, ...) do { it[n] = (struct item){ sec, nm, src, "" }; \
+				    snprintf(it[n].value, sizeof(it[n].value), __VA_ARGS__); n++; } while (0)
+	ITEM("cpu", "vendor", "CPUID 0x0", "%s", f->vendor);
+	ITEM("cpu", "leaf 0x8000001F", "CPUID 0x80000000 EAX", "%s", f->leaf_present ? "present" : "absent");
+	ITEM("cpu", "SEV", "CPUID 0x8000001F EAX bit 1", "%s", f->eax & 2 ? "yes" : "no");
+	ITEM("cpu", "SEV-ES", "CPUID 0x8000001F EAX bit 3", "%s", f->eax & 8 ? "yes" : "no");
+	ITEM("cpu", "SEV-SNP", "CPUID 0x8000001F EAX bit 4", "%s", f->eax & 16 ? "yes" : "no");
+	ITEM("cpu", "C-bit position", "CPUID 0x8000001F EBX[5:0]", "%u", f->ebx & 0x3f);
+	ITEM("cpu", "physical address reduction", "CPUID 0x8000001F EBX[11:6]", "%u", (f->ebx >> 6) & 0x3f);
+	ITEM("cpu", "encrypted guests (max ASID)", "CPUID 0x8000001F ECX", "%u", f->ecx);
+	ITEM("cpu", "minimum SEV ASID", "CPUID 0x8000001F EDX", "%u", f->edx);
+	ITEM("kvm_amd", "loaded", "/sys/module/kvm_amd", "%s", f->kvm_amd_loaded ? "yes" : "no");
+	ITEM("kvm_amd", "sev", "/sys/module/kvm_amd/parameters/sev", "%s", f->kvm_amd_sev[0] ? f->kvm_amd_sev : "absent");
+	ITEM("kvm_amd", "sev_es", "/sys/module/kvm_amd/parameters/sev_es", "%s",
+	     f->kvm_amd_sev_es[0] ? f->kvm_amd_sev_es : "absent");
+	ITEM("kvm_amd", "sev_snp", "/sys/module/kvm_amd/parameters/sev_snp", "%s",
+	     f->kvm_amd_sev_snp[0] ? f->kvm_amd_sev_snp : "absent");
+	if (f->dev_sev_exists)
+		ITEM("psp", "device", sev_device, "mode %04o uid %u gid %u, %s", f->dev_sev_mode, f->dev_sev_uid,
+		     f->dev_sev_gid, f->dev_sev_rw ? "read-write for this user" : "NOT read-write for this user");
+	else
+		ITEM("psp", "device", sev_device, "absent (%s)", strerror(f->dev_sev_open_errno));
+	if (f->status_ok) {
+		ITEM("psp", "API version", "SEV_PLATFORM_STATUS", "%u.%u", f->status.api_major, f->status.api_minor);
+		ITEM("psp", "build", "SEV_PLATFORM_STATUS", "%u", f->status.build);
+		ITEM("psp", "state", "SEV_PLATFORM_STATUS", "%s", sev_platform_state_name(f->status.state));
+		ITEM("psp", "guests", "SEV_PLATFORM_STATUS", "%u", f->status.guest_count);
+		ITEM("psp", "SEV-ES configured", "SEV_PLATFORM_STATUS flags 0x100", "%s",
+		     f->status.flags & SEV_STATUS_FLAGS_CONFIG_ES ? "yes" : "no");
+	} else {
+		ITEM("psp", "platform status", "SEV_PLATFORM_STATUS", "%s",
+		     f->dev_sev_exists ? "unavailable (see the device line)" : "not run: no /dev/sev");
+	}
+	if (f->vm_types >= 0)
+		ITEM("kvm", "VM types", "KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES)", "0x%x: %s", (unsigned)f->vm_types,
+		     f->vm_types & (1 << KVM_X86_SEV_VM) ? "KVM_X86_SEV_VM, cloak uses KVM_SEV_INIT2" :
+							    "no KVM_X86_SEV_VM, cloak uses legacy KVM_SEV_INIT");
+	else
+		ITEM("kvm", "VM types", "KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES)", "not asked: /dev/kvm %s",
+		     f->kvm_exists ? "cannot be opened" : "is absent");
+	ITEM("limits", "RLIMIT_MEMLOCK", "getrlimit", "%s (hard %s)",
+	     f->memlock_cur == (uint64_t)RLIM_INFINITY ? "unlimited" : fmt_size(f->memlock_cur, a),
+	     f->memlock_max == (uint64_t)RLIM_INFINITY ? "unlimited" : fmt_size(f->memlock_max, b));
+	ITEM("limits", "CAP_IPC_LOCK", "capget (effective set)", "%s", f->cap_ipc_lock ? "yes" : "no");
+#undef ITEM
+
+	if (json) {
+		fprintf(out, "{\n  \"items\": [\n");
+		for (i = 0; i < n; i++) {
+			fprintf(out, "    {\"section\": ");
+			json_str(out, it[i].section);
+			fprintf(out, ", \"name\": ");
+			json_str(out, it[i].name);
+			fprintf(out, ", \"value\": ");
+			json_str(out, it[i].value);
+			fprintf(out, ", \"source\": ");
+			json_str(out, it[i].source);
+			fprintf(out, "}%s\n", i + 1 < n ? "," : "");
+		}
+		fprintf(out, "  ],\n  \"verdict\": {\n");
+		for (i = 0; i < 2; i++) {
+			unsigned k, cnt = i ? v->nmissing_es : v->nmissing_sev;
+
+			fprintf(out, "    \"%s\": {\"available\": %s, \"missing\": [", i ? "sev_es" : "sev",
+				(i ? v->sev_es_ok : v->sev_ok) ? "true" : "false");
+			for (k = 0; k < cnt; k++) {
+				fprintf(out, "%s", k ? ", " : "");
+				json_str(out, i ? v->missing_es[k] : v->missing_sev[k]);
+			}
+			fprintf(out, "]}%s\n", i ? "" : ",");
+		}
+		fprintf(out, "  }\n}\n");
+		return;
+	}
+	fprintf(out, "cloak host-check: can this host launch AMD SEV guests?\n");
+	for (i = 0; i < n; i++) {
+		if (strcmp(section, it[i].section)) {
+			section = it[i].section;
+			fprintf(out, "\n%s\n", section);
+		}
+		fprintf(out, "  %-28s %-44s [%s]\n", it[i].name, it[i].value, it[i].source);
+	}
+	fprintf(out, "\nverdict\n");
+	if (v->sev_ok)
+		fprintf(out, "  SEV: available\n");
+	else
+		fprintf(out, "  SEV: NOT available on this host, because:\n");
+	for (i = 0; i < v->nmissing_sev; i++)
+		fprintf(out, "    - %s\n", v->missing_sev[i]);
+	fprintf(out, "  SEV-ES: %s\n", v->sev_es_ok ? "available" : "NOT available, because:");
+	for (i = 0; i < v->nmissing_es; i++)
+		fprintf(out, "    - %s\n", v->missing_es[i]);
+	if (!v->sev_ok)
+		fprintf(out, "\nWithout SEV hardware, `cloak run --sev --sev-backend sim` runs the launch against a "
+			     "simulated PSP (guest memory NOT encrypted).\n");
+}
+
+int sev_host_check_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "sev-device", required_argument, NULL, 's' },
+		{ "kvm-device", required_argument, NULL, 'k' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sev_device = "/dev/sev", *kvm_device = "/dev/kvm";
+	struct sev_host_facts f;
+	struct sev_verdict v;
+	uint64_t mem = CONFIG_DEFAULT_MEM;
+	bool json = false;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 's': sev_device = optarg; break;
+		case 'k': kvm_device = optarg; break;
+		case 'm':
+			if (config_parse_size(optarg, &mem) < 0 || mem == 0) {
+				fprintf(stderr, "cloak host-check: --mem: '%s' is not a size; write it like 512M\n", optarg);
+				return CLOAK_EXIT_ERROR;
+			}
+			break;
+		case 'h':
+			printf("usage: cloak host-check [--json] [--mem SIZE] [--sev-device PATH] [--kvm-device PATH]\n"
+			       "\n"
+			       "Reports what this host offers for AMD SEV, where each fact comes from, and for each\n"
+			       "missing piece what to change. --mem sizes the memory-locking check (default 128M).\n"
+			       "Exit status: 0 SEV guests can be launched, 1 they cannot, 2 bad usage.\n");
+			return 0;
+		case ':':
+			fprintf(stderr, "cloak host-check: %s needs a value\n", argv[optind - 1]);
+			return CLOAK_EXIT_ERROR;
+		default:
+			fprintf(stderr, "cloak host-check: unknown option %s; see `cloak host-check --help`\n",
+				argv[optind - 1]);
+			return CLOAK_EXIT_ERROR;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cloak host-check: unexpected argument '%s'\n", argv[optind]);
+		return CLOAK_EXIT_ERROR;
+	}
+	sev_host_probe(&f, sev_device, kvm_device);
+	sev_host_verdict(&f, mem, &v);
+	sev_host_report(stdout, &f, &v, json, sev_device);
+	return v.sev_ok ? 0 : 1;
+}
+
+int sev_export_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sev-backend", required_argument, NULL, 'b' },
+		{ "sev-device", required_argument, NULL, 's' },
+		{ "sev-sim-key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cloak_err err = { "" };
+	struct sev_user_data_status st;
+	uint8_t pdh[SEV_CERT_LEN];
+	struct vm_config cfg;
+	struct psp *psp;
+	int c, rc;
+
+	config_defaults(&cfg);
+	cfg.sev = true;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (!strcmp(optarg, "real")) {
+				cfg.sev_backend = SEV_BACKEND_REAL;
+			} else if (!strcmp(optarg, "sim")) {
+				cfg.sev_backend = SEV_BACKEND_SIM;
+			} else {
+				fprintf(stderr, "cloak sev-export: --sev-backend: '%s' is not real or sim\n", optarg);
+				return CLOAK_EXIT_ERROR;
+			}
+			break;
+		case 's': cfg.sev_device = optarg; break;
+		case 'k': cfg.sev_sim_key = optarg; break;
+		case 'h':
+			printf("usage: cloak sev-export [--sev-backend real|sim] [--sev-device PATH] [--sev-sim-key FILE] "
+			       "PDH_OUT\n"
+			       "\n"
+			       "Writes the platform's PDH certificate (2084 bytes, SEV format) to PDH_OUT, for the guest\n"
+			       "owner's `cloak-owner session`. With --sev-backend sim, --sev-sim-key names the simulated\n"
+			       "platform's key (created when missing); give `cloak run` the same file.\n");
+			return 0;
+		case ':':
+			fprintf(stderr, "cloak sev-export: %s needs a value\n", argv[optind - 1]);
+			return CLOAK_EXIT_ERROR;
+		default:
+			fprintf(stderr, "cloak sev-export: unknown option %s; see `cloak sev-export --help`\n",
+				argv[optind - 1]);
+			return CLOAK_EXIT_ERROR;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "cloak sev-export: give exactly one output file (PDH_OUT); see `cloak sev-export --help`\n");
+		return CLOAK_EXIT_ERROR;
+	}
+	if (cfg.sev_backend == SEV_BACKEND_SIM && !cfg.sev_sim_key) {
+		fprintf(stderr, "cloak sev-export: --sev-backend sim needs --sev-sim-key FILE: a simulated platform "
+				"without a kept key would have another PDH at every run\n");
+		return CLOAK_EXIT_ERROR;
+	}
+	if (cfg.sev_sim_key && cfg.sev_backend != SEV_BACKEND_SIM) {
+		fprintf(stderr, "cloak sev-export: --sev-sim-key needs --sev-backend sim\n");
+		return CLOAK_EXIT_ERROR;
+	}
+	if (cfg.sev_backend == SEV_BACKEND_SIM)
+		fprintf(stderr, "cloak: --sev-backend sim: the PSP is SIMULATED; its PDH key is a file on this host\n");
+	psp = psp_open(&cfg, true, &err);
+	if (!psp) {
+		fprintf(stderr, "cloak sev-export: %s\n", err.msg);
+		return CLOAK_EXIT_ERROR;
+	}
+	rc = psp_platform_status(psp, &st, &err);
+	if (rc == 0)
+		rc = psp_pdh_export(psp, pdh, &err);
+	if (rc == 0)
+		rc = sev_file_write(argv[optind], "PDH certificate", pdh, sizeof(pdh), 0644, &err);
+	psp_close(psp);
+	if (rc < 0) {
+		fprintf(stderr, "cloak sev-export: %s\n", err.msg);
+		return CLOAK_EXIT_ERROR;
+	}
+	fprintf(stderr, "cloak sev-export: wrote the PDH certificate of the %s platform (API %u.%u build %u) to %s\n",
+		cfg.sev_backend == SEV_BACKEND_SIM ? "simulated" : "SEV", st.api_major, st.api_minor, st.build,
+		argv[optind]);
+	return 0;
+}

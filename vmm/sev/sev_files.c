@@ -1,0 +1,122 @@
+/* sev_files.c: the small files of the SEV launch: certificates, sessions, keys, measurements, secrets. */
+#include "sev/sev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sev_file_read(const char *path, const char *what, size_t max, uint8_t **out, size_t *len,
+		  struct cloak_err *err)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return err_set(err, "%s %s does not exist; check the path", what, path);
+		return err_errno(err, "cannot open %s %s", what, path);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, "%s %s is not a regular file", what, path);
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return err_set(err, "%s %s is %llu bytes; at most %zu are expected, so it is not the right file", what,
+			       path, (unsigned long long)st.st_size, max);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return err_set(err, "out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			close(fd);
+			return err_errno(err, "cannot read %s %s", what, path);
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = 0;
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+int sev_file_read_b64(const char *path, const char *what, size_t max, uint8_t **out, size_t *len,
+		      struct cloak_err *err)
+{
+	uint8_t *text;
+	size_t n;
+	int rc;
+
+	if (sev_file_read(path, what, max * 2 + 64, &text, &n, err) < 0)
+		return -1;
+	rc = sev_b64_decode((const char *)text, n, out, len);
+	free(text);
+	if (rc < 0)
+		return err_set(err, "%s %s is not base64 (the format sevctl and cloak-owner write)", what, path);
+	if (*len > max) {
+		free(*out);
+		return err_set(err, "%s %s decodes to %zu bytes; at most %zu are expected", what, path, *len, max);
+	}
+	return 0;
+}
+
+int sev_file_write(const char *path, const char *what, const void *data, size_t len, unsigned mode,
+		   struct cloak_err *err)
+{
+	size_t plen = strlen(path), done = 0;
+	char *tmp = malloc(plen + 16);
+	int fd;
+
+	if (!tmp)
+		return err_set(err, "out of memory");
+	snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err_errno(err, "cannot create %s %s (beside it: %s)", what, path, tmp);
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, mode) < 0)
+		goto fail;
+	while (done < len) {
+		ssize_t n = write(fd, (const uint8_t *)data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto fail;
+	free(tmp);
+	return 0;
+fail:
+	err_errno(err, "cannot write %s %s", what, path);
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
