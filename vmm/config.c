@@ -1,6 +1,8 @@
 /* config.c: `cloak run` arguments -> struct vm_config, every error naming its option. */
 #include "config.h"
 
+#include "sev/sev.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,6 +16,9 @@ void config_defaults(struct vm_config *cfg)
 	cfg->cpus = 1;
 	cfg->kvm_device = "/dev/kvm";
 	cfg->pin = true;
+	cfg->sev_backend = SEV_BACKEND_REAL;
+	cfg->sev_policy = SEV_POLICY_DEFAULT;
+	cfg->sev_device = "/dev/sev";
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -289,9 +294,24 @@ void config_print_run_help(FILE *out)
 		"                       a Unix socket cloak listens on\n"
 		"  -h, --help           this text\n"
 		"\n"
+		"AMD SEV (README \"SEV launch\"; `cloak host-check` says whether this host can):\n"
+		"  --sev                launch the guest encrypted: INIT, LAUNCH_START, LAUNCH_UPDATE_DATA over\n"
+		"                       the measured plan, LAUNCH_MEASURE, [LAUNCH_SECRET], LAUNCH_FINISH\n"
+		"  --policy HEX         guest policy (default 0x%x = NODBG); bits 6-15 are reserved, and\n"
+		"                       bit 2 (SEV-ES) is refused: cloak launches plain SEV guests\n"
+		"  --dh-cert-file FILE  the guest owner's GODH certificate, base64 (`cloak-owner session`)\n"
+		"  --session-file FILE  the guest owner's session blob, base64; needs --dh-cert-file\n"
+		"  --measurement-out F  write the launch measurement (MEASURE | MNONCE, base64) to F\n"
+		"  --attest-cmd CMD     run CMD (sh -c) with the measurement in its environment; its output\n"
+		"                       is empty or a secret to inject; a non-zero status aborts the launch\n"
+		"  --sev-backend KIND   real (default: /dev/sev and KVM) or sim (a simulated PSP on plain KVM;\n"
+		"                       guest memory is NOT encrypted)\n"
+		"  --sev-device PATH    the PSP device (default /dev/sev)\n"
+		"  --sev-sim-key FILE   the simulated platform's PDH key (PEM, from `cloak sev-export`)\n"
+		"\n"
 		"Feature names for --cpuid-clear:",
 		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),
-		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS, CONFIG_MAX_DISKS);
+		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS, CONFIG_MAX_DISKS, SEV_POLICY_DEFAULT);
 	for (i = 0; i < ARRAY_SIZE(cpuid_features); i++)
 		fprintf(out, "%s%s", i % 10 ? " " : "\n  ", cpuid_features[i].name);
 	fprintf(out,
@@ -310,6 +330,8 @@ void config_print_run_help(FILE *out)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
 	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE, OPT_DISK, OPT_NET, OPT_CONSOLE,
+	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
+	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY,
 };
 
 static const struct option run_options[] = {
@@ -326,6 +348,15 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "sev", no_argument, NULL, OPT_SEV },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "dh-cert-file", required_argument, NULL, OPT_DH_CERT },
+	{ "session-file", required_argument, NULL, OPT_SESSION },
+	{ "measurement-out", required_argument, NULL, OPT_MEASUREMENT_OUT },
+	{ "attest-cmd", required_argument, NULL, OPT_ATTEST_CMD },
+	{ "sev-backend", required_argument, NULL, OPT_SEV_BACKEND },
+	{ "sev-device", required_argument, NULL, OPT_SEV_DEVICE },
+	{ "sev-sim-key", required_argument, NULL, OPT_SEV_SIM_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -365,8 +396,30 @@ static int parse_mem(const char *s, uint64_t *out, struct cloak_err *err)
 	return 0;
 }
 
+/* The SEV options only mean something together with --sev; says which one came without it. */
+static int config_check_sev(const struct vm_config *cfg, const char *sev_only_opt, struct cloak_err *err)
+{
+	if (!cfg->sev) {
+		if (sev_only_opt)
+			return err_set(err, "%s needs --sev: it configures the SEV launch", sev_only_opt);
+		return 0;
+	}
+	if (!cfg->pin)
+		return err_set(err, "--no-pin cannot go with --sev: SEV guest memory must stay pinned "
+				    "(KVM_MEMORY_ENCRYPT_REG_REGION); drop --no-pin");
+	if (!!cfg->sev_dh_cert_path != !!cfg->sev_session_path)
+		return err_set(err, "%s needs %s: the guest owner's GODH certificate and session blob come as a pair "
+				    "(`cloak-owner session` writes both)",
+			       cfg->sev_dh_cert_path ? "--dh-cert-file" : "--session-file",
+			       cfg->sev_dh_cert_path ? "--session-file" : "--dh-cert-file");
+	if (cfg->sev_sim_key && cfg->sev_backend != SEV_BACKEND_SIM)
+		return err_set(err, "--sev-sim-key needs --sev-backend sim: the real PSP keeps its own PDH key");
+	return 0;
+}
+
 int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_err *err)
 {
+	const char *sev_only_opt = NULL;
 	int c;
 
 	optind = 1;
@@ -409,6 +462,34 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			if (config_parse_console(optarg, cfg, err) < 0)
 				return -1;
 			break;
+		case OPT_SEV: cfg->sev = true; break;
+		case OPT_POLICY:
+			if (sev_policy_parse(optarg, &cfg->sev_policy, "--policy", err) < 0)
+				return -1;
+			sev_only_opt = "--policy";
+			break;
+		case OPT_DH_CERT: cfg->sev_dh_cert_path = optarg; sev_only_opt = "--dh-cert-file"; break;
+		case OPT_SESSION: cfg->sev_session_path = optarg; sev_only_opt = "--session-file"; break;
+		case OPT_MEASUREMENT_OUT: cfg->sev_measurement_out = optarg; sev_only_opt = "--measurement-out"; break;
+		case OPT_ATTEST_CMD:
+			if (!*optarg)
+				return err_set(err, "--attest-cmd: empty command; give the command that verifies the "
+						    "measurement");
+			cfg->sev_attest_cmd = optarg;
+			sev_only_opt = "--attest-cmd";
+			break;
+		case OPT_SEV_BACKEND:
+			if (!strcmp(optarg, "real"))
+				cfg->sev_backend = SEV_BACKEND_REAL;
+			else if (!strcmp(optarg, "sim"))
+				cfg->sev_backend = SEV_BACKEND_SIM;
+			else
+				return err_set(err, "--sev-backend: '%s' is not a backend; give real (/dev/sev) or sim "
+						    "(the simulated PSP)", optarg);
+			sev_only_opt = "--sev-backend";
+			break;
+		case OPT_SEV_DEVICE: cfg->sev_device = optarg; sev_only_opt = "--sev-device"; break;
+		case OPT_SEV_SIM_KEY: cfg->sev_sim_key = optarg; sev_only_opt = "--sev-sim-key"; break;
 		case 'h': return 1;
 		case ':':
 			return err_set(err, "%s needs a value; see `cloak run --help`", argv[optind - 1]);
@@ -421,5 +502,5 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			       argv[optind]);
 	if (cfg->initrd_path && !cfg->kernel_path)
 		return err_set(err, "--initrd needs --kernel: the demo guest takes no initrd");
-	return 0;
+	return config_check_sev(cfg, sev_only_opt, err);
 }

@@ -33,6 +33,8 @@ struct cpuid_clear {
 	uint32_t mask;
 };
 
+enum sev_backend_kind { SEV_BACKEND_REAL, SEV_BACKEND_SIM };
+
 struct vm_config {
 	const char *kernel_path;    /* NULL: the demo guest embedded in cloak */
 	const char *initrd_path;
@@ -52,6 +54,16 @@ struct vm_config {
 	bool net_has_mac;
 	enum console_kind console;  /* --console: virtio-console (hvc0) */
 	const char *console_path;
+	/* SEV launch (vmm/sev/sev.h); the other sev_* fields need sev. */
+	bool sev;
+	enum sev_backend_kind sev_backend;
+	uint32_t sev_policy;
+	const char *sev_device;           /* default /dev/sev */
+	const char *sev_dh_cert_path;     /* the guest owner's GODH certificate, base64 */
+	const char *sev_session_path;     /* the guest owner's session blob, base64 */
+	const char *sev_measurement_out;
+	const char *sev_attest_cmd;
+	const char *sev_sim_key;          /* the simulated platform's PDH key (PEM) */
 };
 
 void config_defaults(struct vm_config *cfg);
