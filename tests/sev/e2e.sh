@@ -1,0 +1,89 @@
+#!/bin/sh
+# e2e.sh: the SEV launch end to end with the simulated PSP: owner session, verified measurement,
+# injected secret the guest reads; a tampered kernel, a wrong policy or a wrong TIK never runs.
+# usage: e2e.sh CLOAK CLOAK_OWNER DIR   (DIR holds guest.elf and tampered.elf; needs /dev/kvm)
+set -u
+CLOAK=$1 OWNER=$2 D=$3
+n=0 failed=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; echo "# $2"
+	sed 's/^/#   stdout: /' "$T/out" | head -20; sed 's/^/#   stderr: /' "$T/err" | head -20
+}
+
+GPA=0x30000
+ARGS="--kernel $D/guest.elf --cmdline sev-secret=$GPA --mem 64M"
+
+# The platform's PDH (simulated, its key kept in a file) and the owner's session for policy 0x1.
+"$CLOAK" sev-export --sev-backend sim --sev-sim-key "$T/platform.pem" "$T/pdh.cert" 2>"$T/err" >"$T/out" ||
+	not_ok "sev-export" "cloak sev-export failed"
+"$OWNER" session --name "$T/vm" "$T/pdh.cert" 0x1 2>"$T/err" >"$T/out" || not_ok "session" "cloak-owner session failed"
+printf 'the e2e secret: 42\n' >"$T/secret.txt"
+want=$(cksum <"$T/secret.txt" | cut -d' ' -f1,2)
+cp "$T/vm_tik.bin" "$T/owner_tik.bin"
+head -c 16 /dev/urandom >"$T/wrong_tik.bin"
+
+# The owner's attest command: verify against the owner's own inputs (guest.elf, policy 0x1, its TIK),
+# then package the secret for exactly this measurement.
+cat >"$T/attest.sh" <<EOS
+set -e
+"$OWNER" measurement verify --api-major "\$CLOAK_SEV_API_MAJOR" --api-minor "\$CLOAK_SEV_API_MINOR" \
+	--build-id "\$CLOAK_SEV_BUILD" --policy 0x1 --tik "$T/\$TIKFILE" \
+	--launch-measure-blob "\$CLOAK_SEV_MEASUREMENT" --cbit "\$CLOAK_SEV_CBIT" --cloak-plan $ARGS >&2
+"$OWNER" secret build --tik "$T/vm_tik.bin" --tek "$T/vm_tek.bin" --launch-measure-blob "\$CLOAK_SEV_MEASUREMENT" \
+	--secret 736869e5-84f0-4973-92ec-06879ce3da0b:"$T/secret.txt" "$T/hdr" "$T/payload" >&2
+echo "SECRET_HEADER=\$(base64 -w0 "$T/hdr")"
+echo "SECRET_PAYLOAD=\$(base64 -w0 "$T/payload")"
+echo "SECRET_GPA=$GPA"
+EOS
+
+run() {  # run KERNEL POLICY TIKFILE SESSION(yes|no)
+	kernel=$1 policy=$2 tik=$3 session=$4
+	set -- --sev --sev-backend sim --sev-sim-key "$T/platform.pem" --policy "$policy" \
+		--kernel "$D/$kernel" --cmdline "sev-secret=$GPA" --mem 64M \
+		--measurement-out "$T/measurement.b64" --attest-cmd "sh $T/attest.sh"
+	[ "$session" = yes ] && set -- "$@" --dh-cert-file "$T/vm_godh.b64" --session-file "$T/vm_session.b64"
+	rc=0
+	TIKFILE=$tik timeout 600 "$CLOAK" run "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+}
+
+run guest.elf 0x1 owner_tik.bin yes
+if [ "$rc" != 0 ]; then
+	not_ok "verified launch runs the guest" "exit status $rc, wanted 0"
+elif ! grep -q "NOT encrypted" "$T/err"; then
+	not_ok "verified launch runs the guest" "no 'memory is NOT encrypted' warning"
+elif ! grep -q "measurement matches" "$T/err"; then
+	not_ok "verified launch runs the guest" "the attest command did not verify"
+elif ! grep -q "cksum $want\$" "$T/out"; then
+	not_ok "verified launch runs the guest" "the guest did not print the secret's cksum $want"
+elif ! [ -s "$T/measurement.b64" ]; then
+	not_ok "verified launch runs the guest" "no --measurement-out file"
+else
+	ok "verified launch: the guest reads the injected secret (cksum $want)"
+fi
+
+never_ran() {  # NAME EXPECTED-STDERR
+	if [ "$rc" != 2 ]; then
+		not_ok "$1" "exit status $rc, wanted 2"
+	elif grep -q "cloak sev secret guest" "$T/out"; then
+		not_ok "$1" "the guest ran"
+	elif ! grep -q -- "$2" "$T/err"; then
+		not_ok "$1" "stderr lacks: $2"
+	else
+		ok "$1"
+	fi
+}
+
+run tampered.elf 0x1 owner_tik.bin yes
+never_ran "a tampered kernel fails verification and never runs" "measurement does NOT match"
+run guest.elf 0x3 owner_tik.bin yes
+never_ran "a wrong policy with the owner's session fails LAUNCH_START" "BAD_MEASUREMENT"
+run guest.elf 0x3 owner_tik.bin no
+never_ran "a wrong policy fails verification and never runs" "never ran"
+run guest.elf 0x1 wrong_tik.bin yes
+never_ran "a wrong TIK fails verification and never runs" "measurement does NOT match"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
