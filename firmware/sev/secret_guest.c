@@ -35,6 +35,23 @@ static uint32_t posix_cksum(const uint8_t *p, uint32_t n)
 	return ~crc;
 }
 
+/* The runtime's parse_ulong reads decimal; the address comes as 0x... too. */
+static unsigned long parse_addr(const char *s)
+{
+	unsigned long v = 0;
+
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return parse_ulong(s, 0);
+	for (s += 2;; s++) {
+		if (*s >= '0' && *s <= '9')
+			v = v << 4 | (unsigned long)(*s - '0');
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			v = v << 4 | (unsigned long)((*s | 0x20) - 'a' + 10);
+		else
+			return v;
+	}
+}
+
 static void print_guid(const uint8_t *g)
 {
 	static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
@@ -70,7 +87,7 @@ int guest_main(const void *bootinfo)
 		gprintf("no sev-secret=ADDRESS on the command line\n");
 		guest_exit(2);
 	}
-	gpa = parse_ulong(at + 11, 0);
+	gpa = parse_addr(at + 11);
 	/* Low memory is identity-mapped, with the C-bit under SEV: the firmware's plaintext reads back. */
 	t = (const uint8_t *)gpa;
 	if (memcmp(t, table_guid, 16)) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # e2e.sh: the SEV launch end to end with the simulated PSP: owner session, verified measurement,
 # injected secret the guest reads; a tampered kernel, a wrong policy or a wrong TIK never runs.
-# usage: e2e.sh CLOAK CLOAK_OWNER DIR   (DIR holds guest.elf and tampered.elf; needs /dev/kvm)
+# usage: e2e.sh CLOAK CLOAK_OWNER DIR   (DIR holds guest.elf, tampered.elf, secret.txt, secret.cksum; needs /dev/kvm)
 set -u
 CLOAK=$1 OWNER=$2 D=$3
 n=0 failed=0
@@ -20,8 +20,9 @@ ARGS="--kernel $D/guest.elf --cmdline sev-secret=$GPA --mem 64M"
 "$CLOAK" sev-export --sev-backend sim --sev-sim-key "$T/platform.pem" "$T/pdh.cert" 2>"$T/err" >"$T/out" ||
 	not_ok "sev-export" "cloak sev-export failed"
 "$OWNER" session --name "$T/vm" "$T/pdh.cert" 0x1 2>"$T/err" >"$T/out" || not_ok "session" "cloak-owner session failed"
-printf 'the e2e secret: 42\n' >"$T/secret.txt"
-want=$(cksum <"$T/secret.txt" | cut -d' ' -f1,2)
+# The secret and its POSIX cksum come from run-e2e.sh: busybox may lack cksum.
+cp "$D/secret.txt" "$T/secret.txt"
+want=$(cat "$D/secret.cksum")
 cp "$T/vm_tik.bin" "$T/owner_tik.bin"
 head -c 16 /dev/urandom >"$T/wrong_tik.bin"
 

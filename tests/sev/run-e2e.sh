@@ -12,6 +12,8 @@ cp "$CLOAK" "$payload/cloak"
 cp "$OWNER" "$payload/cloak-owner"
 cp "$GUEST" "$payload/guest.elf"
 cp "$SUITE/e2e.sh" "$payload/"
+printf 'the e2e secret: 42\n' >"$payload/secret.txt"
+cksum <"$payload/secret.txt" | cut -d' ' -f1,2 >"$payload/secret.cksum"
 # The tampered kernel: one byte flipped in the middle of the first loaded segment's file bytes.
 u() { od -An -t u"$1" -j "$2" -N "$1" "$GUEST" | tr -d ' '; }
 phoff=$(u 8 32)
