@@ -33,8 +33,9 @@ if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 fi
 if [ -n "${CLOAK_NO_NESTED:-}" ] || ! [ -x "$nested" ] || ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "######## SKIPPED: no /dev/kvm and no nested QEMU host (tools/nested); the SEV end-to-end test did NOT run ########" >&2
+	# Meson's TAP reader counts this plan as a skip (it would take status 77 for an error).
 	echo "1..0 # SKIP no /dev/kvm"
-	exit 77
+	exit 0
 fi
 echo "# no /dev/kvm here: running the SEV end-to-end test inside a QEMU TCG guest with nested SVM"
 "$nested" --payload "$payload" -- sh /payload/e2e.sh /payload/cloak /payload/cloak-owner /payload

@@ -19,15 +19,18 @@ const char *fixtures_dir(void)
 	return NULL;
 }
 
-/* With the argument "vectors": only the third-party vectors, skipped (77) without the fixtures. */
+/* With the argument "vectors": only the third-party vectors, skipped without the fixtures. */
 int main(int argc, char **argv)
 {
 	SRunner *sr;
 	int failed;
 
 	if (argc > 1 && !strcmp(argv[1], "vectors")) {
-		if (!fixtures_dir())
-			return 77;
+		/* Meson's TAP reader counts a "1..0 # SKIP" plan as skipped; it treats status 77 as an error. */
+		if (!fixtures_dir()) {
+			printf("1..0 # SKIP no ../shared/fixtures\n");
+			return 0;
+		}
 		sr = srunner_create(owner_suite());
 	} else {
 		sr = srunner_create(sim_suite());
