@@ -9,7 +9,7 @@ G=$2
 if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "######## SKIPPED: no usable /dev/kvm here; the KVM integration tests did NOT run ########" >&2
 	echo "1..0 # SKIP no usable /dev/kvm"
-	exit 77
+	exit 0  # meson 1.0 reads "1..0 # SKIP" as skipped; status 77 would be an error for TAP
 fi
 
 run_cloak run

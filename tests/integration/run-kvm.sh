@@ -13,7 +13,7 @@ fi
 if [ -n "${CLOAK_NO_NESTED:-}" ] || ! [ -x "$nested" ] || ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "######## SKIPPED: no /dev/kvm and no nested QEMU host (tools/nested); the KVM tests did NOT run ########" >&2
 	echo "1..0 # SKIP no /dev/kvm"
-	exit 77
+	exit 0  # meson 1.0 reads "1..0 # SKIP" as skipped; status 77 would be an error for TAP
 fi
 echo "# no /dev/kvm here: running the suite inside a QEMU TCG guest with nested SVM ($nested)"
 payload=$(mktemp -d)

@@ -7,7 +7,7 @@ kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
 if [ -z "$kernel" ]; then
 	echo "######## SKIPPED: no Debian cloud kernel in /boot (install linux-image-cloud-amd64); the Linux tests did NOT run ########" >&2
 	echo "1..0 # SKIP no /boot/vmlinuz-*-cloud-amd64"
-	exit 77
+	exit 0  # meson 1.0 reads "1..0 # SKIP" as skipped; status 77 would be an error for TAP
 fi
 kver=${kernel#/boot/vmlinuz-}
 mkdir -p "$WORK"
@@ -21,7 +21,7 @@ fi
 if ! [ -x "$SRC/tools/nested/run-nested.sh" ] || ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "######## SKIPPED: no KVM that runs a stock kernel and no nested QEMU host; the Linux tests did NOT run ########" >&2
 	echo "1..0 # SKIP no suitable KVM"
-	exit 77
+	exit 0  # meson 1.0 reads "1..0 # SKIP" as skipped; status 77 would be an error for TAP
 fi
 echo "# running the Linux suite inside a QEMU TCG guest with nested SVM"
 payload=$WORK/payload
