@@ -1,9 +1,10 @@
 /*
- * dsdt.asl: the DSDT cloak gives Linux guests: one PCI host bridge, so that a
- * kernel using ACPI scans PCI bus 0 through configuration mechanism #1
- * (ports 0xCF8-0xCFF). Devices use MSI-X, so there is no _PRT. The memory
- * window is the part of the hole below the IOAPIC where cloak places BARs
- * (devices/pci.h); the other hardware is in the MADT and on legacy ports.
+ * dsdt.asl: the DSDT cloak gives Linux guests. The FADT says "hardware
+ * reduced", and then Linux sets up no legacy device it is not told about:
+ * the PCI host bridge (bus 0 through configuration mechanism #1 at
+ * 0xCF8-0xCFF; devices use MSI-X, so there is no _PRT; the memory window is
+ * where cloak places BARs, devices/pci.h), COM1 with its IRQ, and the CMOS
+ * clock. CPUs and the IOAPIC are in the MADT.
  */
 DefinitionBlock ("dsdt.aml", "DSDT", 2, "CLOAK ", "CLOAKVM ", 1)
 {
@@ -26,6 +27,26 @@ DefinitionBlock ("dsdt.aml", "DSDT", 2, "CLOAK ", "CLOAKVM ", 1)
                     0x0000, 0x0D00, 0xFFFF, 0x0000, 0xF300)
                 DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,
                     0x00000000, 0xE0000000, 0xFEBFFFFF, 0x00000000, 0x1EC00000)
+            })
+        }
+
+        Device (COM1)
+        {
+            Name (_HID, EisaId ("PNP0501"))
+            Name (_UID, One)
+            Name (_CRS, ResourceTemplate ()
+            {
+                IO (Decode16, 0x03F8, 0x03F8, 0x01, 0x08)
+                IRQNoFlags () {4}
+            })
+        }
+
+        Device (RTC)
+        {
+            Name (_HID, EisaId ("PNP0B00"))
+            Name (_CRS, ResourceTemplate ()
+            {
+                IO (Decode16, 0x0070, 0x0070, 0x01, 0x02)
             })
         }
     }

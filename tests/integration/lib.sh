@@ -29,8 +29,8 @@ not_ok() {
 	echo "not ok $tap_n - $1"
 	shift
 	echo "# $*"
-	[ -f "$out" ] && sed 's/^/#   stdout: /' "$out" | head -20
-	[ -f "$err" ] && sed 's/^/#   stderr: /' "$err" | head -20
+	[ -f "$out" ] && sed "s/^/#   stdout: /" "$out" | tail -25
+	[ -f "$err" ] && sed "s/^/#   stderr: /" "$err" | tail -25
 	echo "#   exit status: $rc"
 }
 
