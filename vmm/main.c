@@ -61,20 +61,29 @@ static int run_machine(struct machine *m, struct sev_launch *sev, struct cloak_e
 	if (kvm_map_memory(m, err) < 0)
 		return -1;
 	/* SEV: INIT before any vCPU exists, then pin all RAM and LAUNCH_START. */
-	if (sev && sev_launch_start(sev, m->kvm_fd, m->vm_fd, &m->mem, err) < 0)
-		return -1;
 	timeline_mark(&m->tl, TL_MEMORY_READY);
+	if (sev) {
+		if (sev_launch_start(sev, m->kvm_fd, m->vm_fd, &m->mem, err) < 0)
+			return -1;
+		timeline_mark(&m->tl, TL_SEV_LAUNCH_START);
+	}
 	if (guestmem_load_plan(&m->mem, m->plan, err) < 0)
 		return -1;
-	if (sev && sev_launch_update(sev, m->plan, &m->mem, err) < 0)
-		return -1;
 	timeline_mark(&m->tl, TL_LOAD);
+	if (sev) {
+		if (sev_launch_update(sev, m->plan, &m->mem, err) < 0)
+			return -1;
+		timeline_mark(&m->tl, TL_SEV_LAUNCH_UPDATE);
+	}
 	if (kvm_create_vcpus(m, err) < 0 || kvm_set_entry(m, err) < 0)
 		return -1;
-	/* SEV: measure, let the owner verify and send a secret, finish; only then may the guest run. */
-	if (sev && sev_launch_finish(sev, m->plan, &m->mem, err) < 0)
-		return -1;
 	timeline_mark(&m->tl, TL_VCPU_CREATE);
+	/* SEV: measure, let the owner verify and send a secret, finish; only then may the guest run. */
+	if (sev) {
+		if (sev_launch_finish(sev, m->plan, &m->mem, err) < 0)
+			return -1;
+		timeline_mark(&m->tl, TL_SEV_LAUNCH_FINISH);
+	}
 	if (devices_init(m, err) < 0)
 		return -1;
 	/* Everything cloak needs from the host is open now. */

@@ -44,7 +44,7 @@ run() {  # run KERNEL POLICY TIKFILE SESSION(yes|no)
 	kernel=$1 policy=$2 tik=$3 session=$4
 	set -- --sev --sev-backend sim --sev-sim-key "$T/platform.pem" --policy "$policy" \
 		--kernel "$D/$kernel" --cmdline "sev-secret=$GPA" --mem 64M \
-		--measurement-out "$T/measurement.b64" --attest-cmd "sh $T/attest.sh"
+		--measurement-out "$T/measurement.b64" --attest-cmd "sh $T/attest.sh" --timeline "$T/tl.json"
 	[ "$session" = yes ] && set -- "$@" --dh-cert-file "$T/vm_godh.b64" --session-file "$T/vm_session.b64"
 	rc=0
 	TIKFILE=$tik timeout 600 "$CLOAK" run "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
@@ -63,6 +63,13 @@ elif ! [ -s "$T/measurement.b64" ]; then
 	not_ok "verified launch runs the guest" "no --measurement-out file"
 else
 	ok "verified launch: the guest reads the injected secret (cksum $want)"
+fi
+if grep -q '"sev": true' "$T/tl.json" && grep -q '"sev_launch_start": [0-9]' "$T/tl.json" &&
+	grep -q '"sev_launch_update": [0-9]' "$T/tl.json" && grep -q '"sev_launch_finish": [0-9]' "$T/tl.json"; then
+	ok "the timeline has the SEV launch phases"
+	sed 's/^/#   /' "$T/tl.json"
+else
+	not_ok "the timeline has the SEV launch phases" "$(cat "$T/tl.json" 2>/dev/null)"
 fi
 
 never_ran() {  # NAME EXPECTED-STDERR
