@@ -9,6 +9,8 @@ static const struct device_ops *const device_table[] = {
 	&rtc_cmos_device,
 	&pci_host_device,
 	&virtio_blk_device,
+	&virtio_net_device,
+	&virtio_console_device,
 	&io_thread_device,
 };
 

@@ -29,6 +29,8 @@ extern const struct device_ops rtc_cmos_device;
 /* PCI and virtio: the bus first, then the virtio functions, the I/O thread last. */
 extern const struct device_ops pci_host_device;
 extern const struct device_ops virtio_blk_device;
+extern const struct device_ops virtio_net_device;
+extern const struct device_ops virtio_console_device;
 extern const struct device_ops io_thread_device;
 
 #endif

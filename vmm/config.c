@@ -170,7 +170,7 @@ int config_parse_disk(const char *s, struct vm_config *cfg, struct cloak_err *er
 {
 	const char *comma = strchr(s, ',');
 	size_t len = comma ? (size_t)(comma - s) : strlen(s);
-	char *path;
+	struct disk_config *d;
 
 	if (cfg->ndisks == CONFIG_MAX_DISKS)
 		return err_set(err, "--disk: more than %d disks; attach at most %d", CONFIG_MAX_DISKS, CONFIG_MAX_DISKS);
@@ -179,11 +179,12 @@ int config_parse_disk(const char *s, struct vm_config *cfg, struct cloak_err *er
 	if (comma && strcmp(comma + 1, "ro"))
 		return err_set(err, "--disk: unknown flag '%s' in '%s'; the only flag is ro (--disk PATH,ro)",
 			       comma + 1, s);
-	path = strndup(s, len);
-	if (!path)
-		return err_set(err, "out of memory");
-	/* Lives as long as the process: the config is built once per run. */
-	cfg->disks[cfg->ndisks++] = (struct disk_config){ path, comma != NULL };
+	if (len >= sizeof(d->path))
+		return err_set(err, "--disk: the path is longer than %zu bytes; use a shorter one", sizeof(d->path) - 1);
+	d = &cfg->disks[cfg->ndisks++];
+	memcpy(d->path, s, len);
+	d->path[len] = 0;
+	d->ro = comma != NULL;
 	return 0;
 }
 
@@ -206,7 +207,7 @@ int config_parse_net(const char *s, struct vm_config *cfg, struct cloak_err *err
 
 	if (!copy)
 		return err_set(err, "out of memory");
-	if (cfg->net_tap) {
+	if (cfg->net_tap[0]) {
 		free(copy);
 		return err_set(err, "--net: given twice; cloak attaches one network device");
 	}
@@ -216,7 +217,7 @@ int config_parse_net(const char *s, struct vm_config *cfg, struct cloak_err *err
 				err_set(err, "--net: tap name '%s' is longer than 15 characters (IFNAMSIZ)", item + 4);
 				goto fail;
 			}
-			cfg->net_tap = strdup(item + 4);
+			snprintf(cfg->net_tap, sizeof(cfg->net_tap), "%s", item + 4);
 		} else if (!strncmp(item, "mac=", 4)) {
 			if (parse_mac(item + 4, cfg->net_mac) < 0) {
 				err_set(err, "--net: '%s' is not a MAC address; write it like mac=52:54:00:12:34:56",
@@ -235,7 +236,7 @@ int config_parse_net(const char *s, struct vm_config *cfg, struct cloak_err *err
 		}
 	}
 	free(copy);
-	if (!cfg->net_tap)
+	if (!cfg->net_tap[0])
 		return err_set(err, "--net: no tap device named in '%s'; write --net tap=NAME[,mac=MAC]", s);
 	return 0;
 fail:

@@ -19,7 +19,7 @@ enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 #define CONFIG_MAX_DISKS 8
 
 struct disk_config {
-	const char *path;
+	char path[4096];  /* copied, since the option's value carries ",ro" after it */
 	bool ro;
 };
 
@@ -49,7 +49,7 @@ struct vm_config {
 	unsigned ncpuid_clear;
 	struct disk_config disks[CONFIG_MAX_DISKS];  /* --disk: virtio-blk */
 	unsigned ndisks;
-	const char *net_tap;        /* --net tap=NAME: virtio-net; NULL: none */
+	char net_tap[16];           /* --net tap=NAME: virtio-net; empty: none */
 	uint8_t net_mac[6];
 	bool net_has_mac;
 	enum console_kind console;  /* --console: virtio-console (hvc0) */

@@ -1,0 +1,288 @@
+/* virtio_console.c: virtio-console (hvc0) on cloak's stdout, a file, or a Unix socket cloak listens on. */
+#include "devices.h"
+#include "eventloop.h"
+#include "virtio_pci.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_console.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CONS_RX 0  /* host to guest */
+#define CONS_TX 1  /* guest to host */
+
+struct vconsole {
+	struct virtio_dev vd;
+	bool attached;
+	int out_fd;       /* where guest output goes; -1: nowhere right now */
+	int listen_fd;    /* socket=: the listening socket */
+	int client_fd;    /* socket=: the connected client (input and output) */
+	bool input_watched;
+	const char *sock_path;
+	struct virtq_req *req;
+};
+
+static struct vconsole cons = { .out_fd = -1, .listen_fd = -1, .client_fd = -1 };
+
+static void cons_write(struct vconsole *c, const uint8_t *p, size_t len)
+{
+	while (len && c->out_fd >= 0) {
+		ssize_t n = c->client_fd >= 0 && c->out_fd == c->client_fd ?
+				    send(c->out_fd, p, len, MSG_NOSIGNAL) : write(c->out_fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;  /* a reader that went away loses the output; the guest never waits on it */
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void cons_config(struct virtio_dev *vd, uint32_t off, bool is_write, uint8_t *data, unsigned size)
+{
+	struct virtio_console_config cfg = { .cols = 80, .rows = 25, .max_nr_ports = 1 };
+
+	if (is_write) {
+		/* emerg_wr: one character, written at once, for a guest that has no queues yet. */
+		if (off == offsetof(struct virtio_console_config, emerg_wr) && size == 4)
+			cons_write(vd->priv, data, 1);
+		return;
+	}
+	memcpy(data, (uint8_t *)&cfg + off, size);
+}
+
+static void cons_tx(struct vconsole *c)
+{
+	struct virtio_dev *vd = &c->vd;
+	unsigned i;
+
+	pthread_mutex_lock(&vd->lock);
+	for (;;) {
+		while (virtio_pop(vd, CONS_TX, c->req)) {
+			for (i = 0; i < c->req->nseg; i++)
+				if (!c->req->seg[i].writable)
+					cons_write(c, c->req->seg[i].host, c->req->seg[i].len);
+			virtio_push(vd, CONS_TX, c->req->head, 0);
+		}
+		if (!virtio_queue_live(vd, CONS_TX) || !virtq_arm_notify(&vd->vq[CONS_TX]))
+			break;
+	}
+	virtio_interrupt(vd, CONS_TX);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static void cons_input_ready(void *opaque, uint32_t events);
+
+static void cons_watch_input(struct vconsole *c, bool on)
+{
+	struct cloak_err err;
+
+	if (c->client_fd < 0 || c->input_watched == on || !c->vd.m->ev)
+		return;
+	if (on) {
+		if (eventloop_add(c->vd.m->ev, c->client_fd, EPOLLIN, cons_input_ready, c, &err) == 0)
+			c->input_watched = true;
+	} else {
+		eventloop_del(c->vd.m->ev, c->client_fd);
+		c->input_watched = false;
+	}
+}
+
+static void cons_drop_client(struct vconsole *c)
+{
+	if (c->client_fd < 0)
+		return;
+	cons_watch_input(c, false);
+	close(c->client_fd);
+	c->client_fd = -1;
+	c->out_fd = -1;
+}
+
+/* Client input goes straight into the guest's receive buffers; with none posted, input waits in the socket. */
+static void cons_input_ready(void *opaque, uint32_t events)
+{
+	struct vconsole *c = opaque;
+	struct virtio_dev *vd = &c->vd;
+	bool more = true;
+	ssize_t n;
+
+	(void)events;
+	pthread_mutex_lock(&vd->lock);
+	while (more && c->client_fd >= 0) {
+		if (!virtio_pop(vd, CONS_RX, c->req)) {
+			/* Nothing to read into: stop watching until the driver posts buffers (its kick). */
+			cons_watch_input(c, false);
+			break;
+		}
+		{
+			/* Fill the writable buffers of this one request from the socket, as much as is there. */
+			unsigned i;
+			uint32_t got = 0;
+
+			for (i = 0; i < c->req->nseg; i++) {
+				const struct virtq_seg *s = &c->req->seg[i];
+
+				if (!s->writable || !s->len)
+					continue;
+				n = recv(c->client_fd, s->host, s->len, MSG_DONTWAIT);
+				if (n <= 0) {
+					if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+						cons_drop_client(c);
+						more = false;
+					}
+					if (n < 0)
+						more = false;
+					break;
+				}
+				got += (uint32_t)n;
+				if ((uint32_t)n < s->len) {
+					more = false;
+					break;
+				}
+			}
+			virtio_push(vd, CONS_RX, c->req->head, got);
+		}
+	}
+	virtio_interrupt(vd, CONS_RX);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static void cons_accept(void *opaque, uint32_t events)
+{
+	struct vconsole *c = opaque;
+	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	(void)events;
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&c->vd.lock);
+	if (c->client_fd >= 0) {
+		/* One client at a time: a second one is turned away. */
+		pthread_mutex_unlock(&c->vd.lock);
+		close(fd);
+		return;
+	}
+	c->client_fd = c->out_fd = fd;
+	cons_watch_input(c, true);
+	pthread_mutex_unlock(&c->vd.lock);
+}
+
+static void cons_kick(struct virtio_dev *vd, unsigned q)
+{
+	struct vconsole *c = vd->priv;
+
+	if (q == CONS_TX) {
+		cons_tx(c);
+		return;
+	}
+	/* New receive buffers: input may flow again. */
+	pthread_mutex_lock(&vd->lock);
+	cons_watch_input(c, true);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static void cons_driver_ok(struct virtio_dev *vd)
+{
+	/* Output posted before DRIVER_OK is handled on the I/O thread, like any kick. */
+	virtio_kick(vd, CONS_TX);
+}
+
+static const struct virtio_dev_ops cons_ops = {
+	.kind = "virtio-console",
+	.type = 3,
+	.pci_class = 0x078000,  /* communication controller, other */
+	.nqueues = 2,
+	.queue_max = 64,
+	.features = 1ull << VIRTIO_CONSOLE_F_EMERG_WRITE,
+	.config_size = sizeof(struct virtio_console_config),
+	.config_access = cons_config,
+	.queue_kick = cons_kick,
+	.driver_ok = cons_driver_ok,
+};
+
+static int cons_listen(struct vconsole *c, const char *path, struct cloak_err *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (lstat(path, &st) == 0) {
+		/* A socket left by an earlier run is replaced; anything else is the user's and stays. */
+		if (!S_ISSOCK(st.st_mode))
+			return err_set(err, "--console: %s exists and is not a socket; give another path", path);
+		unlink(path);
+	}
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->listen_fd < 0)
+		return err_errno(err, "--console: cannot create a Unix socket");
+	if (bind(c->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(c->listen_fd, 1) < 0)
+		return err_errno(err, "--console: cannot listen on %s", path);
+	c->sock_path = path;
+	return 0;
+}
+
+static int cons_init(struct machine *m, struct cloak_err *err)
+{
+	struct vconsole *c = &cons;
+	const struct vm_config *cfg = m->cfg;
+
+	*c = (struct vconsole){ .out_fd = -1, .listen_fd = -1, .client_fd = -1 };
+	if (cfg->console == CONSOLE_NONE)
+		return 0;
+	c->req = malloc(sizeof(*c->req));
+	if (!c->req)
+		return err_set(err, "out of memory");
+	switch (cfg->console) {
+	case CONSOLE_STDIO:
+		/* Input from stdin stays with COM1, which reads it already. */
+		c->out_fd = STDOUT_FILENO;
+		break;
+	case CONSOLE_FILE:
+		c->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (c->out_fd < 0)
+			return err_errno(err, "--console: cannot create %s", cfg->console_path);
+		break;
+	case CONSOLE_SOCKET:
+		if (cons_listen(c, cfg->console_path, err) < 0)
+			return -1;
+		break;
+	case CONSOLE_NONE:
+		break;
+	}
+	if (virtio_pci_init(&c->vd, m, &cons_ops, "virtio-console0", c, err) < 0)
+		return -1;
+	c->attached = true;
+	if (c->listen_fd >= 0 && eventloop_add(m->ev, c->listen_fd, EPOLLIN, cons_accept, c, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void cons_fini(struct machine *m)
+{
+	struct vconsole *c = &cons;
+
+	if (m->ev && c->listen_fd >= 0)
+		eventloop_del(m->ev, c->listen_fd);
+	if (c->client_fd >= 0)
+		cons_drop_client(c);
+	if (c->attached)
+		virtio_pci_fini(&c->vd);
+	if (c->listen_fd >= 0) {
+		close(c->listen_fd);
+		unlink(c->sock_path);
+	}
+	if (c->out_fd >= 0 && c->out_fd != STDOUT_FILENO)
+		close(c->out_fd);
+	free(c->req);
+	*c = (struct vconsole){ .out_fd = -1, .listen_fd = -1, .client_fd = -1 };
+}
+
+const struct device_ops virtio_console_device = { .name = "virtio-console", .init = cons_init, .fini = cons_fini };

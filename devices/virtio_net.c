@@ -1,0 +1,305 @@
+/* virtio_net.c: virtio-net on a tap device, frames moved on the I/O thread with the virtio header passed through. */
+#include "devices.h"
+#include "eventloop.h"
+#include "virtio_pci.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NET_RX 0
+#define NET_TX 1
+#define NET_QUEUE_SIZE 256
+#define NET_HDR_LEN sizeof(struct virtio_net_hdr_v1)  /* with VERSION_1 the header always has num_buffers */
+#define NET_FRAME_MAX (NET_HDR_LEN + 65535 + 14)
+
+struct vnet {
+	struct virtio_dev vd;
+	bool attached;
+	int tap;
+	char ifname[IFNAMSIZ];
+	uint8_t mac[6];
+	bool tap_watched;
+	/* A frame read from the tap that waits for receive buffers. */
+	uint8_t *frame;
+	size_t frame_len;
+	struct virtq_req *req, *req0;  /* req0: the first request of a received frame */
+	uint64_t tx_dropped;
+};
+
+static struct vnet net = { .tap = -1 };
+
+static void net_config(struct virtio_dev *vd, uint32_t off, bool is_write, uint8_t *data, unsigned size)
+{
+	struct vnet *n = vd->priv;
+	struct virtio_net_config cfg;
+
+	if (is_write)
+		return;
+	memset(&cfg, 0, sizeof(cfg));
+	memcpy(cfg.mac, n->mac, 6);
+	cfg.status = VIRTIO_NET_S_LINK_UP;
+	cfg.max_virtqueue_pairs = 1;
+	cfg.mtu = 1500;
+	memcpy(data, (uint8_t *)&cfg + off, size);
+}
+
+static void net_tx(struct vnet *n)
+{
+	struct virtio_dev *vd = &n->vd;
+	struct iovec iov[64];
+
+	pthread_mutex_lock(&vd->lock);
+	for (;;) {
+		while (virtio_pop(vd, NET_TX, n->req)) {
+			unsigned i, niov = 0;
+
+			for (i = 0; i < n->req->nseg && niov < ARRAY_SIZE(iov); i++)
+				if (!n->req->seg[i].writable && n->req->seg[i].len)
+					iov[niov++] = (struct iovec){ n->req->seg[i].host, n->req->seg[i].len };
+			/* A frame must carry the header; a full tap drops it, as a congested wire would. */
+			if (n->req->out_len < NET_HDR_LEN || n->req->out_len > NET_FRAME_MAX || i < n->req->nseg ||
+			    writev(n->tap, iov, (int)niov) < 0)
+				n->tx_dropped++;
+			virtio_push(vd, NET_TX, n->req->head, 0);
+		}
+		if (!virtio_queue_live(vd, NET_TX) || !virtq_arm_notify(&vd->vq[NET_TX]))
+			break;
+	}
+	virtio_interrupt(vd, NET_TX);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static void net_tap_ready(void *opaque, uint32_t events);
+
+static void net_watch_tap(struct vnet *n, bool on)
+{
+	struct cloak_err err;
+
+	if (n->tap_watched == on || !n->vd.m->ev)
+		return;
+	if (on) {
+		if (eventloop_add(n->vd.m->ev, n->tap, EPOLLIN, net_tap_ready, n, &err) == 0)
+			n->tap_watched = true;
+	} else {
+		eventloop_del(n->vd.m->ev, n->tap);
+		n->tap_watched = false;
+	}
+}
+
+/*
+ * Delivers the waiting frame: into one request, or with MRG_RXBUF spread over
+ * as many as it takes (num_buffers in the first header says how many).
+ * Returns false when the driver has not posted enough buffers yet.
+ */
+static bool net_deliver(struct vnet *n)
+{
+	struct virtio_dev *vd = &n->vd;
+	bool mergeable = vd->driver_features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
+	uint16_t heads[NET_QUEUE_SIZE];
+	uint32_t lens[NET_QUEUE_SIZE];
+	uint16_t nbuf = 0;
+	size_t done = 0;
+	unsigned i;
+	struct virtq *vq = &vd->vq[NET_RX];
+	uint16_t saved_avail = vq->last_avail;
+
+	while (done < n->frame_len) {
+		struct virtq_req *r = nbuf ? n->req : n->req0;
+		size_t put;
+
+		if (nbuf == NET_QUEUE_SIZE || !virtio_pop(vd, NET_RX, r)) {
+			/* Not enough room yet: give the requests back untouched and wait for a kick. */
+			vq->last_avail = saved_avail;
+			return false;
+		}
+		if (r->in_len < (nbuf ? 1 : NET_HDR_LEN)) {
+			virtio_report(vd, "receive buffer %u holds %llu bytes, less than a header; it is returned empty",
+				      r->head, (unsigned long long)r->in_len);
+			virtio_push(vd, NET_RX, r->head, 0);
+			saved_avail = vq->last_avail;
+			continue;
+		}
+		put = virtq_req_write(r, 0, n->frame + done, n->frame_len - done);
+		heads[nbuf] = r->head;
+		lens[nbuf++] = (uint32_t)put;
+		done += put;
+		if (!mergeable && done < n->frame_len) {
+			/* Without MRG_RXBUF a frame must fit one request: the rest of it is cut off. */
+			lens[nbuf - 1] = (uint32_t)put;
+			done = n->frame_len;
+		}
+	}
+	/* num_buffers sits in the first request's header (the frame's copy said 1). */
+	if (nbuf > 1)
+		virtq_req_write(n->req0, offsetof(struct virtio_net_hdr_v1, num_buffers), &nbuf, sizeof(nbuf));
+	for (i = 0; i < nbuf; i++)
+		virtio_push(vd, NET_RX, heads[i], lens[i]);
+	n->frame_len = 0;
+	return true;
+}
+
+static void net_tap_ready(void *opaque, uint32_t events)
+{
+	struct vnet *n = opaque;
+	struct virtio_dev *vd = &n->vd;
+
+	(void)events;
+	pthread_mutex_lock(&vd->lock);
+	for (;;) {
+		if (!n->frame_len) {
+			ssize_t r = read(n->tap, n->frame, NET_FRAME_MAX);
+
+			if (r <= 0)
+				break;
+			n->frame_len = (size_t)r;
+			if (n->frame_len < NET_HDR_LEN) {
+				n->frame_len = 0;
+				continue;
+			}
+			/* The tap wrote a 12-byte virtio-net header; num_buffers is the device's to fill. */
+			n->frame[offsetof(struct virtio_net_hdr_v1, num_buffers)] = 1;
+			n->frame[offsetof(struct virtio_net_hdr_v1, num_buffers) + 1] = 0;
+		}
+		if (!virtio_queue_live(vd, NET_RX) || !net_deliver(n)) {
+			/* Keep the frame; stop reading the tap until the driver posts receive buffers. */
+			net_watch_tap(n, false);
+			break;
+		}
+	}
+	virtio_interrupt(vd, NET_RX);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static void net_kick(struct virtio_dev *vd, unsigned q)
+{
+	struct vnet *n = vd->priv;
+
+	if (q == NET_TX) {
+		net_tx(n);
+		return;
+	}
+	pthread_mutex_lock(&vd->lock);
+	net_watch_tap(n, true);
+	pthread_mutex_unlock(&vd->lock);
+	/* A frame held back for want of buffers goes now. */
+	net_tap_ready(n, EPOLLIN);
+}
+
+static void net_driver_ok(struct virtio_dev *vd)
+{
+	virtio_kick(vd, NET_TX);
+	virtio_kick(vd, NET_RX);
+}
+
+static void net_reset(struct virtio_dev *vd)
+{
+	struct vnet *n = vd->priv;
+
+	n->frame_len = 0;
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.kind = "virtio-net",
+	.type = 1,
+	.pci_class = 0x020000,  /* Ethernet controller */
+	.nqueues = 2,
+	.queue_max = NET_QUEUE_SIZE,
+	.features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_MRG_RXBUF |
+		    1ull << VIRTIO_NET_F_MTU,
+	.config_size = sizeof(struct virtio_net_config),
+	.config_access = net_config,
+	.queue_kick = net_kick,
+	.driver_ok = net_driver_ok,
+	.reset = net_reset,
+};
+
+static int tap_open(struct vnet *n, const char *name, struct cloak_err *err)
+{
+	struct ifreq ifr;
+	int hdr = (int)NET_HDR_LEN;
+
+	n->tap = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (n->tap < 0)
+		return err_errno(err, "--net: cannot open /dev/net/tun%s",
+				 errno == ENOENT ? " (load the tun module: modprobe tun)" : "");
+	memset(&ifr, 0, sizeof(ifr));
+	/* IFF_VNET_HDR: the tap speaks the virtio-net header, so frames pass through unchanged. */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(n->tap, TUNSETIFF, &ifr) < 0)
+		return err_errno(err, "--net: cannot attach to tap device %s%s", name,
+				 errno == EPERM ? "; create it for this user first (ip tuntap add dev NAME mode tap "
+						  "user USER) or run with CAP_NET_ADMIN" :
+						  errno == EBUSY ? "; another process holds it" : "");
+	if (ioctl(n->tap, TUNSETVNETHDRSZ, &hdr) < 0)
+		return err_errno(err, "--net: tap device %s refuses a %d-byte virtio-net header", name, hdr);
+	/* No checksum or segmentation offload is offered to the guest, so the tap gets none either. */
+	(void)ioctl(n->tap, TUNSETOFFLOAD, 0);
+	snprintf(n->ifname, sizeof(n->ifname), "%s", ifr.ifr_name);
+	return 0;
+}
+
+static int net_init(struct machine *m, struct cloak_err *err)
+{
+	struct vnet *n = &net;
+	const struct vm_config *cfg = m->cfg;
+	struct timespec ts;
+
+	*n = (struct vnet){ .tap = -1 };
+	if (!cfg->net_tap[0])
+		return 0;
+	n->frame = malloc(NET_FRAME_MAX);
+	n->req = malloc(sizeof(*n->req));
+	n->req0 = malloc(sizeof(*n->req0));
+	if (!n->frame || !n->req || !n->req0)
+		return err_set(err, "out of memory");
+	if (tap_open(n, cfg->net_tap, err) < 0)
+		return -1;
+	if (cfg->net_has_mac) {
+		memcpy(n->mac, cfg->net_mac, 6);
+	} else {
+		/* Locally administered, unicast, different per run: 52:54:00 and three varying bytes. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		n->mac[0] = 0x52;
+		n->mac[1] = 0x54;
+		n->mac[2] = 0x00;
+		n->mac[3] = (uint8_t)getpid();
+		n->mac[4] = (uint8_t)(ts.tv_nsec >> 8);
+		n->mac[5] = (uint8_t)(ts.tv_nsec >> 16);
+	}
+	if (virtio_pci_init(&n->vd, m, &net_ops, "virtio-net0", n, err) < 0)
+		return -1;
+	n->attached = true;
+	return 0;
+}
+
+static void net_fini(struct machine *m)
+{
+	struct vnet *n = &net;
+
+	(void)m;
+	if (n->attached)
+		virtio_pci_fini(&n->vd);
+	if (n->tx_dropped)
+		fprintf(stderr, "cloak: virtio-net0: %llu frames from the guest were dropped (malformed or tap full)\n",
+			(unsigned long long)n->tx_dropped);
+	if (n->tap >= 0)
+		close(n->tap);
+	free(n->frame);
+	free(n->req);
+	free(n->req0);
+	*n = (struct vnet){ .tap = -1 };
+}
+
+const struct device_ops virtio_net_device = { .name = "virtio-net", .init = net_init, .fini = net_fini };
