@@ -32,5 +32,9 @@ cp "$kernel" "$payload/bzImage"
 cp "$WORK/vmlinux" "$WORK/test-initrd.gz" "$payload/"
 cp "$SRC/tests/linux/linux-suite.sh" "$payload/tests/linux/"
 cp "$SRC/tests/integration/lib.sh" "$payload/tests/integration/"
-exec "$SRC/tools/nested/run-nested.sh" --mem 2048 --timeout 1500 --payload "$payload" -- \
+# iproute2's ip for the network namespace of the tap's peer (busybox's ip has no netns).
+mkdir -p "$payload/bin"
+cp "$(command -v ip)" "$payload/bin/ip"
+exec "$SRC/tools/nested/run-nested.sh" --mem 2048 --timeout 1500 --modules tun --payload "$payload" -- \
+	env CLOAK_IP=/payload/bin/ip \
 	sh /payload/tests/linux/linux-suite.sh /payload/cloak /payload/bzImage /payload/vmlinux /payload/test-initrd.gz

@@ -42,8 +42,11 @@ if want net; then
 	else
 		ip link set eth0 up
 		ip addr add 10.0.2.15/24 dev eth0
-		if ping -c 3 -W 5 10.0.2.2 >/tmp/ping 2>&1; then
-			pass "net: eth0 $(cat /sys/class/net/eth0/address) reached 10.0.2.2: $(grep -o '[0-9]* received' /tmp/ping)"
+		# The host side may still be setting up its end of the tap: try for up to 30 s.
+		i=0
+		until ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1 || [ $i -ge 30 ]; do i=$((i + 1)); done
+		if ping -c 5 -W 2 10.0.2.2 >/tmp/ping 2>&1; then
+			pass "net: eth0 $(cat /sys/class/net/eth0/address) reached 10.0.2.2: $(grep -o '[0-9]* packets received' /tmp/ping)"
 		else
 			fail "net: ping 10.0.2.2: $(tail -2 /tmp/ping)"
 		fi
