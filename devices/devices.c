@@ -30,6 +30,17 @@ int devices_init(struct machine *m, struct cloak_err *err)
 	return 0;
 }
 
+uint64_t devices_dma_bytes(const struct vm_config *cfg)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(device_table); i++)
+		if (device_table[i]->dma_bytes)
+			total += device_table[i]->dma_bytes(cfg);
+	return total;
+}
+
 void devices_fini(struct machine *m)
 {
 	while (devices_started > 0) {

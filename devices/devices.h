@@ -19,7 +19,15 @@ struct device_ops {
 	const char *name;
 	int (*init)(struct machine *m, struct cloak_err *err);
 	void (*fini)(struct machine *m);
+	/*
+	 * Bytes of guest DMA this device may have in flight for `cfg` (0 or NULL:
+	 * none); a confidential Linux guest's swiotlb is sized from their sum.
+	 */
+	uint64_t (*dma_bytes)(const struct vm_config *cfg);
 };
+
+/* The sum of every device's dma_bytes for `cfg`. */
+uint64_t devices_dma_bytes(const struct vm_config *cfg);
 
 extern const struct device_ops uart8250_device;
 extern const struct device_ops debug_exit_device;

@@ -423,4 +423,12 @@ static void blk_fini(struct machine *m)
 	ndisks = 0;
 }
 
-const struct device_ops virtio_blk_device = { .name = "virtio-blk", .init = blk_init, .fini = blk_fini };
+/* A block segment bounced through swiotlb is commonly up to 64 KiB; one queue per disk. */
+static uint64_t blk_dma_bytes(const struct vm_config *cfg)
+{
+	return (uint64_t)cfg->ndisks * BLK_QUEUE_SIZE * 64 * KiB;
+}
+
+const struct device_ops virtio_blk_device = {
+	.name = "virtio-blk", .init = blk_init, .fini = blk_fini, .dma_bytes = blk_dma_bytes,
+};

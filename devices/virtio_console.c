@@ -285,4 +285,11 @@ static void cons_fini(struct machine *m)
 	*c = (struct vconsole){ .out_fd = -1, .listen_fd = -1, .client_fd = -1 };
 }
 
-const struct device_ops virtio_console_device = { .name = "virtio-console", .init = cons_init, .fini = cons_fini };
+static uint64_t cons_dma_bytes(const struct vm_config *cfg)
+{
+	return cfg->console != CONSOLE_NONE ? 2ull * cons_ops.queue_max * PAGE_SIZE : 0;
+}
+
+const struct device_ops virtio_console_device = {
+	.name = "virtio-console", .init = cons_init, .fini = cons_fini, .dma_bytes = cons_dma_bytes,
+};

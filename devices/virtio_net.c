@@ -302,4 +302,12 @@ static void net_fini(struct machine *m)
 	*n = (struct vnet){ .tap = -1 };
 }
 
-const struct device_ops virtio_net_device = { .name = "virtio-net", .init = net_init, .fini = net_fini };
+/* Receive and transmit queues, a page-sized buffer per descriptor at most. */
+static uint64_t net_dma_bytes(const struct vm_config *cfg)
+{
+	return cfg->net_tap[0] ? 2ull * NET_QUEUE_SIZE * PAGE_SIZE : 0;
+}
+
+const struct device_ops virtio_net_device = {
+	.name = "virtio-net", .init = net_init, .fini = net_fini, .dma_bytes = net_dma_bytes,
+};

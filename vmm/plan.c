@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include "boot.h"
+#include "devices.h"
 #include "loader.h"
 
 #include <libfdt.h>
@@ -245,6 +246,35 @@ static int plan_add_bzimage(struct launch_plan *plan, const struct plan_inputs *
 	return 0;
 }
 
+/*
+ * A confidential Linux guest bounces every device's DMA through swiotlb in
+ * shared memory, 64 MiB by default whatever the devices. Unless the user
+ * chose a size, cloak gives what the configured devices may have in flight
+ * (their dma_bytes), in whole swiotlb segments (128 slabs of 2 KiB), at
+ * least 4 MiB for what else the kernel maps.
+ */
+#define SWIOTLB_SLAB 2048ull
+#define SWIOTLB_SEGMENT (128 * SWIOTLB_SLAB)
+#define SWIOTLB_MIN (4 * MiB)
+
+static int plan_size_swiotlb(struct launch_plan *plan, const struct vm_config *cfg, struct cloak_err *err)
+{
+	uint64_t bytes = devices_dma_bytes(cfg);
+	size_t len = strlen(plan->cmdline);
+	char arg[48];
+	int n;
+
+	if (plan->cbit < 0 || plan->kind == PLAN_KIND_ELF || strstr(plan->cmdline, "swiotlb="))
+		return 0;
+	bytes = ALIGN_UP(bytes > SWIOTLB_MIN ? bytes : SWIOTLB_MIN, SWIOTLB_SEGMENT);
+	n = snprintf(arg, sizeof(arg), "%sswiotlb=%llu", len ? " " : "", (unsigned long long)(bytes / SWIOTLB_SLAB));
+	if (len + (size_t)n >= sizeof(plan->cmdline))
+		return err_set(err, "--cmdline leaves no room for the swiotlb= size cloak adds for a confidential "
+				    "guest; shorten it or give swiotlb= yourself");
+	memcpy(plan->cmdline + len, arg, (size_t)n + 1);
+	return 0;
+}
+
 /* Linux guests find their CPUs and the IOAPIC in ACPI tables; ELF guests read the device tree. */
 static int plan_add_acpi(struct launch_plan *plan, uint64_t *rsdp_gpa, struct cloak_err *err)
 {
@@ -278,14 +308,16 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 	} else if (bzimage_is_bzimage(in->kernel.data, in->kernel.size)) {
 		if (plan_add_bzimage(plan, in, &bz, &kernel_gpa, err) < 0)
 			goto fail;
-		if (strlen(plan->cmdline) >= bz.cmdline_size && bz.cmdline_size) {
-			err_set(err, "--cmdline: %zu bytes is longer than %s accepts (%u)", strlen(plan->cmdline),
-				in->kernel.path, bz.cmdline_size - 1);
-			goto fail;
-		}
 	} else {
 		err_set(err, "%s is neither an ELF64 executable nor a Linux bzImage; give a guest image built "
 			     "for cloak (see README: guest ABI)", in->kernel.path);
+		goto fail;
+	}
+	if (plan_size_swiotlb(plan, cfg, err) < 0)
+		goto fail;
+	if (plan->kind == PLAN_KIND_BZIMAGE && bz.cmdline_size && strlen(plan->cmdline) >= bz.cmdline_size) {
+		err_set(err, "--cmdline: %zu bytes is longer than %s accepts (%u)", strlen(plan->cmdline),
+			in->kernel.path, bz.cmdline_size - 1);
 		goto fail;
 	}
 	if (initrd_size &&

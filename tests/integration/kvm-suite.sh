@@ -102,6 +102,18 @@ expect "bzImage 64-bit entry: zero page, command line, e820, initrd" 39 \
 	--out "bzimage 64-bit entry ok, loader 0xff" --out "cmdline: [console=ttyS0 x=1]" \
 	--out "e820: 0x100000 +0x7f00000 type 1" --out "initrd: 8 bytes" --out "starts with [ABCD]"
 
+# A confidential Linux guest gets a swiotlb sized from its devices, unless it chose one.
+truncate -s 1M "$tap_tmp/disk.img"
+run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0" --sev --sev-backend sim \
+	--disk "$tap_tmp/disk.img"
+expect "confidential: swiotlb= sized from the devices (one disk: 16 MiB)" 7 --out "cmdline: [console=ttyS0 swiotlb=8192]" \
+	--err "NOT encrypted"
+run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0 swiotlb=force" --sev --sev-backend sim \
+	--disk "$tap_tmp/disk.img"
+expect "confidential: a swiotlb= the user gave is kept" 7 --out "cmdline: [console=ttyS0 swiotlb=force]"
+run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0" --disk "$tap_tmp/disk.img"
+expect "not confidential: the command line is left alone" 7 --out "cmdline: [console=ttyS0]"
+
 # Privileges: while the guest waits for input, cloak holds no capability and has no_new_privs.
 fifo=$tap_tmp/fifo
 mkfifo "$fifo"
