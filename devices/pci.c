@@ -516,7 +516,7 @@ static void pci_mmio_window(void *opaque, uint64_t addr, bool is_write, uint8_t 
  */
 static int pci_host_init(struct machine *m, struct cloak_err *err)
 {
-	bool confidential = m->plan->cbit >= 0;
+	bool confidential = machine_guest_sees_sev(m);
 
 	m->pci = calloc(1, sizeof(*m->pci));
 	if (!m->pci)

@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <asm/kvm_para.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -68,6 +70,50 @@ static int kvm_has_cap(void *ctx, long cap)
 	return ioctl(*(int *)ctx, KVM_CHECK_EXTENSION, cap);
 }
 
+#define MSR_AMD64_SEV_STATUS 0xc0010131
+
+/*
+ * Under the simulated PSP the guest runs on plain KVM, which has no
+ * SEV_STATUS MSR. Reads of it come to cloak instead (runloop.c answers "SEV
+ * on"), so a guest follows the same SEV paths as on hardware: Linux then
+ * shares its DMA memory through KVM_HC_MAP_GPA_RANGE and bounces I/O.
+ */
+static int kvm_trap_sev_status(struct machine *m, struct cloak_err *err)
+{
+	static uint8_t deny[1];  /* one MSR, its bit clear: reads exit to userspace */
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_FILTER } };
+	struct kvm_msr_filter filter = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = { { .flags = KVM_MSR_FILTER_READ, .nmsrs = 1, .base = MSR_AMD64_SEV_STATUS, .bitmap = deny } },
+	};
+
+	if (ioctl(m->vm_fd, KVM_ENABLE_CAP, &cap) < 0 || ioctl(m->vm_fd, KVM_X86_SET_MSR_FILTER, &filter) < 0)
+		return err_errno(err, "--sev-backend sim: cannot trap the SEV_STATUS MSR (KVM_CAP_X86_USER_SPACE_MSR, "
+				      "KVM_X86_SET_MSR_FILTER; Linux 5.10 or later)");
+	return 0;
+}
+
+bool machine_guest_sees_sev(const struct machine *m)
+{
+	if (m->plan->cbit < 0)
+		return false;
+	/*
+	 * A Linux guest that saw SEV would put the C-bit in CR3, and with the
+	 * simulator's C-bit (an ignored PTE bit on non-SEV hardware) VM entry
+	 * fails: under the simulator only cloak's own ELF guests are shown SEV.
+	 */
+	return m->cfg->sev_backend == SEV_BACKEND_REAL || m->plan->kind == PLAN_KIND_ELF;
+}
+
+bool kvm_sim_sev_status(const struct machine *m, uint32_t msr, uint64_t *value)
+{
+	if (!m->cfg->sev || m->cfg->sev_backend != SEV_BACKEND_SIM || msr != MSR_AMD64_SEV_STATUS ||
+	    !machine_guest_sees_sev(m))
+		return false;
+	*value = 1;  /* bit 0: SEV enabled; no SEV-ES, no SNP */
+	return true;
+}
+
 int kvm_create_vm(struct machine *m, struct cloak_err *err)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -93,6 +139,14 @@ int kvm_create_vm(struct machine *m, struct cloak_err *err)
 		return err_errno(err, "cannot create the in-kernel interrupt controllers (KVM_CREATE_IRQCHIP)");
 	if (ioctl(m->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_errno(err, "cannot create the in-kernel PIT (KVM_CREATE_PIT2)");
+	if (m->cfg->sev && m->cfg->sev_backend == SEV_BACKEND_SIM) {
+		if (!machine_guest_sees_sev(m))
+			fprintf(stderr, "cloak: --sev-backend sim: a Linux guest cannot be shown SEV without SEV hardware, "
+					"so it runs as a plain guest: it does not bounce DMA and devices do not check "
+					"what it shares\n");
+		else if (kvm_trap_sev_status(m, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -157,6 +211,16 @@ void kvm_cpuid_adjust(struct kvm_cpuid2 *cpuid, const struct vm_config *cfg, uns
 	}
 }
 
+/* An SEV Linux reports the memory it shares (KVM_HC_MAP_GPA_RANGE) only under this KVM feature bit. */
+static void kvm_cpuid_offer_migration_control(struct kvm_cpuid2 *cpuid)
+{
+	unsigned i;
+
+	for (i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 0x40000001)
+			cpuid->entries[i].eax |= 1u << KVM_FEATURE_MIGRATION_CONTROL;
+}
+
 static struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd, struct cloak_err *err)
 {
 	unsigned nent = 128;
@@ -218,8 +282,10 @@ int kvm_create_vcpus(struct machine *m, struct cloak_err *err)
 		m->run[i] = run;
 		memcpy(mine, supported, sz);
 		kvm_cpuid_adjust(mine, m->cfg, i);
-		if (m->plan->cbit >= 0)
-			sev_cpuid_leaf(mine, supported->nent + 1, m->plan->cbit, m->cfg->sev_backend == SEV_BACKEND_REAL);
+		if (machine_guest_sees_sev(m)) {
+			sev_cpuid_leaf(mine, supported->nent + 1, m->plan->cbit);
+			kvm_cpuid_offer_migration_control(mine);
+		}
 		if (ioctl(fd, KVM_SET_CPUID2, mine) < 0) {
 			err_errno(err, "cannot set vCPU %u's CPUID (KVM_SET_CPUID2)", i);
 			goto out;

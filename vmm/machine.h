@@ -190,6 +190,10 @@ int kvm_map_memory(struct machine *m, struct cloak_err *err);
 int kvm_create_vcpus(struct machine *m, struct cloak_err *err);
 /* Edits a KVM_GET_SUPPORTED_CPUID table for vCPU `index`: hides SVM/VMX and the user's bits. */
 void kvm_cpuid_adjust(struct kvm_cpuid2 *cpuid, const struct vm_config *cfg, unsigned index);
+/* Whether the guest is told it runs under SEV (CPUID, SEV_STATUS) and so must share what devices touch. */
+bool machine_guest_sees_sev(const struct machine *m);
+/* The simulated PSP's answer to a trapped MSR read; false: not ours, the guest gets #GP. */
+bool kvm_sim_sev_status(const struct machine *m, uint32_t msr, uint64_t *value);
 /* Puts the boot vCPU in the plan's entry state (the other vCPUs wait for INIT/SIPI). */
 int kvm_set_entry(struct machine *m, struct cloak_err *err);
 void machine_close(struct machine *m);

@@ -88,6 +88,13 @@ static bool vcpu_handle_exit(struct machine *m, unsigned i, struct kvm_run *run)
 	case KVM_EXIT_HYPERCALL:
 		vcpu_handle_hypercall(m, run);
 		return true;
+	case KVM_EXIT_X86_RDMSR: {
+		uint64_t value = 0;
+
+		run->msr.error = kvm_sim_sev_status(m, run->msr.index, &value) ? 0 : 1;
+		run->msr.data = value;
+		return true;
+	}
 	case KVM_EXIT_HLT:
 		machine_request_stop(m, CLOAK_EXIT_POWEROFF, "vCPU %u halted", i);
 		return false;

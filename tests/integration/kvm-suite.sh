@@ -102,6 +102,10 @@ expect "bzImage 64-bit entry: zero page, command line, e820, initrd" 39 \
 	--out "bzimage 64-bit entry ok, loader 0xff" --out "cmdline: [console=ttyS0 x=1]" \
 	--out "e820: 0x100000 +0x7f00000 type 1" --out "initrd: 8 bytes" --out "starts with [ABCD]"
 
+run_cloak run --sev --sev-backend sim
+expect "simulated SEV: the demo guest reads SEV on (CPUID and the trapped SEV_STATUS) and the C-bit" 0 \
+	--out "SEV: active (SEV_STATUS bit 0 set), C-bit 52" --err "NOT encrypted"
+
 # A confidential Linux guest gets a swiotlb sized from its devices, unless it chose one.
 truncate -s 1M "$tap_tmp/disk.img"
 run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0" --sev --sev-backend sim \

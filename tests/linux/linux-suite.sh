@@ -48,6 +48,11 @@ run_cloak run --kernel "$BZ" --initrd "$INITRD" --mem 512M --disk "$tap_tmp/disk
 expect "the same through bounce buffers (swiotlb=force)" 0 --out "cloak-linux: PASS blk" \
 	--out "cloak-linux: PASS console" --out "cloak-linux: swiotlb:" --out "cloak-linux: done, 0 failed"
 
+run_cloak run --kernel "$BZ" --initrd "$INITRD" --mem 512M --disk "$tap_tmp/disk.img" --sev --sev-backend sim \
+	--cmdline "$base cloak.expect=blk"
+expect "simulated SEV launch of a stock kernel: measured, then runs as a plain guest, and says so" 0 \
+	--out "cloak-linux: PASS blk" --err "NOT encrypted" --err "a Linux guest cannot be shown SEV"
+
 # Network: cloak creates the tap; its peer end lives in a network namespace of its own.
 # CLOAK_IP names iproute2's ip where a busybox shell would prefer its own (netns-less) applet.
 ip() { "${CLOAK_IP:-/sbin/ip}" "$@"; }

@@ -333,15 +333,15 @@ START_TEST(guest_cpuid_leaf)
 	c->entries[0].function = 0x80000000;
 	c->entries[0].eax = 0x80000008;
 	c->entries[1].function = 1;
-	sev_cpuid_leaf(c, 3, 51, true);
+	sev_cpuid_leaf(c, 3, 51);
 	ck_assert_uint_eq(c->nent, 3);
 	ck_assert_uint_eq(c->entries[0].eax, 0x8000001f);
 	ck_assert_uint_eq(c->entries[2].function, 0x8000001f);
 	ck_assert_uint_eq(c->entries[2].eax, 2);
 	ck_assert_uint_eq(c->entries[2].ebx, 51 | 1 << 6);
-	sev_cpuid_leaf(c, 3, PSP_SIM_CBIT, false);
+	sev_cpuid_leaf(c, 3, PSP_SIM_CBIT);  /* the existing leaf is reused */
 	ck_assert_uint_eq(c->nent, 3);
-	ck_assert_uint_eq(c->entries[2].eax, 0);
+	ck_assert_uint_eq(c->entries[2].eax, 2);
 	ck_assert_uint_eq(c->entries[2].ebx & 0x3f, PSP_SIM_CBIT);
 	free(c);
 }

@@ -299,8 +299,8 @@ int sev_launch_finish(struct sev_launch *sl, const struct launch_plan *plan, con
 		      struct cloak_err *err);
 void sev_launch_close(struct sev_launch *sl);
 
-/* The guest's CPUID leaf 0x8000001F: SEV and the C-bit when `offer_sev`, the C-bit alone otherwise. */
-void sev_cpuid_leaf(struct kvm_cpuid2 *cpuid, unsigned capacity, int cbit, bool offer_sev);
+/* The guest's CPUID leaf 0x8000001F: SEV and the C-bit. */
+void sev_cpuid_leaf(struct kvm_cpuid2 *cpuid, unsigned capacity, int cbit);
 
 /* What --attest-cmd answered. */
 struct sev_attest_reply {

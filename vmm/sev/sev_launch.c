@@ -106,7 +106,7 @@ uint64_t sev_pin_bytes(const struct launch_plan *plan)
 
 /* ---- the guest's CPUID ---- */
 
-void sev_cpuid_leaf(struct kvm_cpuid2 *cpuid, unsigned capacity, int cbit, bool offer_sev)
+void sev_cpuid_leaf(struct kvm_cpuid2 *cpuid, unsigned capacity, int cbit)
 {
 	struct kvm_cpuid_entry2 *leaf = NULL;
 	unsigned i;
@@ -126,11 +126,10 @@ void sev_cpuid_leaf(struct kvm_cpuid2 *cpuid, unsigned capacity, int cbit, bool 
 	}
 	/*
 	 * As QEMU gives it: SEV (bit 1), the C-bit, and one bit of physical
-	 * address lost to encryption; no ASID counts. Without a real PSP, the
-	 * SEV bit stays clear: a guest that saw it would read SEV_STATUS, an MSR
-	 * plain KVM does not have.
+	 * address lost to encryption; no ASID counts. With the simulated PSP the
+	 * guest's read of SEV_STATUS is trapped and answered by cloak (kvm.c).
 	 */
-	leaf->eax = offer_sev ? 1u << 1 : 0;
+	leaf->eax = 1u << 1;
 	leaf->ebx = (uint32_t)(cbit & 0x3f) | 1u << 6;
 	leaf->ecx = 0;
 	leaf->edx = 0;
