@@ -98,6 +98,8 @@ void vq_kick(struct vq *q);
 int vq_used(struct vq *q, uint32_t *len);
 /* Asks for an interrupt when the device has completed `more` further chains (EVENT_IDX used_event). */
 void vq_want_interrupt(struct vq *q, uint16_t more);
+/* Collects `n` completed chains of q, sleeping on its interrupt in between (for bursts). */
+void vq_wait_used(struct vq *q, unsigned n);
 
 /* virtio-blk */
 #define VBLK_IN 0

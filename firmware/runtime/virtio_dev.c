@@ -29,6 +29,20 @@ static int vq_wait(struct vq *q, uint32_t *len)
 	}
 }
 
+void vq_wait_used(struct vq *q, unsigned n)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		uint64_t seen = irq_count;
+
+		while (vq_used(q, NULL) >= 0)
+			done++;
+		if (done < n)
+			irq_wait(seen);
+	}
+}
+
 static int vdev_start(struct vdev *d, unsigned slot, uint64_t want, unsigned nq)
 {
 	unsigned q;

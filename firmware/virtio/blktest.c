@@ -13,7 +13,7 @@ static int burst(void)
 {
 	struct vq *q = &d.q[0];
 	uint8_t *hdr = dma_alloc(16 * BURST, 16), *st = dma_alloc(BURST, 1), *data = dma_alloc(512 * BURST, 512);
-	unsigned r, i, done;
+	unsigned r, i;
 
 	if (!hdr || !st || !data)
 		return -1;
@@ -32,14 +32,7 @@ static int burst(void)
 		}
 		vq_want_interrupt(q, BURST);
 		vq_kick(q);
-		for (done = 0; done < BURST;) {
-			uint64_t seen = irq_count;
-
-			while (vq_used(q, NULL) >= 0)
-				done++;
-			if (done < BURST)
-				irq_wait(seen);
-		}
+		vq_wait_used(q, BURST);
 		for (i = 0; i < BURST; i++)
 			if (st[i] != VBLK_S_OK)
 				return -1;

@@ -119,7 +119,7 @@ static int burst(void)
 {
 	struct vq *q = &d.q[1];
 	uint8_t *bufs = dma_alloc(2048 * BURST, 64);
-	unsigned r, i, done;
+	unsigned r, i;
 
 	if (!bufs)
 		return -1;
@@ -134,14 +134,7 @@ static int burst(void)
 		}
 		vq_want_interrupt(q, BURST);
 		vq_kick(q);
-		for (done = 0; done < BURST;) {
-			uint64_t seen = irq_count;
-
-			while (vq_used(q, NULL) >= 0)
-				done++;
-			if (done < BURST)
-				irq_wait(seen);
-		}
+		vq_wait_used(q, BURST);
 	}
 	return 0;
 }
