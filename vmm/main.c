@@ -44,7 +44,8 @@ static void *signal_thread(void *opaque)
 }
 
 /* `sev` is NULL unless --sev: then the SEV launch steps go between the usual ones. */
-static int run_machine(struct machine *m, struct sev_launch *sev, struct cloak_err *err)
+static int run_machine(struct machine *m, const struct plan_inputs *in, struct sev_launch *sev,
+		       struct cloak_err *err)
 {
 	const struct vm_config *cfg = m->cfg;
 
@@ -69,6 +70,7 @@ static int run_machine(struct machine *m, struct sev_launch *sev, struct cloak_e
 	}
 	if (guestmem_load_plan(&m->mem, m->plan, err) < 0)
 		return -1;
+	plan_inputs_evict(in);
 	timeline_mark(&m->tl, TL_LOAD);
 	if (sev) {
 		if (sev_launch_update(sev, m->plan, &m->mem, err) < 0)
@@ -156,7 +158,7 @@ static int cmd_run(int argc, char **argv)
 		return CLOAK_EXIT_ERROR;
 	}
 
-	if (run_machine(&m, cfg.sev ? &sev : NULL, &err) < 0) {
+	if (run_machine(&m, &in, cfg.sev ? &sev : NULL, &err) < 0) {
 		machine_request_stop(&m, CLOAK_EXIT_ERROR, "%s", err.msg);
 		status = CLOAK_EXIT_ERROR;
 		fprintf(stderr, "cloak: %s\n", err.msg);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /*
  * Layout below 1 MiB (all in the first e820 RAM range, which Linux keeps away
@@ -52,6 +53,18 @@ void plan_inputs_close(struct plan_inputs *in)
 {
 	file_map_close(&in->kernel);
 	file_map_close(&in->initrd);
+}
+
+static void file_map_evict(const struct file_map *fm)
+{
+	if (fm->mapped)
+		madvise((void *)fm->data, fm->size, MADV_DONTNEED);
+}
+
+void plan_inputs_evict(const struct plan_inputs *in)
+{
+	file_map_evict(&in->kernel);
+	file_map_evict(&in->initrd);
 }
 
 bool plan_in_ram(const struct launch_plan *plan, uint64_t gpa, uint64_t len)

@@ -114,6 +114,11 @@ struct plan_inputs {
 /* Opens the kernel (or the embedded demo) and the initrd. */
 int plan_inputs_open(struct plan_inputs *in, const struct vm_config *cfg, struct cloak_err *err);
 void plan_inputs_close(struct plan_inputs *in);
+/*
+ * Gives back the memory of the image files once the plan is in guest memory:
+ * they stay mapped (the plan still points there) but cost no RAM until read.
+ */
+void plan_inputs_evict(const struct plan_inputs *in);
 
 int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cloak_err *err);
 void plan_free(struct launch_plan *plan);
