@@ -93,18 +93,6 @@ static int kvm_trap_sev_status(struct machine *m, struct cloak_err *err)
 	return 0;
 }
 
-bool machine_guest_sees_sev(const struct machine *m)
-{
-	if (m->plan->cbit < 0)
-		return false;
-	/*
-	 * A Linux guest that saw SEV would put the C-bit in CR3, and with the
-	 * simulator's C-bit (an ignored PTE bit on non-SEV hardware) VM entry
-	 * fails: under the simulator only cloak's own ELF guests are shown SEV.
-	 */
-	return m->cfg->sev_backend == SEV_BACKEND_REAL || m->plan->kind == PLAN_KIND_ELF;
-}
-
 bool kvm_sim_sev_status(const struct machine *m, uint32_t msr, uint64_t *value)
 {
 	if (!m->cfg->sev || m->cfg->sev_backend != SEV_BACKEND_SIM || msr != MSR_AMD64_SEV_STATUS ||

@@ -36,6 +36,18 @@ void machine_request_stop(struct machine *m, int status, const char *fmt, ...)
 	pthread_mutex_unlock(&m->stop_lock);
 }
 
+bool machine_guest_sees_sev(const struct machine *m)
+{
+	if (m->plan->cbit < 0)
+		return false;
+	/*
+	 * A Linux guest that saw SEV would put the C-bit in CR3, and with the
+	 * simulator's C-bit (an ignored PTE bit on non-SEV hardware) VM entry
+	 * fails: under the simulator only cloak's own ELF guests are shown SEV.
+	 */
+	return m->cfg->sev_backend == SEV_BACKEND_REAL || m->plan->kind == PLAN_KIND_ELF;
+}
+
 void machine_irq_line(struct machine *m, unsigned irq, int level)
 {
 	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
