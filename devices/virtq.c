@@ -381,7 +381,12 @@ void virtq_suppress_notify(struct virtq *vq)
 		*(volatile uint16_t *)vq->used = VIRTQ_USED_F_NO_NOTIFY;
 }
 
-size_t virtq_req_read(const struct virtq_req *req, size_t skip, void *dst, size_t len)
+/*
+ * Copies between a buffer and the request's device-readable segments (which
+ * come first, so the walk stops at the first writable one) or its writable
+ * segments, starting `skip` bytes into them.
+ */
+static size_t virtq_req_copy(const struct virtq_req *req, bool writable, size_t skip, uint8_t *buf, size_t len)
 {
 	size_t done = 0;
 	unsigned i;
@@ -390,8 +395,11 @@ size_t virtq_req_read(const struct virtq_req *req, size_t skip, void *dst, size_
 		const struct virtq_seg *s = &req->seg[i];
 		size_t n;
 
-		if (s->writable)
-			break;
+		if (s->writable != writable) {
+			if (!writable)
+				break;
+			continue;
+		}
 		if (skip >= s->len) {
 			skip -= s->len;
 			continue;
@@ -399,34 +407,23 @@ size_t virtq_req_read(const struct virtq_req *req, size_t skip, void *dst, size_
 		n = s->len - skip;
 		if (n > len - done)
 			n = len - done;
-		memcpy((uint8_t *)dst + done, s->host + skip, n);
+		if (writable)
+			memcpy(s->host + skip, buf + done, n);
+		else
+			memcpy(buf + done, s->host + skip, n);
 		done += n;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t virtq_req_read(const struct virtq_req *req, size_t skip, void *dst, size_t len)
+{
+	return virtq_req_copy(req, false, skip, dst, len);
+}
+
 size_t virtq_req_write(const struct virtq_req *req, size_t skip, const void *src, size_t len)
 {
-	size_t done = 0;
-	unsigned i;
-
-	for (i = 0; i < req->nseg && done < len; i++) {
-		const struct virtq_seg *s = &req->seg[i];
-		size_t n;
-
-		if (!s->writable)
-			continue;
-		if (skip >= s->len) {
-			skip -= s->len;
-			continue;
-		}
-		n = s->len - skip;
-		if (n > len - done)
-			n = len - done;
-		memcpy(s->host + skip, (const uint8_t *)src + done, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
+	/* The source is only read: the cast lets one walk serve both directions. */
+	return virtq_req_copy(req, true, skip, (uint8_t *)(uintptr_t)src, len);
 }
