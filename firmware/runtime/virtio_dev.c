@@ -43,6 +43,17 @@ void vq_wait_used(struct vq *q, unsigned n)
 	}
 }
 
+/* Posts one chain on q and waits until the device has completed it. */
+static int vq_submit_wait(struct vq *q, const struct vbuf *bufs, unsigned n)
+{
+	if (vq_add(q, bufs, n) < 0)
+		return -1;
+	vq_want_interrupt(q, 1);
+	vq_kick(q);
+	vq_wait(q, NULL);
+	return 0;
+}
+
 static int vdev_start(struct vdev *d, unsigned slot, uint64_t want, unsigned nq)
 {
 	unsigned q;
@@ -87,11 +98,8 @@ int vblk_request(struct vdev *d, uint32_t type, uint64_t sector, void *buf, uint
 		b[n++] = (struct vbuf){ blk.bounce, len, in };
 	}
 	b[n++] = (struct vbuf){ blk.status, 1, true };
-	if (vq_add(&d->q[0], b, n) < 0)
+	if (vq_submit_wait(&d->q[0], b, n) < 0)
 		return -1;
-	vq_want_interrupt(&d->q[0], 1);
-	vq_kick(&d->q[0]);
-	vq_wait(&d->q[0], NULL);
 	if (in && len && *blk.status == VBLK_S_OK)
 		memcpy(buf, blk.bounce, len);
 	return *blk.status;
@@ -132,12 +140,7 @@ int vnet_send(struct vdev *d, const void *frame, uint32_t len)
 		return -1;
 	memset(net.tx, 0, NET_HDR);
 	memcpy(net.tx + NET_HDR, frame, len);
-	if (vq_add(&d->q[1], &b, 1) < 0)
-		return -1;
-	vq_want_interrupt(&d->q[1], 1);
-	vq_kick(&d->q[1]);
-	vq_wait(&d->q[1], NULL);
-	return 0;
+	return vq_submit_wait(&d->q[1], &b, 1);
 }
 
 int vnet_recv(struct vdev *d, void *buf, uint32_t max)
@@ -173,10 +176,5 @@ int vcons_write(struct vdev *d, const char *s, uint32_t len)
 	if (len > BOUNCE)
 		return -1;
 	memcpy(cons_bounce, s, len);
-	if (vq_add(&d->q[1], &b, 1) < 0)
-		return -1;
-	vq_want_interrupt(&d->q[1], 1);
-	vq_kick(&d->q[1]);
-	vq_wait(&d->q[1], NULL);
-	return 0;
+	return vq_submit_wait(&d->q[1], &b, 1);
 }
