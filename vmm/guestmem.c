@@ -1,5 +1,5 @@
 /* guestmem.c: guest RAM: mapping, locking, loading the plan, and the checked address helper. */
-#include "machine.h"
+#include "guestmem.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -142,6 +142,12 @@ uint64_t plan_low_ram_end(const struct launch_plan *plan);
 
 const char *plan_kind_name(enum plan_kind kind);
 
+/*
+ * Bytes of DMA the configured devices may have in flight (dma_budget.c): a
+ * confidential Linux guest's swiotlb is sized from it.
+ */
+uint64_t plan_dma_budget(const struct vm_config *cfg);
+
 /* Builds the MP table in its page (configuration table first, floating pointer last); returns the table's length. */
 size_t boot_mptable_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, unsigned cpus);
 
