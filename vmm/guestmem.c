@@ -8,15 +8,9 @@
 
 void *gpa_range(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
-	unsigned i;
+	const struct plan_ram *r = plan_ram_find(mem->ram, mem->nram, gpa, len);
 
-	for (i = 0; i < mem->nram; i++) {
-		const struct plan_ram *r = &mem->ram[i];
-
-		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
-			return mem->host + r->host_offset + (gpa - r->gpa);
-	}
-	return NULL;
+	return r ? mem->host + r->host_offset + (gpa - r->gpa) : NULL;
 }
 
 int guestmem_map(struct guest_mem *mem, const struct launch_plan *plan, bool hugepages, struct cloak_err *err)

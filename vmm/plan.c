@@ -68,15 +68,7 @@ void plan_inputs_evict(const struct plan_inputs *in)
 
 bool plan_in_ram(const struct launch_plan *plan, uint64_t gpa, uint64_t len)
 {
-	unsigned i;
-
-	for (i = 0; i < plan->nram; i++) {
-		const struct plan_ram *r = &plan->ram[i];
-
-		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
-			return true;
-	}
-	return false;
+	return plan_ram_find(plan->ram, plan->nram, gpa, len) != NULL;
 }
 
 uint64_t plan_low_ram_end(const struct launch_plan *plan)
