@@ -119,6 +119,16 @@ START_TEST(sev_kind_drives_the_launch)
 	ck_assert_uint_eq(run.msr.data, 1);
 	run.msr.index = 0x10;
 	ck_assert(!cvm_handle_exit(&cvm, &m, 0, &run));
+	/* MSR_KVM_MIGRATION_CONTROL writes, which KVM leaves to the VMM that offers the feature. */
+	run.exit_reason = KVM_EXIT_X86_WRMSR;
+	run.msr.index = MSR_KVM_MIGRATION_CONTROL;
+	run.msr.data = 1;
+	run.msr.error = 1;
+	ck_assert(cvm_handle_exit(&cvm, &m, 0, &run));
+	ck_assert_uint_eq(run.msr.error, 0);
+	run.msr.data = 2;
+	ck_assert(cvm_handle_exit(&cvm, &m, 0, &run));
+	ck_assert_uint_eq(run.msr.error, 1);
 
 	/* KVM_HC_MAP_GPA_RANGE: a page shared, then taken back; a misaligned range is refused. */
 	memset(&run, 0, sizeof(run));

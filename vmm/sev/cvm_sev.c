@@ -14,6 +14,8 @@
 #include <sys/ioctl.h>
 
 #define MSR_AMD64_SEV_STATUS 0xc0010131
+/* Bit 0: the guest allows live migration (it reports its shared pages); the other bits are reserved. */
+#define MIGRATION_CONTROL_ALLOWED 1ull
 
 static struct sev_launch *launch_of(struct cvm *c)
 {
@@ -67,39 +69,49 @@ static bool sev_guest_shares(struct cvm *c, const struct launch_plan *plan)
 }
 
 /*
- * Under the simulated PSP the guest runs on plain KVM, which has no
- * SEV_STATUS MSR. Reads of it come to cloak instead (sev_handle_exit answers
- * "SEV on"), so a guest follows the same SEV paths as on hardware: Linux then
- * shares its DMA memory through KVM_HC_MAP_GPA_RANGE and bounces I/O.
+ * The MSRs this kind answers itself. A confidential guest is offered
+ * KVM_FEATURE_MIGRATION_CONTROL (without it Linux never reports what it
+ * shares), and KVM's documentation makes userspace that offers it filter and
+ * handle writes of MSR_KVM_MIGRATION_CONTROL: KVM does not. Under the
+ * simulated PSP the guest also runs on plain KVM, which has no SEV_STATUS MSR:
+ * reads of it come here (sev_handle_exit answers "SEV on"), so a guest follows
+ * the same SEV paths as on hardware.
  */
-static int sim_trap_sev_status(struct machine *m, struct cloak_err *err)
+static int trap_msrs(struct machine *m, bool simulated, struct cloak_err *err)
 {
-	static uint8_t deny[1];  /* one MSR, its bit clear: reads exit to userspace */
+	static uint8_t deny[1];  /* one MSR per range, its bit clear: the access exits to userspace */
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_FILTER } };
 	struct kvm_msr_filter filter = {
 		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
-		.ranges = { { .flags = KVM_MSR_FILTER_READ, .nmsrs = 1, .base = MSR_AMD64_SEV_STATUS, .bitmap = deny } },
+		.ranges = {
+			{ .flags = KVM_MSR_FILTER_WRITE, .nmsrs = 1, .base = MSR_KVM_MIGRATION_CONTROL, .bitmap = deny },
+			{ .flags = KVM_MSR_FILTER_READ, .nmsrs = 1, .base = MSR_AMD64_SEV_STATUS, .bitmap = deny },
+		},
 	};
 
+	if (!simulated)
+		filter.ranges[1].nmsrs = 0;  /* an empty range ends the list */
 	if (ioctl(m->vm_fd, KVM_ENABLE_CAP, &cap) < 0 || ioctl(m->vm_fd, KVM_X86_SET_MSR_FILTER, &filter) < 0)
-		return err_errno(err, "--sev-backend sim: cannot trap the SEV_STATUS MSR (KVM_CAP_X86_USER_SPACE_MSR, "
-				      "KVM_X86_SET_MSR_FILTER; Linux 5.10 or later)");
+		return err_errno(err, "--sev: cannot filter the guest's %s (KVM_CAP_X86_USER_SPACE_MSR, "
+				      "KVM_X86_SET_MSR_FILTER; Linux 5.10 or later)",
+				 simulated ? "MSR_KVM_MIGRATION_CONTROL writes and SEV_STATUS reads" :
+					     "MSR_KVM_MIGRATION_CONTROL writes");
 	return 0;
 }
 
 static int sev_vm_created(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
-	if (m->confidential)
-		cvm_enable_map_gpa_range(m);
-	if (c->cfg->sev_backend != SEV_BACKEND_SIM)
-		return 0;
+	bool simulated = c->cfg->sev_backend == SEV_BACKEND_SIM;
+
 	if (!m->confidential) {
-		fprintf(stderr, "cloak: --sev-backend sim: a Linux guest cannot be shown SEV without SEV hardware, "
-				"so it runs as a plain guest: it does not bounce DMA and devices do not check "
-				"what it shares\n");
+		if (simulated)
+			fprintf(stderr, "cloak: --sev-backend sim: a Linux guest cannot be shown SEV without SEV "
+					"hardware, so it runs as a plain guest: it does not bounce DMA and devices do "
+					"not check what it shares\n");
 		return 0;
 	}
-	return sim_trap_sev_status(m, err);
+	cvm_enable_map_gpa_range(m);
+	return trap_msrs(m, simulated, err);
 }
 
 /* INIT before any vCPU exists, then pin all RAM and LAUNCH_START. */
@@ -166,6 +178,12 @@ static bool sev_handle_exit(struct cvm *c, struct machine *m, unsigned vcpu, str
 			return false;
 		run->msr.error = 0;
 		run->msr.data = 1;
+		return true;
+	case KVM_EXIT_X86_WRMSR:
+		/* cloak never migrates a guest, so the bit is only accepted; a reserved bit is #GP, as KVM does. */
+		if (!m->confidential || run->msr.index != MSR_KVM_MIGRATION_CONTROL)
+			return false;
+		run->msr.error = (run->msr.data & ~MIGRATION_CONTROL_ALLOWED) ? 1 : 0;
 		return true;
 	}
 	return false;
