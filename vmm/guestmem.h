@@ -21,7 +21,14 @@ struct guest_mem {
  */
 void *gpa_range(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 
+/* How guest RAM is backed: transparent huge pages (the default), hugetlbfs (--hugepages), or 4 KiB pages. */
+enum guestmem_pages { GUESTMEM_THP, GUESTMEM_HUGETLB, GUESTMEM_SMALL };
+#define GUESTMEM_THP_ALIGN (2 * MiB)
+
+/* Maps the plan's RAM: hugetlbfs pages with `hugepages`, transparent huge pages otherwise. */
 int guestmem_map(struct guest_mem *mem, const struct launch_plan *plan, bool hugepages, struct cloak_err *err);
+/* Maps `size` bytes of guest RAM backed as `pages` says, with no RAM ranges yet (the pinning benchmark uses it). */
+int guestmem_map_pages(struct guest_mem *mem, uint64_t size, enum guestmem_pages pages, struct cloak_err *err);
 int guestmem_lock(struct guest_mem *mem, struct cloak_err *err);
 /* Copies every region of the plan into guest memory (before any vCPU runs). */
 int guestmem_load_plan(struct guest_mem *mem, const struct launch_plan *plan, struct cloak_err *err);
