@@ -2,19 +2,22 @@
 # run-linux.sh: builds the test initramfs and vmlinux, gathers them with cloak and the suite, and runs
 # the Linux suite on a KVM that can run a stock kernel (tests/run-on-kvm.sh --full-kvm).
 # usage: run-linux.sh CLOAK SOURCE_ROOT WORKDIR
+# Environment: CLOAK_LINUX_KERNEL (the guest bzImage; default the newest /boot/vmlinuz-*-cloud-amd64),
+#              CLOAK_LINUX_MODULES (its modules directory; default /lib/modules/<its version>).
 set -u
 CLOAK=$1 SRC=$2 WORK=$3
-kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+kernel=${CLOAK_LINUX_KERNEL:-$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)}
 if [ -z "$kernel" ]; then
 	echo "######## SKIPPED: no Debian cloud kernel in /boot (install linux-image-cloud-amd64); the Linux tests did NOT run ########" >&2
 	echo "1..0 # SKIP no /boot/vmlinuz-*-cloud-amd64"
 	exit 0  # meson 1.0 reads "1..0 # SKIP" as skipped; status 77 would be an error for TAP
 fi
-kver=${kernel#/boot/vmlinuz-}
+kver=${kernel##*/vmlinuz-}
 payload=$WORK/payload
 rm -rf "$payload"
 mkdir -p "$payload/tests/linux" "$payload/tests/integration" "$payload/bin"
-"$SRC/tools/linux/mk-test-initramfs.sh" "$payload/test-initrd.gz" "$kver" || exit 1
+"$SRC/tools/linux/mk-test-initramfs.sh" "$payload/test-initrd.gz" "$kver" ${CLOAK_LINUX_MODULES:+"$CLOAK_LINUX_MODULES"} ||
+	exit 1
 "$SRC/tools/linux/extract-vmlinux.sh" "$kernel" "$payload/vmlinux" || exit 1
 cp "$CLOAK" "$payload/cloak"
 cp "$kernel" "$payload/bzImage"
