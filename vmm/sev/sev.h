@@ -6,6 +6,7 @@
 #include "config.h"
 #include "plan.h"
 
+#include <getopt.h>
 #include <linux/kvm.h>
 #include <linux/psp-sev.h>
 #include <openssl/types.h>
@@ -45,6 +46,8 @@ struct kvm_sev_init {
 #define SEV_SECRET_FW_MAX 0x5000    /* the firmware's scratch buffer bounds one LAUNCH_SECRET */
 #define SEV_FW_BLOB_MAX (16 * 1024) /* KVM refuses larger LAUNCH_START/SECRET blobs (EINVAL) */
 #define SEV_KEY_LEN 16
+/* One LAUNCH_UPDATE_DATA carries a u32 length; larger regions go in pieces of this size. */
+#define SEV_UPDATE_CHUNK (1ull << 30)
 
 /* Guest policy bits (firmware sev_guest.h). */
 #define SEV_POLICY_NODBG (1u << 0)
@@ -310,6 +313,12 @@ struct sev_attest_reply {
 	size_t payload_len;
 	uint64_t gpa;
 };
+/*
+ * Runs --attest-cmd with the measurement in its environment and returns what
+ * it printed (malloc'd, NUL-terminated); fails when it fails.
+ */
+int sev_attest_run(const struct sev_launch *sl, const char *measurement_b64, char **out, size_t *outlen,
+		   struct cloak_err *err);
 /* Parses the command's output (see README "SEV launch"): empty, or the three SECRET_ lines. */
 int sev_attest_parse(const char *out, size_t len, struct sev_attest_reply *r, struct cloak_err *err);
 void sev_attest_reply_free(struct sev_attest_reply *r);
@@ -352,6 +361,20 @@ struct sev_verdict {
 void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, struct sev_verdict *v);
 void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev_verdict *v, bool json,
 		     const char *sev_device);
+/* A small subcommand's command line: getopt_long options ('h' is --help) and positional arguments. */
+struct sev_cli {
+	const char *cmd;             /* "host-check", for messages */
+	const struct option *opts;
+	const char *help;            /* printed by --help */
+	/* Stores one option's value; fails with a message naming the option and the remedy. */
+	int (*set)(void *ctx, int opt, const char *arg, struct cloak_err *err);
+	unsigned min_args, max_args; /* positional arguments, from optind on */
+	const char *args_hint;       /* "exactly one output file (PDH_OUT)" */
+};
+enum { SEV_CLI_OK = 0, SEV_CLI_HELP = 1, SEV_CLI_BAD = 2 };
+/* Parses argv (argv[0] is the subcommand); on SEV_CLI_OK the positional arguments start at optind. */
+int sev_cli_parse(const struct sev_cli *c, int argc, char **argv, void *ctx);
+
 /* `cloak host-check [--json] [--sev-device P] [--kvm-device P]`: 0 SEV usable, 1 not, 2 bad usage. */
 int sev_host_check_main(int argc, char **argv);
 /* `cloak sev-export`: the platform's PDH certificate for the guest owner. */

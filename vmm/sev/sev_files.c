@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,4 +121,41 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return -1;
+}
+
+EVP_PKEY *sev_key_load_pem(const char *path, struct cloak_err *err)
+{
+	FILE *f = fopen(path, "re");
+	EVP_PKEY *k;
+
+	if (!f) {
+		err_errno(err, "cannot open key file %s", path);
+		return NULL;
+	}
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_EC) {
+		EVP_PKEY_free(k);
+		err_set(err, "%s is not a PEM EC private key; give the file `cloak sev-export --sev-sim-key` made", path);
+		return NULL;
+	}
+	return k;
+}
+
+int sev_key_save_pem(EVP_PKEY *key, const char *path, struct cloak_err *err)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long n;
+	int rc = -1;
+
+	if (!b || PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1) {
+		err_set(err, "cannot encode the key as PEM (OpenSSL)");
+		goto out;
+	}
+	n = BIO_get_mem_data(b, &data);
+	rc = sev_file_write(path, "key file", data, (size_t)n, 0600, err);
+out:
+	BIO_free(b);
+	return rc;
 }
