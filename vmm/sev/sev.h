@@ -16,7 +16,7 @@ struct guest_mem;
 
 /*
  * What Linux 6.10+ uapi headers add; the values are the kernel's
- * (reference/sev-launch.md §1.2-1.4). Older headers (Debian 12: 6.1) lack
+ * (docs/sev-launch.md 1.3). Older headers (Debian 12: 6.1) lack
  * them all, and newer ones define all of them together.
  */
 #ifndef KVM_X86_SEV_VM
@@ -36,7 +36,7 @@ struct kvm_sev_init {
 #define KVM_CAP_VM_TYPES 235
 #endif
 
-/* Sizes fixed by the SEV API (reference §4). */
+/* Sizes fixed by the SEV API (docs/sev-launch.md 3.1). */
 #define SEV_CERT_LEN 0x824          /* one SEV certificate (PDH, GODH, PEK...) */
 #define SEV_SESSION_LEN 128         /* NONCE 16 | WRAP_TK 32 | WRAP_IV 16 | WRAP_MAC 32 | POLICY_MAC 32 */
 #define SEV_MEASURE_LEN 32
@@ -163,7 +163,7 @@ struct sev_keys {
 int sev_sha256(const void *data, size_t len, uint8_t out[32]);
 int sev_hmac_sha256(const uint8_t *key, size_t keylen, const void *data, size_t len, uint8_t out[32]);
 int sev_aes128_ctr(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t len);
-/* The SEV KDF: NIST SP 800-108 counter mode over HMAC-SHA256 (reference §4.5). */
+/* The SEV KDF: NIST SP 800-108 counter mode over HMAC-SHA256 (docs/sev-launch.md 3.3). */
 int sev_kdf(const uint8_t *key, size_t keylen, const char *label, const uint8_t *ctx, size_t ctxlen,
 	    uint8_t *out, size_t outlen);
 
@@ -214,7 +214,7 @@ int sev_session_create(const uint8_t pdh_cert[SEV_CERT_LEN], uint32_t policy, co
 uint32_t sev_session_open(EVP_PKEY *pdh_private, const uint8_t godh_cert[SEV_CERT_LEN],
 			  const uint8_t session[SEV_SESSION_LEN], uint32_t policy, struct sev_keys *out);
 
-/* LAUNCH_SECRET packaging (reference §4.6). `plain` and `len` are 16-byte multiples. */
+/* LAUNCH_SECRET packaging (docs/sev-launch.md 3.4). `plain` and `len` are 16-byte multiples. */
 int sev_secret_wrap(const struct sev_keys *keys, const uint8_t measure[SEV_MEASURE_LEN], bool measure_prefix,
 		    const uint8_t iv[16], const uint8_t *plain, size_t len, uint8_t hdr[SEV_SECRET_HDR_LEN],
 		    uint8_t *trans, struct cloak_err *err);
