@@ -264,6 +264,11 @@ START_TEST(attest_output_parsing)
 	ck_assert_msg_has(err.msg, "line 1");
 	ck_assert_int_eq(sev_attest_parse("SECRET_HEADER=AAAA\n", 19, &r, &err), -1);
 	ck_assert_msg_has(err.msg, "52-byte");
+	/* Not base64 at all: the parser must not free what the decoder never set (found by fuzzing). */
+	ck_assert_int_eq(sev_attest_parse("SECRET_HEADER=AAA\n", 18, &r, &err), -1);
+	ck_assert_msg_has(err.msg, "52-byte");
+	ck_assert_int_eq(sev_attest_parse("SECRET_PAYLOAD=AAA\n", 19, &r, &err), -1);
+	ck_assert_msg_has(err.msg, "SECRET_PAYLOAD");
 	snprintf(buf, sizeof(buf), "SECRET_PAYLOAD=AAAAAAAAAAAAAAAAAAAA\n");  /* 15 bytes */
 	ck_assert_int_eq(sev_attest_parse(buf, strlen(buf), &r, &err), -1);
 	ck_assert_msg_has(err.msg, "multiple of 16");

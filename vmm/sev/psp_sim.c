@@ -423,7 +423,7 @@ static EVP_PKEY *sim_pdh_key(const struct psp_sim_params *p, struct cloak_err *e
 	if (!p->pdh_key_path)
 		return sev_ec_generate(err);
 	if (stat(p->pdh_key_path, &st) == 0)
-		return sev_key_load_pem(p->pdh_key_path, err);
+		return sev_key_load_pem(p->pdh_key_path, "--sev-sim-key", err);
 	if (!p->create_key) {
 		err_set(err, "--sev-sim-key %s does not exist; create the simulated platform's key with "
 			     "`cloak sev-export --sev-backend sim --sev-sim-key %s PDH_OUT`", p->pdh_key_path,

@@ -198,7 +198,7 @@ int sev_cert_from_key(EVP_PKEY *key, uint32_t usage, uint8_t api_major, uint8_t 
 /* The public key of a certificate whose usage is `usage`, algo ECDH, curve P-384; NULL otherwise. */
 EVP_PKEY *sev_cert_pubkey(const uint8_t cert[SEV_CERT_LEN], uint32_t usage, const char *what, struct cloak_err *err);
 int sev_ecdh(EVP_PKEY *mine, EVP_PKEY *peer, uint8_t z[48], struct cloak_err *err);
-EVP_PKEY *sev_key_load_pem(const char *path, struct cloak_err *err);
+EVP_PKEY *sev_key_load_pem(const char *path, const char *what, struct cloak_err *err);
 int sev_key_save_pem(EVP_PKEY *key, const char *path, struct cloak_err *err);
 
 /*
@@ -238,11 +238,22 @@ int sev_secret_table_build(const struct sev_secret_entry *e, unsigned n, uint8_t
 int sev_guid_parse(const char *s, uint8_t out[16]);
 void sev_guid_format(const uint8_t g[16], char out[37]);
 
-/* Base64 as sevctl and QEMU write it (standard alphabet, padded); decode skips whitespace. */
+/*
+ * Base64 as sevctl and QEMU write it (standard alphabet, padded); decode skips
+ * whitespace. Decode sets *out (NULL on failure) and *len on every path, so
+ * callers free *out unconditionally.
+ */
 char *sev_b64_encode(const uint8_t *data, size_t len);
 int sev_b64_decode(const char *s, size_t slen, uint8_t **out, size_t *len);
 void sev_hex(const uint8_t *data, size_t len, char *out);
 
+/*
+ * Opens a file the user named as `what` for reading, refusing FIFOs, devices,
+ * sockets and directories without blocking on them. Returns the fd, or -1
+ * with a message naming `what`.
+ */
+struct stat;
+int sev_file_open_regular(const char *path, const char *what, struct stat *st, struct cloak_err *err);
 /* Small files: read whole (at most `max` bytes), base64 files, atomic writes. */
 int sev_file_read(const char *path, const char *what, size_t max, uint8_t **out, size_t *len,
 		  struct cloak_err *err);

@@ -82,8 +82,7 @@ int sev_attest_parse(const char *out, size_t len, struct sev_attest_reply *r, st
 			size_t hl;
 
 			if (sev_b64_decode(v + 1, vlen, &h, &hl) < 0 || hl != SEV_SECRET_HDR_LEN) {
-				if (hl != SEV_SECRET_HDR_LEN)
-					free(h);
+				free(h);
 				sev_attest_reply_free(r);
 				return err_set(err, "--attest-cmd output line %u: SECRET_HEADER must be base64 of the %u-byte "
 						    "secret header (cloak-owner secret build writes it)", lineno,

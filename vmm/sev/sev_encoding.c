@@ -53,11 +53,15 @@ char *sev_b64_encode(const uint8_t *data, size_t len)
 
 int sev_b64_decode(const char *s, size_t slen, uint8_t **out, size_t *len)
 {
-	char *clean = malloc(slen + 1);
+	char *clean;
 	size_t n = 0, i, pad = 0;
 	uint8_t *buf;
 	int got;
 
+	/* Set on every path, so that a caller may free *out whatever happened. */
+	*out = NULL;
+	*len = 0;
+	clean = malloc(slen + 1);
 	if (!clean)
 		return -1;
 	for (i = 0; i < slen; i++)

@@ -11,6 +11,48 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+int sev_file_open_regular(const char *path, const char *what, struct stat *st, struct cloak_err *err)
+{
+	int fd;
+
+	/*
+	 * O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+	 * forever, before fstat could refuse it. It changes nothing for regular files.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return err_set(err, "%s %s does not exist; check the path", what, path);
+		return err_errno(err, "cannot open %s %s", what, path);
+	}
+	if (fstat(fd, st) < 0) {
+		err_errno(err, "cannot stat %s %s", what, path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return err_set(err, "%s %s is %s, not a regular file; give the file itself", what, path,
+			       file_kind(st->st_mode));
+	}
+	return fd;
+}
+
 int sev_file_read(const char *path, const char *what, size_t max, uint8_t **out, size_t *len,
 		  struct cloak_err *err)
 {
@@ -19,16 +61,9 @@ int sev_file_read(const char *path, const char *what, size_t max, uint8_t **out,
 	size_t got = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return err_set(err, "%s %s does not exist; check the path", what, path);
-		return err_errno(err, "cannot open %s %s", what, path);
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(err, "%s %s is not a regular file", what, path);
-	}
+	fd = sev_file_open_regular(path, what, &st, err);
+	if (fd < 0)
+		return -1;
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
 		return err_set(err, "%s %s is %llu bytes; at most %zu are expected, so it is not the right file", what,
@@ -123,20 +158,28 @@ fail:
 	return -1;
 }
 
-EVP_PKEY *sev_key_load_pem(const char *path, struct cloak_err *err)
+EVP_PKEY *sev_key_load_pem(const char *path, const char *what, struct cloak_err *err)
 {
-	FILE *f = fopen(path, "re");
+	struct stat st;
 	EVP_PKEY *k;
+	FILE *f;
+	int fd;
 
+	fd = sev_file_open_regular(path, what, &st, err);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "r");
 	if (!f) {
-		err_errno(err, "cannot open key file %s", path);
+		err_errno(err, "cannot read %s %s", what, path);
+		close(fd);
 		return NULL;
 	}
 	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_EC) {
 		EVP_PKEY_free(k);
-		err_set(err, "%s is not a PEM EC private key; give the file `cloak sev-export --sev-sim-key` made", path);
+		err_set(err, "%s %s is not a PEM EC private key; give the file `cloak sev-export --sev-sim-key` made",
+			what, path);
 		return NULL;
 	}
 	return k;
