@@ -5,6 +5,7 @@
 #include "sev/sev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -79,6 +80,15 @@ static void owner_prepare(struct vm_config *cfg, uint32_t policy)
 	write_file("secret.txt", "the owner's secret", 18);
 }
 
+/* cloak-owner, which meson names in the environment: the attest command's own environment is minimal. */
+static const char *owner_path(void)
+{
+	const char *p = getenv("CLOAK_OWNER");
+
+	ck_assert_msg(p != NULL, "CLOAK_OWNER is not set (meson sets it)");
+	return p;
+}
+
 /* An attest command that verifies with cloak-owner and answers with a secret for 0x30000. */
 static const char *attest_script(const char *tik_name)
 {
@@ -86,14 +96,14 @@ static const char *attest_script(const char *tik_name)
 	char script[2048], p[128];
 
 	snprintf(script, sizeof(script),
-		 "#!/bin/sh\nset -e\nD=%s\n"
+		 "#!/bin/sh\nset -e\nD=%s\nCLOAK_OWNER=%s\n"
 		 "\"$CLOAK_OWNER\" measurement verify --api-major \"$CLOAK_SEV_API_MAJOR\" --api-minor \"$CLOAK_SEV_API_MINOR\" "
 		 "--build-id \"$CLOAK_SEV_BUILD\" --policy \"$CLOAK_SEV_POLICY\" --tik $D/%s "
 		 "--launch-measure-blob \"$CLOAK_SEV_MEASUREMENT\" --cbit \"$CLOAK_SEV_CBIT\" --cloak-plan --mem 32M >&2\n"
 		 "\"$CLOAK_OWNER\" secret build --tik $D/tik.bin --tek $D/tek.bin --launch-measure-blob "
 		 "\"$CLOAK_SEV_MEASUREMENT\" --secret 736869e5-84f0-4973-92ec-06879ce3da0b:$D/secret.txt $D/hdr $D/payload\n"
 		 "echo \"SECRET_HEADER=$(base64 -w0 $D/hdr)\"\necho \"SECRET_PAYLOAD=$(base64 -w0 $D/payload)\"\n"
-		 "echo SECRET_GPA=0x30000\n", dir, tik_name);
+		 "echo SECRET_GPA=0x30000\n", dir, owner_path(), tik_name);
 	write_file("attest.sh", script, strlen(script));
 	path_in(p, sizeof(p), "attest.sh");
 	snprintf(cmd, sizeof(cmd), "%s", p);
@@ -273,6 +283,76 @@ START_TEST(attest_output_parsing)
 	ck_assert_int_eq(sev_attest_parse(buf, strlen(buf), &r, &err), -1);
 	ck_assert_msg_has(err.msg, "multiple of 16");
 	ck_assert_int_eq(sev_attest_parse("SECRET_GPA=zz\n", 14, &r, &err), -1);
+}
+END_TEST
+
+/* Reads dir/NAME whole into buf. */
+static void read_back(const char *name, char *buf, size_t len)
+{
+	char p[128];
+	FILE *f;
+	size_t n;
+
+	path_in(p, sizeof(p), name);
+	f = fopen(p, "r");
+	ck_assert_msg(f != NULL, "the attest command wrote no %s", p);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = 0;
+	fclose(f);
+}
+
+START_TEST(attest_command_runs_without_privileges)
+{
+	struct cloak_err err = { "" };
+	struct psp psp = { .name = "sim", .cbit = PSP_SIM_CBIT };
+	struct sev_launch sl = { .psp = &psp, .handle = 7 };
+	struct vm_config cfg;
+	char cmd[512], leak[128], status[2048], fds[4096], env[4096], *out = NULL, *line, *save;
+	size_t outlen;
+	int fd;
+
+	config_defaults(&cfg);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status >%s/status; "
+		 "ls -l /proc/self/fd >%s/fds; env >%s/env; echo '# done'", dir, dir, dir);
+	cfg.sev_attest_cmd = cmd;
+	sl.cfg = &cfg;
+	/* What cloak might have inherited: a descriptor without CLOEXEC and a variable of its own. */
+	path_in(leak, sizeof(leak), "leaked-fd");
+	fd = open(leak, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 3);
+	setenv("CLOAK_TEST_INHERITED", "1", 1);
+	ck_assert_msg(sev_attest_run(&sl, "bWVhc3VyZW1lbnQ=", &out, &outlen, &err) == 0, "%s", err.msg);
+	unsetenv("CLOAK_TEST_INHERITED");
+	close(fd);
+	ck_assert_str_eq(out, "# done\n");
+	free(out);
+
+	read_back("status", status, sizeof(status));
+	ck_assert_msg_has(status, "CapInh:\t0000000000000000");
+	ck_assert_msg_has(status, "CapPrm:\t0000000000000000");
+	ck_assert_msg_has(status, "CapEff:\t0000000000000000");
+	ck_assert_msg_has(status, "NoNewPrivs:\t1");
+	if (strstr(status, "CapAmb:"))
+		ck_assert_msg_has(status, "CapAmb:\t0000000000000000");
+	if (geteuid() == 0)  /* shrinking the bounding set needs CAP_SETPCAP */
+		ck_assert_msg_has(status, "CapBnd:\t0000000000000000");
+
+	read_back("fds", fds, sizeof(fds));
+	ck_assert_msg(strstr(fds, "leaked-fd") == NULL, "an inherited descriptor reached the command:\n%s", fds);
+	ck_assert_msg_has(fds, " 0 -> /dev/null");
+
+	read_back("env", env, sizeof(env));
+	ck_assert_msg_has(env, "PATH=/usr/bin:/bin\n");
+	ck_assert_msg_has(env, "CLOAK_SEV_MEASUREMENT=bWVhc3VyZW1lbnQ=\n");
+	ck_assert_msg_has(env, "CLOAK_SEV_HANDLE=7\n");
+	for (line = strtok_r(env, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* Only the protocol's variables, PATH, and what the shell sets itself. */
+		ck_assert_msg(!strncmp(line, "CLOAK_SEV_", 10) || !strncmp(line, "PATH=", 5) ||
+				      !strncmp(line, "PWD=", 4) || !strncmp(line, "SHLVL=", 6) ||
+				      !strncmp(line, "OLDPWD=", 7) || !strncmp(line, "_=", 2),
+			      "the attest command's environment has %s", line);
+	}
 }
 END_TEST
 
@@ -476,6 +556,7 @@ Suite *launch_suite(void)
 	tcase_add_test(t, a_session_for_another_policy_fails_at_launch_start);
 	tcase_add_test(t, bad_owner_files_are_named);
 	tcase_add_test(t, attest_output_parsing);
+	tcase_add_test(t, attest_command_runs_without_privileges);
 	tcase_add_test(t, secret_targets_are_checked);
 	tcase_add_test(t, page_tables_carry_the_cbit);
 	tcase_add_test(t, guest_cpuid_leaf);

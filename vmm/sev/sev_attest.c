@@ -3,15 +3,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define ATTEST_OUT_MAX (64 * 1024)
 
@@ -136,25 +138,99 @@ bad:
 		       lineno);
 }
 
+/*
+ * What the attest command's child does between clone and exec. It shares
+ * cloak's memory (CLONE_VM, as posix_spawn does: a fork would copy the pages
+ * REG_REGION pinned), so it makes system calls only: no malloc, no locks.
+ */
+struct attest_child {
+	const char *cmd;
+	char **envp;
+	int out_fd;     /* the pipe's write end: the command's stdout */
+	int err_fd;     /* CLOEXEC pipe: the child writes its errno here when a step fails */
+	const char *step;
+};
+
+/* The child runs on a stack of our own making, which the address sanitizer cannot follow. */
+#define ATTEST_CHILD __attribute__((no_sanitize_address))
+
+ATTEST_CHILD static void attest_child_fail(struct attest_child *c, const char *step)
+{
+	int e = errno;
+
+	c->step = step;  /* shared memory: the parent reads it after the child is gone */
+	if (write(c->err_fd, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+ATTEST_CHILD static int attest_child_main(void *arg)
+{
+	struct attest_child *c = arg;
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+	struct sigaction dfl;
+	sigset_t empty;
+	int fd, cap;
+
+	if (dup2(c->out_fd, 1) < 0)
+		attest_child_fail(c, "dup2 (stdout)");
+	fd = open("/dev/null", O_RDONLY);
+	if (fd < 0 || dup2(fd, 0) < 0)
+		attest_child_fail(c, "open /dev/null (stdin)");
+	/* Every inherited descriptor from 3 on is gone at exec; the error pipe stays until then. */
+	if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
+		for (fd = 3; fd < 65536; fd++)
+			if (fd != c->err_fd)
+				close(fd);
+	}
+	/*
+	 * No capabilities in any set. The bounding set needs CAP_SETPCAP to shrink:
+	 * without it (cloak not root) EPERM is fine, because no_new_privs below
+	 * keeps exec from granting anything beyond the empty permitted set.
+	 */
+	for (cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EPERM)
+			attest_child_fail(c, "prctl(PR_CAPBSET_DROP)");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		attest_child_fail(c, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+	memset(none, 0, sizeof(none));
+	if (syscall(SYS_capset, &hdr, none) < 0)
+		attest_child_fail(c, "capset");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		attest_child_fail(c, "prctl(PR_SET_NO_NEW_PRIVS)");
+	/* cloak blocks SIGINT/SIGTERM in its threads; the command gets the ordinary defaults. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &dfl, NULL);
+	sigemptyset(&empty);
+	sigprocmask(SIG_SETMASK, &empty, NULL);
+	execve("/bin/sh", (char *[]){ "sh", "-c", (char *)c->cmd, NULL }, c->envp);
+	attest_child_fail(c, "execve /bin/sh");
+	return 127;
+}
+
+/* The command's whole environment: PATH and the protocol's variables, nothing of cloak's own. */
+#define ATTEST_PATH "PATH=/usr/bin:/bin"
+
 int sev_attest_run(const struct sev_launch *sl, const char *b64, char **out, size_t *outlen, struct cloak_err *err)
 {
 	char vars[8][160];
-	char *mvar = NULL, **envp = NULL;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	size_t nenv = 0, i, cap = ATTEST_OUT_MAX, got = 0;
+	char *mvar = NULL, *envp[11];
+	size_t i, cap = ATTEST_OUT_MAX, got = 0;
 	bool too_long = false;
-	sigset_t none;
-	int pipefd[2] = { -1, -1 }, status, rc = -1;
-	char *buf = NULL;
+	int pipefd[2] = { -1, -1 }, errpipe[2] = { -1, -1 }, status, rc = -1, child_errno = 0;
+	struct attest_child child;
+	char *buf = NULL, *stack = NULL;
+	const size_t stack_size = 64 * 1024;
 	pid_t pid;
+	ssize_t nerr;
 
-	while (environ[nenv])
-		nenv++;
-	envp = calloc(nenv + 9, sizeof(*envp));
 	mvar = malloc(strlen(b64) + 32);
 	buf = malloc(cap + 1);
-	if (!envp || !mvar || !buf) {
+	stack = malloc(stack_size);
+	if (!mvar || !buf || !stack) {
 		err_set(err, "out of memory");
 		goto out;
 	}
@@ -166,41 +242,35 @@ int sev_attest_run(const struct sev_launch *sl, const char *b64, char **out, siz
 	snprintf(vars[4], sizeof(vars[4]), "CLOAK_SEV_CBIT=%d", sl->psp->cbit);
 	snprintf(vars[5], sizeof(vars[5]), "CLOAK_SEV_BACKEND=%s", sl->psp->name);
 	snprintf(vars[6], sizeof(vars[6]), "CLOAK_SEV_HANDLE=%u", sl->handle);
-	for (i = 0; i < nenv; i++) {
-		/* Ours win over stale copies in cloak's own environment. */
-		if (!strncmp(environ[i], "CLOAK_SEV_", 10))
-			continue;
-		envp[i] = environ[i];
-	}
-	for (i = 0, nenv = 0; environ[i]; i++)
-		if (envp[i])
-			envp[nenv++] = envp[i];
-	envp[nenv++] = mvar;
+	envp[0] = (char *)ATTEST_PATH;
+	envp[1] = mvar;
 	for (i = 0; i < 7; i++)
-		envp[nenv++] = vars[i];
-	envp[nenv] = NULL;
+		envp[2 + i] = vars[i];
+	envp[9] = NULL;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
 		err_errno(err, "--attest-cmd: pipe");
 		goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawnattr_init(&attr);
-	/* cloak blocks SIGINT/SIGTERM in its threads; the command gets the ordinary defaults. */
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	status = posix_spawn(&pid, "/bin/sh", &fa, &attr, (char *[]){ "sh", "-c", (char *)sl->cfg->sev_attest_cmd, NULL },
-			     envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	child = (struct attest_child){ .cmd = sl->cfg->sev_attest_cmd, .envp = envp, .out_fd = pipefd[1],
+				       .err_fd = errpipe[1], .step = NULL };
+	/* CLONE_VFORK: cloak waits here until the child has exec'd or failed, so `child` stays valid. */
+	pid = clone(attest_child_main, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	if (status != 0) {
-		errno = status;
-		err_errno(err, "--attest-cmd: cannot start /bin/sh");
+	close(errpipe[1]);
+	errpipe[1] = -1;
+	if (pid < 0) {
+		err_errno(err, "--attest-cmd: clone");
+		goto out;
+	}
+	nerr = read(errpipe[0], &child_errno, sizeof(child_errno));
+	if (nerr == (ssize_t)sizeof(child_errno)) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		errno = child_errno;
+		err_errno(err, "--attest-cmd: cannot start it without privileges: %s failed",
+			  child.step ? child.step : "a step");
 		goto out;
 	}
 	for (;;) {
@@ -248,9 +318,13 @@ out:
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
+	if (errpipe[0] >= 0)
+		close(errpipe[0]);
+	if (errpipe[1] >= 0)
+		close(errpipe[1]);
+	free(stack);
 	free(buf);
 	free(mvar);
-	free(envp);
 	return rc;
 }
 
