@@ -117,6 +117,9 @@ struct launch {
 	struct guest_mem mem;
 };
 
+/* Set by a test: the launch's simulator stands for a KVM that offers KVM_X86_SEV_VM. */
+static bool sim_sev_vm_type;
+
 static int launch_run(struct launch *l, const struct vm_config *cfg, struct cloak_err *err)
 {
 	int cbit = -1;
@@ -124,6 +127,16 @@ static int launch_run(struct launch *l, const struct vm_config *cfg, struct cloa
 	memset(l, 0, sizeof(*l));
 	if (sev_launch_open(&l->sl, cfg, &cbit, err) < 0)
 		return -1;
+	if (sim_sev_vm_type) {
+		struct psp_sim_params p;
+
+		psp_sim_default_params(&p);
+		p.pdh_key_path = cfg->sev_sim_key;
+		p.sev_vm_type = true;
+		psp_close(l->sl.psp);
+		l->sl.psp = psp_sim_open(&p, err);
+		ck_assert_msg(l->sl.psp != NULL, "%s", err->msg);
+	}
 	ck_assert_int_eq(cbit, PSP_SIM_CBIT);
 	ck_assert_int_eq(plan_inputs_open(&l->in, cfg, err), 0);
 	l->in.cbit = cbit;
@@ -283,6 +296,28 @@ START_TEST(attest_output_parsing)
 	ck_assert_int_eq(sev_attest_parse(buf, strlen(buf), &r, &err), -1);
 	ck_assert_msg_has(err.msg, "multiple of 16");
 	ck_assert_int_eq(sev_attest_parse("SECRET_GPA=zz\n", 14, &r, &err), -1);
+
+	/* The secret's limit is KVM's 16 KiB blob limit, below the firmware's 0x5000. */
+	{
+		static uint8_t big[16 * 1024 + 16];
+		char *b64, *line;
+
+		for (size_t len = 16 * 1024; len <= sizeof(big); len += 16) {
+			b64 = sev_b64_encode(big, len);
+			line = malloc(strlen(b64) + 32);
+			sprintf(line, "SECRET_PAYLOAD=%s\n", b64);
+			if (len == 16 * 1024) {
+				/* Accepted as far as the payload goes; the reply then lacks its other lines. */
+				ck_assert_int_eq(sev_attest_parse(line, strlen(line), &r, &err), -1);
+				ck_assert_msg_has(err.msg, "lacks SECRET_HEADER");
+			} else {
+				ck_assert_int_eq(sev_attest_parse(line, strlen(line), &r, &err), -1);
+				ck_assert_msg_has(err.msg, "at most 16384");
+			}
+			free(line);
+			free(b64);
+		}
+	}
 }
 END_TEST
 
@@ -378,6 +413,26 @@ START_TEST(secret_targets_are_checked)
 	ck_assert_msg_has(err.msg, "page tables");
 	ck_assert_int_eq(sev_secret_target_check(&plan, false, 64 * MiB, 64, &err), -1);
 	ck_assert_msg_has(err.msg, "not inside guest RAM");
+	/* The shared DMA window: the host reads it. */
+	ck_assert_uint_ne(plan.dma_size, 0);
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, plan.dma_gpa + 0x1000, 64, &err), -1);
+	ck_assert_msg_has(err.msg, "shared DMA window");
+	/* The boot stack: the guest's first calls overwrite it. */
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, PLAN_STACK_TOP - 0x100, 64, &err), -1);
+	ck_assert_msg_has(err.msg, "boot stack");
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, PLAN_STACK_BOTTOM, 16, &err), -1);
+	ck_assert_msg_has(err.msg, "boot stack");
+	plan_free(&plan);
+	plan_inputs_close(&in);
+
+	/* RAM above 4 GiB is outside the identity map the guest starts on. */
+	cfg.mem_size = 5 * GiB;
+	ck_assert_int_eq(plan_inputs_open(&in, &cfg, &err), 0);
+	in.cbit = PSP_SIM_CBIT;
+	ck_assert_int_eq(plan_build(&in, &plan, &err), 0);
+	ck_assert(plan_in_ram(&plan, PLAN_HIGH_RAM_GPA + 0x10000, 64));
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, PLAN_HIGH_RAM_GPA + 0x10000, 64, &err), -1);
+	ck_assert_msg_has(err.msg, "identity map");
 	plan_free(&plan);
 	plan_inputs_close(&in);
 }
@@ -508,9 +563,10 @@ START_TEST(host_verdicts)
 {
 	struct sev_host_facts f;
 	struct sev_verdict v;
+	uint64_t pin = sev_host_pin_estimate(128 * MiB);
 
 	good_facts(&f);
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(v.sev_ok);
 	ck_assert(!v.sev_es_ok);  /* cloak does not launch SEV-ES, and says so */
 
@@ -518,7 +574,7 @@ START_TEST(host_verdicts)
 	f.eax = 0;
 	f.dev_sev_exists = false;
 	strcpy(f.kvm_amd_sev, "N");
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(!v.sev_ok);
 	ck_assert(has_missing(&v, "EAX bit 1"));
 	ck_assert(has_missing(&v, "/dev/sev does not exist"));
@@ -526,21 +582,109 @@ START_TEST(host_verdicts)
 
 	good_facts(&f);
 	f.cap_ipc_lock = false;
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(!v.sev_ok);
 	ck_assert(has_missing(&v, "RLIMIT_MEMLOCK"));
 	f.memlock_max = (uint64_t)-1;  /* unlimited hard limit: cloak raises the soft one */
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(v.sev_ok);
 
 	good_facts(&f);
 	f.dev_sev_open_errno = EACCES;
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(has_missing(&v, "read-write"));
 	good_facts(&f);
 	f.ecx = 0;
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(has_missing(&v, "no SEV ASIDs"));
+
+	/* Every ASID given to SEV-ES/SNP: KVM answers INIT with ENOTTY; host-check names the split. */
+	good_facts(&f);
+	f.edx = 100;
+	f.ecx = 99;
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
+	ck_assert(!v.sev_ok);
+	ck_assert(has_missing(&v, "every ASID went to SEV-ES/SNP"));
+	ck_assert(has_missing(&v, "ENOTTY"));
+}
+END_TEST
+
+/* host-check's memory-lock estimate is what the launch pins: guest memory + the largest measured region + a page. */
+START_TEST(host_check_estimates_the_launch_pin)
+{
+	struct cloak_err err = { "" };
+	struct sev_host_facts f;
+	struct sev_verdict v;
+	struct plan_inputs in;
+	struct launch_plan plan;
+	struct vm_config cfg;
+	uint64_t pin = sev_host_pin_estimate(128 * MiB), largest = 0;
+	unsigned i;
+
+	config_defaults(&cfg);
+	cfg.sev = true;
+	cfg.mem_size = 128 * MiB;
+	ck_assert_int_eq(plan_inputs_open(&in, &cfg, &err), 0);
+	in.cbit = PSP_SIM_CBIT;
+	ck_assert_int_eq(plan_build(&in, &plan, &err), 0);
+	for (i = 0; i < plan.nregions; i++) {
+		uint64_t g, len;
+
+		if (!(plan.regions[i].flags & PLAN_MEASURED))
+			continue;
+		sev_region_span(&plan.regions[i], &g, &len);
+		if (len > largest)
+			largest = len;
+	}
+	ck_assert_uint_eq(sev_pin_bytes(&plan), 128 * MiB + ALIGN_UP(largest, PAGE_SIZE) + PAGE_SIZE);
+	ck_assert_uint_eq(pin, sev_pin_bytes(&plan));
+	plan_free(&plan);
+	plan_inputs_close(&in);
+
+	good_facts(&f);
+	f.cap_ipc_lock = false;
+	f.memlock_max = pin;
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
+	ck_assert_msg(v.sev_ok, "a memlock limit of exactly the launch's pin is enough");
+	f.memlock_max = pin - 1;
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
+	ck_assert(has_missing(&v, "RLIMIT_MEMLOCK"));
+}
+END_TEST
+
+START_TEST(enotty_at_init_names_both_causes)
+{
+	struct cloak_err err = { "" };
+
+	psp_describe_failure(&err, "KVM_SEV_INIT2 (KVM_MEMORY_ENCRYPT_OP)", -ENOTTY, 0);
+	ck_assert_msg_has(err.msg, "sev=1");
+	ck_assert_msg_has(err.msg, "every ASID went to SEV-ES/SNP");
+	ck_assert_msg_has(err.msg, "cloak host-check");
+	psp_describe_failure(&err, "KVM_SEV_INIT (KVM_MEMORY_ENCRYPT_OP)", -ENOTTY, 0);
+	ck_assert_msg_has(err.msg, "SEV-ES ASID space limit");
+}
+END_TEST
+
+/* The simulator as a 6.10+ KVM with KVM_X86_SEV_VM: the launch takes INIT2 (legacy INIT would get EINVAL). */
+START_TEST(launch_takes_init2_when_kvm_offers_the_sev_vm_type)
+{
+	struct sev_measure_input in = { .api_major = 1, .api_minor = 55, .build = 21, .policy = 1 };
+	struct cloak_err err = { "" };
+	struct vm_config cfg;
+	struct launch l;
+	uint8_t tik[16], want[32];
+
+	owner_prepare(&cfg, 1);
+	sim_sev_vm_type = true;
+	ck_assert_msg(launch_run(&l, &cfg, &err) == 0, "%s", err.msg);
+	sim_sev_vm_type = false;
+	ck_assert(l.sl.psp->sim_sev_vm_type);
+	ck_assert_int_eq(sev_plan_digest(&l.plan, in.digest, NULL, &err), 0);
+	memset(tik, 0x62, 16);
+	memcpy(in.mnonce, l.sl.blob + 32, 16);
+	ck_assert_int_eq(sev_measure_compute(tik, &in, want), 0);
+	ck_assert_mem_eq(l.sl.blob, want, 32);
+	launch_close(&l);
 }
 END_TEST
 
@@ -562,6 +706,9 @@ Suite *launch_suite(void)
 	tcase_add_test(t, guest_cpuid_leaf);
 	tcase_add_test(t, sev_options);
 	tcase_add_test(t, host_verdicts);
+	tcase_add_test(t, host_check_estimates_the_launch_pin);
+	tcase_add_test(t, enotty_at_init_names_both_causes);
+	tcase_add_test(t, launch_takes_init2_when_kvm_offers_the_sev_vm_type);
 	suite_add_tcase(s, t);
 	return s;
 }

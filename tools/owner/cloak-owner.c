@@ -541,7 +541,7 @@ static int cmd_secret(int argc, char **argv)
 				err_set(&err, "--secret: '%s' is not a GUID", guid);
 				goto out;
 			}
-			if (sev_file_read(colon + 1, "--secret file", SEV_SECRET_FW_MAX, &files[n], &e[n].len, &err) < 0)
+			if (sev_file_read(colon + 1, "--secret file", SEV_SECRET_MAX, &files[n], &e[n].len, &err) < 0)
 				goto out;
 			e[n].data = files[n];
 			n++;

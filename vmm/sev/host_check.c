@@ -1,6 +1,8 @@
 /* host_check.c: `cloak host-check`: can this host launch SEV guests, and if not, what to change. */
 #include "sev/sev.h"
 
+#include "plan.h"
+
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -122,9 +124,34 @@ static void __attribute__((format(printf, 3, 4))) missing(char list[][256], unsi
 	(*n)++;
 }
 
-void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, struct sev_verdict *v)
+uint64_t sev_host_pin_estimate(uint64_t guest_mem)
 {
-	uint64_t need = guest_mem + 4 * MiB;
+	struct cloak_err err = { "" };
+	struct plan_inputs in;
+	struct launch_plan plan;
+	struct vm_config cfg;
+	uint64_t pin;
+
+	/* What `cloak run --sev --mem guest_mem` pins for the demo guest: its own plan, its own formula. */
+	config_defaults(&cfg);
+	cfg.sev = true;
+	cfg.mem_size = guest_mem;
+	if (plan_inputs_open(&in, &cfg, &err) < 0)
+		return sev_pin_estimate(guest_mem, 0);
+	in.cbit = PSP_SIM_CBIT;
+	if (plan_build(&in, &plan, &err) < 0) {
+		plan_inputs_close(&in);
+		return sev_pin_estimate(guest_mem, 0);
+	}
+	pin = sev_pin_bytes(&plan);
+	plan_free(&plan);
+	plan_inputs_close(&in);
+	return pin;
+}
+
+void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, uint64_t pin_bytes, struct sev_verdict *v)
+{
+	uint64_t need = pin_bytes;
 	char a[32], b[32];
 
 	memset(v, 0, sizeof(*v));
@@ -138,9 +165,13 @@ void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, struct
 	else if (!(f->eax & 2))
 		BOTH("CPUID 0x8000001F EAX bit 1 (SEV) is clear: enable SME and SEV in the host firmware (BIOS), "
 		     "and boot the host kernel with mem_encrypt=on; inside a VM, SEV is never offered");
-	else if (f->ecx == 0 || f->edx > f->ecx)
+	else if (f->ecx == 0)
 		BOTH("CPUID 0x8000001F offers no SEV ASIDs (ECX %u, EDX %u): raise the SEV ASID count in the BIOS",
 		     f->ecx, f->edx);
+	else if (f->edx > f->ecx)
+		missing(v->missing_sev, &v->nmissing_sev, "every ASID went to SEV-ES/SNP: the minimum SEV ASID "
+			"(CPUID 0x8000001F EDX, %u) is above the maximum (ECX, %u), so KVM gives ENOTTY at "
+			"KVM_SEV_INIT; lower the BIOS \"SEV-ES ASID space limit\" below %u", f->edx, f->ecx, f->ecx + 1);
 	if (f->leaf_present && (f->eax & 2) && !(f->eax & 8))
 		missing(v->missing_es, &v->nmissing_es, "CPUID 0x8000001F EAX bit 3 (SEV-ES) is clear: this CPU "
 			"has no SEV-ES (EPYC 7xx1 \"Naples\" lacks it)");
@@ -227,6 +258,13 @@ void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev
 	ITEM("cpu", "physical address reduction", "CPUID 0x8000001F EBX[11:6]", "%u", (f->ebx >> 6) & 0x3f);
 	ITEM("cpu", "encrypted guests (max ASID)", "CPUID 0x8000001F ECX", "%u", f->ecx);
 	ITEM("cpu", "minimum SEV ASID", "CPUID 0x8000001F EDX", "%u", f->edx);
+	if (f->edx > f->ecx)
+		ITEM("cpu", "SEV ASIDs", "EDX..ECX", "none: all %u go to SEV-ES/SNP", f->ecx);
+	else if (f->ecx)
+		ITEM("cpu", "SEV ASIDs", "EDX..ECX", "%u-%u (%u guests)", f->edx ? f->edx : 1, f->ecx,
+		     f->ecx - (f->edx ? f->edx : 1) + 1);
+	if (f->edx > 1)
+		ITEM("cpu", "SEV-ES/SNP ASIDs", "1..EDX-1", "1-%u (%u guests)", f->edx - 1, f->edx - 1);
 	ITEM("kvm_amd", "loaded", "/sys/module/kvm_amd", "%s", f->kvm_amd_loaded ? "yes" : "no");
 	ITEM("kvm_amd", "sev", "/sys/module/kvm_amd/parameters/sev", "%s", f->kvm_amd_sev[0] ? f->kvm_amd_sev : "absent");
 	ITEM("kvm_amd", "sev_es", "/sys/module/kvm_amd/parameters/sev_es", "%s",
@@ -351,7 +389,9 @@ int sev_host_check_main(int argc, char **argv)
 		.help = "usage: cloak host-check [--json] [--mem SIZE] [--sev-device PATH] [--kvm-device PATH]\n"
 			"\n"
 			"Reports what this host offers for AMD SEV, where each fact comes from, and for each\n"
-			"missing piece what to change. --mem sizes the memory-locking check (default 128M).\n"
+			"missing piece what to change. --mem (default 128M) sizes the memory-locking check: what\n"
+			"`cloak run --sev --mem SIZE` pins for the demo guest, i.e. guest memory, its largest\n"
+			"measured region and one page. Larger images pin more: their largest measured region.\n"
 			"Exit status: 0 SEV guests can be launched, 1 they cannot, 2 bad usage.\n",
 		.set = host_check_set,
 	};
@@ -363,7 +403,7 @@ int sev_host_check_main(int argc, char **argv)
 	if (rc != SEV_CLI_OK)
 		return rc == SEV_CLI_HELP ? 0 : CLOAK_EXIT_ERROR;
 	sev_host_probe(&f, a.sev_device, a.kvm_device);
-	sev_host_verdict(&f, a.mem, &v);
+	sev_host_verdict(&f, a.mem, sev_host_pin_estimate(a.mem), &v);
 	sev_host_report(stdout, &f, &v, a.json, a.sev_device);
 	return v.sev_ok ? 0 : 1;
 }

@@ -135,6 +135,11 @@ static const char *errno_remedy(const char *what, int e)
 		return "the SEV ASIDs are used up: every ASID between CPUID 0x8000001F EDX (minimum SEV ASID) and "
 		       "ECX (maximum) belongs to another guest; stop an SEV guest, or raise the misc cgroup "
 		       "sev limit";
+	if (e == ENOTTY && strstr(what, "INIT"))
+		return "this KVM runs no SEV guests: either kvm_amd runs without SEV (load it with sev=1 on an "
+		       "SEV-capable host), or every ASID went to SEV-ES/SNP (the minimum SEV ASID, CPUID "
+		       "0x8000001F EDX, is above the maximum, ECX: lower the BIOS \"SEV-ES ASID space limit\"); "
+		       "`cloak host-check` says which and reports the ASID split";
 	if (e == ENOTTY)
 		return "this KVM runs no SEV guests (KVM_MEMORY_ENCRYPT_OP gives ENOTTY): load kvm_amd with sev=1 "
 		       "on an SEV-capable host; `cloak host-check` says what is missing";

@@ -43,8 +43,10 @@ struct kvm_sev_init {
 #define SEV_MNONCE_LEN 16
 #define SEV_MEASURE_BLOB_LEN 48     /* MEASURE | MNONCE, what LAUNCH_MEASURE returns */
 #define SEV_SECRET_HDR_LEN 52       /* FLAGS u32 | IV 16 | MAC 32 */
-#define SEV_SECRET_FW_MAX 0x5000    /* the firmware's scratch buffer bounds one LAUNCH_SECRET */
-#define SEV_FW_BLOB_MAX (16 * 1024) /* KVM refuses larger LAUNCH_START/SECRET blobs (EINVAL) */
+#define SEV_FW_SCRATCH_LEN 0x5000   /* the firmware refuses a larger LAUNCH_SECRET (INVALID_LEN) */
+#define SEV_FW_BLOB_MAX (16 * 1024) /* KVM's SEV_FW_BLOB_MAX_SIZE: larger LAUNCH_START/SECRET blobs get EINVAL */
+/* A secret meets both bounds; KVM's is the smaller (docs/sev-launch.md 2). */
+#define SEV_SECRET_MAX (SEV_FW_BLOB_MAX < SEV_FW_SCRATCH_LEN ? SEV_FW_BLOB_MAX : SEV_FW_SCRATCH_LEN)
 #define SEV_KEY_LEN 16
 /* One LAUNCH_UPDATE_DATA carries a u32 length; larger regions go in pieces of this size. */
 #define SEV_UPDATE_CHUNK (1ull << 30)
@@ -118,6 +120,12 @@ struct psp {
 	bool simulated;
 	int cbit;             /* C-bit position guests put in their page tables */
 	bool trace;           /* print every command to stderr (CLOAK_SEV_TRACE=1) */
+	/*
+	 * The simulated PSP's KVM offers KVM_X86_SEV_VM (Linux 6.10 and later), so
+	 * the launch initializes with KVM_SEV_INIT2. The real backend asks KVM
+	 * instead (sev_vm_type); the simulator runs on a plain VM of type 0.
+	 */
+	bool sim_sev_vm_type;
 	void *priv;
 };
 
@@ -131,6 +139,12 @@ struct psp_sim_params {
 	bool es;                  /* report SEV-ES as configured */
 	const char *pdh_key_path; /* PEM private key of the simulated PDH; NULL: a new key per process */
 	bool create_key;          /* create pdh_key_path when it does not exist */
+	/*
+	 * Simulate a KVM whose KVM_CAP_VM_TYPES offers KVM_X86_SEV_VM: VMs are of
+	 * that type, so INIT2 works and legacy INIT gets EINVAL, as in the kernel.
+	 * Without it, the other way round (the KVM of Debian 12's 6.1 kernel).
+	 */
+	bool sev_vm_type;
 };
 /* The C-bit the simulator reports: bit 52 is ignored by non-SEV paging in every entry. */
 #define PSP_SIM_CBIT 52
@@ -277,6 +291,8 @@ uint64_t sev_plan_measured(const struct launch_plan *plan,
 int sev_plan_digest(const struct launch_plan *plan, uint8_t digest[32], uint64_t *bytes, struct cloak_err *err);
 /* RLIMIT_MEMLOCK the launch needs: REG_REGION pins all RAM, UPDATE_DATA pins a region more. */
 uint64_t sev_pin_bytes(const struct launch_plan *plan);
+/* The formula behind it: guest memory + the largest measured span (at most one update chunk) + one page. */
+uint64_t sev_pin_estimate(uint64_t mem_size, uint64_t largest_span);
 
 /* ---- the launch itself (cloak run --sev) ---- */
 
@@ -333,7 +349,11 @@ int sev_attest_run(const struct sev_launch *sl, const char *measurement_b64, cha
 /* Parses the command's output (see README "SEV launch"): empty, or the three SECRET_ lines. */
 int sev_attest_parse(const char *out, size_t len, struct sev_attest_reply *r, struct cloak_err *err);
 void sev_attest_reply_free(struct sev_attest_reply *r);
-/* Where the secret may go: 16-aligned, in RAM, one page (KVM needs it physically contiguous), no plan region. */
+/*
+ * Where the secret may go (docs/sev-launch.md 3.5): 16-aligned, in RAM below 4 GiB (the guest's identity
+ * map), one page (KVM needs it physically contiguous), clear of every plan region, the shared DMA window
+ * and the boot stack.
+ */
 int sev_secret_target_check(const struct launch_plan *plan, bool hugepages, uint64_t gpa, size_t len,
 			    struct cloak_err *err);
 
@@ -369,7 +389,10 @@ struct sev_verdict {
 	char missing_sev[12][256];   /* "what is missing: what to change" */
 	char missing_es[12][256];
 };
-void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, struct sev_verdict *v);
+/* What `cloak run --sev --mem guest_mem` pins for the demo guest: sev_pin_bytes of its plan. */
+uint64_t sev_host_pin_estimate(uint64_t guest_mem);
+/* pin_bytes: what RLIMIT_MEMLOCK must allow without CAP_IPC_LOCK (sev_host_pin_estimate). */
+void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, uint64_t pin_bytes, struct sev_verdict *v);
 void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev_verdict *v, bool json,
 		     const char *sev_device);
 /* A small subcommand's command line: getopt_long options ('h' is --help) and positional arguments. */

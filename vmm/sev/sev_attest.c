@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #define ATTEST_OUT_MAX (64 * 1024)
+/* What the guest's first page tables map (boot_x86.c): one page directory of 2 MiB pages per GiB. */
+#define IDENTITY_MAP_END ((uint64_t)(PLAN_PT_PAGES - 2) * GiB)
 
 int sev_secret_target_check(const struct launch_plan *plan, bool hugepages, uint64_t gpa, size_t len,
 			    struct cloak_err *err)
@@ -28,6 +30,19 @@ int sev_secret_target_check(const struct launch_plan *plan, bool hugepages, uint
 	if (!plan_in_ram(plan, gpa, len))
 		return err_set(err, "--attest-cmd: the secret (0x%llx+%zu) is not inside guest RAM",
 			       (unsigned long long)gpa, len);
+	if (gpa + len > IDENTITY_MAP_END)
+		return err_set(err, "--attest-cmd: the secret (0x%llx+%zu) lies above 4 GiB, outside the identity map the "
+				    "guest starts on, so the guest could not read it before building page tables of its "
+				    "own; put it below 4 GiB", (unsigned long long)gpa, len);
+	if (plan->dma_size && gpa < plan->dma_gpa + plan->dma_size && plan->dma_gpa < gpa + len)
+		return err_set(err, "--attest-cmd: the secret (0x%llx+%zu) would land in the shared DMA window "
+				    "(0x%llx+0x%llx), which the host can read; put it in private guest memory",
+			       (unsigned long long)gpa, len, (unsigned long long)plan->dma_gpa,
+			       (unsigned long long)plan->dma_size);
+	if (gpa < PLAN_STACK_TOP && PLAN_STACK_BOTTOM < gpa + len)
+		return err_set(err, "--attest-cmd: the secret (0x%llx+%zu) would land in the boot stack (0x%llx-0x%llx), "
+				    "which the guest's first calls overwrite; put it elsewhere", (unsigned long long)gpa,
+			       len, (unsigned long long)PLAN_STACK_BOTTOM, (unsigned long long)PLAN_STACK_TOP);
 	if (gpa % page + len > page)
 		return err_set(err, "--attest-cmd: the secret (0x%llx+%zu) crosses a %s page boundary; KVM needs its "
 				    "pages physically contiguous, which only one page guarantees; move it%s",
@@ -97,11 +112,11 @@ int sev_attest_parse(const char *out, size_t len, struct sev_attest_reply *r, st
 			free(r->payload);
 			r->payload = NULL;
 			if (sev_b64_decode(v + 1, vlen, &r->payload, &r->payload_len) < 0 || r->payload_len == 0 ||
-			    r->payload_len % 16 || r->payload_len > SEV_SECRET_FW_MAX) {
+			    r->payload_len % 16 || r->payload_len > SEV_SECRET_MAX) {
 				sev_attest_reply_free(r);
 				return err_set(err, "--attest-cmd output line %u: SECRET_PAYLOAD must be base64 of the "
 						    "encrypted secret, a non-zero multiple of 16 bytes, at most %u", lineno,
-					       SEV_SECRET_FW_MAX);
+					       SEV_SECRET_MAX);
 			}
 		} else if ((size_t)(v - line) == 10 && !memcmp(line, "SECRET_GPA", 10)) {
 			char num[32];
@@ -305,7 +320,7 @@ int sev_attest_run(const struct sev_launch *sl, const char *b64, char **out, siz
 	}
 	if (too_long) {
 		err_set(err, "--attest-cmd wrote more than %d KiB; it prints nothing or a secret of at most %u bytes",
-			ATTEST_OUT_MAX / 1024, SEV_SECRET_FW_MAX);
+			ATTEST_OUT_MAX / 1024, SEV_SECRET_MAX);
 		goto out;
 	}
 	buf[got] = 0;

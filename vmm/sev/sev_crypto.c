@@ -431,9 +431,9 @@ int sev_secret_wrap(const struct sev_keys *keys, const uint8_t measure[SEV_MEASU
 		    const uint8_t iv[16], const uint8_t *plain, size_t len, uint8_t hdr[SEV_SECRET_HDR_LEN],
 		    uint8_t *trans, struct cloak_err *err)
 {
-	if (len == 0 || len % 16 || len > SEV_SECRET_FW_MAX)
+	if (len == 0 || len % 16 || len > SEV_SECRET_MAX)
 		return err_set(err, "a secret of %zu bytes cannot be injected: it must be a non-zero multiple of 16 "
-				    "bytes, at most %u", len, SEV_SECRET_FW_MAX);
+				    "bytes, at most %u", len, SEV_SECRET_MAX);
 	memset(hdr, 0, SEV_SECRET_HDR_LEN);
 	memcpy(hdr + 4, iv, 16);
 	if (sev_aes128_ctr(keys->tek, iv, plain, trans, len) < 0 ||
@@ -448,7 +448,7 @@ uint32_t sev_secret_unwrap(const struct sev_keys *keys, const uint8_t measure[SE
 {
 	uint8_t mac[32];
 
-	if (guest_len == 0 || guest_len % 16 || guest_len != trans_len || guest_len > SEV_SECRET_FW_MAX)
+	if (guest_len == 0 || guest_len % 16 || guest_len != trans_len || guest_len > SEV_FW_SCRATCH_LEN)
 		return SEV_RET_INVALID_LEN;
 	if (get_le32(hdr) & 1)  /* COMPRESSED */
 		return SEV_RET_UNSUPPORTED;
@@ -469,15 +469,15 @@ int sev_secret_table_build(const struct sev_secret_entry *e, unsigned n, uint8_t
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		if (e[i].len > SEV_SECRET_FW_MAX)
+		if (e[i].len > SEV_SECRET_MAX)
 			return err_set(err, "secret %u is %zu bytes; a LAUNCH_SECRET carries at most %u", i + 1, e[i].len,
-				       SEV_SECRET_FW_MAX);
+				       SEV_SECRET_MAX);
 		total += 20 + e[i].len;
 	}
 	padded = ALIGN_UP(total, 16);
-	if (padded > SEV_SECRET_FW_MAX)
+	if (padded > SEV_SECRET_MAX)
 		return err_set(err, "the secrets add up to %zu bytes with their headers; one LAUNCH_SECRET carries at "
-				    "most %u", padded, SEV_SECRET_FW_MAX);
+				    "most %u", padded, SEV_SECRET_MAX);
 	buf = calloc(1, padded);
 	if (!buf)
 		return err_set(err, "out of memory");

@@ -123,7 +123,7 @@ int sev_launch_start(struct sev_launch *sl, int kvm_fd, int vm_fd, const struct 
 
 	sl->vm_type = sev_vm_type(sl->cfg, kvm_fd);
 	sl->vm_fd = vm_fd;
-	if (sl->vm_type == KVM_X86_SEV_VM) {
+	if (sl->vm_type == KVM_X86_SEV_VM || sl->psp->sim_sev_vm_type) {
 		struct kvm_sev_init init = { 0 };  /* plain SEV: no VMSA features, no GHCB */
 
 		if (psp_vm(sl->psp, vm_fd, KVM_SEV_INIT2, &init, NULL, err) < 0)

@@ -76,15 +76,23 @@ static void max_span(void *ctx, const struct plan_region *r, uint64_t gpa, uint6
 		*m = len;
 }
 
+uint64_t sev_pin_estimate(uint64_t mem_size, uint64_t largest_span)
+{
+	if (largest_span > SEV_UPDATE_CHUNK)
+		largest_span = SEV_UPDATE_CHUNK;
+	/*
+	 * KVM counts REG_REGION's pins and each UPDATE_DATA's (or the secret's)
+	 * temporary pins together; one page more for a span that starts mid-page.
+	 */
+	return mem_size + ALIGN_UP(largest_span, PAGE_SIZE) + PAGE_SIZE;
+}
+
 uint64_t sev_pin_bytes(const struct launch_plan *plan)
 {
 	uint64_t biggest = 0;
 
 	sev_plan_measured(plan, max_span, &biggest);
-	if (biggest > SEV_UPDATE_CHUNK)
-		biggest = SEV_UPDATE_CHUNK;
-	/* KVM counts REG_REGION's pins and each UPDATE_DATA's (or the secret's) temporary pins together. */
-	return plan->mem_size + ALIGN_UP(biggest, PAGE_SIZE) + PAGE_SIZE;
+	return sev_pin_estimate(plan->mem_size, biggest);
 }
 
 /* ---- the guest policy, which MEASURE covers ---- */
