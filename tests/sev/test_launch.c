@@ -304,8 +304,10 @@ START_TEST(attest_output_parsing)
 
 		for (size_t len = 16 * 1024; len <= sizeof(big); len += 16) {
 			b64 = sev_b64_encode(big, len);
+			ck_assert_ptr_nonnull(b64);
 			line = malloc(strlen(b64) + 32);
-			sprintf(line, "SECRET_PAYLOAD=%s\n", b64);
+			ck_assert_ptr_nonnull(line);
+			snprintf(line, strlen(b64) + 32, "SECRET_PAYLOAD=%s\n", b64);
 			if (len == 16 * 1024) {
 				/* Accepted as far as the payload goes; the reply then lacks its other lines. */
 				ck_assert_int_eq(sev_attest_parse(line, strlen(line), &r, &err), -1);
