@@ -60,7 +60,7 @@ struct cpuid_feature {
 	unsigned bit;
 };
 
-/* Names for the bits worth hiding on our machines (DESIGN.md §1) and the usual suspects. */
+/* Names for the bits worth hiding on our machines (docs/test-machines.md) and the usual suspects. */
 static const struct cpuid_feature cpuid_features[] = {
 	{ "pclmulqdq", 1, 0, CPUID_ECX, 1 },
 	{ "vmx", 1, 0, CPUID_ECX, 5 },
@@ -304,7 +304,9 @@ void config_print_run_help(FILE *out)
 		"  --session-file FILE  the guest owner's session blob, base64; needs --dh-cert-file\n"
 		"  --measurement-out F  write the launch measurement (MEASURE | MNONCE, base64) to F\n"
 		"  --attest-cmd CMD     run CMD (sh -c) with the measurement in its environment; its output\n"
-		"                       is empty or a secret to inject; a non-zero status aborts the launch\n"
+		"                       is empty or a secret to inject; a non-zero status aborts the launch.\n"
+		"                       CMD runs with no capabilities, no_new_privs, only fds 0-2 and an\n"
+		"                       environment of PATH=/usr/bin:/bin and the CLOAK_SEV_ variables\n"
 		"  --sev-backend KIND   real (default: /dev/sev and KVM) or sim (a simulated PSP on plain KVM;\n"
 		"                       guest memory is NOT encrypted)\n"
 		"  --sev-device PATH    the PSP device (default /dev/sev)\n"

@@ -26,12 +26,14 @@ want=$(cat "$D/secret.cksum")
 cp "$T/vm_tik.bin" "$T/owner_tik.bin"
 head -c 16 /dev/urandom >"$T/wrong_tik.bin"
 
-# The owner's attest command: verify against the owner's own inputs (guest.elf, policy 0x1, its TIK),
-# then package the secret for exactly this measurement.
-cat >"$T/attest.sh" <<EOS
+# The owner's attest command: verify against the owner's own inputs (guest.elf, policy 0x1, the TIK
+# file named), then package the secret for exactly this measurement. Its environment is only PATH and
+# the CLOAK_SEV_ variables, so everything else is written into the script.
+attest_script() {  # TIKFILE
+	cat >"$T/attest.sh" <<EOS
 set -e
 "$OWNER" measurement verify --api-major "\$CLOAK_SEV_API_MAJOR" --api-minor "\$CLOAK_SEV_API_MINOR" \
-	--build-id "\$CLOAK_SEV_BUILD" --policy 0x1 --tik "$T/\$TIKFILE" \
+	--build-id "\$CLOAK_SEV_BUILD" --policy 0x1 --tik "$T/$1" \
 	--launch-measure-blob "\$CLOAK_SEV_MEASUREMENT" --cbit "\$CLOAK_SEV_CBIT" --cloak-plan $ARGS >&2
 "$OWNER" secret build --tik "$T/vm_tik.bin" --tek "$T/vm_tek.bin" --launch-measure-blob "\$CLOAK_SEV_MEASUREMENT" \
 	--secret 736869e5-84f0-4973-92ec-06879ce3da0b:"$T/secret.txt" "$T/hdr" "$T/payload" >&2
@@ -39,15 +41,17 @@ echo "SECRET_HEADER=\$(base64 -w0 "$T/hdr")"
 echo "SECRET_PAYLOAD=\$(base64 -w0 "$T/payload")"
 echo "SECRET_GPA=$GPA"
 EOS
+}
 
 run() {  # run KERNEL POLICY TIKFILE SESSION(yes|no)
 	kernel=$1 policy=$2 tik=$3 session=$4
+	attest_script "$tik"
 	set -- --sev --sev-backend sim --sev-sim-key "$T/platform.pem" --policy "$policy" \
 		--kernel "$D/$kernel" --cmdline "sev-secret=$GPA" --mem 64M \
 		--measurement-out "$T/measurement.b64" --attest-cmd "sh $T/attest.sh" --timeline "$T/tl.json"
 	[ "$session" = yes ] && set -- "$@" --dh-cert-file "$T/vm_godh.b64" --session-file "$T/vm_session.b64"
 	rc=0
-	TIKFILE=$tik timeout 600 "$CLOAK" run "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	timeout 600 "$CLOAK" run "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
 }
 
 run guest.elf 0x1 owner_tik.bin yes
@@ -92,6 +96,32 @@ run guest.elf 0x3 owner_tik.bin no
 never_ran "a wrong policy fails verification and never runs" "never ran"
 run guest.elf 0x1 wrong_tik.bin yes
 never_ran "a wrong TIK fails verification and never runs" "measurement does NOT match"
+
+# The attest command runs without privileges: no capabilities in any set, no_new_privs, no descriptor
+# cloak inherited, none of cloak's environment. It reports what it has and refuses the launch.
+rc=0
+CLOAK_TEST_INHERITED=1 timeout 600 "$CLOAK" run --sev --sev-backend sim --sev-sim-key "$T/platform.pem" $ARGS \
+	--attest-cmd "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status >$T/status; ls -l /proc/self/fd >$T/fds; env >$T/env; exit 3" \
+	>"$T/out" 2>"$T/err" </dev/null 7>"$T/leaked-fd" || rc=$?
+bad=""
+[ "$rc" = 2 ] || bad="exit status $rc, wanted 2;"
+for s in CapInh CapPrm CapEff CapBnd; do
+	grep -q "^$s:[[:space:]]*0000000000000000\$" "$T/status" 2>/dev/null || bad="$bad $s not empty;"
+done
+grep -q '^CapAmb:' "$T/status" 2>/dev/null && ! grep -q '^CapAmb:[[:space:]]*0000000000000000$' "$T/status" && bad="$bad CapAmb not empty;"
+grep -q '^NoNewPrivs:[[:space:]]*1$' "$T/status" 2>/dev/null || bad="$bad no_new_privs off;"
+grep -q leaked-fd "$T/fds" 2>/dev/null && bad="$bad an inherited fd reached it;"
+grep -q ' 0 -> /dev/null' "$T/fds" 2>/dev/null || bad="$bad stdin is not /dev/null;"
+grep -qx 'PATH=/usr/bin:/bin' "$T/env" 2>/dev/null || bad="$bad PATH is not /usr/bin:/bin;"
+grep -q '^CLOAK_SEV_MEASUREMENT=' "$T/env" 2>/dev/null || bad="$bad no CLOAK_SEV_MEASUREMENT;"
+extra=$(grep -v -E '^(CLOAK_SEV_[A-Z_]*|PATH|PWD|OLDPWD|SHLVL|_)=' "$T/env" 2>/dev/null | cut -d= -f1 | tr '\n' ' ')
+[ -n "$extra" ] && bad="$bad cloak's environment leaked: $extra;"
+if [ -z "$bad" ]; then
+	ok "the attest command runs with no capabilities, no_new_privs, fds 0-2 only and a minimal environment"
+else
+	not_ok "the attest command runs with no capabilities, no_new_privs, fds 0-2 only and a minimal environment" "$bad"
+	sed 's/^/#   /' "$T/status" "$T/fds" "$T/env" 2>/dev/null
+fi
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -103,9 +103,16 @@ START_TEST(base64_round_trips_and_refuses_garbage)
 	ck_assert_mem_eq(out, data, 5);
 	free(out);
 	free(e);
-	ck_assert_int_eq(sev_b64_decode("AAE", 3, &out, &n), -1);
-	ck_assert_int_eq(sev_b64_decode("AA=A", 4, &out, &n), -1);
-	ck_assert_int_eq(sev_b64_decode("AA*A", 4, &out, &n), -1);
+	/* Every failure still sets the outputs, so that callers can free unconditionally. */
+	for (unsigned i = 0; i < 3; i++) {
+		static const char *const bad[] = { "AAE", "AA=A", "AA*A" };
+
+		out = (uint8_t *)data;  /* what an uninitialised pointer might hold */
+		n = 77;
+		ck_assert_int_eq(sev_b64_decode(bad[i], strlen(bad[i]), &out, &n), -1);
+		ck_assert_msg(out == NULL && n == 0, "'%s': outputs left unset", bad[i]);
+		free(out);
+	}
 	ck_assert_int_eq(sev_b64_decode("", 0, &out, &n), 0);
 	ck_assert_uint_eq(n, 0);
 	free(out);
@@ -194,6 +201,20 @@ START_TEST(secret_table_layout)
 	ck_assert_mem_eq(t + 63, "0123456789", 10);
 	ck_assert_uint_eq(t[73] | t[79], 0);
 	free(t);
+
+	/* A table KVM would refuse (its LAUNCH_SECRET blobs stop at 16 KiB) is refused here, not at launch. */
+	{
+		static const uint8_t big[16 * 1024];
+
+		e[0].data = big;
+		e[0].len = 16 * 1024 - 40;  /* table header 20 + entry header 20: exactly 16 KiB */
+		ck_assert_int_eq(sev_secret_table_build(e, 1, &t, &n, &err), 0);
+		ck_assert_uint_eq(n, 16 * 1024);
+		free(t);
+		e[0].len += 1;
+		ck_assert_int_eq(sev_secret_table_build(e, 1, &t, &n, &err), -1);
+		ck_assert_msg_has(err.msg, "16384");
+	}
 }
 END_TEST
 

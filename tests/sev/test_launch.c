@@ -5,6 +5,7 @@
 #include "sev/sev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -79,6 +80,15 @@ static void owner_prepare(struct vm_config *cfg, uint32_t policy)
 	write_file("secret.txt", "the owner's secret", 18);
 }
 
+/* cloak-owner, which meson names in the environment: the attest command's own environment is minimal. */
+static const char *owner_path(void)
+{
+	const char *p = getenv("CLOAK_OWNER");
+
+	ck_assert_msg(p != NULL, "CLOAK_OWNER is not set (meson sets it)");
+	return p;
+}
+
 /* An attest command that verifies with cloak-owner and answers with a secret for 0x30000. */
 static const char *attest_script(const char *tik_name)
 {
@@ -86,14 +96,14 @@ static const char *attest_script(const char *tik_name)
 	char script[2048], p[128];
 
 	snprintf(script, sizeof(script),
-		 "#!/bin/sh\nset -e\nD=%s\n"
+		 "#!/bin/sh\nset -e\nD=%s\nCLOAK_OWNER=%s\n"
 		 "\"$CLOAK_OWNER\" measurement verify --api-major \"$CLOAK_SEV_API_MAJOR\" --api-minor \"$CLOAK_SEV_API_MINOR\" "
 		 "--build-id \"$CLOAK_SEV_BUILD\" --policy \"$CLOAK_SEV_POLICY\" --tik $D/%s "
 		 "--launch-measure-blob \"$CLOAK_SEV_MEASUREMENT\" --cbit \"$CLOAK_SEV_CBIT\" --cloak-plan --mem 32M >&2\n"
 		 "\"$CLOAK_OWNER\" secret build --tik $D/tik.bin --tek $D/tek.bin --launch-measure-blob "
 		 "\"$CLOAK_SEV_MEASUREMENT\" --secret 736869e5-84f0-4973-92ec-06879ce3da0b:$D/secret.txt $D/hdr $D/payload\n"
 		 "echo \"SECRET_HEADER=$(base64 -w0 $D/hdr)\"\necho \"SECRET_PAYLOAD=$(base64 -w0 $D/payload)\"\n"
-		 "echo SECRET_GPA=0x30000\n", dir, tik_name);
+		 "echo SECRET_GPA=0x30000\n", dir, owner_path(), tik_name);
 	write_file("attest.sh", script, strlen(script));
 	path_in(p, sizeof(p), "attest.sh");
 	snprintf(cmd, sizeof(cmd), "%s", p);
@@ -107,6 +117,9 @@ struct launch {
 	struct guest_mem mem;
 };
 
+/* Set by a test: the launch's simulator stands for a KVM that offers KVM_X86_SEV_VM. */
+static bool sim_sev_vm_type;
+
 static int launch_run(struct launch *l, const struct vm_config *cfg, struct cloak_err *err)
 {
 	int cbit = -1;
@@ -114,6 +127,16 @@ static int launch_run(struct launch *l, const struct vm_config *cfg, struct cloa
 	memset(l, 0, sizeof(*l));
 	if (sev_launch_open(&l->sl, cfg, &cbit, err) < 0)
 		return -1;
+	if (sim_sev_vm_type) {
+		struct psp_sim_params p;
+
+		psp_sim_default_params(&p);
+		p.pdh_key_path = cfg->sev_sim_key;
+		p.sev_vm_type = true;
+		psp_close(l->sl.psp);
+		l->sl.psp = psp_sim_open(&p, err);
+		ck_assert_msg(l->sl.psp != NULL, "%s", err->msg);
+	}
 	ck_assert_int_eq(cbit, PSP_SIM_CBIT);
 	ck_assert_int_eq(plan_inputs_open(&l->in, cfg, err), 0);
 	l->in.cbit = cbit;
@@ -264,10 +287,109 @@ START_TEST(attest_output_parsing)
 	ck_assert_msg_has(err.msg, "line 1");
 	ck_assert_int_eq(sev_attest_parse("SECRET_HEADER=AAAA\n", 19, &r, &err), -1);
 	ck_assert_msg_has(err.msg, "52-byte");
+	/* Not base64 at all: the parser must not free what the decoder never set (found by fuzzing). */
+	ck_assert_int_eq(sev_attest_parse("SECRET_HEADER=AAA\n", 18, &r, &err), -1);
+	ck_assert_msg_has(err.msg, "52-byte");
+	ck_assert_int_eq(sev_attest_parse("SECRET_PAYLOAD=AAA\n", 19, &r, &err), -1);
+	ck_assert_msg_has(err.msg, "SECRET_PAYLOAD");
 	snprintf(buf, sizeof(buf), "SECRET_PAYLOAD=AAAAAAAAAAAAAAAAAAAA\n");  /* 15 bytes */
 	ck_assert_int_eq(sev_attest_parse(buf, strlen(buf), &r, &err), -1);
 	ck_assert_msg_has(err.msg, "multiple of 16");
 	ck_assert_int_eq(sev_attest_parse("SECRET_GPA=zz\n", 14, &r, &err), -1);
+
+	/* The secret's limit is KVM's 16 KiB blob limit, below the firmware's 0x5000. */
+	{
+		static uint8_t big[16 * 1024 + 16];
+		char *b64, *line;
+
+		for (size_t len = 16 * 1024; len <= sizeof(big); len += 16) {
+			b64 = sev_b64_encode(big, len);
+			ck_assert_ptr_nonnull(b64);
+			line = malloc(strlen(b64) + 32);
+			ck_assert_ptr_nonnull(line);
+			snprintf(line, strlen(b64) + 32, "SECRET_PAYLOAD=%s\n", b64);
+			if (len == 16 * 1024) {
+				/* Accepted as far as the payload goes; the reply then lacks its other lines. */
+				ck_assert_int_eq(sev_attest_parse(line, strlen(line), &r, &err), -1);
+				ck_assert_msg_has(err.msg, "lacks SECRET_HEADER");
+			} else {
+				ck_assert_int_eq(sev_attest_parse(line, strlen(line), &r, &err), -1);
+				ck_assert_msg_has(err.msg, "at most 16384");
+			}
+			free(line);
+			free(b64);
+		}
+	}
+}
+END_TEST
+
+/* Reads dir/NAME whole into buf. */
+static void read_back(const char *name, char *buf, size_t len)
+{
+	char p[128];
+	FILE *f;
+	size_t n;
+
+	path_in(p, sizeof(p), name);
+	f = fopen(p, "r");
+	ck_assert_msg(f != NULL, "the attest command wrote no %s", p);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = 0;
+	fclose(f);
+}
+
+START_TEST(attest_command_runs_without_privileges)
+{
+	struct cloak_err err = { "" };
+	struct psp psp = { .name = "sim", .cbit = PSP_SIM_CBIT };
+	struct sev_launch sl = { .psp = &psp, .handle = 7 };
+	struct vm_config cfg;
+	char cmd[512], leak[128], status[2048], fds[4096], env[4096], *out = NULL, *line, *save;
+	size_t outlen;
+	int fd;
+
+	config_defaults(&cfg);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status >%s/status; "
+		 "ls -l /proc/self/fd >%s/fds; env >%s/env; echo '# done'", dir, dir, dir);
+	cfg.sev_attest_cmd = cmd;
+	sl.cfg = &cfg;
+	/* What cloak might have inherited: a descriptor without CLOEXEC and a variable of its own. */
+	path_in(leak, sizeof(leak), "leaked-fd");
+	fd = open(leak, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 3);
+	setenv("CLOAK_TEST_INHERITED", "1", 1);
+	ck_assert_msg(sev_attest_run(&sl, "bWVhc3VyZW1lbnQ=", &out, &outlen, &err) == 0, "%s", err.msg);
+	unsetenv("CLOAK_TEST_INHERITED");
+	close(fd);
+	ck_assert_str_eq(out, "# done\n");
+	free(out);
+
+	read_back("status", status, sizeof(status));
+	ck_assert_msg_has(status, "CapInh:\t0000000000000000");
+	ck_assert_msg_has(status, "CapPrm:\t0000000000000000");
+	ck_assert_msg_has(status, "CapEff:\t0000000000000000");
+	ck_assert_msg_has(status, "NoNewPrivs:\t1");
+	if (strstr(status, "CapAmb:"))
+		ck_assert_msg_has(status, "CapAmb:\t0000000000000000");
+	if (geteuid() == 0)  /* shrinking the bounding set needs CAP_SETPCAP */
+		ck_assert_msg_has(status, "CapBnd:\t0000000000000000");
+
+	read_back("fds", fds, sizeof(fds));
+	ck_assert_msg(strstr(fds, "leaked-fd") == NULL, "an inherited descriptor reached the command:\n%s", fds);
+	ck_assert_msg_has(fds, " 0 -> /dev/null");
+
+	read_back("env", env, sizeof(env));
+	ck_assert_msg_has(env, "PATH=/usr/bin:/bin\n");
+	ck_assert_msg_has(env, "CLOAK_SEV_MEASUREMENT=bWVhc3VyZW1lbnQ=\n");
+	ck_assert_msg_has(env, "CLOAK_SEV_HANDLE=7\n");
+	for (line = strtok_r(env, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* Only the protocol's variables, PATH, and what the shell sets itself. */
+		ck_assert_msg(!strncmp(line, "CLOAK_SEV_", 10) || !strncmp(line, "PATH=", 5) ||
+				      !strncmp(line, "PWD=", 4) || !strncmp(line, "SHLVL=", 6) ||
+				      !strncmp(line, "OLDPWD=", 7) || !strncmp(line, "_=", 2),
+			      "the attest command's environment has %s", line);
+	}
 }
 END_TEST
 
@@ -293,6 +415,26 @@ START_TEST(secret_targets_are_checked)
 	ck_assert_msg_has(err.msg, "page tables");
 	ck_assert_int_eq(sev_secret_target_check(&plan, false, 64 * MiB, 64, &err), -1);
 	ck_assert_msg_has(err.msg, "not inside guest RAM");
+	/* The shared DMA window: the host reads it. */
+	ck_assert_uint_ne(plan.dma_size, 0);
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, plan.dma_gpa + 0x1000, 64, &err), -1);
+	ck_assert_msg_has(err.msg, "shared DMA window");
+	/* The boot stack: the guest's first calls overwrite it. */
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, PLAN_STACK_TOP - 0x100, 64, &err), -1);
+	ck_assert_msg_has(err.msg, "boot stack");
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, PLAN_STACK_BOTTOM, 16, &err), -1);
+	ck_assert_msg_has(err.msg, "boot stack");
+	plan_free(&plan);
+	plan_inputs_close(&in);
+
+	/* RAM above 4 GiB is outside the identity map the guest starts on. */
+	cfg.mem_size = 5 * GiB;
+	ck_assert_int_eq(plan_inputs_open(&in, &cfg, &err), 0);
+	in.cbit = PSP_SIM_CBIT;
+	ck_assert_int_eq(plan_build(&in, &plan, &err), 0);
+	ck_assert(plan_in_ram(&plan, PLAN_HIGH_RAM_GPA + 0x10000, 64));
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, PLAN_HIGH_RAM_GPA + 0x10000, 64, &err), -1);
+	ck_assert_msg_has(err.msg, "identity map");
 	plan_free(&plan);
 	plan_inputs_close(&in);
 }
@@ -423,9 +565,10 @@ START_TEST(host_verdicts)
 {
 	struct sev_host_facts f;
 	struct sev_verdict v;
+	uint64_t pin = sev_host_pin_estimate(128 * MiB);
 
 	good_facts(&f);
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(v.sev_ok);
 	ck_assert(!v.sev_es_ok);  /* cloak does not launch SEV-ES, and says so */
 
@@ -433,7 +576,7 @@ START_TEST(host_verdicts)
 	f.eax = 0;
 	f.dev_sev_exists = false;
 	strcpy(f.kvm_amd_sev, "N");
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(!v.sev_ok);
 	ck_assert(has_missing(&v, "EAX bit 1"));
 	ck_assert(has_missing(&v, "/dev/sev does not exist"));
@@ -441,21 +584,109 @@ START_TEST(host_verdicts)
 
 	good_facts(&f);
 	f.cap_ipc_lock = false;
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(!v.sev_ok);
 	ck_assert(has_missing(&v, "RLIMIT_MEMLOCK"));
 	f.memlock_max = (uint64_t)-1;  /* unlimited hard limit: cloak raises the soft one */
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(v.sev_ok);
 
 	good_facts(&f);
 	f.dev_sev_open_errno = EACCES;
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(has_missing(&v, "read-write"));
 	good_facts(&f);
 	f.ecx = 0;
-	sev_host_verdict(&f, 128 * MiB, &v);
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
 	ck_assert(has_missing(&v, "no SEV ASIDs"));
+
+	/* Every ASID given to SEV-ES/SNP: KVM answers INIT with ENOTTY; host-check names the split. */
+	good_facts(&f);
+	f.edx = 100;
+	f.ecx = 99;
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
+	ck_assert(!v.sev_ok);
+	ck_assert(has_missing(&v, "every ASID went to SEV-ES/SNP"));
+	ck_assert(has_missing(&v, "ENOTTY"));
+}
+END_TEST
+
+/* host-check's memory-lock estimate is what the launch pins: guest memory + the largest measured region + a page. */
+START_TEST(host_check_estimates_the_launch_pin)
+{
+	struct cloak_err err = { "" };
+	struct sev_host_facts f;
+	struct sev_verdict v;
+	struct plan_inputs in;
+	struct launch_plan plan;
+	struct vm_config cfg;
+	uint64_t pin = sev_host_pin_estimate(128 * MiB), largest = 0;
+	unsigned i;
+
+	config_defaults(&cfg);
+	cfg.sev = true;
+	cfg.mem_size = 128 * MiB;
+	ck_assert_int_eq(plan_inputs_open(&in, &cfg, &err), 0);
+	in.cbit = PSP_SIM_CBIT;
+	ck_assert_int_eq(plan_build(&in, &plan, &err), 0);
+	for (i = 0; i < plan.nregions; i++) {
+		uint64_t g, len;
+
+		if (!(plan.regions[i].flags & PLAN_MEASURED))
+			continue;
+		sev_region_span(&plan.regions[i], &g, &len);
+		if (len > largest)
+			largest = len;
+	}
+	ck_assert_uint_eq(sev_pin_bytes(&plan), 128 * MiB + ALIGN_UP(largest, PAGE_SIZE) + PAGE_SIZE);
+	ck_assert_uint_eq(pin, sev_pin_bytes(&plan));
+	plan_free(&plan);
+	plan_inputs_close(&in);
+
+	good_facts(&f);
+	f.cap_ipc_lock = false;
+	f.memlock_max = pin;
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
+	ck_assert_msg(v.sev_ok, "a memlock limit of exactly the launch's pin is enough");
+	f.memlock_max = pin - 1;
+	sev_host_verdict(&f, 128 * MiB, pin, &v);
+	ck_assert(has_missing(&v, "RLIMIT_MEMLOCK"));
+}
+END_TEST
+
+START_TEST(enotty_at_init_names_both_causes)
+{
+	struct cloak_err err = { "" };
+
+	psp_describe_failure(&err, "KVM_SEV_INIT2 (KVM_MEMORY_ENCRYPT_OP)", -ENOTTY, 0);
+	ck_assert_msg_has(err.msg, "sev=1");
+	ck_assert_msg_has(err.msg, "every ASID went to SEV-ES/SNP");
+	ck_assert_msg_has(err.msg, "cloak host-check");
+	psp_describe_failure(&err, "KVM_SEV_INIT (KVM_MEMORY_ENCRYPT_OP)", -ENOTTY, 0);
+	ck_assert_msg_has(err.msg, "SEV-ES ASID space limit");
+}
+END_TEST
+
+/* The simulator as a 6.10+ KVM with KVM_X86_SEV_VM: the launch takes INIT2 (legacy INIT would get EINVAL). */
+START_TEST(launch_takes_init2_when_kvm_offers_the_sev_vm_type)
+{
+	struct sev_measure_input in = { .api_major = 1, .api_minor = 55, .build = 21, .policy = 1 };
+	struct cloak_err err = { "" };
+	struct vm_config cfg;
+	struct launch l;
+	uint8_t tik[16], want[32];
+
+	owner_prepare(&cfg, 1);
+	sim_sev_vm_type = true;
+	ck_assert_msg(launch_run(&l, &cfg, &err) == 0, "%s", err.msg);
+	sim_sev_vm_type = false;
+	ck_assert(l.sl.psp->sim_sev_vm_type);
+	ck_assert_int_eq(sev_plan_digest(&l.plan, in.digest, NULL, &err), 0);
+	memset(tik, 0x62, 16);
+	memcpy(in.mnonce, l.sl.blob + 32, 16);
+	ck_assert_int_eq(sev_measure_compute(tik, &in, want), 0);
+	ck_assert_mem_eq(l.sl.blob, want, 32);
+	launch_close(&l);
 }
 END_TEST
 
@@ -471,11 +702,15 @@ Suite *launch_suite(void)
 	tcase_add_test(t, a_session_for_another_policy_fails_at_launch_start);
 	tcase_add_test(t, bad_owner_files_are_named);
 	tcase_add_test(t, attest_output_parsing);
+	tcase_add_test(t, attest_command_runs_without_privileges);
 	tcase_add_test(t, secret_targets_are_checked);
 	tcase_add_test(t, page_tables_carry_the_cbit);
 	tcase_add_test(t, guest_cpuid_leaf);
 	tcase_add_test(t, sev_options);
 	tcase_add_test(t, host_verdicts);
+	tcase_add_test(t, host_check_estimates_the_launch_pin);
+	tcase_add_test(t, enotty_at_init_names_both_causes);
+	tcase_add_test(t, launch_takes_init2_when_kvm_offers_the_sev_vm_type);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -22,7 +22,7 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The entries reference/sev-launch.md §3 verified in the sev-snp-measure AmdSev fixture. */
+/* The OVMF footer entries of the sev-snp-measure AmdSev fixture, as published with it (../shared/fixtures). */
 START_TEST(footer_table_of_the_amdsev_fixture)
 {
 	struct cloak_err err = { "" };

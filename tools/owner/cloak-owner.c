@@ -87,8 +87,10 @@ static int b64_exact(const char *s, const char *what, uint8_t *out, size_t want,
 	uint8_t *d;
 	size_t n;
 
-	if (sev_b64_decode(s, strlen(s), &d, &n) < 0)
+	if (sev_b64_decode(s, strlen(s), &d, &n) < 0) {
+		free(d);
 		return err_set(err, "%s: '%s' is not base64", what, s);
+	}
 	if (n != want) {
 		free(d);
 		return err_set(err, "%s decodes to %zu bytes; it must be %zu", what, n, want);
@@ -144,8 +146,7 @@ static int cmd_session(int argc, char **argv)
 		size_t dn;
 
 		if (sev_b64_decode((const char *)pdh, n, &dec, &dn) < 0 || dn != SEV_CERT_LEN) {
-			if (dn != SEV_CERT_LEN)
-				free(dec);
+			free(dec);
 			free(pdh);
 			err_set(&err, "PDH certificate %s is neither %d bytes nor base64 of them; give the PDH "
 				      "`cloak sev-export` or `sevctl export` wrote", argv[optind], SEV_CERT_LEN);
@@ -540,7 +541,7 @@ static int cmd_secret(int argc, char **argv)
 				err_set(&err, "--secret: '%s' is not a GUID", guid);
 				goto out;
 			}
-			if (sev_file_read(colon + 1, "--secret file", SEV_SECRET_FW_MAX, &files[n], &e[n].len, &err) < 0)
+			if (sev_file_read(colon + 1, "--secret file", SEV_SECRET_MAX, &files[n], &e[n].len, &err) < 0)
 				goto out;
 			e[n].data = files[n];
 			n++;

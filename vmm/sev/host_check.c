@@ -1,10 +1,11 @@
-/* host_check.c: `cloak host-check` (can this host launch SEV guests, and if not, what to change) and `cloak sev-export`. */
+/* host_check.c: `cloak host-check`: can this host launch SEV guests, and if not, what to change. */
 #include "sev/sev.h"
+
+#include "plan.h"
 
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,9 +124,34 @@ static void __attribute__((format(printf, 3, 4))) missing(char list[][256], unsi
 	(*n)++;
 }
 
-void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, struct sev_verdict *v)
+uint64_t sev_host_pin_estimate(uint64_t guest_mem)
 {
-	uint64_t need = guest_mem + 4 * MiB;
+	struct cloak_err err = { "" };
+	struct plan_inputs in;
+	struct launch_plan plan;
+	struct vm_config cfg;
+	uint64_t pin;
+
+	/* What `cloak run --sev --mem guest_mem` pins for the demo guest: its own plan, its own formula. */
+	config_defaults(&cfg);
+	cfg.sev = true;
+	cfg.mem_size = guest_mem;
+	if (plan_inputs_open(&in, &cfg, &err) < 0)
+		return sev_pin_estimate(guest_mem, 0);
+	in.cbit = PSP_SIM_CBIT;
+	if (plan_build(&in, &plan, &err) < 0) {
+		plan_inputs_close(&in);
+		return sev_pin_estimate(guest_mem, 0);
+	}
+	pin = sev_pin_bytes(&plan);
+	plan_free(&plan);
+	plan_inputs_close(&in);
+	return pin;
+}
+
+void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, uint64_t pin_bytes, struct sev_verdict *v)
+{
+	uint64_t need = pin_bytes;
 	char a[32], b[32];
 
 	memset(v, 0, sizeof(*v));
@@ -139,9 +165,13 @@ void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, struct
 	else if (!(f->eax & 2))
 		BOTH("CPUID 0x8000001F EAX bit 1 (SEV) is clear: enable SME and SEV in the host firmware (BIOS), "
 		     "and boot the host kernel with mem_encrypt=on; inside a VM, SEV is never offered");
-	else if (f->ecx == 0 || f->edx > f->ecx)
+	else if (f->ecx == 0)
 		BOTH("CPUID 0x8000001F offers no SEV ASIDs (ECX %u, EDX %u): raise the SEV ASID count in the BIOS",
 		     f->ecx, f->edx);
+	else if (f->edx > f->ecx)
+		missing(v->missing_sev, &v->nmissing_sev, "every ASID went to SEV-ES/SNP: the minimum SEV ASID "
+			"(CPUID 0x8000001F EDX, %u) is above the maximum (ECX, %u), so KVM gives ENOTTY at "
+			"KVM_SEV_INIT; lower the BIOS \"SEV-ES ASID space limit\" below %u", f->edx, f->ecx, f->ecx + 1);
 	if (f->leaf_present && (f->eax & 2) && !(f->eax & 8))
 		missing(v->missing_es, &v->nmissing_es, "CPUID 0x8000001F EAX bit 3 (SEV-ES) is clear: this CPU "
 			"has no SEV-ES (EPYC 7xx1 \"Naples\" lacks it)");
@@ -228,6 +258,13 @@ void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev
 	ITEM("cpu", "physical address reduction", "CPUID 0x8000001F EBX[11:6]", "%u", (f->ebx >> 6) & 0x3f);
 	ITEM("cpu", "encrypted guests (max ASID)", "CPUID 0x8000001F ECX", "%u", f->ecx);
 	ITEM("cpu", "minimum SEV ASID", "CPUID 0x8000001F EDX", "%u", f->edx);
+	if (f->edx > f->ecx)
+		ITEM("cpu", "SEV ASIDs", "EDX..ECX", "none: all %u go to SEV-ES/SNP", f->ecx);
+	else if (f->ecx)
+		ITEM("cpu", "SEV ASIDs", "EDX..ECX", "%u-%u (%u guests)", f->edx ? f->edx : 1, f->ecx,
+		     f->ecx - (f->edx ? f->edx : 1) + 1);
+	if (f->edx > 1)
+		ITEM("cpu", "SEV-ES/SNP ASIDs", "1..EDX-1", "1-%u (%u guests)", f->edx - 1, f->edx - 1);
 	ITEM("kvm_amd", "loaded", "/sys/module/kvm_amd", "%s", f->kvm_amd_loaded ? "yes" : "no");
 	ITEM("kvm_amd", "sev", "/sys/module/kvm_amd/parameters/sev", "%s", f->kvm_amd_sev[0] ? f->kvm_amd_sev : "absent");
 	ITEM("kvm_amd", "sev_es", "/sys/module/kvm_amd/parameters/sev_es", "%s",
@@ -314,6 +351,28 @@ void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev
 			     "simulated PSP (guest memory NOT encrypted).\n");
 }
 
+struct host_check_args {
+	const char *sev_device, *kvm_device;
+	uint64_t mem;
+	bool json;
+};
+
+static int host_check_set(void *ctx, int opt, const char *arg, struct cloak_err *err)
+{
+	struct host_check_args *a = ctx;
+
+	switch (opt) {
+	case 'j': a->json = true; return 0;
+	case 's': a->sev_device = arg; return 0;
+	case 'k': a->kvm_device = arg; return 0;
+	case 'm':
+		if (config_parse_size(arg, &a->mem) < 0 || a->mem == 0)
+			return err_set(err, "--mem: '%s' is not a size; write it like 512M", arg);
+		return 0;
+	}
+	return err_set(err, "internal error: option %d has no handler", opt);
+}
+
 int sev_host_check_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -324,135 +383,27 @@ int sev_host_check_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sev_device = "/dev/sev", *kvm_device = "/dev/kvm";
+	static const struct sev_cli cli = {
+		.cmd = "host-check",
+		.opts = opts,
+		.help = "usage: cloak host-check [--json] [--mem SIZE] [--sev-device PATH] [--kvm-device PATH]\n"
+			"\n"
+			"Reports what this host offers for AMD SEV, where each fact comes from, and for each\n"
+			"missing piece what to change. --mem (default 128M) sizes the memory-locking check: what\n"
+			"`cloak run --sev --mem SIZE` pins for the demo guest, i.e. guest memory, its largest\n"
+			"measured region and one page. Larger images pin more: their largest measured region.\n"
+			"Exit status: 0 SEV guests can be launched, 1 they cannot, 2 bad usage.\n",
+		.set = host_check_set,
+	};
+	struct host_check_args a = { .sev_device = "/dev/sev", .kvm_device = "/dev/kvm", .mem = CONFIG_DEFAULT_MEM };
 	struct sev_host_facts f;
 	struct sev_verdict v;
-	uint64_t mem = CONFIG_DEFAULT_MEM;
-	bool json = false;
-	int c;
+	int rc = sev_cli_parse(&cli, argc, argv, &a);
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 's': sev_device = optarg; break;
-		case 'k': kvm_device = optarg; break;
-		case 'm':
-			if (config_parse_size(optarg, &mem) < 0 || mem == 0) {
-				fprintf(stderr, "cloak host-check: --mem: '%s' is not a size; write it like 512M\n", optarg);
-				return CLOAK_EXIT_ERROR;
-			}
-			break;
-		case 'h':
-			printf("usage: cloak host-check [--json] [--mem SIZE] [--sev-device PATH] [--kvm-device PATH]\n"
-			       "\n"
-			       "Reports what this host offers for AMD SEV, where each fact comes from, and for each\n"
-			       "missing piece what to change. --mem sizes the memory-locking check (default 128M).\n"
-			       "Exit status: 0 SEV guests can be launched, 1 they cannot, 2 bad usage.\n");
-			return 0;
-		case ':':
-			fprintf(stderr, "cloak host-check: %s needs a value\n", argv[optind - 1]);
-			return CLOAK_EXIT_ERROR;
-		default:
-			fprintf(stderr, "cloak host-check: unknown option %s; see `cloak host-check --help`\n",
-				argv[optind - 1]);
-			return CLOAK_EXIT_ERROR;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "cloak host-check: unexpected argument '%s'\n", argv[optind]);
-		return CLOAK_EXIT_ERROR;
-	}
-	sev_host_probe(&f, sev_device, kvm_device);
-	sev_host_verdict(&f, mem, &v);
-	sev_host_report(stdout, &f, &v, json, sev_device);
+	if (rc != SEV_CLI_OK)
+		return rc == SEV_CLI_HELP ? 0 : CLOAK_EXIT_ERROR;
+	sev_host_probe(&f, a.sev_device, a.kvm_device);
+	sev_host_verdict(&f, a.mem, sev_host_pin_estimate(a.mem), &v);
+	sev_host_report(stdout, &f, &v, a.json, a.sev_device);
 	return v.sev_ok ? 0 : 1;
-}
-
-int sev_export_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "sev-backend", required_argument, NULL, 'b' },
-		{ "sev-device", required_argument, NULL, 's' },
-		{ "sev-sim-key", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cloak_err err = { "" };
-	struct sev_user_data_status st;
-	uint8_t pdh[SEV_CERT_LEN];
-	struct vm_config cfg;
-	struct psp *psp;
-	int c, rc;
-
-	config_defaults(&cfg);
-	cfg.sev = true;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (!strcmp(optarg, "real")) {
-				cfg.sev_backend = SEV_BACKEND_REAL;
-			} else if (!strcmp(optarg, "sim")) {
-				cfg.sev_backend = SEV_BACKEND_SIM;
-			} else {
-				fprintf(stderr, "cloak sev-export: --sev-backend: '%s' is not real or sim\n", optarg);
-				return CLOAK_EXIT_ERROR;
-			}
-			break;
-		case 's': cfg.sev_device = optarg; break;
-		case 'k': cfg.sev_sim_key = optarg; break;
-		case 'h':
-			printf("usage: cloak sev-export [--sev-backend real|sim] [--sev-device PATH] [--sev-sim-key FILE] "
-			       "PDH_OUT\n"
-			       "\n"
-			       "Writes the platform's PDH certificate (2084 bytes, SEV format) to PDH_OUT, for the guest\n"
-			       "owner's `cloak-owner session`. With --sev-backend sim, --sev-sim-key names the simulated\n"
-			       "platform's key (created when missing); give `cloak run` the same file.\n");
-			return 0;
-		case ':':
-			fprintf(stderr, "cloak sev-export: %s needs a value\n", argv[optind - 1]);
-			return CLOAK_EXIT_ERROR;
-		default:
-			fprintf(stderr, "cloak sev-export: unknown option %s; see `cloak sev-export --help`\n",
-				argv[optind - 1]);
-			return CLOAK_EXIT_ERROR;
-		}
-	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "cloak sev-export: give exactly one output file (PDH_OUT); see `cloak sev-export --help`\n");
-		return CLOAK_EXIT_ERROR;
-	}
-	if (cfg.sev_backend == SEV_BACKEND_SIM && !cfg.sev_sim_key) {
-		fprintf(stderr, "cloak sev-export: --sev-backend sim needs --sev-sim-key FILE: a simulated platform "
-				"without a kept key would have another PDH at every run\n");
-		return CLOAK_EXIT_ERROR;
-	}
-	if (cfg.sev_sim_key && cfg.sev_backend != SEV_BACKEND_SIM) {
-		fprintf(stderr, "cloak sev-export: --sev-sim-key needs --sev-backend sim\n");
-		return CLOAK_EXIT_ERROR;
-	}
-	if (cfg.sev_backend == SEV_BACKEND_SIM)
-		fprintf(stderr, "cloak: --sev-backend sim: the PSP is SIMULATED; its PDH key is a file on this host\n");
-	psp = psp_open(&cfg, true, &err);
-	if (!psp) {
-		fprintf(stderr, "cloak sev-export: %s\n", err.msg);
-		return CLOAK_EXIT_ERROR;
-	}
-	rc = psp_platform_status(psp, &st, &err);
-	if (rc == 0)
-		rc = psp_pdh_export(psp, pdh, &err);
-	if (rc == 0)
-		rc = sev_file_write(argv[optind], "PDH certificate", pdh, sizeof(pdh), 0644, &err);
-	psp_close(psp);
-	if (rc < 0) {
-		fprintf(stderr, "cloak sev-export: %s\n", err.msg);
-		return CLOAK_EXIT_ERROR;
-	}
-	fprintf(stderr, "cloak sev-export: wrote the PDH certificate of the %s platform (API %u.%u build %u) to %s\n",
-		cfg.sev_backend == SEV_BACKEND_SIM ? "simulated" : "SEV", st.api_major, st.api_minor, st.build,
-		argv[optind]);
-	return 0;
 }

@@ -1,4 +1,4 @@
-/* psp.c: what both PSP backends share: names of commands and statuses, the policy, checked calls. */
+/* psp.c: what both PSP backends share: names of commands and statuses, checked calls, choosing a backend. */
 #include "sev/sev.h"
 
 #include <errno.h>
@@ -104,36 +104,6 @@ const char *sev_platform_state_name(uint32_t state)
 	return state < ARRAY_SIZE(names) ? names[state] : "?";
 }
 
-int sev_policy_check(uint32_t policy, const char *what, struct cloak_err *err)
-{
-	if (policy & SEV_POLICY_RESERVED)
-		return err_set(err, "%s 0x%x: bits 6-15 (0x%x here) are reserved and must be 0; the firmware refuses "
-				    "them with POLICY_FAILURE", what, policy, policy & SEV_POLICY_RESERVED);
-	if (policy & SEV_POLICY_ES)
-		return err_set(err, "%s 0x%x: bit 2 (ES) asks for SEV-ES, which cloak does not launch (it has no "
-				    "VMSA step); clear bit 2", what, policy);
-	return 0;
-}
-
-int sev_policy_parse(const char *s, uint32_t *out, const char *what, struct cloak_err *err)
-{
-	unsigned long long v;
-	const char *p = s;
-	char *end;
-
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		p += 2;
-	errno = 0;
-	v = strtoull(p, &end, 16);
-	if (!*p || *p == '-' || *p == '+' || *end || errno || v > UINT32_MAX)
-		return err_set(err, "%s: '%s' is not a 32-bit hex number; write it like 0x1 (NODBG) or 0x3 "
-				    "(NODBG|NOKS)", what, s);
-	if (sev_policy_check((uint32_t)v, what, err) < 0)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* What to do about a firmware status, for the commands where the cause is usually the same. */
 static const char *fw_remedy(const char *what, uint32_t fw)
 {
@@ -165,6 +135,11 @@ static const char *errno_remedy(const char *what, int e)
 		return "the SEV ASIDs are used up: every ASID between CPUID 0x8000001F EDX (minimum SEV ASID) and "
 		       "ECX (maximum) belongs to another guest; stop an SEV guest, or raise the misc cgroup "
 		       "sev limit";
+	if (e == ENOTTY && strstr(what, "INIT"))
+		return "this KVM runs no SEV guests: either kvm_amd runs without SEV (load it with sev=1 on an "
+		       "SEV-capable host), or every ASID went to SEV-ES/SNP (the minimum SEV ASID, CPUID "
+		       "0x8000001F EDX, is above the maximum, ECX: lower the BIOS \"SEV-ES ASID space limit\"); "
+		       "`cloak host-check` says which and reports the ASID split";
 	if (e == ENOTTY)
 		return "this KVM runs no SEV guests (KVM_MEMORY_ENCRYPT_OP gives ENOTTY): load kvm_amd with sev=1 "
 		       "on an SEV-capable host; `cloak host-check` says what is missing";

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 /*
- * The kernel ABI, checked against the values reference/sev-launch.md §1
+ * The kernel ABI, checked against the values docs/sev-launch.md 1.1 lists,
  * computed from the uapi headers: a mismatch here would send the firmware
  * garbage on hardware nobody here can test on.
  */

@@ -38,7 +38,7 @@ struct sim_guest {
 	uint32_t handle;
 	uint32_t state;
 	uint32_t policy;
-	struct sev_keys keys;       /* zero without a session */
+	struct sev_keys keys;       /* random without a session: nobody outside the firmware knows them */
 	struct sev_digest ld;
 	uint8_t digest[32];
 	uint8_t measure[SEV_MEASURE_LEN];
@@ -154,13 +154,18 @@ static int sim_init(struct psp_sim *s, int vm_fd, uint32_t id, const void *data)
 
 	if (id == KVM_SEV_ES_INIT)
 		return -ENOTTY;  /* the simulated platform offers no SEV-ES */
+	/* KVM: INIT2 only on a VM created with an SEV type, legacy INIT only on the default type. */
 	if (id == KVM_SEV_INIT2) {
 		const struct kvm_sev_init *in = data;
 
+		if (!s->p.sev_vm_type)
+			return -EINVAL;
 		if (!in)
 			return -EFAULT;
 		if (in->flags || in->vmsa_features || in->ghcb_version)
 			return -EINVAL;
+	} else if (s->p.sev_vm_type) {
+		return -EINVAL;
 	}
 	if (sim_guest_find(s, vm_fd))
 		return -EINVAL;  /* SEV is already active on this VM */
@@ -217,6 +222,13 @@ static int sim_launch_start(struct psp_sim *s, struct sim_guest *g, struct kvm_s
 				      (const uint8_t *)(uintptr_t)a->session_uaddr, policy, &keys);
 		if (st)
 			return fw(fw_error, st);
+	} else if (RAND_bytes(keys.tek, sizeof(keys.tek)) != 1 || RAND_bytes(keys.tik, sizeof(keys.tik)) != 1) {
+		/*
+		 * No session, no channel: the owner has no TIK, so nothing may depend
+		 * on its value. AMD's published firmware leaves it zero; random keys
+		 * make a verifier that assumes zeros fail here instead of on hardware.
+		 */
+		return fw(fw_error, SEV_RET_HWSEV_RET_PLATFORM);
 	}
 	if (policy & SEV_POLICY_RESERVED)
 		return fw(fw_error, SEV_RET_POLICY_FAILURE);
@@ -423,7 +435,7 @@ static EVP_PKEY *sim_pdh_key(const struct psp_sim_params *p, struct cloak_err *e
 	if (!p->pdh_key_path)
 		return sev_ec_generate(err);
 	if (stat(p->pdh_key_path, &st) == 0)
-		return sev_key_load_pem(p->pdh_key_path, err);
+		return sev_key_load_pem(p->pdh_key_path, "--sev-sim-key", err);
 	if (!p->create_key) {
 		err_set(err, "--sev-sim-key %s does not exist; create the simulated platform's key with "
 			     "`cloak sev-export --sev-backend sim --sev-sim-key %s PDH_OUT`", p->pdh_key_path,
@@ -459,6 +471,7 @@ struct psp *psp_sim_open(const struct psp_sim_params *p, struct cloak_err *err)
 		free(s);
 		return NULL;
 	}
-	s->psp = (struct psp){ .ops = &sim_ops, .name = "sim", .simulated = true, .cbit = PSP_SIM_CBIT, .priv = s };
+	s->psp = (struct psp){ .ops = &sim_ops, .name = "sim", .simulated = true, .cbit = PSP_SIM_CBIT,
+			       .sim_sev_vm_type = p->sev_vm_type, .priv = s };
 	return &s->psp;
 }

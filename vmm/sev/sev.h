@@ -6,6 +6,7 @@
 #include "config.h"
 #include "plan.h"
 
+#include <getopt.h>
 #include <linux/kvm.h>
 #include <linux/psp-sev.h>
 #include <openssl/types.h>
@@ -15,7 +16,7 @@ struct guest_mem;
 
 /*
  * What Linux 6.10+ uapi headers add; the values are the kernel's
- * (reference/sev-launch.md §1.2-1.4). Older headers (Debian 12: 6.1) lack
+ * (docs/sev-launch.md 1.3). Older headers (Debian 12: 6.1) lack
  * them all, and newer ones define all of them together.
  */
 #ifndef KVM_X86_SEV_VM
@@ -35,16 +36,20 @@ struct kvm_sev_init {
 #define KVM_CAP_VM_TYPES 235
 #endif
 
-/* Sizes fixed by the SEV API (reference §4). */
+/* Sizes fixed by the SEV API (docs/sev-launch.md 3.1). */
 #define SEV_CERT_LEN 0x824          /* one SEV certificate (PDH, GODH, PEK...) */
 #define SEV_SESSION_LEN 128         /* NONCE 16 | WRAP_TK 32 | WRAP_IV 16 | WRAP_MAC 32 | POLICY_MAC 32 */
 #define SEV_MEASURE_LEN 32
 #define SEV_MNONCE_LEN 16
 #define SEV_MEASURE_BLOB_LEN 48     /* MEASURE | MNONCE, what LAUNCH_MEASURE returns */
 #define SEV_SECRET_HDR_LEN 52       /* FLAGS u32 | IV 16 | MAC 32 */
-#define SEV_SECRET_FW_MAX 0x5000    /* the firmware's scratch buffer bounds one LAUNCH_SECRET */
-#define SEV_FW_BLOB_MAX (16 * 1024) /* KVM refuses larger LAUNCH_START/SECRET blobs (EINVAL) */
+#define SEV_FW_SCRATCH_LEN 0x5000   /* the firmware refuses a larger LAUNCH_SECRET (INVALID_LEN) */
+#define SEV_FW_BLOB_MAX (16 * 1024) /* KVM's SEV_FW_BLOB_MAX_SIZE: larger LAUNCH_START/SECRET blobs get EINVAL */
+/* A secret meets both bounds; KVM's is the smaller (docs/sev-launch.md 2). */
+#define SEV_SECRET_MAX (SEV_FW_BLOB_MAX < SEV_FW_SCRATCH_LEN ? SEV_FW_BLOB_MAX : SEV_FW_SCRATCH_LEN)
 #define SEV_KEY_LEN 16
+/* One LAUNCH_UPDATE_DATA carries a u32 length; larger regions go in pieces of this size. */
+#define SEV_UPDATE_CHUNK (1ull << 30)
 
 /* Guest policy bits (firmware sev_guest.h). */
 #define SEV_POLICY_NODBG (1u << 0)
@@ -115,6 +120,12 @@ struct psp {
 	bool simulated;
 	int cbit;             /* C-bit position guests put in their page tables */
 	bool trace;           /* print every command to stderr (CLOAK_SEV_TRACE=1) */
+	/*
+	 * The simulated PSP's KVM offers KVM_X86_SEV_VM (Linux 6.10 and later), so
+	 * the launch initializes with KVM_SEV_INIT2. The real backend asks KVM
+	 * instead (sev_vm_type); the simulator runs on a plain VM of type 0.
+	 */
+	bool sim_sev_vm_type;
 	void *priv;
 };
 
@@ -128,6 +139,12 @@ struct psp_sim_params {
 	bool es;                  /* report SEV-ES as configured */
 	const char *pdh_key_path; /* PEM private key of the simulated PDH; NULL: a new key per process */
 	bool create_key;          /* create pdh_key_path when it does not exist */
+	/*
+	 * Simulate a KVM whose KVM_CAP_VM_TYPES offers KVM_X86_SEV_VM: VMs are of
+	 * that type, so INIT2 works and legacy INIT gets EINVAL, as in the kernel.
+	 * Without it, the other way round (the KVM of Debian 12's 6.1 kernel).
+	 */
+	bool sev_vm_type;
 };
 /* The C-bit the simulator reports: bit 52 is ignored by non-SEV paging in every entry. */
 #define PSP_SIM_CBIT 52
@@ -160,7 +177,7 @@ struct sev_keys {
 int sev_sha256(const void *data, size_t len, uint8_t out[32]);
 int sev_hmac_sha256(const uint8_t *key, size_t keylen, const void *data, size_t len, uint8_t out[32]);
 int sev_aes128_ctr(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t len);
-/* The SEV KDF: NIST SP 800-108 counter mode over HMAC-SHA256 (reference §4.5). */
+/* The SEV KDF: NIST SP 800-108 counter mode over HMAC-SHA256 (docs/sev-launch.md 3.3). */
 int sev_kdf(const uint8_t *key, size_t keylen, const char *label, const uint8_t *ctx, size_t ctxlen,
 	    uint8_t *out, size_t outlen);
 
@@ -195,7 +212,7 @@ int sev_cert_from_key(EVP_PKEY *key, uint32_t usage, uint8_t api_major, uint8_t 
 /* The public key of a certificate whose usage is `usage`, algo ECDH, curve P-384; NULL otherwise. */
 EVP_PKEY *sev_cert_pubkey(const uint8_t cert[SEV_CERT_LEN], uint32_t usage, const char *what, struct cloak_err *err);
 int sev_ecdh(EVP_PKEY *mine, EVP_PKEY *peer, uint8_t z[48], struct cloak_err *err);
-EVP_PKEY *sev_key_load_pem(const char *path, struct cloak_err *err);
+EVP_PKEY *sev_key_load_pem(const char *path, const char *what, struct cloak_err *err);
 int sev_key_save_pem(EVP_PKEY *key, const char *path, struct cloak_err *err);
 
 /*
@@ -211,7 +228,7 @@ int sev_session_create(const uint8_t pdh_cert[SEV_CERT_LEN], uint32_t policy, co
 uint32_t sev_session_open(EVP_PKEY *pdh_private, const uint8_t godh_cert[SEV_CERT_LEN],
 			  const uint8_t session[SEV_SESSION_LEN], uint32_t policy, struct sev_keys *out);
 
-/* LAUNCH_SECRET packaging (reference §4.6). `plain` and `len` are 16-byte multiples. */
+/* LAUNCH_SECRET packaging (docs/sev-launch.md 3.4). `plain` and `len` are 16-byte multiples. */
 int sev_secret_wrap(const struct sev_keys *keys, const uint8_t measure[SEV_MEASURE_LEN], bool measure_prefix,
 		    const uint8_t iv[16], const uint8_t *plain, size_t len, uint8_t hdr[SEV_SECRET_HDR_LEN],
 		    uint8_t *trans, struct cloak_err *err);
@@ -235,11 +252,22 @@ int sev_secret_table_build(const struct sev_secret_entry *e, unsigned n, uint8_t
 int sev_guid_parse(const char *s, uint8_t out[16]);
 void sev_guid_format(const uint8_t g[16], char out[37]);
 
-/* Base64 as sevctl and QEMU write it (standard alphabet, padded); decode skips whitespace. */
+/*
+ * Base64 as sevctl and QEMU write it (standard alphabet, padded); decode skips
+ * whitespace. Decode sets *out (NULL on failure) and *len on every path, so
+ * callers free *out unconditionally.
+ */
 char *sev_b64_encode(const uint8_t *data, size_t len);
 int sev_b64_decode(const char *s, size_t slen, uint8_t **out, size_t *len);
 void sev_hex(const uint8_t *data, size_t len, char *out);
 
+/*
+ * Opens a file the user named as `what` for reading, refusing FIFOs, devices,
+ * sockets and directories without blocking on them. Returns the fd, or -1
+ * with a message naming `what`.
+ */
+struct stat;
+int sev_file_open_regular(const char *path, const char *what, struct stat *st, struct cloak_err *err);
 /* Small files: read whole (at most `max` bytes), base64 files, atomic writes. */
 int sev_file_read(const char *path, const char *what, size_t max, uint8_t **out, size_t *len,
 		  struct cloak_err *err);
@@ -263,6 +291,8 @@ uint64_t sev_plan_measured(const struct launch_plan *plan,
 int sev_plan_digest(const struct launch_plan *plan, uint8_t digest[32], uint64_t *bytes, struct cloak_err *err);
 /* RLIMIT_MEMLOCK the launch needs: REG_REGION pins all RAM, UPDATE_DATA pins a region more. */
 uint64_t sev_pin_bytes(const struct launch_plan *plan);
+/* The formula behind it: guest memory + the largest measured span (at most one update chunk) + one page. */
+uint64_t sev_pin_estimate(uint64_t mem_size, uint64_t largest_span);
 
 /* ---- the launch itself (cloak run --sev) ---- */
 
@@ -310,10 +340,20 @@ struct sev_attest_reply {
 	size_t payload_len;
 	uint64_t gpa;
 };
+/*
+ * Runs --attest-cmd with the measurement in its environment and returns what
+ * it printed (malloc'd, NUL-terminated); fails when it fails.
+ */
+int sev_attest_run(const struct sev_launch *sl, const char *measurement_b64, char **out, size_t *outlen,
+		   struct cloak_err *err);
 /* Parses the command's output (see README "SEV launch"): empty, or the three SECRET_ lines. */
 int sev_attest_parse(const char *out, size_t len, struct sev_attest_reply *r, struct cloak_err *err);
 void sev_attest_reply_free(struct sev_attest_reply *r);
-/* Where the secret may go: 16-aligned, in RAM, one page (KVM needs it physically contiguous), no plan region. */
+/*
+ * Where the secret may go (docs/sev-launch.md 3.5): 16-aligned, in RAM below 4 GiB (the guest's identity
+ * map), one page (KVM needs it physically contiguous), clear of every plan region, the shared DMA window
+ * and the boot stack.
+ */
 int sev_secret_target_check(const struct launch_plan *plan, bool hugepages, uint64_t gpa, size_t len,
 			    struct cloak_err *err);
 
@@ -349,9 +389,26 @@ struct sev_verdict {
 	char missing_sev[12][256];   /* "what is missing: what to change" */
 	char missing_es[12][256];
 };
-void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, struct sev_verdict *v);
+/* What `cloak run --sev --mem guest_mem` pins for the demo guest: sev_pin_bytes of its plan. */
+uint64_t sev_host_pin_estimate(uint64_t guest_mem);
+/* pin_bytes: what RLIMIT_MEMLOCK must allow without CAP_IPC_LOCK (sev_host_pin_estimate). */
+void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, uint64_t pin_bytes, struct sev_verdict *v);
 void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev_verdict *v, bool json,
 		     const char *sev_device);
+/* A small subcommand's command line: getopt_long options ('h' is --help) and positional arguments. */
+struct sev_cli {
+	const char *cmd;             /* "host-check", for messages */
+	const struct option *opts;
+	const char *help;            /* printed by --help */
+	/* Stores one option's value; fails with a message naming the option and the remedy. */
+	int (*set)(void *ctx, int opt, const char *arg, struct cloak_err *err);
+	unsigned min_args, max_args; /* positional arguments, from optind on */
+	const char *args_hint;       /* "exactly one output file (PDH_OUT)" */
+};
+enum { SEV_CLI_OK = 0, SEV_CLI_HELP = 1, SEV_CLI_BAD = 2 };
+/* Parses argv (argv[0] is the subcommand); on SEV_CLI_OK the positional arguments start at optind. */
+int sev_cli_parse(const struct sev_cli *c, int argc, char **argv, void *ctx);
+
 /* `cloak host-check [--json] [--sev-device P] [--kvm-device P]`: 0 SEV usable, 1 not, 2 bad usage. */
 int sev_host_check_main(int argc, char **argv);
 /* `cloak sev-export`: the platform's PDH certificate for the guest owner. */

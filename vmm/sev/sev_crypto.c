@@ -1,13 +1,12 @@
 /* sev_crypto.c: the SEV formats and their cryptography (OpenSSL): KDF, session, MEASURE, secrets, certs. */
 #include "sev/sev.h"
 
-#include <ctype.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/param_build.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,43 +293,6 @@ int sev_ecdh(EVP_PKEY *mine, EVP_PKEY *peer, uint8_t z[48], struct cloak_err *er
 	return rc;
 }
 
-EVP_PKEY *sev_key_load_pem(const char *path, struct cloak_err *err)
-{
-	FILE *f = fopen(path, "re");
-	EVP_PKEY *k;
-
-	if (!f) {
-		err_errno(err, "cannot open key file %s", path);
-		return NULL;
-	}
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_EC) {
-		EVP_PKEY_free(k);
-		err_set(err, "%s is not a PEM EC private key; give the file `cloak sev-export --sev-sim-key` made", path);
-		return NULL;
-	}
-	return k;
-}
-
-int sev_key_save_pem(EVP_PKEY *key, const char *path, struct cloak_err *err)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data = NULL;
-	long n;
-	int rc = -1;
-
-	if (!b || PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1) {
-		err_set(err, "cannot encode the key as PEM (OpenSSL)");
-		goto out;
-	}
-	n = BIO_get_mem_data(b, &data);
-	rc = sev_file_write(path, "key file", data, (size_t)n, 0600, err);
-out:
-	BIO_free(b);
-	return rc;
-}
-
 /* ---- the session (LAUNCH_START) ---- */
 
 #define SESS_NONCE 0
@@ -469,9 +431,9 @@ int sev_secret_wrap(const struct sev_keys *keys, const uint8_t measure[SEV_MEASU
 		    const uint8_t iv[16], const uint8_t *plain, size_t len, uint8_t hdr[SEV_SECRET_HDR_LEN],
 		    uint8_t *trans, struct cloak_err *err)
 {
-	if (len == 0 || len % 16 || len > SEV_SECRET_FW_MAX)
+	if (len == 0 || len % 16 || len > SEV_SECRET_MAX)
 		return err_set(err, "a secret of %zu bytes cannot be injected: it must be a non-zero multiple of 16 "
-				    "bytes, at most %u", len, SEV_SECRET_FW_MAX);
+				    "bytes, at most %u", len, SEV_SECRET_MAX);
 	memset(hdr, 0, SEV_SECRET_HDR_LEN);
 	memcpy(hdr + 4, iv, 16);
 	if (sev_aes128_ctr(keys->tek, iv, plain, trans, len) < 0 ||
@@ -486,7 +448,7 @@ uint32_t sev_secret_unwrap(const struct sev_keys *keys, const uint8_t measure[SE
 {
 	uint8_t mac[32];
 
-	if (guest_len == 0 || guest_len % 16 || guest_len != trans_len || guest_len > SEV_SECRET_FW_MAX)
+	if (guest_len == 0 || guest_len % 16 || guest_len != trans_len || guest_len > SEV_FW_SCRATCH_LEN)
 		return SEV_RET_INVALID_LEN;
 	if (get_le32(hdr) & 1)  /* COMPRESSED */
 		return SEV_RET_UNSUPPORTED;
@@ -507,15 +469,15 @@ int sev_secret_table_build(const struct sev_secret_entry *e, unsigned n, uint8_t
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		if (e[i].len > SEV_SECRET_FW_MAX)
+		if (e[i].len > SEV_SECRET_MAX)
 			return err_set(err, "secret %u is %zu bytes; a LAUNCH_SECRET carries at most %u", i + 1, e[i].len,
-				       SEV_SECRET_FW_MAX);
+				       SEV_SECRET_MAX);
 		total += 20 + e[i].len;
 	}
 	padded = ALIGN_UP(total, 16);
-	if (padded > SEV_SECRET_FW_MAX)
+	if (padded > SEV_SECRET_MAX)
 		return err_set(err, "the secrets add up to %zu bytes with their headers; one LAUNCH_SECRET carries at "
-				    "most %u", padded, SEV_SECRET_FW_MAX);
+				    "most %u", padded, SEV_SECRET_MAX);
 	buf = calloc(1, padded);
 	if (!buf)
 		return err_set(err, "out of memory");
@@ -532,98 +494,4 @@ int sev_secret_table_build(const struct sev_secret_entry *e, unsigned n, uint8_t
 	*out = buf;
 	*len = padded;
 	return 0;
-}
-
-/* ---- GUIDs, base64, hex ---- */
-
-int sev_guid_parse(const char *s, uint8_t out[16])
-{
-	/* Text order of the 16 bytes in EFI's mixed-endian layout. */
-	static const int pos[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
-	uint8_t text[16];
-	int i, k = 0;
-
-	if (strlen(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
-		return -1;
-	for (i = 0; i < 36; i++) {
-		int hi, lo;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23)
-			continue;
-		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]))
-			return -1;
-		hi = isdigit((unsigned char)s[i]) ? s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10);
-		lo = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0' : (tolower((unsigned char)s[i + 1]) - 'a' + 10);
-		text[k++] = (uint8_t)(hi << 4 | lo);
-		i++;
-	}
-	for (i = 0; i < 16; i++)
-		out[pos[i]] = text[i];
-	return 0;
-}
-
-void sev_guid_format(const uint8_t g[16], char out[37])
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", g[3], g[2], g[1], g[0],
-		 g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
-}
-
-char *sev_b64_encode(const uint8_t *data, size_t len)
-{
-	char *out;
-
-	if (len > INT32_MAX / 2)
-		return NULL;
-	out = malloc(4 * ((len + 2) / 3) + 1);
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	return out;
-}
-
-int sev_b64_decode(const char *s, size_t slen, uint8_t **out, size_t *len)
-{
-	char *clean = malloc(slen + 1);
-	size_t n = 0, i, pad = 0;
-	uint8_t *buf;
-	int got;
-
-	if (!clean)
-		return -1;
-	for (i = 0; i < slen; i++)
-		if (!isspace((unsigned char)s[i]))
-			clean[n++] = s[i];
-	clean[n] = 0;
-	if (n % 4 || n > INT32_MAX) {
-		free(clean);
-		return -1;
-	}
-	if (n && clean[n - 1] == '=')
-		pad++;
-	if (n > 1 && clean[n - 2] == '=')
-		pad++;
-	buf = malloc(n / 4 * 3 + 1);
-	if (!buf) {
-		free(clean);
-		return -1;
-	}
-	got = n ? EVP_DecodeBlock(buf, (unsigned char *)clean, (int)n) : 0;
-	/* '=' may only pad the end. */
-	if (got < 0 || memchr(clean, '=', n - pad)) {
-		free(clean);
-		free(buf);
-		return -1;
-	}
-	free(clean);
-	*out = buf;
-	*len = (size_t)got - pad;
-	return 0;
-}
-
-void sev_hex(const uint8_t *data, size_t len, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", data[i]);
-	out[2 * len] = 0;
 }

@@ -1,108 +1,13 @@
-/* sev_launch.c: `cloak run --sev`: from the launch plan to LAUNCH_FINISH, and the plan's launch digest. */
+/* sev_launch.c: `cloak run --sev`: INIT, pinning, LAUNCH_START, the measured updates, MEASURE, SECRET, FINISH. */
 #include "sev/sev.h"
 
 #include "guestmem.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-extern char **environ;
-
-#define ATTEST_OUT_MAX (64 * 1024)
-/* One LAUNCH_UPDATE_DATA carries a u32 length; larger regions go in pieces of this size. */
-#define UPDATE_CHUNK (1ull << 30)
-
-/* ---- the plan's measured bytes, shared with cloak-owner ---- */
-
-void sev_region_span(const struct plan_region *r, uint64_t *gpa, uint64_t *len)
-{
-	*gpa = ALIGN_DOWN(r->gpa, 16);
-	*len = ALIGN_UP(r->gpa + r->size, 16) - *gpa;
-}
-
-uint64_t sev_plan_measured(const struct launch_plan *plan,
-			   void (*fn)(void *ctx, const struct plan_region *r, uint64_t gpa, uint64_t len), void *ctx)
-{
-	uint64_t total = 0, gpa, len;
-	unsigned i;
-
-	for (i = 0; i < plan->nregions; i++) {
-		const struct plan_region *r = &plan->regions[i];
-
-		if (!(r->flags & PLAN_MEASURED))
-			continue;
-		sev_region_span(r, &gpa, &len);
-		if (fn)
-			fn(ctx, r, gpa, len);
-		total += len;
-	}
-	return total;
-}
-
-struct digest_walk {
-	struct sev_digest d;
-	int rc;
-};
-
-static void digest_region(void *ctx, const struct plan_region *r, uint64_t gpa, uint64_t len)
-{
-	struct digest_walk *w = ctx;
-	uint64_t lead = r->gpa - gpa;
-
-	/* Guest memory holds zeros, then the region's data, then zeros to the end of the span. */
-	if (w->rc == 0)
-		w->rc = sev_digest_zeros(&w->d, lead);
-	if (w->rc == 0)
-		w->rc = sev_digest_add(&w->d, r->data, r->data_len);
-	if (w->rc == 0)
-		w->rc = sev_digest_zeros(&w->d, len - lead - r->data_len);
-}
-
-int sev_plan_digest(const struct launch_plan *plan, uint8_t digest[32], uint64_t *bytes, struct cloak_err *err)
-{
-	struct digest_walk w = { .rc = 0 };
-	uint64_t n;
-
-	if (sev_digest_begin(&w.d) < 0)
-		return err_set(err, "cannot start SHA-256 (OpenSSL)");
-	n = sev_plan_measured(plan, digest_region, &w);
-	if (w.rc < 0 || sev_digest_end(&w.d, digest) < 0) {
-		sev_digest_abort(&w.d);
-		return err_set(err, "cannot hash the launch plan (OpenSSL)");
-	}
-	if (bytes)
-		*bytes = n;
-	return 0;
-}
-
-static void max_span(void *ctx, const struct plan_region *r, uint64_t gpa, uint64_t len)
-{
-	uint64_t *m = ctx;
-
-	(void)r;
-	(void)gpa;
-	if (len > *m)
-		*m = len;
-}
-
-uint64_t sev_pin_bytes(const struct launch_plan *plan)
-{
-	uint64_t biggest = 0;
-
-	sev_plan_measured(plan, max_span, &biggest);
-	if (biggest > UPDATE_CHUNK)
-		biggest = UPDATE_CHUNK;
-	/* KVM counts REG_REGION's pins and each UPDATE_DATA's (or the secret's) temporary pins together. */
-	return plan->mem_size + ALIGN_UP(biggest, PAGE_SIZE) + PAGE_SIZE;
-}
 
 /* ---- the guest's CPUID ---- */
 
@@ -218,7 +123,7 @@ int sev_launch_start(struct sev_launch *sl, int kvm_fd, int vm_fd, const struct 
 
 	sl->vm_type = sev_vm_type(sl->cfg, kvm_fd);
 	sl->vm_fd = vm_fd;
-	if (sl->vm_type == KVM_X86_SEV_VM) {
+	if (sl->vm_type == KVM_X86_SEV_VM || sl->psp->sim_sev_vm_type) {
 		struct kvm_sev_init init = { 0 };  /* plain SEV: no VMSA features, no GHCB */
 
 		if (psp_vm(sl->psp, vm_fd, KVM_SEV_INIT2, &init, NULL, err) < 0)
@@ -280,10 +185,10 @@ static void update_region(void *ctx, const struct plan_region *r, uint64_t gpa, 
 		}
 	w->done_first[w->ndone] = first;
 	w->done_end[w->ndone++] = end;
-	for (off = 0; off < len; off += UPDATE_CHUNK) {
+	for (off = 0; off < len; off += SEV_UPDATE_CHUNK) {
 		struct kvm_sev_launch_update_data u = {
 			.uaddr = (uint64_t)(uintptr_t)(host + off),
-			.len = (uint32_t)(len - off < UPDATE_CHUNK ? len - off : UPDATE_CHUNK),
+			.len = (uint32_t)(len - off < SEV_UPDATE_CHUNK ? len - off : SEV_UPDATE_CHUNK),
 		};
 
 		if (psp_vm(w->sl->psp, w->sl->vm_fd, KVM_SEV_LAUNCH_UPDATE_DATA, &u, NULL, w->err) < 0) {
@@ -314,246 +219,6 @@ int sev_launch_update(struct sev_launch *sl, const struct launch_plan *plan, con
 }
 
 /* ---- --attest-cmd ---- */
-
-int sev_secret_target_check(const struct launch_plan *plan, bool hugepages, uint64_t gpa, size_t len,
-			    struct cloak_err *err)
-{
-	uint64_t page = hugepages ? 2 * MiB : PAGE_SIZE;
-	unsigned i;
-
-	if (gpa % 16)
-		return err_set(err, "--attest-cmd: SECRET_GPA 0x%llx is not 16-byte aligned", (unsigned long long)gpa);
-	if (!plan_in_ram(plan, gpa, len))
-		return err_set(err, "--attest-cmd: the secret (0x%llx+%zu) is not inside guest RAM",
-			       (unsigned long long)gpa, len);
-	if (gpa % page + len > page)
-		return err_set(err, "--attest-cmd: the secret (0x%llx+%zu) crosses a %s page boundary; KVM needs its "
-				    "pages physically contiguous, which only one page guarantees; move it%s",
-			       (unsigned long long)gpa, len, hugepages ? "2 MiB" : "4 KiB",
-			       hugepages ? "" : " or run with --hugepages");
-	for (i = 0; i < plan->nregions; i++) {
-		const struct plan_region *r = &plan->regions[i];
-		uint64_t sgpa, slen;
-
-		sev_region_span(r, &sgpa, &slen);
-		if (gpa < sgpa + slen && sgpa < gpa + len)
-			return err_set(err, "--attest-cmd: the secret (0x%llx+%zu) would overwrite %s (0x%llx+0x%llx); "
-					    "put it in free guest memory", (unsigned long long)gpa, len, r->name,
-				       (unsigned long long)sgpa, (unsigned long long)slen);
-	}
-	return 0;
-}
-
-void sev_attest_reply_free(struct sev_attest_reply *r)
-{
-	free(r->payload);
-	memset(r, 0, sizeof(*r));
-}
-
-int sev_attest_parse(const char *out, size_t len, struct sev_attest_reply *r, struct cloak_err *err)
-{
-	bool has_hdr = false, has_gpa = false;
-	size_t pos = 0;
-	unsigned lineno = 0;
-
-	memset(r, 0, sizeof(*r));
-	while (pos < len) {
-		const char *line = out + pos, *nl = memchr(line, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - line) : len - pos;
-		const char *v;
-		size_t vlen;
-
-		pos += n + (nl ? 1 : 0);
-		lineno++;
-		while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
-			n--;
-		while (n && (*line == ' ' || *line == '\t')) {
-			line++;
-			n--;
-		}
-		if (n == 0 || *line == '#')
-			continue;
-		v = memchr(line, '=', n);
-		if (!v)
-			goto bad;
-		vlen = n - (size_t)(v + 1 - line);
-		if ((size_t)(v - line) == 13 && !memcmp(line, "SECRET_HEADER", 13)) {
-			uint8_t *h;
-			size_t hl;
-
-			if (sev_b64_decode(v + 1, vlen, &h, &hl) < 0 || hl != SEV_SECRET_HDR_LEN) {
-				if (hl != SEV_SECRET_HDR_LEN)
-					free(h);
-				sev_attest_reply_free(r);
-				return err_set(err, "--attest-cmd output line %u: SECRET_HEADER must be base64 of the %u-byte "
-						    "secret header (cloak-owner secret build writes it)", lineno,
-					       SEV_SECRET_HDR_LEN);
-			}
-			memcpy(r->header, h, SEV_SECRET_HDR_LEN);
-			free(h);
-			has_hdr = true;
-		} else if ((size_t)(v - line) == 14 && !memcmp(line, "SECRET_PAYLOAD", 14)) {
-			free(r->payload);
-			r->payload = NULL;
-			if (sev_b64_decode(v + 1, vlen, &r->payload, &r->payload_len) < 0 || r->payload_len == 0 ||
-			    r->payload_len % 16 || r->payload_len > SEV_SECRET_FW_MAX) {
-				sev_attest_reply_free(r);
-				return err_set(err, "--attest-cmd output line %u: SECRET_PAYLOAD must be base64 of the "
-						    "encrypted secret, a non-zero multiple of 16 bytes, at most %u", lineno,
-					       SEV_SECRET_FW_MAX);
-			}
-		} else if ((size_t)(v - line) == 10 && !memcmp(line, "SECRET_GPA", 10)) {
-			char num[32];
-			char *end;
-
-			if (vlen == 0 || vlen >= sizeof(num))
-				goto bad;
-			memcpy(num, v + 1, vlen);
-			num[vlen] = 0;
-			errno = 0;
-			r->gpa = strtoull(num, &end, 0);
-			if (errno || *end || num[0] == '-')
-				goto bad;
-			has_gpa = true;
-		} else {
-			goto bad;
-		}
-	}
-	if (!has_hdr && !r->payload && !has_gpa)
-		return 0;
-	if (!has_hdr || !r->payload || !has_gpa) {
-		sev_attest_reply_free(r);
-		return err_set(err, "--attest-cmd output has %s but lacks %s; a secret needs SECRET_HEADER, "
-				    "SECRET_PAYLOAD and SECRET_GPA", has_hdr ? "SECRET_HEADER" : r->payload ?
-				    "SECRET_PAYLOAD" : "SECRET_GPA",
-			       !has_hdr ? "SECRET_HEADER" : !r->payload ? "SECRET_PAYLOAD" : "SECRET_GPA");
-	}
-	r->has_secret = true;
-	return 0;
-bad:
-	sev_attest_reply_free(r);
-	return err_set(err, "--attest-cmd output line %u is not understood; the command prints nothing (no secret) "
-			    "or the lines SECRET_HEADER=<base64>, SECRET_PAYLOAD=<base64> and SECRET_GPA=<address>",
-		       lineno);
-}
-
-static int attest_run(struct sev_launch *sl, const char *b64, char **out, size_t *outlen, struct cloak_err *err)
-{
-	char vars[8][160];
-	char *mvar = NULL, **envp = NULL;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	size_t nenv = 0, i, cap = ATTEST_OUT_MAX, got = 0;
-	bool too_long = false;
-	sigset_t none;
-	int pipefd[2] = { -1, -1 }, status, rc = -1;
-	char *buf = NULL;
-	pid_t pid;
-
-	while (environ[nenv])
-		nenv++;
-	envp = calloc(nenv + 9, sizeof(*envp));
-	mvar = malloc(strlen(b64) + 32);
-	buf = malloc(cap + 1);
-	if (!envp || !mvar || !buf) {
-		err_set(err, "out of memory");
-		goto out;
-	}
-	sprintf(mvar, "CLOAK_SEV_MEASUREMENT=%s", b64);
-	snprintf(vars[0], sizeof(vars[0]), "CLOAK_SEV_API_MAJOR=%u", sl->status.api_major);
-	snprintf(vars[1], sizeof(vars[1]), "CLOAK_SEV_API_MINOR=%u", sl->status.api_minor);
-	snprintf(vars[2], sizeof(vars[2]), "CLOAK_SEV_BUILD=%u", sl->status.build);
-	snprintf(vars[3], sizeof(vars[3]), "CLOAK_SEV_POLICY=0x%x", sl->cfg->sev_policy);
-	snprintf(vars[4], sizeof(vars[4]), "CLOAK_SEV_CBIT=%d", sl->psp->cbit);
-	snprintf(vars[5], sizeof(vars[5]), "CLOAK_SEV_BACKEND=%s", sl->psp->name);
-	snprintf(vars[6], sizeof(vars[6]), "CLOAK_SEV_HANDLE=%u", sl->handle);
-	for (i = 0; i < nenv; i++) {
-		/* Ours win over stale copies in cloak's own environment. */
-		if (!strncmp(environ[i], "CLOAK_SEV_", 10))
-			continue;
-		envp[i] = environ[i];
-	}
-	for (i = 0, nenv = 0; environ[i]; i++)
-		if (envp[i])
-			envp[nenv++] = envp[i];
-	envp[nenv++] = mvar;
-	for (i = 0; i < 7; i++)
-		envp[nenv++] = vars[i];
-	envp[nenv] = NULL;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		err_errno(err, "--attest-cmd: pipe");
-		goto out;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawnattr_init(&attr);
-	/* cloak blocks SIGINT/SIGTERM in its threads; the command gets the ordinary defaults. */
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	status = posix_spawn(&pid, "/bin/sh", &fa, &attr, (char *[]){ "sh", "-c", (char *)sl->cfg->sev_attest_cmd, NULL },
-			     envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	if (status != 0) {
-		errno = status;
-		err_errno(err, "--attest-cmd: cannot start /bin/sh");
-		goto out;
-	}
-	for (;;) {
-		char tmp[4096];
-		ssize_t n = read(pipefd[0], tmp, sizeof(tmp));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (got + (size_t)n > cap) {
-			too_long = true;  /* keep draining, so the command is not stuck on a full pipe */
-			continue;
-		}
-		memcpy(buf + got, tmp, (size_t)n);
-		got += (size_t)n;
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			err_errno(err, "--attest-cmd: waitpid");
-			goto out;
-		}
-	if (WIFSIGNALED(status)) {
-		err_set(err, "--attest-cmd was killed by signal %d (%s); the launch is aborted and the guest never ran",
-			WTERMSIG(status), strsignal(WTERMSIG(status)));
-		goto out;
-	}
-	if (WEXITSTATUS(status) != 0) {
-		err_set(err, "--attest-cmd exited with status %d: the guest owner did not accept the measurement; the "
-			     "launch is aborted and the guest never ran", WEXITSTATUS(status));
-		goto out;
-	}
-	if (too_long) {
-		err_set(err, "--attest-cmd wrote more than %d KiB; it prints nothing or a secret of at most %u bytes",
-			ATTEST_OUT_MAX / 1024, SEV_SECRET_FW_MAX);
-		goto out;
-	}
-	buf[got] = 0;
-	*out = buf;
-	*outlen = got;
-	buf = NULL;
-	rc = 0;
-out:
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	free(buf);
-	free(mvar);
-	free(envp);
-	return rc;
-}
 
 static int sev_inject_secret(struct sev_launch *sl, const struct launch_plan *plan, const struct guest_mem *mem,
 			     const struct sev_attest_reply *r, struct cloak_err *err)
@@ -609,7 +274,7 @@ int sev_launch_finish(struct sev_launch *sl, const struct launch_plan *plan, con
 		rc = -1;
 	}
 	if (sl->cfg->sev_attest_cmd) {
-		if (attest_run(sl, b64, &out, &outlen, err) < 0 || sev_attest_parse(out, outlen, &reply, err) < 0)
+		if (sev_attest_run(sl, b64, &out, &outlen, err) < 0 || sev_attest_parse(out, outlen, &reply, err) < 0)
 			goto out;
 		if (reply.has_secret && sev_inject_secret(sl, plan, mem, &reply, err) < 0)
 			goto out;
