@@ -137,7 +137,7 @@ START_TEST(not_an_image)
 
 	in.kernel = (struct file_map){ .path = "junk", .data = junk, .size = sizeof(junk) };
 	ck_assert_int_eq(plan_build(&in, &plan, &err), -1);
-	ck_assert_msg_has(err.msg, "junk is neither an ELF64 executable nor a Linux bzImage");
+	ck_assert_msg_has(err.msg, "junk is neither an ELF executable, a Multiboot kernel nor a Linux bzImage");
 }
 END_TEST
 
