@@ -121,6 +121,22 @@ expect "Multiboot 2: magic, command line, basic memory, memory map (above 4 GiB 
 	--out "mem_lower: 636 KiB, mem_upper: 3144704 KiB" --out "mmap: 0x100000000 +0x20000000 type 1" \
 	--out "mmap: 4 entries" --out "acpi rsdp (old): [RSD PTR ]" --out "acpi rsdp (new): revision 2"
 
+# The example guest a researcher copies (firmware/example): boot info, disk, console, exit; and under SEV.
+printf 'EXAMPLE-DISK-0001' >"$tap_tmp/example.img"
+truncate -s 1M "$tap_tmp/example.img"
+run_cloak run --kernel "$G/example.elf" --cmdline "exit=5" --disk "$tap_tmp/example.img" \
+	--console "file=$tap_tmp/example-hvc0.txt" --mem 64M
+expect "example guest: boot info, virtio-blk, virtio-console, exit port" 11 \
+	--out "example: 64 MiB in 1 range(s), 1 vCPU(s), command line [exit=5]" --out "example: SEV not active" \
+	--out "disk: 2048 sectors, sector 0 starts with [EXAMPLE-DISK-000]" --out "console: wrote a line to hvc0"
+grep -q "hello from the example guest on hvc0" "$tap_tmp/example-hvc0.txt" 2>/dev/null &&
+	ok "example guest: its hvc0 line reached the console file" ||
+	not_ok "example guest: its hvc0 line reached the console file" "$(cat "$tap_tmp/example-hvc0.txt" 2>/dev/null)"
+run_cloak run --kernel "$G/example.elf" --disk "$tap_tmp/example.img" --sev --sev-backend sim
+expect "example guest under simulated SEV: sees SEV, shares its DMA pool, reads the disk" 0 \
+	--out "example: SEV active" --out "disk: 2048 sectors, sector 0 starts with [EXAMPLE-DISK-000]" \
+	--out "example: powering off"
+
 run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0 x=1" --initrd "$tap_tmp/initrd"
 expect "bzImage 64-bit entry: zero page, command line, e820, initrd" 39 \
 	--out "bzimage 64-bit entry ok, loader 0xff" --out "cmdline: [console=ttyS0 x=1]" \
