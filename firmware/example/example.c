@@ -1,7 +1,5 @@
-/*
- * example.c: the smallest useful cloak guest, to copy when starting a research unikernel (README
- * "Writing a guest"): boot info, console, SEV status, a virtio disk, console and network card, exit.
- */
+/* example.c: the smallest useful cloak guest, to copy when starting a research unikernel. */
+/* README "Writing a guest" explains each part: boot info, console, SEV status, virtio disk/console/net, exit. */
 #include "virtio.h"
 
 #define VIRTIO_VENDOR 0x1af4

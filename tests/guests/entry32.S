@@ -1,7 +1,7 @@
+/* entry32.S: the way in of the 32-bit test guests: a PVH note, a Multiboot 1 or 2 header, or none. */
 /*
- * entry32.S: the way in of the 32-bit test guests. One of KIND_PVH, KIND_MB1 (with AOUT_KLUDGE: the
- * a.out-kludge address fields), KIND_MB2 or KIND_PLAIN (no way in at all) picks the header; every kind
- * enters at _start in 32-bit protected mode and calls main32(EAX, EBX).
+ * KIND_PVH, KIND_MB1 (with AOUT_KLUDGE: the a.out-kludge address fields), KIND_MB2 or KIND_PLAIN (no way
+ * in at all) picks the header; every kind enters at _start in 32-bit protected mode and calls main32(EAX, EBX).
  */
 #define MB1_MAGIC 0x1badb002
 #define MB2_MAGIC 0xe85250d6
