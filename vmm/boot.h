@@ -66,6 +66,23 @@ void boot_pvh_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, const struct lau
  */
 uint64_t boot_acpi_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, unsigned cpus);
 
+/*
+ * Multiboot 1 boot information in `area` at `area_gpa`: memory (mem_lower,
+ * mem_upper and the memory map), the command line at cmdline_gpa, the initrd as
+ * module 0 named `module_name`, the boot loader's name. Returns the bytes used.
+ */
+size_t boot_multiboot1_build(uint8_t *area, size_t size, uint64_t area_gpa, const struct launch_plan *plan,
+			     uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size, const char *module_name);
+
+/*
+ * Multiboot 2 boot information: tags for the command line, the boot loader's
+ * name, the initrd as a module, basic memory information, the memory map and
+ * the ACPI RSDP (`rsdp_len` bytes of it). Returns the bytes used.
+ */
+size_t boot_multiboot2_build(uint8_t *area, size_t size, uint64_t area_gpa, const struct launch_plan *plan,
+			     uint64_t initrd_gpa, uint64_t initrd_size, const char *module_name,
+			     const uint8_t *rsdp, size_t rsdp_len);
+
 /* Linux's zero page for the 64-bit boot protocol. */
 void boot_linux_build(uint8_t page[PAGE_SIZE], const uint8_t *image, size_t image_len,
 		      const struct launch_plan *plan, uint64_t kernel_gpa, uint64_t cmdline_gpa,

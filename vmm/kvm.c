@@ -262,7 +262,7 @@ int kvm_set_entry(struct machine *m, struct cloak_err *err)
 	const struct plan_entry *e = &m->plan->entry;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rflags = 0x2, .rip = e->rip, .rsp = e->rsp, .rdi = e->rdi, .rsi = e->rsi,
-				 .rbx = e->rbx };
+				 .rbx = e->rbx, .rax = e->rax };
 	uint64_t gdt[GDT_ENTRIES];
 	int fd = m->vcpu_fd[0];
 

@@ -1,4 +1,4 @@
-/* loader_elf.c: checks a static ELF64 guest and finds its segments and entry points. */
+/* loader_elf.c: checks a static ELF guest (ELF64, or ELF32 i386) and finds its segments and entry points. */
 #include "loader.h"
 
 #include <elf.h>
@@ -50,34 +50,93 @@ static int elf_scan_notes(const uint8_t *buf, uint64_t off, uint64_t len, struct
 	return 0;
 }
 
+/* The fields cloak reads from an ELF header, whichever its class. */
+struct elf_header {
+	bool is32;
+	uint16_t type, machine, phentsize, phnum;
+	uint64_t entry, phoff;
+};
+
+static void elf_read_header(const uint8_t *buf, struct elf_header *h)
+{
+	if (buf[EI_CLASS] == ELFCLASS32) {
+		Elf32_Ehdr eh;
+
+		memcpy(&eh, buf, sizeof(eh));
+		*h = (struct elf_header){ .is32 = true, .type = eh.e_type, .machine = eh.e_machine,
+					  .phentsize = eh.e_phentsize, .phnum = eh.e_phnum,
+					  .entry = eh.e_entry, .phoff = eh.e_phoff };
+	} else {
+		Elf64_Ehdr eh;
+
+		memcpy(&eh, buf, sizeof(eh));
+		*h = (struct elf_header){ .is32 = false, .type = eh.e_type, .machine = eh.e_machine,
+					  .phentsize = eh.e_phentsize, .phnum = eh.e_phnum,
+					  .entry = eh.e_entry, .phoff = eh.e_phoff };
+	}
+}
+
+/* Reads program header `i` of either class as an Elf64_Phdr. */
+static void elf_read_phdr(const uint8_t *buf, const struct elf_header *h, unsigned i, Elf64_Phdr *ph)
+{
+	if (h->is32) {
+		Elf32_Phdr p;
+
+		memcpy(&p, buf + h->phoff + (uint64_t)i * sizeof(p), sizeof(p));
+		*ph = (Elf64_Phdr){ .p_type = p.p_type, .p_flags = p.p_flags, .p_offset = p.p_offset,
+				    .p_vaddr = p.p_vaddr, .p_paddr = p.p_paddr, .p_filesz = p.p_filesz,
+				    .p_memsz = p.p_memsz, .p_align = p.p_align };
+	} else {
+		memcpy(ph, buf + h->phoff + (uint64_t)i * sizeof(*ph), sizeof(*ph));
+	}
+}
+
+bool elf_in_segment(const struct elf_image *elf, uint64_t addr)
+{
+	unsigned i;
+
+	for (i = 0; i < elf->nsegments; i++)
+		if (addr >= elf->segments[i].paddr && addr - elf->segments[i].paddr < elf->segments[i].memsz)
+			return true;
+	return false;
+}
+
 int elf_parse(const uint8_t *buf, size_t len, uint64_t min_paddr, const char *what,
 	      struct elf_image *out, struct cloak_err *err)
 {
-	Elf64_Ehdr eh;
-	bool entry_found = false;
+	struct elf_header eh;
+	size_t ehdr_size, phdr_size;
 	unsigned i;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(eh) || !elf_is_elf(buf, len))
+	if (len < EI_NIDENT || !elf_is_elf(buf, len))
 		return err_set(err, "%s is not an ELF file (truncated or bad magic)", what);
-	memcpy(&eh, buf, sizeof(eh));
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return err_set(err, "%s is a 32-bit ELF; cloak boots ELF64 guests (or a bzImage)", what);
-	if (eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64)
-		return err_set(err, "%s is not an x86-64 ELF (machine %u)", what, eh.e_machine);
-	if (eh.e_type != ET_EXEC)
+	if (buf[EI_CLASS] != ELFCLASS32 && buf[EI_CLASS] != ELFCLASS64)
+		return err_set(err, "%s is corrupt: ELF class %u is neither 32- nor 64-bit", what, buf[EI_CLASS]);
+	ehdr_size = buf[EI_CLASS] == ELFCLASS32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr);
+	phdr_size = buf[EI_CLASS] == ELFCLASS32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr);
+	if (len < ehdr_size)
+		return err_set(err, "%s is not an ELF file (truncated or bad magic)", what);
+	elf_read_header(buf, &eh);
+	out->is32 = eh.is32;
+	if (eh.is32 && (buf[EI_DATA] != ELFDATA2LSB || eh.machine != EM_386))
+		return err_set(err, "%s is a 32-bit ELF for machine %u, not i386 (3); cloak boots ELF32 i386 and "
+				    "ELF64 x86-64 images", what, eh.machine);
+	if (!eh.is32 && (buf[EI_DATA] != ELFDATA2LSB || eh.machine != EM_X86_64))
+		return err_set(err, "%s is not an x86-64 ELF (machine %u)", what, eh.machine);
+	if (eh.type != ET_EXEC)
 		return err_set(err, "%s is not a static executable (ELF type %u); link it with -static -no-pie",
-			       what, eh.e_type);
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 128 ||
-	    !in_file(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), len))
+			       what, eh.type);
+	if (eh.phentsize != phdr_size || eh.phnum == 0 || eh.phnum > 128 ||
+	    !in_file(eh.phoff, (uint64_t)eh.phnum * phdr_size, len))
 		return err_set(err, "%s is truncated or corrupt: its program headers lie outside the file", what);
 
 	out->lowest = UINT64_MAX;
-	for (i = 0; i < eh.e_phnum; i++) {
+	for (i = 0; i < eh.phnum; i++) {
 		Elf64_Phdr ph;
 		struct elf_segment *seg;
 
-		memcpy(&ph, buf + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+		elf_read_phdr(buf, &eh, i, &ph);
 		if (ph.p_type == PT_INTERP)
 			return err_set(err, "%s is dynamically linked; cloak boots static executables", what);
 		if (ph.p_type == PT_NOTE && in_file(ph.p_offset, ph.p_filesz, len)) {
@@ -112,9 +171,9 @@ int elf_parse(const uint8_t *buf, size_t len, uint64_t min_paddr, const char *wh
 		if (ph.p_paddr + ph.p_memsz > out->highest)
 			out->highest = ph.p_paddr + ph.p_memsz;
 		/* Kernels link at high virtual addresses and load low: enter at the physical twin. */
-		if (!entry_found && eh.e_entry >= ph.p_vaddr && eh.e_entry - ph.p_vaddr < ph.p_memsz) {
-			out->entry = eh.e_entry - ph.p_vaddr + ph.p_paddr;
-			entry_found = true;
+		if (!out->has_entry && eh.entry >= ph.p_vaddr && eh.entry - ph.p_vaddr < ph.p_memsz) {
+			out->entry = eh.entry - ph.p_vaddr + ph.p_paddr;
+			out->has_entry = true;
 		}
 	}
 	if (out->nsegments == 0)
@@ -129,11 +188,12 @@ int elf_parse(const uint8_t *buf, size_t len, uint64_t min_paddr, const char *wh
 				return err_set(err, "%s is corrupt: segments %u and %u overlap", what, i, j);
 		}
 	}
-	if (!entry_found && !out->has_pvh)
+	if (!out->has_entry && !out->has_pvh && !out->is32)
 		return err_set(err, "%s: entry point 0x%llx is not inside any loadable segment", what,
-			       (unsigned long long)eh.e_entry);
-	if (out->has_pvh && (out->pvh_entry < out->lowest || out->pvh_entry >= out->highest))
-		return err_set(err, "%s: PVH entry 0x%llx is not inside the loaded image", what,
+			       (unsigned long long)eh.entry);
+	/* Between segments or past them there is nothing loaded (and nothing measured) to run. */
+	if (out->has_pvh && !elf_in_segment(out, out->pvh_entry))
+		return err_set(err, "%s: PVH entry 0x%llx is not inside any loaded segment", what,
 			       (unsigned long long)out->pvh_entry);
 	return 0;
 }

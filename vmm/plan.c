@@ -24,6 +24,8 @@ const char *plan_kind_name(enum plan_kind kind)
 	case PLAN_KIND_ELF: return "elf64";
 	case PLAN_KIND_PVH: return "pvh";
 	case PLAN_KIND_BZIMAGE: return "bzimage";
+	case PLAN_KIND_MULTIBOOT1: return "multiboot";
+	case PLAN_KIND_MULTIBOOT2: return "multiboot2";
 	}
 	return "?";
 }
@@ -189,17 +191,20 @@ static int plan_place_dma_window(struct launch_plan *plan, uint64_t below, struc
 	return 0;
 }
 
-static int plan_add_elf(struct launch_plan *plan, const struct plan_inputs *in, struct cloak_err *err)
+/* Loads an ELF's segments, each where its physical address says; a 32-bit entry reaches only the first 4 GiB. */
+static int plan_add_segments(struct launch_plan *plan, const struct plan_inputs *in, const struct elf_image *elf,
+			     bool below_4g, struct cloak_err *err)
 {
-	struct elf_image elf;
 	unsigned i;
 
-	if (elf_parse(in->kernel.data, in->kernel.size, PLAN_LOW_RESERVED, in->kernel.path, &elf, err) < 0)
-		return -1;
-	for (i = 0; i < elf.nsegments; i++) {
-		const struct elf_segment *s = &elf.segments[i];
+	for (i = 0; i < elf->nsegments; i++) {
+		const struct elf_segment *s = &elf->segments[i];
 		char a[32];
 
+		if (below_4g && s->paddr + s->memsz > 4 * GiB)
+			return err_set(err, "%s: segment at 0x%llx-0x%llx lies above 4 GiB, out of reach of its 32-bit "
+					    "entry", in->kernel.path, (unsigned long long)s->paddr,
+				       (unsigned long long)(s->paddr + s->memsz - 1));
 		if (!plan_in_ram(plan, s->paddr, s->memsz))
 			return err_set(err, "%s: segment at 0x%llx-0x%llx lies outside guest memory (%s); give "
 					    "--mem of at least %lluM", in->kernel.path,
@@ -210,18 +215,119 @@ static int plan_add_elf(struct launch_plan *plan, const struct plan_inputs *in, 
 				    s->filesz, PLAN_MEASURED, err) < 0)
 			return -1;
 	}
-	plan->image_end = elf.highest;
-	if (elf.has_pvh) {
+	plan->image_end = elf->highest;
+	return 0;
+}
+
+/* An ELF with a PVH note (32- or 64-bit), or a plain ELF64 entered in long mode. */
+static int plan_add_elf(struct launch_plan *plan, const struct plan_inputs *in, const struct elf_image *elf,
+			struct cloak_err *err)
+{
+	if (plan_add_segments(plan, in, elf, elf->has_pvh, err) < 0)
+		return -1;
+	if (elf->has_pvh) {
 		plan->kind = PLAN_KIND_PVH;
-		plan->entry = (struct plan_entry){ .mode = ENTRY_PVH32, .rip = elf.pvh_entry,
+		plan->entry = (struct plan_entry){ .mode = ENTRY_PROT32, .rip = elf->pvh_entry,
 						   .rbx = PLAN_BOOTINFO_GPA };
 	} else {
 		plan->kind = PLAN_KIND_ELF;
-		plan->entry = (struct plan_entry){ .mode = ENTRY_LONG64, .rip = elf.entry,
+		plan->entry = (struct plan_entry){ .mode = ENTRY_LONG64, .rip = elf->entry,
 						   .rsp = PLAN_STACK_TOP, .rdi = PLAN_FDT_GPA,
 						   .cr3 = PLAN_PT_GPA };
 	}
 	return 0;
+}
+
+/*
+ * A Multiboot kernel: loaded from its header's address fields when it gives
+ * them (the a.out kludge, or Multiboot 2's address tag), from its ELF program
+ * headers otherwise; entered at the header's entry address when it gives one.
+ */
+static int plan_add_multiboot(struct launch_plan *plan, const struct plan_inputs *in,
+			      const struct multiboot_header *mb, struct cloak_err *err)
+{
+	const char *path = in->kernel.path;
+	uint64_t entry;
+	bool entry_ok;
+
+	if (mb->has_addr) {
+		struct multiboot_load ld;
+		char a[32];
+
+		if (multiboot_addr_load(mb, in->kernel.size, path, &ld, err) < 0)
+			return -1;
+		if (ld.paddr < PLAN_LOW_RESERVED)
+			return err_set(err, "%s: its Multiboot load_addr 0x%llx lies below 1 MiB, where cloak keeps "
+					    "its boot structures; link the kernel at 1 MiB or above", path,
+				       (unsigned long long)ld.paddr);
+		if (!plan_in_ram(plan, ld.paddr, ld.memsz))
+			return err_set(err, "%s: its Multiboot address fields load it at 0x%llx-0x%llx, outside guest "
+					    "memory (%s); give a larger --mem", path, (unsigned long long)ld.paddr,
+				       (unsigned long long)(ld.paddr + ld.memsz - 1), fmt_size(plan->mem_size, a));
+		if (plan_add_region(plan, "kernel", ld.paddr, ld.memsz, in->kernel.data + ld.offset, ld.filesz,
+				    PLAN_MEASURED, err) < 0)
+			return -1;
+		plan->image_end = ld.paddr + ld.memsz;
+		if (!mb->has_entry && !elf_is_elf(in->kernel.data, in->kernel.size))
+			return err_set(err, "%s: its Multiboot 2 header gives load addresses but no entry address tag, "
+					    "and the image is not an ELF with an entry", path);
+		if (mb->has_entry) {
+			entry = mb->entry_addr;
+		} else {
+			struct elf_image elf;
+
+			if (elf_parse(in->kernel.data, in->kernel.size, PLAN_LOW_RESERVED, path, &elf, err) < 0)
+				return -1;
+			entry = elf.entry;
+		}
+		entry_ok = entry >= ld.paddr && entry - ld.paddr < ld.memsz;
+	} else {
+		struct elf_image elf;
+
+		if (!elf_is_elf(in->kernel.data, in->kernel.size))
+			return err_set(err, "%s has a Multiboot header without load addresses (flags bit 16 / address "
+					    "tag) and is not an ELF: cloak cannot tell where it goes", path);
+		if (elf_parse(in->kernel.data, in->kernel.size, PLAN_LOW_RESERVED, path, &elf, err) < 0 ||
+		    plan_add_segments(plan, in, &elf, true, err) < 0)
+			return -1;
+		if (mb->has_entry)
+			entry = mb->entry_addr;
+		else if (elf.has_entry)
+			entry = elf.entry;
+		else
+			return err_set(err, "%s: its ELF entry point is not inside any loadable segment", path);
+		entry_ok = elf_in_segment(&elf, entry);
+	}
+	if (!entry_ok)
+		return err_set(err, "%s: its Multiboot entry 0x%llx is not inside the loaded image", path,
+			       (unsigned long long)entry);
+	plan->kind = mb->version == 1 ? PLAN_KIND_MULTIBOOT1 : PLAN_KIND_MULTIBOOT2;
+	plan->entry = (struct plan_entry){ .mode = ENTRY_PROT32, .rip = entry,
+					   .rax = mb->version == 1 ? MB1_BOOT_MAGIC : MB2_BOOT_MAGIC,
+					   .rbx = PLAN_MBINFO_GPA };
+	return 0;
+}
+
+/*
+ * Under SEV the guest's own page tables must carry the C-bit. A kernel
+ * entered in 32-bit mode with paging off builds its own, knowing nothing of
+ * the C-bit, and would then read its memory as ciphertext.
+ */
+static int plan_check_sev_entry(const struct launch_plan *plan, struct cloak_err *err)
+{
+	if (plan->cbit < 0 || plan->entry.mode != ENTRY_PROT32)
+		return 0;
+	if (plan->kind == PLAN_KIND_PVH)
+		return err_set(err, "--sev: %s would be entered through its Xen PVH note, in 32-bit mode with "
+				    "paging off; a PVH kernel (Linux's too) then turns paging on with page tables "
+				    "that lack the SEV C-bit, and reads its memory as ciphertext. Boot the kernel's "
+				    "bzImage instead (cloak enters its 64-bit entry with the C-bit set), or a 64-bit "
+				    "ELF built for cloak", plan->kernel_name);
+	return err_set(err, "--sev: %s is a %s kernel, entered in 32-bit mode with paging off; it then turns "
+			    "paging on with page tables that lack the SEV C-bit, and reads its memory as "
+			    "ciphertext. Under --sev boot a 64-bit ELF built for cloak (README \"Writing a guest\") "
+			    "or a Linux bzImage", plan->kernel_name,
+		       plan->kind == PLAN_KIND_MULTIBOOT1 ? "Multiboot 1" : "Multiboot 2");
 }
 
 static int plan_add_bzimage(struct launch_plan *plan, const struct plan_inputs *in, struct bzimage *bz,
@@ -248,6 +354,47 @@ static int plan_add_bzimage(struct launch_plan *plan, const struct plan_inputs *
 					   .rsi = PLAN_BOOTINFO_GPA, .cr3 = PLAN_PT_GPA };
 	*kernel_gpa = load;
 	return 0;
+}
+
+/*
+ * Picks the entry QEMU's -kernel would take where QEMU boots the image
+ * (Multiboot 1 first, then a PVH note), then Multiboot 2, then cloak's own
+ * ELF64 entry.
+ */
+static int plan_add_image(struct launch_plan *plan, const struct plan_inputs *in, struct bzimage *bz,
+			  uint64_t *kernel_gpa, struct cloak_err *err)
+{
+	const uint8_t *buf = in->kernel.data;
+	size_t len = in->kernel.size;
+	const char *path = in->kernel.path;
+	struct multiboot_header mb;
+	struct elf_image elf = { .is32 = false };
+	int rc;
+
+	if (bzimage_is_bzimage(buf, len))
+		return plan_add_bzimage(plan, in, bz, kernel_gpa, err);
+	rc = multiboot1_find(buf, len, path, &mb, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : plan_add_multiboot(plan, in, &mb, err);
+	if (elf_is_elf(buf, len)) {
+		if (elf_parse(buf, len, PLAN_LOW_RESERVED, path, &elf, err) < 0)
+			return -1;
+		if (elf.has_pvh)
+			return plan_add_elf(plan, in, &elf, err);
+	}
+	rc = multiboot2_find(buf, len, path, &mb, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : plan_add_multiboot(plan, in, &mb, err);
+	if (elf_is_elf(buf, len) && !elf.is32)
+		return plan_add_elf(plan, in, &elf, err);
+	if (multiboot_explain(buf, len, path, err) < 0)
+		return -1;
+	if (elf_is_elf(buf, len))
+		return err_set(err, "%s is a 32-bit ELF with neither a Xen PVH note nor a Multiboot header, so it "
+				    "declares no way in; cloak enters an ELF32 only through one of them (or give an "
+				    "ELF64, or a bzImage)", path);
+	return err_set(err, "%s is neither an ELF executable, a Multiboot kernel nor a Linux bzImage; give a "
+			    "guest image built for cloak (see README: guest ABI)", path);
 }
 
 /*
@@ -280,14 +427,57 @@ static int plan_size_swiotlb(struct launch_plan *plan, const struct vm_config *c
 }
 
 /* Linux guests find their CPUs and the IOAPIC in ACPI tables; ELF guests read the device tree. */
-static int plan_add_acpi(struct launch_plan *plan, uint64_t *rsdp_gpa, struct cloak_err *err)
+static int plan_add_acpi(struct launch_plan *plan, uint64_t *rsdp_gpa, const uint8_t **rsdp,
+			 struct cloak_err *err)
 {
 	uint8_t *buf;
 
 	if (plan_add_owned_region(plan, "acpi tables", PLAN_ACPI_GPA, PAGE_SIZE, PLAN_MEASURED, &buf, err) < 0)
 		return -1;
 	*rsdp_gpa = boot_acpi_build(buf, PLAN_ACPI_GPA, plan->cpus);
+	if (rsdp)
+		*rsdp = buf + (*rsdp_gpa - PLAN_ACPI_GPA);
 	return 0;
+}
+
+/* The module's name in the boot information: the initrd file's own name, never the host's directories. */
+static const char *plan_module_name(const struct plan_inputs *in)
+{
+	const char *slash;
+
+	if (!in->initrd.size)
+		return "";
+	slash = strrchr(in->initrd.path, '/');
+	return slash ? slash + 1 : in->initrd.path;
+}
+
+/* Multiboot boot information (either version), and ACPI tables for kernels that look for them. */
+static int plan_add_multiboot_info(struct launch_plan *plan, const struct plan_inputs *in, uint64_t initrd_gpa,
+				   uint64_t initrd_size, struct cloak_err *err)
+{
+	const uint8_t *rsdp;
+	uint64_t rsdp_gpa;
+	uint8_t *area, *buf;
+	size_t used;
+	int rc;
+
+	if (plan_add_acpi(plan, &rsdp_gpa, &rsdp, err) < 0)
+		return -1;
+	area = calloc(1, PLAN_MBINFO_MAX);
+	if (!area)
+		return err_set(err, "out of memory building the launch plan");
+	if (plan->kind == PLAN_KIND_MULTIBOOT1)
+		used = boot_multiboot1_build(area, PLAN_MBINFO_MAX, PLAN_MBINFO_GPA, plan, PLAN_CMDLINE_GPA,
+					     initrd_gpa, initrd_size, plan_module_name(in));
+	else
+		used = boot_multiboot2_build(area, PLAN_MBINFO_MAX, PLAN_MBINFO_GPA, plan, initrd_gpa, initrd_size,
+					     plan_module_name(in), rsdp, 36);
+	rc = plan_add_owned_region(plan, "multiboot information", PLAN_MBINFO_GPA, ALIGN_UP(used, 16), PLAN_MEASURED,
+				   &buf, err);
+	if (rc == 0)
+		memcpy(buf, area, used);
+	free(area);
+	return rc;
 }
 
 int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cloak_err *err)
@@ -306,17 +496,8 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 	snprintf(plan->cmdline, sizeof(plan->cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
 	plan_layout_ram(plan);
 
-	if (elf_is_elf(in->kernel.data, in->kernel.size)) {
-		if (plan_add_elf(plan, in, err) < 0)
-			goto fail;
-	} else if (bzimage_is_bzimage(in->kernel.data, in->kernel.size)) {
-		if (plan_add_bzimage(plan, in, &bz, &kernel_gpa, err) < 0)
-			goto fail;
-	} else {
-		err_set(err, "%s is neither an ELF64 executable nor a Linux bzImage; give a guest image built "
-			     "for cloak (see README: guest ABI)", in->kernel.path);
+	if (plan_add_image(plan, in, &bz, &kernel_gpa, err) < 0 || plan_check_sev_entry(plan, err) < 0)
 		goto fail;
-	}
 	if (plan_size_swiotlb(plan, cfg, err) < 0)
 		goto fail;
 	if (plan->kind == PLAN_KIND_BZIMAGE && bz.cmdline_size && strlen(plan->cmdline) >= bz.cmdline_size) {
@@ -365,15 +546,20 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 		memcpy(buf, fdt, fdt_totalsize(fdt));
 		break;
 	}
+	case PLAN_KIND_MULTIBOOT1:
+	case PLAN_KIND_MULTIBOOT2:
+		if (plan_add_multiboot_info(plan, in, initrd_gpa, initrd_size, err) < 0)
+			goto fail;
+		break;
 	case PLAN_KIND_PVH:
-		if (plan_add_acpi(plan, &rsdp_gpa, err) < 0 ||
+		if (plan_add_acpi(plan, &rsdp_gpa, NULL, err) < 0 ||
 		    plan_add_owned_region(plan, "pvh start info", PLAN_BOOTINFO_GPA, PAGE_SIZE, PLAN_MEASURED, &buf,
 					  err) < 0)
 			goto fail;
 		boot_pvh_build(buf, PLAN_BOOTINFO_GPA, plan, PLAN_CMDLINE_GPA, initrd_gpa, initrd_size, rsdp_gpa);
 		break;
 	case PLAN_KIND_BZIMAGE:
-		if (plan_add_acpi(plan, &rsdp_gpa, err) < 0 ||
+		if (plan_add_acpi(plan, &rsdp_gpa, NULL, err) < 0 ||
 		    plan_add_owned_region(plan, "zero page", PLAN_BOOTINFO_GPA, PAGE_SIZE, PLAN_MEASURED, &buf,
 					  err) < 0)
 			goto fail;

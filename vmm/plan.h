@@ -24,6 +24,8 @@
 #define PLAN_CMDLINE_GPA    0x9000ull   /* up to CONFIG_MAX_CMDLINE bytes */
 #define PLAN_FDT_GPA        0x10000ull  /* boot-info device tree for ELF guests */
 #define PLAN_FDT_MAX        0x10000ull
+#define PLAN_MBINFO_GPA     PLAN_FDT_GPA /* Multiboot boot information: such guests get no device tree */
+#define PLAN_MBINFO_MAX     PLAN_FDT_MAX
 #define PLAN_ACPI_GPA       0xe0000ull   /* in the BIOS area, where a legacy RSDP scan looks */
 #define PLAN_STACK_BOTTOM   0x80000ull
 #define PLAN_STACK_TOP      0x9f000ull  /* RSP for ELF guests; below the EBDA */
@@ -74,16 +76,17 @@ struct plan_e820 {
 
 enum plan_entry_mode {
 	ENTRY_LONG64,  /* paging on, 64-bit CS: ELF guests and bzImage */
-	ENTRY_PVH32,   /* 32-bit protected mode, paging off: Xen PVH */
+	ENTRY_PROT32,  /* 32-bit protected mode, flat segments, paging off: Xen PVH and Multiboot */
 };
 
 struct plan_entry {
 	enum plan_entry_mode mode;
 	uint64_t rip, rsp, rdi, rsi, rbx;
+	uint64_t rax;  /* the Multiboot magic */
 	uint64_t cr3;
 };
 
-enum plan_kind { PLAN_KIND_ELF, PLAN_KIND_PVH, PLAN_KIND_BZIMAGE };
+enum plan_kind { PLAN_KIND_ELF, PLAN_KIND_PVH, PLAN_KIND_BZIMAGE, PLAN_KIND_MULTIBOOT1, PLAN_KIND_MULTIBOOT2 };
 
 struct launch_plan {
 	enum plan_kind kind;

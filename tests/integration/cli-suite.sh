@@ -19,7 +19,7 @@ bad "kernel is a directory" "is not a regular file" run --kernel "$T"
 : >"$T/empty"
 bad "empty kernel" "is empty" run --kernel "$T/empty"
 printf 'just some text, not a kernel at all, long enough to have a header\n%.0s' 1 2 3 4 5 6 7 8 9 10 >"$T/text"
-bad "neither ELF nor bzImage" "is neither an ELF64 executable nor a Linux bzImage" run --kernel "$T/text"
+bad "neither ELF, Multiboot nor bzImage" "is neither an ELF executable, a Multiboot kernel nor a Linux bzImage" run --kernel "$T/text"
 head -c 100 "$G/hello.elf" >"$T/trunc1"
 bad "ELF truncated inside its program headers" "program headers lie outside the file" run --kernel "$T/trunc1"
 head -c 1000 "$G/hello.elf" >"$T/trunc2"
@@ -38,6 +38,61 @@ bad "ELF segment below 1 MiB" "lies below 0x100000" run --kernel "$T/low.elf"
 cp "$G/hello.elf" "$T/elf32"
 printf '\001' | dd of="$T/elf32" bs=1 seek=4 conv=notrunc 2>/dev/null
 bad "32-bit ELF" "is a 32-bit ELF" run --kernel "$T/elf32"
+
+# Images for other loaders, malformed: each refusal names what is wrong.
+le32() {  # le32 VALUE: four bytes, little-endian
+	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
+}
+patch32() {  # patch32 FILE OFFSET VALUE
+	le32 "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+find32() {  # find32 FILE HEX: file offset of the first 4-byte-aligned word HEX (8 hex digits)
+	od -An -v -tx4 -w4 "$1" | grep -n -m1 "$2" | cut -d: -f1 | { read -r l && echo $(((l - 1) * 4)); }
+}
+bad "32-bit ELF that declares no way in" "is a 32-bit ELF with neither a Xen PVH note nor a Multiboot header" \
+	run --kernel "$G/plain32.elf"
+mb1=$(find32 "$G/mb1.elf" 1badb002)
+cp "$G/mb1.elf" "$T/mb1sum.elf"
+patch32 "$T/mb1sum.elf" $((mb1 + 8)) 0x12345678
+bad "Multiboot 1: bad checksum" "has a Multiboot header at offset $(printf 0x%x "$mb1") with a bad checksum" \
+	run --kernel "$T/mb1sum.elf"
+{ head -c 8192 /dev/zero; cat "$G/mb1-aout.bin"; } >"$T/mb1past"
+bad "Multiboot 1: header past the first 8 KiB" "has a Multiboot header at offset 0x2000, past the first 8 KiB" \
+	run --kernel "$T/mb1past"
+cp "$G/mb1.elf" "$T/mb1video.elf"
+patch32 "$T/mb1video.elf" $((mb1 + 4)) 7
+patch32 "$T/mb1video.elf" $((mb1 + 8)) $(((-(0x1badb002 + 7)) & 0xffffffff))
+bad "Multiboot 1: a video mode is refused" "asks for a video mode (flags bit 2" run --kernel "$T/mb1video.elf"
+cp "$G/mb1.elf" "$T/mb1flags.elf"
+patch32 "$T/mb1flags.elf" $((mb1 + 4)) 0x13
+patch32 "$T/mb1flags.elf" $((mb1 + 8)) $(((-(0x1badb002 + 0x13)) & 0xffffffff))
+bad "Multiboot 1: unknown required flags are refused" "unsupported flags 0x13 (required bits 0x10" \
+	run --kernel "$T/mb1flags.elf"
+cp "$G/mb1.elf" "$T/mb1high.elf"
+patch32 "$T/mb1high.elf" 64 0x40000000  # ELF32: e_phoff 52, p_paddr at +12
+bad "Multiboot 1 (ELF): segment outside guest memory" "segment at 0x40000000-" run --kernel "$T/mb1high.elf" --mem 16M
+expect "Multiboot 1 (ELF): segment outside guest memory says how much to give" 2 --err "lies outside guest memory (16 MiB)"
+cp "$G/mb1-aout.bin" "$T/aout-end"
+patch32 "$T/aout-end" 20 0x200000
+bad "Multiboot 1 a.out kludge: load_end_addr past the file" "is truncated: its Multiboot load_end_addr 0x200000" \
+	run --kernel "$T/aout-end"
+cp "$G/mb1-aout.bin" "$T/aout-high"
+patch32 "$T/aout-high" 12 0x7ff00000
+patch32 "$T/aout-high" 16 0x7ff00000
+patch32 "$T/aout-high" 20 0
+patch32 "$T/aout-high" 24 0
+bad "Multiboot 1 a.out kludge: load address outside guest memory" "load it at 0x7ff00000-0x7ff" \
+	run --kernel "$T/aout-high"
+mb2=$(find32 "$G/mb2.elf" e85250d6)
+cp "$G/mb2.elf" "$T/mb2sum.elf"
+patch32 "$T/mb2sum.elf" $((mb2 + 12)) 0x12345678
+bad "Multiboot 2: bad checksum" "has a Multiboot 2 header at offset $(printf 0x%x "$mb2") with a bad checksum" \
+	run --kernel "$T/mb2sum.elf"
+xen=$(find32 "$G/pvh32.elf" 006e6558)  # "Xen\0": the PVH entry follows it
+cp "$G/pvh32.elf" "$T/pvhgap.elf"
+patch32 "$T/pvhgap.elf" $((xen + 4)) 0x300000
+bad "PVH entry outside every loaded segment" "PVH entry 0x300000 is not inside any loaded segment" \
+	run --kernel "$T/pvhgap.elf"
 
 bad "bzImage protocol too old" "uses boot protocol 2.11, too old for the 64-bit entry" \
 	run --kernel "$G/bzguest-old.bzImage"

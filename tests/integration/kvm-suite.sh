@@ -93,6 +93,50 @@ printf 'ABCDEFGH' >"$tap_tmp/initrd"
 run_cloak run --kernel "$G/pvh.elf" --initrd "$tap_tmp/initrd"
 expect "PVH entry with an initrd as module" 39 --out "pvh entry ok"
 
+# Images as they ship for other loaders, entered in 32-bit protected mode with paging and interrupts off.
+run_cloak run --kernel "$G/pvh32.elf" --cmdline "pvh32-args" --initrd "$tap_tmp/initrd" --mem 64M
+expect "ELF32 with a PVH note: start info, command line, memory map, initrd as module 0" 39 \
+	--out "pvh32: start info version 1 at 0x8000" --out "cpu: protected=1 paging=0 interrupts=0" \
+	--out "cmdline: [pvh32-args]" --out "memmap: 0x100000 +0x3f00000 type 1" --out "memmap: 3 entries" \
+	--out "module 0: 8 bytes, starts with [ABCD]" --out "rsdp: 0xe0000"
+
+run_cloak run --kernel "$G/mb1.elf" --cmdline "mb1 args=x" --initrd "$tap_tmp/initrd" --mem 64M
+expect "Multiboot 1 (ELF): magic, memory, command line, memory map, initrd as module 0, loader name" 39 \
+	--out "multiboot1: magic 0x2badb002, info at 0x10000, flags 0x24d" --out "cpu: protected=1 paging=0 interrupts=0" \
+	--out "mem_lower: 636 KiB, mem_upper: 64512 KiB" --out "cmdline: [mb1 args=x]" --out "modules: 1" \
+	--out "(page-aligned: yes), string [initrd], starts with [ABCD]" \
+	--out "mmap: 0x0 +0x9f000 type 1" --out "mmap: 0x9f000 +0x61000 type 2" --out "mmap: 0x100000 +0x3f00000 type 1" \
+	--out "mmap: 3 entries" --out "boot loader: [cloak]"
+
+run_cloak run --kernel "$G/mb1-aout.bin" --cmdline "flat"
+expect "Multiboot 1 flat image, loaded and entered by the a.out-kludge address fields" 7 \
+	--out "multiboot1: magic 0x2badb002, info at 0x10000, flags 0x245" --out "cmdline: [flat]" \
+	--out "mem_upper: 130048 KiB" --out "mmap: 3 entries"
+
+run_cloak run --kernel "$G/mb2.elf" --cmdline "mb2 args" --initrd "$tap_tmp/initrd" --mem 3584M --no-pin
+expect "Multiboot 2: magic, command line, basic memory, memory map (above 4 GiB too), initrd as module, RSDP" 41 \
+	--out "multiboot2: magic 0x36d76289, info at 0x10000" --out "cpu: protected=1 paging=0 interrupts=0" \
+	--out "cmdline: [mb2 args]" --out "boot loader: [cloak]" \
+	--out "module 0: 8 bytes at 0x" --out "(page-aligned: yes), string [initrd], starts with [ABCD]" \
+	--out "mem_lower: 636 KiB, mem_upper: 3144704 KiB" --out "mmap: 0x100000000 +0x20000000 type 1" \
+	--out "mmap: 4 entries" --out "acpi rsdp (old): [RSD PTR ]" --out "acpi rsdp (new): revision 2"
+
+# The example guest a researcher copies (firmware/example): boot info, disk, console, exit; and under SEV.
+printf 'EXAMPLE-DISK-0001' >"$tap_tmp/example.img"
+truncate -s 1M "$tap_tmp/example.img"
+run_cloak run --kernel "$G/example.elf" --cmdline "exit=5" --disk "$tap_tmp/example.img" \
+	--console "file=$tap_tmp/example-hvc0.txt" --mem 64M
+expect "example guest: boot info, virtio-blk, virtio-console, exit port" 11 \
+	--out "example: 64 MiB in 1 range(s), 1 vCPU(s), command line [exit=5]" --out "example: SEV not active" \
+	--out "disk: 2048 sectors, sector 0 starts with [EXAMPLE-DISK-000]" --out "console: wrote a line to hvc0"
+grep -q "hello from the example guest on hvc0" "$tap_tmp/example-hvc0.txt" 2>/dev/null &&
+	ok "example guest: its hvc0 line reached the console file" ||
+	not_ok "example guest: its hvc0 line reached the console file" "$(cat "$tap_tmp/example-hvc0.txt" 2>/dev/null)"
+run_cloak run --kernel "$G/example.elf" --disk "$tap_tmp/example.img" --sev --sev-backend sim
+expect "example guest under simulated SEV: sees SEV, shares its DMA pool, reads the disk" 0 \
+	--out "example: SEV active" --out "disk: 2048 sectors, sector 0 starts with [EXAMPLE-DISK-000]" \
+	--out "example: powering off"
+
 run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0 x=1" --initrd "$tap_tmp/initrd"
 expect "bzImage 64-bit entry: zero page, command line, e820, initrd" 39 \
 	--out "bzimage 64-bit entry ok, loader 0xff" --out "cmdline: [console=ttyS0 x=1]" \

@@ -7,6 +7,6 @@ payload=$(mktemp -d)
 trap 'rm -rf "$payload"' EXIT
 mkdir -p "$payload/guests" "$payload/suites"
 cp "$CLOAK" "$payload/cloak"
-cp "$GUESTS"/*.elf "$GUESTS"/*.bzImage "$payload/guests/"
+cp "$GUESTS"/*.elf "$GUESTS"/*.bin "$GUESTS"/*.bzImage "$payload/guests/"
 cp "$SUITES"/lib.sh "$SUITES"/kvm-suite.sh "$payload/suites/"
 sh "$SUITES/../run-on-kvm.sh" kvm "$payload" -- sh suites/kvm-suite.sh ./cloak ./guests

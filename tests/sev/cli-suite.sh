@@ -1,9 +1,9 @@
 #!/bin/sh
 # cli-suite.sh: the SEV command line without KVM: cloak's clear refusals, host-check, sev-export,
 # and cloak-owner against published vectors and the openssl command line.
-# usage: cli-suite.sh CLOAK CLOAK_OWNER FIXTURES_DIR
+# usage: cli-suite.sh CLOAK CLOAK_OWNER FIXTURES_DIR GUEST_DIR   (GUEST_DIR holds the built tests/guests files)
 set -u
-CLOAK=$1 OWNER=$2 FIX=$3
+CLOAK=$1 OWNER=$2 FIX=$3 G=$4
 n=0 failed=0
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -102,6 +102,25 @@ run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --poli
 expect "--cloak-plan measures cloak's own plan of the demo guest" 0 --err "bytes measured in all" --err "page tables"
 run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cbit 52 --cloak-plan --kernel "$T/none"
 expect "--cloak-plan names a missing kernel" 2 --err "--cloak-plan: kernel file"
+
+# Entries that turn paging on without the C-bit cannot run encrypted: refused before anything runs,
+# by cloak and by the owner's tool alike (both build the same plan).
+run "$CLOAK" run --sev --sev-backend sim --kernel "$G/pvh.elf"
+expect "--sev refuses a PVH entry (ELF64 note) and points to the bzImage" 2 --err "--sev: $G/pvh.elf would be entered through its Xen PVH note" \
+	--err "lack the SEV C-bit" --err "Boot the kernel's bzImage instead"
+run "$CLOAK" run --sev --sev-backend sim --kernel "$G/pvh32.elf"
+expect "--sev refuses a PVH entry (ELF32)" 2 --err "through its Xen PVH note" --err "bzImage"
+run "$CLOAK" run --sev --sev-backend sim --kernel "$G/mb1.elf"
+expect "--sev refuses a Multiboot 1 kernel and says what works" 2 --err "is a Multiboot 1 kernel, entered in 32-bit mode" \
+	--err "boot a 64-bit ELF built for cloak" --err "or a Linux bzImage"
+run "$CLOAK" run --sev --sev-backend sim --kernel "$G/mb1-aout.bin"
+expect "--sev refuses a flat Multiboot 1 kernel" 2 --err "is a Multiboot 1 kernel"
+run "$CLOAK" run --sev --sev-backend sim --kernel "$G/mb2.elf"
+expect "--sev refuses a Multiboot 2 kernel" 2 --err "is a Multiboot 2 kernel"
+run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cbit 52 --cloak-plan --kernel "$G/pvh.elf"
+expect "cloak-owner --cloak-plan refuses the PVH entry as cloak does" 2 --err "Xen PVH note" --err "bzImage"
+run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cbit 52 --cloak-plan --kernel "$G/bzguest.bzImage"
+expect "cloak-owner --cloak-plan still measures a bzImage" 0
 
 run "$OWNER" session --name "$T/vm" "$T/pdh.cert" 0x1
 if [ "$rc" = 0 ] && [ "$(base64 -d <"$T/vm_godh.b64" | wc -c)" = 2084 ] && [ "$(base64 -d <"$T/vm_session.b64" | wc -c)" = 128 ] &&

@@ -1,4 +1,5 @@
 /* test_plan.c: the launch plan: RAM layout, regions, entry state, initrd placement, refusals. */
+#include "loader.h"
 #include "plan.h"
 #include "unit.h"
 
@@ -137,7 +138,146 @@ START_TEST(not_an_image)
 
 	in.kernel = (struct file_map){ .path = "junk", .data = junk, .size = sizeof(junk) };
 	ck_assert_int_eq(plan_build(&in, &plan, &err), -1);
-	ck_assert_msg_has(err.msg, "junk is neither an ELF64 executable nor a Linux bzImage");
+	ck_assert_msg_has(err.msg, "junk is neither an ELF executable, a Multiboot kernel nor a Linux bzImage");
+}
+END_TEST
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* A flat Multiboot 1 image: the header first, with a.out-kludge fields loading it at 2 MiB. */
+static uint8_t mbimg[0x2000];
+
+static void make_mb1_aout(uint32_t entry)
+{
+	uint32_t hdr[8] = { MB1_HEADER_MAGIC, MB1_MEMORY_INFO | MB1_AOUT_KLUDGE,
+			    -(MB1_HEADER_MAGIC + (MB1_MEMORY_INFO | MB1_AOUT_KLUDGE)),
+			    0x200000, 0x200000, 0x201000, 0x203000, entry };
+
+	memset(mbimg, 0x90, sizeof(mbimg));
+	memcpy(mbimg, hdr, sizeof(hdr));
+	in.kernel = (struct file_map){ .path = "mb.bin", .data = mbimg, .size = sizeof(mbimg) };
+}
+
+START_TEST(multiboot1_plan)
+{
+	static const uint8_t rd[100] = { 'M', 'O', 'D' };
+	const struct plan_region *r;
+	const uint8_t *info;
+
+	make_mb1_aout(0x200020);
+	in.initrd = (struct file_map){ .path = "/some/dir/mod.img", .data = rd, .size = sizeof(rd) };
+	cfg.mem_size = 64 * MiB;
+	cfg.cmdline = "a=1";
+	ck_assert_int_eq(plan_build(&in, &plan, &err), 0);
+	ck_assert_int_eq(plan.kind, PLAN_KIND_MULTIBOOT1);
+	ck_assert_str_eq(plan_kind_name(plan.kind), "multiboot");
+	ck_assert_int_eq(plan.entry.mode, ENTRY_PROT32);
+	ck_assert_uint_eq(plan.entry.rip, 0x200020);
+	ck_assert_uint_eq(plan.entry.rax, MB1_BOOT_MAGIC);
+	ck_assert_uint_eq(plan.entry.rbx, PLAN_MBINFO_GPA);
+	ck_assert_ptr_null(find("page tables"));
+	ck_assert_ptr_nonnull(r = find("kernel"));
+	ck_assert_uint_eq(r->gpa, 0x200000);
+	ck_assert_uint_eq(r->data_len, 0x1000);
+	ck_assert_uint_eq(r->size, 0x3000);  /* up to bss_end_addr */
+	ck_assert_ptr_nonnull(find("acpi tables"));
+	ck_assert_ptr_nonnull(r = find("multiboot information"));
+	ck_assert_uint_eq(r->gpa, PLAN_MBINFO_GPA);
+	ck_assert(r->flags & PLAN_MEASURED);
+	info = r->data;
+	ck_assert_uint_eq(get32(info), 0x24d);                  /* memory, cmdline, modules, mmap, loader name */
+	ck_assert_uint_eq(get32(info + 4), 636);                /* mem_lower, KiB */
+	ck_assert_uint_eq(get32(info + 8), 63 * 1024);          /* mem_upper: 1 MiB to the top of RAM */
+	ck_assert_uint_eq(get32(info + 16), PLAN_CMDLINE_GPA);
+	ck_assert_uint_eq(get32(info + 20), 1);                 /* mods_count */
+	ck_assert_uint_eq(get32(info + 44), 3 * 24);            /* mmap_length */
+	{
+		const uint8_t *mod = info + (get32(info + 24) - PLAN_MBINFO_GPA);
+		const struct plan_region *rdr = find("initrd");
+
+		ck_assert_ptr_nonnull(rdr);
+		ck_assert_uint_eq(get32(mod), rdr->gpa);
+		ck_assert_uint_eq(get32(mod + 4), rdr->gpa + sizeof(rd));
+		/* The module's string is the file's name, never the host's directories. */
+		ck_assert_str_eq((const char *)info + (get32(mod + 8) - PLAN_MBINFO_GPA), "mod.img");
+	}
+	ck_assert_str_eq((const char *)info + (get32(info + 64) - PLAN_MBINFO_GPA), "cloak");
+	in.initrd = (struct file_map){ 0 };
+	cfg.cmdline = NULL;
+}
+END_TEST
+
+START_TEST(multiboot1_entry_outside_image)
+{
+	make_mb1_aout(0x204000);
+	ck_assert_int_eq(plan_build(&in, &plan, &err), -1);
+	ck_assert_msg_has(err.msg, "mb.bin: its Multiboot entry 0x204000 is not inside the loaded image");
+}
+END_TEST
+
+START_TEST(multiboot2_plan)
+{
+	/* Header at 0: an address tag (load the file from its first byte at 1 MiB), an entry tag, the end. */
+	static const uint32_t tags[] = { 2 | 0 << 16, 24, 0x100000, 0x100000, 0, 0x102000,
+					 3, 12, 0x100100, 0, 0, 8 };
+	uint32_t hlen = 16 + sizeof(tags);
+	uint32_t hdr[4] = { MB2_HEADER_MAGIC, 0, hlen, -(MB2_HEADER_MAGIC + hlen) };
+	const struct plan_region *r;
+	const uint8_t *info;
+	uint32_t off, seen = 0;
+
+	memset(mbimg, 0, sizeof(mbimg));
+	memcpy(mbimg, hdr, sizeof(hdr));
+	memcpy(mbimg + 16, tags, sizeof(tags));
+	in.kernel = (struct file_map){ .path = "mb2.bin", .data = mbimg, .size = sizeof(mbimg) };
+	cfg.cmdline = "hello mb2";
+	ck_assert_int_eq(plan_build(&in, &plan, &err), 0);
+	ck_assert_int_eq(plan.kind, PLAN_KIND_MULTIBOOT2);
+	ck_assert_uint_eq(plan.entry.rip, 0x100100);
+	ck_assert_uint_eq(plan.entry.rax, MB2_BOOT_MAGIC);
+	ck_assert_ptr_nonnull(r = find("kernel"));
+	ck_assert_uint_eq(r->data_len, sizeof(mbimg));
+	ck_assert_ptr_nonnull(r = find("multiboot information"));
+	info = r->data;
+	ck_assert_uint_le(get32(info), r->size);
+	for (off = 8; off < get32(info); off += (get32(info + off + 4) + 7) & ~7u) {
+		uint32_t type = get32(info + off);
+
+		seen |= 1u << type;
+		if (type == 1)
+			ck_assert_str_eq((const char *)info + off + 8, "hello mb2");
+		if (type == 4)
+			ck_assert_uint_eq(get32(info + off + 12), (CONFIG_DEFAULT_MEM - MiB) / KiB);
+		if (type == 6)
+			ck_assert_uint_eq(get32(info + off + 4), 16 + 3 * 24);
+		if (type == 0)
+			break;
+	}
+	/* command line, loader name, basic memory, memory map, both RSDP tags, the end tag; no module */
+	ck_assert_uint_eq(seen, 1u << 0 | 1u << 1 | 1u << 2 | 1u << 4 | 1u << 6 | 1u << 14 | 1u << 15);
+	cfg.cmdline = NULL;
+}
+END_TEST
+
+/* Under SEV, every 32-bit entry is refused before anything runs; 64-bit entries still plan. */
+START_TEST(sev_refuses_32bit_entries)
+{
+	make_mb1_aout(0x200020);
+	in.cbit = 51;
+	ck_assert_int_eq(plan_build(&in, &plan, &err), -1);
+	ck_assert_msg_has(err.msg, "--sev: mb.bin is a Multiboot 1 kernel, entered in 32-bit mode with paging off");
+	ck_assert_msg_has(err.msg, "64-bit ELF built for cloak");
+	in.kernel = (struct file_map){ .path = "demo", .data = cloak_demo_start,
+				       .size = (size_t)(cloak_demo_end - cloak_demo_start) };
+	ck_assert_int_eq(plan_build(&in, &plan, &err), 0);
+	ck_assert_int_eq(plan.entry.mode, ENTRY_LONG64);
+	in.cbit = -1;
 }
 END_TEST
 
@@ -168,6 +308,10 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, regions_never_share_a_page);
 	tcase_add_test(tc, not_an_image);
 	tcase_add_test(tc, missing_files);
+	tcase_add_test(tc, multiboot1_plan);
+	tcase_add_test(tc, multiboot1_entry_outside_image);
+	tcase_add_test(tc, multiboot2_plan);
+	tcase_add_test(tc, sev_refuses_32bit_entries);
 	suite_add_tcase(s, tc);
 	return s;
 }
