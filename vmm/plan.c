@@ -12,7 +12,7 @@
 
 /*
  * Layout below 1 MiB (all in the first e820 RAM range, which Linux keeps away
- * from its allocator early on): the GDT in page 0, the page tables, the
+ * from its allocator early on): page 0 with the GDT, the page tables, the
  * boot-info page, the command line, the device tree, the stack below the
  * EBDA. Guest images load at 1 MiB or above; an initrd goes at the top of
  * low RAM, where Linux loaders put it.
@@ -426,13 +426,51 @@ static int plan_size_swiotlb(struct launch_plan *plan, const struct vm_config *c
 	return 0;
 }
 
-/* Linux guests find their CPUs and the IOAPIC in ACPI tables; ELF guests read the device tree. */
+/* Gives [gpa, gpa+size) its own e820 type, splitting the entry that holds it. */
+static int plan_e820_mark(struct launch_plan *plan, uint64_t gpa, uint64_t size, uint32_t type,
+			  struct cloak_err *err)
+{
+	unsigned i;
+
+	for (i = 0; i < plan->ne820; i++) {
+		struct plan_e820 e = plan->e820[i];
+		struct plan_e820 parts[3];
+		unsigned n = 0, j;
+
+		if (gpa < e.addr || gpa + size > e.addr + e.size)
+			continue;
+		if (gpa > e.addr)
+			parts[n++] = (struct plan_e820){ e.addr, gpa - e.addr, e.type };
+		parts[n++] = (struct plan_e820){ gpa, size, type };
+		if (gpa + size < e.addr + e.size)
+			parts[n++] = (struct plan_e820){ gpa + size, e.addr + e.size - gpa - size, e.type };
+		if (plan->ne820 + n - 1 > PLAN_MAX_E820)
+			return err_set(err, "internal error: more than %d e820 entries", PLAN_MAX_E820);
+		memmove(&plan->e820[i + n], &plan->e820[i + 1], (plan->ne820 - i - 1) * sizeof(plan->e820[0]));
+		for (j = 0; j < n; j++)
+			plan->e820[i + j] = parts[j];
+		plan->ne820 += n - 1;
+		return 0;
+	}
+	return err_set(err, "internal error: 0x%llx+0x%llx lies in no e820 entry", (unsigned long long)gpa,
+		       (unsigned long long)size);
+}
+
+/*
+ * Linux guests find their CPUs and the IOAPIC in ACPI tables; ELF guests read
+ * the device tree. The tables get an e820 range of their own, ACPI (type 3),
+ * as firmware gives them: after early boot Linux maps them with ioremap_cache,
+ * which under SEV maps reserved ranges decrypted, so in the reserved BIOS area
+ * the tables would read as ciphertext and the PCI bridge, with every virtio
+ * device behind it, would vanish. ACPI ranges are mapped encrypted.
+ */
 static int plan_add_acpi(struct launch_plan *plan, uint64_t *rsdp_gpa, const uint8_t **rsdp,
 			 struct cloak_err *err)
 {
 	uint8_t *buf;
 
-	if (plan_add_owned_region(plan, "acpi tables", PLAN_ACPI_GPA, PAGE_SIZE, PLAN_MEASURED, &buf, err) < 0)
+	if (plan_add_owned_region(plan, "acpi tables", PLAN_ACPI_GPA, PAGE_SIZE, PLAN_MEASURED, &buf, err) < 0 ||
+	    plan_e820_mark(plan, PLAN_ACPI_GPA, PAGE_SIZE, E820_ACPI, err) < 0)
 		return -1;
 	*rsdp_gpa = boot_acpi_build(buf, PLAN_ACPI_GPA, plan->cpus);
 	if (rsdp)
@@ -510,10 +548,15 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 			      &initrd_gpa, err) < 0)
 		goto fail;
 
+	/*
+	 * Page 0 is loaded and measured whole: zeros, and the GDT at 0x500. Linux
+	 * reads the BIOS data area words at 0x40e (EBDA) and 0x413 (base memory),
+	 * which under SEV would otherwise be whatever the page decrypts to.
+	 */
 	boot_gdt_build(gdt);
-	if (plan_add_owned_region(plan, "gdt", PLAN_GDT_GPA, sizeof(gdt), PLAN_MEASURED, &buf, err) < 0)
+	if (plan_add_owned_region(plan, "page 0 (BIOS data area, GDT)", 0, PAGE_SIZE, PLAN_MEASURED, &buf, err) < 0)
 		goto fail;
-	memcpy(buf, gdt, sizeof(gdt));
+	memcpy(buf + PLAN_GDT_GPA, gdt, sizeof(gdt));
 	if (plan->entry.mode == ENTRY_LONG64) {
 		if (plan_add_owned_region(plan, "page tables", PLAN_PT_GPA, PLAN_PT_PAGES * PAGE_SIZE,
 					  PLAN_MEASURED, &buf, err) < 0)

@@ -66,7 +66,7 @@ struct plan_ram {
 	uint64_t host_offset;  /* offset in cloak's single guest-memory mapping */
 };
 
-enum e820_type { E820_RAM = 1, E820_RESERVED = 2 };
+enum e820_type { E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3 };
 
 struct plan_e820 {
 	uint64_t addr;

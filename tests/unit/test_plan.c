@@ -46,7 +46,14 @@ START_TEST(demo_plan)
 	ck_assert_uint_eq(plan.entry.rsp, PLAN_STACK_TOP);
 	ck_assert_uint_eq(plan.entry.cr3, PLAN_PT_GPA);
 	ck_assert_ptr_nonnull(find("kernel segment"));
-	ck_assert_ptr_nonnull(find("gdt"));
+	/* Page 0 is loaded and measured whole (Linux reads the BIOS data area), with the GDT at 0x500. */
+	ck_assert_ptr_nonnull(r = find("page 0 (BIOS data area, GDT)"));
+	ck_assert_uint_eq(r->gpa, 0);
+	ck_assert_uint_eq(r->size, PAGE_SIZE);
+	ck_assert_uint_eq(r->data_len, PAGE_SIZE);
+	ck_assert(r->flags & PLAN_MEASURED);
+	ck_assert_uint_eq(r->data[0x40e] | r->data[0x40f] | r->data[0x413] | r->data[0x414], 0);
+	ck_assert_uint_ne(r->data[PLAN_GDT_GPA + 8 * (GDT_SEL_CODE64 >> 3) + 5], 0);  /* the 64-bit code descriptor */
 	ck_assert_ptr_nonnull(r = find("page tables"));
 	ck_assert_uint_eq(r->size, PLAN_PT_PAGES * PAGE_SIZE);
 	ck_assert_ptr_nonnull(r = find("boot-info device tree"));
@@ -196,7 +203,15 @@ START_TEST(multiboot1_plan)
 	ck_assert_uint_eq(get32(info + 8), 63 * 1024);          /* mem_upper: 1 MiB to the top of RAM */
 	ck_assert_uint_eq(get32(info + 16), PLAN_CMDLINE_GPA);
 	ck_assert_uint_eq(get32(info + 20), 1);                 /* mods_count */
-	ck_assert_uint_eq(get32(info + 44), 3 * 24);            /* mmap_length */
+	ck_assert_uint_eq(get32(info + 44), 5 * 24);            /* mmap_length: RAM, reserved, ACPI, reserved, RAM */
+	{
+		const uint8_t *e = info + (get32(info + 48) - PLAN_MBINFO_GPA);
+
+		/* The third entry: the ACPI tables' own range, type 3. */
+		ck_assert_uint_eq(get32(e + 2 * 24 + 4), PLAN_ACPI_GPA);
+		ck_assert_uint_eq(get32(e + 2 * 24 + 12), PAGE_SIZE);
+		ck_assert_uint_eq(get32(e + 2 * 24 + 20), E820_ACPI);
+	}
 	{
 		const uint8_t *mod = info + (get32(info + 24) - PLAN_MBINFO_GPA);
 		const struct plan_region *rdr = find("initrd");
@@ -255,13 +270,43 @@ START_TEST(multiboot2_plan)
 		if (type == 4)
 			ck_assert_uint_eq(get32(info + off + 12), (CONFIG_DEFAULT_MEM - MiB) / KiB);
 		if (type == 6)
-			ck_assert_uint_eq(get32(info + off + 4), 16 + 3 * 24);
+			ck_assert_uint_eq(get32(info + off + 4), 16 + 5 * 24);
 		if (type == 0)
 			break;
 	}
 	/* command line, loader name, basic memory, memory map, both RSDP tags, the end tag; no module */
 	ck_assert_uint_eq(seen, 1u << 0 | 1u << 1 | 1u << 2 | 1u << 4 | 1u << 6 | 1u << 14 | 1u << 15);
 	cfg.cmdline = NULL;
+}
+END_TEST
+
+/*
+ * The ACPI tables sit in an e820 range of their own (type 3), as firmware puts
+ * them: under SEV, Linux maps reserved ranges decrypted and would read them as
+ * ciphertext. The map stays sorted, gapless below 640 KiB..1 MiB, and whole.
+ */
+START_TEST(acpi_tables_have_their_own_e820_range)
+{
+	unsigned i, acpi = 0;
+
+	make_mb1_aout(0x200020);
+	ck_assert_int_eq(plan_build(&in, &plan, &err), 0);
+	for (i = 0; i < plan.ne820; i++) {
+		const struct plan_e820 *e = &plan.e820[i];
+
+		if (i > 0 && plan.e820[i - 1].addr + plan.e820[i - 1].size <= 0x100000)
+			ck_assert_uint_eq(e->addr, plan.e820[i - 1].addr + plan.e820[i - 1].size);
+		if (e->type == E820_ACPI) {
+			acpi++;
+			ck_assert_uint_eq(e->addr, PLAN_ACPI_GPA);
+			ck_assert_uint_eq(e->size, PAGE_SIZE);
+			ck_assert_uint_eq(plan.e820[i - 1].type, E820_RESERVED);
+			ck_assert_uint_eq(plan.e820[i + 1].type, E820_RESERVED);
+			ck_assert_uint_eq(plan.e820[i + 1].addr + plan.e820[i + 1].size, PLAN_LOW_RESERVED);
+		}
+	}
+	ck_assert_uint_eq(acpi, 1);
+	ck_assert_ptr_nonnull(find("acpi tables"));
 }
 END_TEST
 
@@ -311,6 +356,7 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, multiboot1_plan);
 	tcase_add_test(tc, multiboot1_entry_outside_image);
 	tcase_add_test(tc, multiboot2_plan);
+	tcase_add_test(tc, acpi_tables_have_their_own_e820_range);
 	tcase_add_test(tc, sev_refuses_32bit_entries);
 	suite_add_tcase(s, tc);
 	return s;
