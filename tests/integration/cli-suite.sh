@@ -65,6 +65,10 @@ bad "vCPUs not a number" "--cpus: 'two' is not a number" run --cpus two
 bad "unknown CPUID feature" "--cpuid-clear: 'warp' is neither a known feature name" run --cpuid-clear warp
 bad "unknown option" "unknown option --frobnicate" run --frobnicate
 bad "option without its value" "--kernel needs a value" run --kernel
+bad "unknown short option in a cluster names the letter" "unknown option -x;" run -xh
+bad "MAC with a negative byte" "'02:-1:00:00:00:00' is not a MAC address" run --net tap=t0,mac=02:-1:00:00:00:00
+bad "MAC with a space" "'02: 1:00:00:00:00' is not a MAC address" run --net "tap=t0,mac=02: 1:00:00:00:00"
+bad "CPUID bit with a space" "'1:eax: 5' is neither" run --cpuid-clear "1:eax: 5"
 bad "stray argument" "unexpected argument 'extra'" run extra
 bad "unknown command" "unknown command 'fly'" fly
 long=$(head -c 5000 /dev/zero | tr '\0' x)
