@@ -297,7 +297,8 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloa
 	const char *base;
 
 	memset(b, 0, sizeof(*b));
-	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO with no peer would block the open forever; fstat refuses it below. */
+	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC);
 	if (b->fd < 0) {
 		if (errno == ENOENT)
 			return err_set(err, "--disk: %s does not exist; create the image first (e.g. truncate -s 64M %s)",
@@ -307,14 +308,24 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloa
 					 ro ? "" : "; give --disk PATH,ro to attach it read-only");
 		return err_errno(err, "--disk: cannot open %s", path);
 	}
+	if (fstat(b->fd, &st) < 0) {
+		err_errno(err, "--disk: cannot stat %s", path);
+		goto fail;
+	}
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
+		err_set(err, "--disk: %s is neither a regular file nor a block device%s; give a raw disk image", path,
+			S_ISFIFO(st.st_mode) ? " (it is a FIFO)" : "");
+		goto fail;
+	}
+	/* The image is a file or a disk: its I/O blocks as it should. */
+	if (fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		err_errno(err, "--disk: cannot make %s blocking (fcntl)", path);
+		goto fail;
+	}
 	/* Two writers on one image corrupt it: take a lock other cloak processes respect. */
 	if (flock(b->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		err_set(err, "--disk: %s is in use by another process (it holds a lock on it); stop that one or "
 			     "attach a copy", path);
-		goto fail;
-	}
-	if (fstat(b->fd, &st) < 0) {
-		err_errno(err, "--disk: cannot stat %s", path);
 		goto fail;
 	}
 	if (S_ISBLK(st.st_mode)) {
@@ -322,11 +333,8 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloa
 			err_errno(err, "--disk: cannot read the size of block device %s", path);
 			goto fail;
 		}
-	} else if (S_ISREG(st.st_mode)) {
-		bytes = (uint64_t)st.st_size;
 	} else {
-		err_set(err, "--disk: %s is neither a regular file nor a block device; give a raw disk image", path);
-		goto fail;
+		bytes = (uint64_t)st.st_size;
 	}
 	if (bytes < BLK_SECTOR) {
 		err_set(err, "--disk: %s holds %llu bytes, less than one 512-byte sector; give a raw image of at "

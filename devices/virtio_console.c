@@ -246,9 +246,21 @@ static int cons_init(struct machine *m, struct cloak_err *err)
 		c->out_fd = STDOUT_FILENO;
 		break;
 	case CONSOLE_FILE:
-		c->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/*
+		 * cloak still runs as root here: a symbolic link at PATH would let
+		 * whoever can write its directory choose the file truncated, so none
+		 * is followed. O_NONBLOCK keeps a FIFO without a reader from hanging.
+		 */
+		c->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+				 0644);
+		if (c->out_fd < 0 && errno == ELOOP)
+			return err_set(err, "--console: %s is a symbolic link; cloak does not follow one, since whoever "
+					    "placed it would choose the file cloak truncates; give the path of the file "
+					    "itself", cfg->console_path);
 		if (c->out_fd < 0)
 			return err_errno(err, "--console: cannot create %s", cfg->console_path);
+		/* Output then blocks as it should on a terminal; a reader that is slow just slows the guest's hvc0. */
+		(void)fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) & ~O_NONBLOCK);
 		break;
 	case CONSOLE_SOCKET:
 		if (cons_listen(c, cfg->console_path, err) < 0)

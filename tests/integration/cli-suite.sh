@@ -111,6 +111,46 @@ else
 	ok "memory lock limit too low # SKIP needs root, prlimit and setpriv"
 fi
 
+# Host inputs that are not what they claim to be: refused at once, before /dev/kvm is even opened.
+nokvm="--kvm-device /nonexistent-kvm"
+mkfifo "$T/fifo"
+CLOAK_CASE_TIMEOUT=10 bad "a FIFO as --kernel is refused, not waited on" "kernel $T/fifo is not a regular file (it is a FIFO)" \
+	run --kernel "$T/fifo" $nokvm
+CLOAK_CASE_TIMEOUT=10 bad "a FIFO as --initrd is refused, not waited on" "initrd $T/fifo is not a regular file (it is a FIFO)" \
+	run --kernel "$G/hello.elf" --initrd "$T/fifo" $nokvm
+CLOAK_CASE_TIMEOUT=10 bad "a FIFO as --disk is refused" "--disk: $T/fifo is neither a regular file nor a block device (it is a FIFO)" \
+	run --kernel "$G/hello.elf" --disk "$T/fifo" $nokvm
+CLOAK_CASE_TIMEOUT=10 bad "a FIFO as a read-only --disk is refused, not waited on" "(it is a FIFO)" \
+	run --kernel "$G/hello.elf" --disk "$T/fifo,ro" $nokvm
+bad "a missing disk is reported before KVM" "--disk: $T/nope.img does not exist" \
+	run --kernel "$G/hello.elf" --disk "$T/nope.img" $nokvm
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	out=$T/out.tun err=$T/err.tun rc=0
+	unshare -m sh -c 'mount -t tmpfs none /dev/net && exec "$@"' sh "$CLOAK" run --kernel "$G/hello.elf" \
+		--net tap=ctap9 $nokvm >"$out" 2>"$err" || rc=$?
+	expect "a host without /dev/net/tun is reported before KVM" 2 --err "--net: cannot open /dev/net/tun"
+else
+	ok "a host without /dev/net/tun is reported before KVM # SKIP needs root and unshare"
+fi
+echo "precious" >"$T/precious"
+ln -s "$T/precious" "$T/link"
+bad "--console file= refuses a symbolic link" "--console: $T/link is a symbolic link" \
+	run --kernel "$G/hello.elf" --console "file=$T/link" $nokvm
+[ "$(cat "$T/precious")" = precious ] && ok "the file behind the console link is untouched" ||
+	not_ok "the file behind the console link is untouched" "it now holds: $(cat "$T/precious")"
+bad "--console file= in a missing directory is reported before KVM" "--console: the directory $T/nodir of" \
+	run --kernel "$G/hello.elf" --console "file=$T/nodir/out" $nokvm
+bad "--console socket= in a missing directory is reported before KVM" "--console: the directory $T/nodir of" \
+	run --kernel "$G/hello.elf" --console "socket=$T/nodir/sock" $nokvm
+bad "--console socket= on a regular file is refused before KVM" "--console: $T/precious exists and is not a socket" \
+	run --kernel "$G/hello.elf" --console "socket=$T/precious" $nokvm
+bad "--timeline in a missing directory is reported before KVM" "--timeline: the directory $T/nodir of" \
+	run --kernel "$G/hello.elf" --timeline "$T/nodir/t.json" $nokvm
+bad "--timeline naming a directory is refused" "--timeline: $T is a directory" \
+	run --kernel "$G/hello.elf" --timeline "$T" $nokvm
+[ -e "$T/nodir" ] && not_ok "nothing was created for the refused inputs" "$T/nodir exists" ||
+	ok "nothing was created for the refused inputs"
+
 run_cloak run --help
 expect "run --help documents every option" 0 --out "--kernel FILE" --out "--initrd FILE" --out "--cmdline STR" \
 	--out "--mem SIZE" --out "--cpus N" --out "--timeline FILE" --out "--cpuid-clear LIST" --out "--no-pin" \
