@@ -36,17 +36,29 @@ static void usage(FILE *out)
 struct signal_waiter {
 	struct machine *m;
 	sigset_t set;
+	atomic_bool done;  /* set by cmd_run before the SIGUSR2 that ends the thread */
 };
 
-/* SIGINT/SIGTERM become a stop request, handled on a thread of their own. */
+/*
+ * SIGINT/SIGTERM become a stop request, handled on a thread of their own. It
+ * ends only on the SIGUSR2 cmd_run sends once `done` is set: a SIGUSR2 from
+ * anyone else is ignored, or SIGINT and SIGTERM would go unheard after it.
+ */
 static void *signal_thread(void *opaque)
 {
 	struct signal_waiter *w = opaque;
 	int sig;
 
-	if (sigwait(&w->set, &sig) == 0 && sig != SIGUSR2)
+	for (;;) {
+		if (sigwait(&w->set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR2) {
+			if (atomic_load(&w->done))
+				return NULL;
+			continue;
+		}
 		machine_request_stop(w->m, CLOAK_EXIT_SIGNAL, "cloak received signal %d (%s)", sig, strsignal(sig));
-	return NULL;
+	}
 }
 
 /* Whether the directory a file is to be created in exists; `opt` names the option in the message. */
@@ -232,6 +244,7 @@ static int cmd_run(int argc, char **argv)
 	machine_init(&m, &cfg, &plan);
 	atomic_store(&m.tl.at[TL_PROCESS_START], 1);  /* 0 us: the clock starts in main() */
 	waiter.m = &m;
+	atomic_init(&waiter.done, false);
 	sigemptyset(&waiter.set);
 	sigaddset(&waiter.set, SIGINT);
 	sigaddset(&waiter.set, SIGTERM);
@@ -253,6 +266,7 @@ static int cmd_run(int argc, char **argv)
 			fprintf(stderr, "cloak: %s\n", m.stop_reason);
 	}
 	/* Wake the signal thread so it can be joined. */
+	atomic_store(&waiter.done, true);
 	pthread_kill(sigthread, SIGUSR2);
 	pthread_join(sigthread, NULL);
 

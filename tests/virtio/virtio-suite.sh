@@ -58,6 +58,33 @@ else
 	not_ok "blk: data acknowledged by FLUSH survives kill -9 of cloak" "$(cat "$tap_tmp/out.hang")"
 fi
 
+# stop_with_term PID OUT: SIGTERM, then up to 20 s for cloak to exit; sets $rc (124: it did not).
+stop_with_term() {
+	kill -TERM "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -9 "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		rc=124
+	else
+		rc=0
+		wait "$1" || rc=$?
+	fi
+}
+
+# A stray SIGUSR2 (cloak uses it internally) must not cost the SIGTERM that follows.
+out=$tap_tmp/out.usr2 err=$tap_tmp/err.usr2
+"$CLOAK" run --kernel "$G/blktest.elf" --disk "$fresh" --cmdline hang >"$out" 2>"$err" &
+pid=$!
+i=0
+while ! grep -q "flush status 0" "$out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+kill -USR2 $pid 2>/dev/null
+sleep 0.5
+stop_with_term $pid
+expect "a stray SIGUSR2 does not disable SIGTERM: cloak stops with status 8" 8 --out "flush status 0" \
+	--err "received signal 15"
+
 tl=$tap_tmp/blk-timeline.json
 run_cloak run --kernel "$G/blktest.elf" --disk "$disk" --cmdline burst --timeline "$tl"
 expect "blk: a burst of 256 requests completes" 0 --out "burst of 256 requests done"
