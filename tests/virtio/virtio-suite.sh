@@ -1,6 +1,7 @@
 #!/bin/sh
 # virtio-suite.sh: the device test guests on a real /dev/kvm: blk, net (tap in its own netns), console, hostile (TAP).
-# usage: virtio-suite.sh CLOAK GUEST_DIR   (GUEST_DIR holds blktest.elf, nettest.elf, constest.elf, hostile.elf)
+# usage: virtio-suite.sh CLOAK GUEST_DIR   (GUEST_DIR holds blktest.elf, nettest.elf, constest.elf, hostile.elf,
+#        nethostile.elf)
 set -u
 CLOAK=$1
 G=$2
@@ -124,7 +125,7 @@ ip link set lo up
 echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null || true
 ip addr add 10.0.2.1/24 dev ctap0
 ip link set ctap0 up
-"\$@"
+exec "\$@"
 NET
 	out=$tap_tmp/out.net err=$tap_tmp/err.net rc=0
 	timeout 120 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nettest.elf" --net tap=ctap0,mac=52:54:00:12:34:56 \
@@ -144,6 +145,19 @@ NET
 	else
 		not_ok "net: in steady state a frame costs no exit to userspace (timeline)" "$(cat "$tl")"
 	fi
+
+	# The RX wedge: a guest puts the receive used ring on its avail ring and mixes bad chains with good
+	# buffers. cloak must refuse the rings, complete each bad chain once, stay responsive and stop on SIGTERM.
+	out=$tap_tmp/out.nethostile err=$tap_tmp/err.nethostile
+	unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nethostile.elf" --net tap=ctap0 >"$out" 2>"$err" &
+	pid=$!
+	i=0
+	while ! grep -q "waiting to be stopped" "$out" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	stop_with_term $pid
+	expect "net: a hostile receive queue cannot wedge cloak; it stops on SIGTERM with status 8" 8 \
+		--out "used ring on the avail ring: device status" --out "(NEEDS_RESET)" \
+		--out "bad chain completed 1 time(s); small buffer 1, large buffer 1; num_buffers 2" \
+		--err "rings overlap" --err "received signal 15"
 else
 	echo "# SKIP net: no /dev/net/tun or unshare here"
 fi
