@@ -18,7 +18,10 @@
 
 #define BLK_SECTOR 512ull
 #define BLK_QUEUE_SIZE 256
-/* One DISCARD or WRITE_ZEROES request carries one range; plenty for the guests here. */
+/*
+ * One DISCARD or WRITE_ZEROES request carries one range of up to 2 GiB: the
+ * limits blk_config announces (virtio 1.2 §5.2.4), which the driver splits by.
+ */
 #define BLK_MAX_RANGES 1
 #define BLK_MAX_RANGE_SECTORS (1u << 22)  /* 2 GiB per range */
 
@@ -141,6 +144,21 @@ static uint8_t blk_ranges(struct virtio_blk *b, const struct virtq_req *req, uin
 }
 
 /*
+ * A driver that did not negotiate VIRTIO_BLK_F_FLUSH has no way to ask for
+ * durability, so it is owed write-through: a write completes only once it is
+ * on stable storage (virtio 1.2 §5.2.6.1; Linux's virtio_blk relies on it).
+ */
+static uint8_t blk_write_through(struct virtio_blk *b)
+{
+	if (b->vd.driver_features & (1ull << VIRTIO_BLK_F_FLUSH))
+		return VIRTIO_BLK_S_OK;
+	if (fdatasync(b->fd) < 0)
+		return VIRTIO_BLK_S_IOERR;
+	b->write_through_syncs++;
+	return VIRTIO_BLK_S_OK;
+}
+
+/*
  * Serves one request; returns the bytes written into the guest's buffers
  * (the status byte included). The header is copied out first, so buffers
  * that overlap it cannot change the request halfway.
@@ -160,6 +178,13 @@ uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req)
 	virtq_req_read(req, 0, &hdr, sizeof(hdr));
 	data_in = req->in_len - 1;  /* the last writable byte is the status */
 	data_out = req->out_len - sizeof(hdr);
+	/* The used ring reports what was written in 32 bits: a longer request cannot be told its length. */
+	if (req->in_len > UINT32_MAX) {
+		virtio_report(&b->vd, "request %u offers %llu writable bytes, more than a used-ring length can count; "
+			      "it fails", req->head, (unsigned long long)req->in_len);
+		virtq_req_write(req, req->in_len - 1, &(uint8_t){ VIRTIO_BLK_S_IOERR }, 1);
+		return 1;
+	}
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
 		if (data_in % BLK_SECTOR || !range_ok(b, hdr.sector, data_in / BLK_SECTOR)) {
@@ -178,6 +203,8 @@ uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req)
 		}
 		if (blk_rw(b, req, false, sizeof(hdr), hdr.sector * BLK_SECTOR, data_out) < 0)
 			status = VIRTIO_BLK_S_IOERR;
+		else
+			status = blk_write_through(b);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		/* Acknowledged only once the data is on stable storage. */
@@ -193,6 +220,8 @@ uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req)
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		status = b->ro ? VIRTIO_BLK_S_IOERR : blk_ranges(b, req, hdr.type);
+		if (status == VIRTIO_BLK_S_OK && hdr.type == VIRTIO_BLK_T_WRITE_ZEROES)
+			status = blk_write_through(b);
 		break;
 	default:
 		status = VIRTIO_BLK_S_UNSUPP;
@@ -232,12 +261,15 @@ static void *blk_worker(void *opaque)
 			}
 			virtq_suppress_notify(&vd->vq[0]);
 			gen = vd->generation;
+			b->in_flight = true;
 			pthread_mutex_unlock(&vd->lock);
 			written = virtio_blk_handle(b, b->req);
 			pthread_mutex_lock(&vd->lock);
-			/* A reset while the I/O ran makes the request the old driver's: drop it. */
+			/* A reset waited for this I/O; the request was the old driver's: drop it. */
 			if (gen == vd->generation)
 				virtio_push(vd, 0, b->req->head, written);
+			b->in_flight = false;
+			pthread_cond_broadcast(&b->idle);
 			pthread_mutex_unlock(&vd->lock);
 		}
 		pthread_mutex_lock(&b->wlock);
@@ -263,17 +295,33 @@ static void blk_driver_ok(struct virtio_dev *vd)
 	blk_kick(vd, 0);
 }
 
+/*
+ * With vd->lock held. Once the driver reads status 0 the device must not touch
+ * its buffers any more (virtio 1.2 §2.4.1), so the reset waits for the I/O in
+ * flight: it would otherwise read into buffers the driver reuses, or write
+ * stale memory to the disk.
+ */
+static void blk_reset(struct virtio_dev *vd)
+{
+	struct virtio_blk *b = vd->priv;
+
+	while (b->in_flight)
+		pthread_cond_wait(&b->idle, &vd->lock);
+}
+
 static const struct virtio_dev_ops blk_ops = {
 	.kind = "virtio-blk",
 	.type = 2,
 	.pci_class = 0x018000,  /* mass storage, other */
 	.nqueues = 1,
 	.queue_max = BLK_QUEUE_SIZE,
-	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH,
+	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH |
+		    1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES,
 	.config_size = sizeof(struct virtio_blk_config),
 	.config_access = blk_config,
 	.queue_kick = blk_kick,
 	.driver_ok = blk_driver_ok,
+	.reset = blk_reset,
 };
 
 static const struct virtio_dev_ops blk_ro_ops = {
@@ -288,6 +336,7 @@ static const struct virtio_dev_ops blk_ro_ops = {
 	.config_access = blk_config,
 	.queue_kick = blk_kick,
 	.driver_ok = blk_driver_ok,
+	.reset = blk_reset,
 };
 
 int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloak_err *err)
@@ -369,6 +418,7 @@ int virtio_blk_attach(struct virtio_blk *b, struct machine *m, unsigned index, s
 		return err_set(err, "out of memory");
 	pthread_mutex_init(&b->wlock, NULL);
 	pthread_cond_init(&b->wcond, NULL);
+	pthread_cond_init(&b->idle, NULL);
 	if (virtio_pci_init(&b->vd, m, b->ro ? &blk_ro_ops : &blk_ops, name, b, err) < 0)
 		return -1;
 	rc = pthread_create(&b->worker, NULL, blk_worker, b);

@@ -17,6 +17,11 @@ struct virtio_blk {
 	pthread_cond_t wcond;
 	bool work, stop, running;
 	struct virtq_req *req;
+	/* With vd.lock: a request is between pop and push, its I/O running; a reset waits on `idle`. */
+	bool in_flight;
+	pthread_cond_t idle;
+	/* Writes made durable before completion because the driver did not negotiate FLUSH. */
+	uint64_t write_through_syncs;
 };
 
 /* Opens and locks the image (errors name --disk). */
