@@ -159,8 +159,11 @@ int guest_main(const void *bootinfo)
 		desc[1] = (struct vq_desc){ (uintptr_t)big, 16, DESC_F_NEXT | DESC_F_WRITE, 0 };
 		for (i = 0; i < 4; i++)
 			post(&d.q[0], 0);
+		/* The reply needs more than the looping chain; a kick then makes the device look again. */
 		send_arp();
-		delay_ms(2000);
+		delay_ms(1000);
+		*d.q[0].notify = 0;
+		delay_ms(1000);
 	}
 
 	/*

@@ -151,6 +151,21 @@ bad "--timeline naming a directory is refused" "--timeline: $T is a directory" \
 [ -e "$T/nodir" ] && not_ok "nothing was created for the refused inputs" "$T/nodir exists" ||
 	ok "nothing was created for the refused inputs"
 
+# The timeline is written even when the launch fails; its rename is followed by an fsync of the directory.
+if command -v strace >/dev/null; then
+	out=$T/out.st err=$T/err.st rc=0
+	strace -f -e trace=rename,renameat,renameat2,openat,fsync -o "$T/strace" "$CLOAK" run --kernel "$G/hello.elf" \
+		$nokvm --timeline "$T/tl.json" >"$out" 2>"$err" || rc=$?
+	if [ -f "$T/tl.json" ] && sed -n '/rename.*tl\.json"/,$p' "$T/strace" | grep -q "O_DIRECTORY" &&
+		sed -n '/rename.*tl\.json"/,$p' "$T/strace" | grep -q "^[0-9]* *fsync("; then
+		ok "the timeline's directory is synced after the rename"
+	else
+		not_ok "the timeline's directory is synced after the rename" "$(grep -A4 rename "$T/strace")"
+	fi
+else
+	ok "the timeline's directory is synced after the rename # SKIP needs strace (tools/packages.txt)"
+fi
+
 run_cloak run --help
 expect "run --help documents every option" 0 --out "--kernel FILE" --out "--initrd FILE" --out "--cmdline STR" \
 	--out "--mem SIZE" --out "--cpus N" --out "--timeline FILE" --out "--cpuid-clear LIST" --out "--no-pin" \
