@@ -229,6 +229,8 @@ static int cons_listen(struct vconsole *c, const char *path, struct cloak_err *e
 	return 0;
 }
 
+static void cons_fini(struct machine *m);
+
 static int cons_init(struct machine *m, struct cloak_err *err)
 {
 	struct vconsole *c = &cons;
@@ -238,8 +240,10 @@ static int cons_init(struct machine *m, struct cloak_err *err)
 	if (cfg->console == CONSOLE_NONE)
 		return 0;
 	c->req = malloc(sizeof(*c->req));
-	if (!c->req)
-		return err_set(err, "out of memory");
+	if (!c->req) {
+		err_set(err, "out of memory");
+		goto fail;
+	}
 	switch (cfg->console) {
 	case CONSOLE_STDIO:
 		/* Input from stdin stays with COM1, which reads it already. */
@@ -253,28 +257,38 @@ static int cons_init(struct machine *m, struct cloak_err *err)
 		 */
 		c->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
 				 0644);
-		if (c->out_fd < 0 && errno == ELOOP)
-			return err_set(err, "--console: %s is a symbolic link; cloak does not follow one, since whoever "
-					    "placed it would choose the file cloak truncates; give the path of the file "
-					    "itself", cfg->console_path);
-		if (c->out_fd < 0)
-			return err_errno(err, "--console: cannot create %s", cfg->console_path);
+		if (c->out_fd < 0 && errno == ELOOP) {
+			err_set(err, "--console: %s is a symbolic link; cloak does not follow one, since whoever "
+				     "placed it would choose the file cloak truncates; give the path of the file itself",
+				cfg->console_path);
+			goto fail;
+		}
+		if (c->out_fd < 0) {
+			err_errno(err, "--console: cannot create %s", cfg->console_path);
+			goto fail;
+		}
 		/* Output then blocks as it should on a terminal; a reader that is slow just slows the guest's hvc0. */
 		(void)fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) & ~O_NONBLOCK);
 		break;
 	case CONSOLE_SOCKET:
 		if (cons_listen(c, cfg->console_path, err) < 0)
-			return -1;
+			goto fail;
 		break;
 	case CONSOLE_NONE:
 		break;
 	}
 	if (virtio_pci_init(&c->vd, m, &cons_ops, "virtio-console0", c, err) < 0)
-		return -1;
+		goto fail;
 	c->attached = true;
 	if (c->listen_fd >= 0 && eventloop_add(m->ev, c->listen_fd, EPOLLIN, cons_accept, c, err) < 0)
-		return -1;
+		goto fail;
 	return 0;
+fail:
+	/* devices_init calls fini only for the devices whose init succeeded: undo our part (the socket file too). */
+	if (!c->attached && c->vd.m)
+		virtio_pci_fini(&c->vd);
+	cons_fini(m);
+	return -1;
 }
 
 static void cons_fini(struct machine *m)
@@ -289,7 +303,8 @@ static void cons_fini(struct machine *m)
 		virtio_pci_fini(&c->vd);
 	if (c->listen_fd >= 0) {
 		close(c->listen_fd);
-		unlink(c->sock_path);
+		if (c->sock_path)
+			unlink(c->sock_path);
 	}
 	if (c->out_fd >= 0 && c->out_fd != STDOUT_FILENO)
 		close(c->out_fd);

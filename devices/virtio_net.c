@@ -259,6 +259,8 @@ static int tap_open(struct vnet *n, const char *name, struct cloak_err *err)
 	return 0;
 }
 
+static void net_fini(struct machine *m);
+
 static int net_init(struct machine *m, struct cloak_err *err)
 {
 	struct vnet *n = &net;
@@ -271,10 +273,12 @@ static int net_init(struct machine *m, struct cloak_err *err)
 	n->frame = malloc(NET_FRAME_MAX);
 	n->req = malloc(sizeof(*n->req));
 	n->req0 = malloc(sizeof(*n->req0));
-	if (!n->frame || !n->req || !n->req0)
-		return err_set(err, "out of memory");
+	if (!n->frame || !n->req || !n->req0) {
+		err_set(err, "out of memory");
+		goto fail;
+	}
 	if (tap_open(n, cfg->net_tap, err) < 0)
-		return -1;
+		goto fail;
 	if (cfg->net_has_mac) {
 		memcpy(n->mac, cfg->net_mac, 6);
 	} else {
@@ -288,9 +292,15 @@ static int net_init(struct machine *m, struct cloak_err *err)
 		n->mac[5] = (uint8_t)(ts.tv_nsec >> 16);
 	}
 	if (virtio_pci_init(&n->vd, m, &net_ops, "virtio-net0", n, err) < 0)
-		return -1;
+		goto fail;
 	n->attached = true;
 	return 0;
+fail:
+	/* devices_init calls fini only for the devices whose init succeeded: undo our part here. */
+	if (n->vd.m)
+		virtio_pci_fini(&n->vd);
+	net_fini(m);
+	return -1;
 }
 
 static void net_fini(struct machine *m)

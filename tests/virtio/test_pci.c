@@ -1,10 +1,14 @@
 /* test_pci.c: configuration mechanism #1, BAR sizing, the virtio capabilities and common config, MSI-X. */
 #include "vt.h"
 
+#include "devices.h"
 #include "virtio_pci.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -384,6 +388,59 @@ START_TEST(pci_cfg_window)
 }
 END_TEST
 
+static unsigned open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	ck_assert(d != NULL);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * A device whose init fails is not finished by devices_init (only the ones
+ * before it are), so its init must undo what it did: here the PCI bus is
+ * full, so virtio_pci_init fails after the socket and the tap are open.
+ */
+START_TEST(failed_init_leaves_nothing_behind)
+{
+	static struct pci_device filler;
+	struct cloak_err err;
+	char sock[64];
+	unsigned slot, before;
+
+	for (slot = 1; slot < PCI_MAX_SLOTS; slot++)
+		if (!bus.dev[slot])
+			bus.dev[slot] = &filler;
+	snprintf(sock, sizeof(sock), "/tmp/cloak-test-cons.%d", (int)getpid());
+	cfg.console = CONSOLE_SOCKET;
+	cfg.console_path = sock;
+	before = open_fds();
+	ck_assert_int_eq(virtio_console_device.init(&m, &err), -1);
+	ck_assert_msg_has(err.msg, "no free PCI slot");
+	ck_assert_msg(access(sock, F_OK) < 0, "the console socket %s was left behind", sock);
+	ck_assert_uint_eq(open_fds(), before);
+	cfg.console = CONSOLE_NONE;
+
+	/* The tap: with CAP_NET_ADMIN init gets as far as the bus; without it TUNSETIFF fails. Either way no fd stays. */
+	if (access("/dev/net/tun", R_OK | W_OK) == 0) {
+		snprintf(cfg.net_tap, sizeof(cfg.net_tap), "cltest%d", (int)getpid() % 100000);
+		before = open_fds();
+		ck_assert_int_eq(virtio_net_device.init(&m, &err), -1);
+		ck_assert_uint_eq(open_fds(), before);
+		cfg.net_tap[0] = 0;
+	} else {
+		fprintf(stderr, "# no /dev/net/tun here: the tap half of failed_init_leaves_nothing_behind did not run\n");
+	}
+	for (slot = 1; slot < PCI_MAX_SLOTS; slot++)
+		if (bus.dev[slot] == &filler)
+			bus.dev[slot] = NULL;
+}
+END_TEST
+
 Suite *pci_suite(void)
 {
 	Suite *s = suite_create("pci");
@@ -398,6 +455,7 @@ Suite *pci_suite(void)
 	tcase_add_test(tc, bad_rings_need_reset);
 	tcase_add_test(tc, msix_table);
 	tcase_add_test(tc, pci_cfg_window);
+	tcase_add_test(tc, failed_init_leaves_nothing_behind);
 	suite_add_tcase(s, tc);
 	return s;
 }
