@@ -380,9 +380,13 @@ static void update_ioeventfds(struct virtio_dev *vd)
 		if (base) {
 			io.addr = base + VPCI_NOTIFY_OFF + q * VPCI_NOTIFY_MULT;
 			io.flags = 0;
-			if (ioctl(vd->m->vm_fd, KVM_IOEVENTFD, &io) < 0)
-				fprintf(stderr, "cloak: %s: KVM_IOEVENTFD failed (%s); kicks of queue %u will exit to "
-						"cloak instead\n", vd->name, strerror(errno), q);
+			/* Once per device: a guest that keeps moving the BAR must not flood stderr. */
+			if (ioctl(vd->m->vm_fd, KVM_IOEVENTFD, &io) < 0 && !vd->ioeventfd_reported) {
+				vd->ioeventfd_reported = true;
+				fprintf(stderr, "cloak: %s: KVM_IOEVENTFD failed (%s); kicks of queue %u and any later "
+						"failing queue will exit to cloak instead (reported once)\n", vd->name,
+					strerror(errno), q);
+			}
 		}
 	}
 	vd->ioeventfd_base = base;

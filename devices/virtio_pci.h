@@ -75,6 +75,7 @@ struct virtio_dev {
 	int kick_fd[VIRTIO_MAX_QUEUES];
 	struct virtio_kick kick[VIRTIO_MAX_QUEUES];
 	uint64_t ioeventfd_base;  /* BAR address the ioeventfds are registered at; 0: none */
+	bool ioeventfd_reported;  /* a KVM_IOEVENTFD failure was reported: the guest can move the BAR at will */
 	unsigned pci_cfg_cap;     /* offset of the VIRTIO_PCI_CAP_PCI_CFG window */
 
 	struct dma_space dma;

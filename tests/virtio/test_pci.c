@@ -441,6 +441,39 @@ START_TEST(failed_init_leaves_nothing_behind)
 }
 END_TEST
 
+/* The guest can move BAR 0 as often as it likes; a failing KVM_IOEVENTFD is reported once, not per move. */
+START_TEST(ioeventfd_failure_reported_once)
+{
+	char log[] = "/tmp/cloak-test-stderr.XXXXXX", line[512];
+	int logfd = mkstemp(log), saved = dup(STDERR_FILENO);
+	unsigned i, reports = 0;
+	FILE *f;
+
+	ck_assert_int_ge(logfd, 0);
+	m.vm_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);  /* KVM_IOEVENTFD fails on it (ENOTTY) */
+	ck_assert_int_ge(m.vm_fd, 0);
+	fflush(stderr);
+	dup2(logfd, STDERR_FILENO);
+	cfg_write(vd.pci.slot, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	for (i = 0; i < 5; i++)
+		cfg_write(vd.pci.slot, PCI_BAR0, 4, 0xe0000000u + 0x10000u * (i + 1));
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(m.vm_fd);
+	m.vm_fd = -1;
+	vd.ioeventfd_base = 0;  /* nothing was registered: teardown has nothing to undo */
+	f = fdopen(logfd, "r");
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "KVM_IOEVENTFD failed"))
+			reports++;
+	fclose(f);
+	unlink(log);
+	ck_assert_uint_eq(reports, 1);
+}
+END_TEST
+
 Suite *pci_suite(void)
 {
 	Suite *s = suite_create("pci");
@@ -456,6 +489,7 @@ Suite *pci_suite(void)
 	tcase_add_test(tc, msix_table);
 	tcase_add_test(tc, pci_cfg_window);
 	tcase_add_test(tc, failed_init_leaves_nothing_behind);
+	tcase_add_test(tc, ioeventfd_failure_reported_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
