@@ -29,7 +29,8 @@ expect "demo guest lists the disk and prints its first sector's crc32" 0 --out "
 
 run_cloak run --kernel "$G/blktest.elf" --disk "$disk"
 expect "blk: write, flush and read back" 0 --out "write status 0" --out "flush status 0" --out "data matches" \
-	--out "read past the end: status 1" --out "id \"disk.img\""
+	--out "read past the end: status 1" --out "id \"disk.img\"" --out "offers DISCARD and WRITE_ZEROES: yes" \
+	--out "write zeroes status 0, zeroed" --out "discard status 0"
 if dd if="$disk" bs=512 skip=8 count=1 2>/dev/null | grep -q cloak-blk-roundtrip; then
 	ok "blk: the image file on the host holds what the guest wrote"
 else
