@@ -441,6 +441,41 @@ START_TEST(failed_init_leaves_nothing_behind)
 }
 END_TEST
 
+/*
+ * --console file= on a symbolic link: cloak opens it as root, so following it
+ * would let whoever placed the link choose the file truncated. The device
+ * refuses it itself, whatever was checked before (the link may be new).
+ */
+START_TEST(console_file_refuses_a_symlink)
+{
+	char target[64], link[64], back[16] = "";
+	struct cloak_err err;
+	int fd;
+
+	snprintf(target, sizeof(target), "/tmp/cloak-test-precious.%d", (int)getpid());
+	snprintf(link, sizeof(link), "/tmp/cloak-test-link.%d", (int)getpid());
+	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	unlink(link);
+	ck_assert_int_eq(symlink(target, link), 0);
+	cfg.console = CONSOLE_FILE;
+	cfg.console_path = link;
+	if (virtio_console_device.init(&m, &err) == 0) {
+		virtio_console_device.fini(&m);
+		err.msg[0] = 0;
+	}
+	cfg.console = CONSOLE_NONE;
+	fd = open(target, O_RDONLY);
+	ck_assert_int_eq(read(fd, back, sizeof(back)), 8);
+	close(fd);
+	unlink(link);
+	unlink(target);
+	ck_assert_msg(!memcmp(back, "precious", 8), "the file behind the link was truncated");
+	ck_assert_msg_has(err.msg, "is a symbolic link");
+}
+END_TEST
+
 /* The guest can move BAR 0 as often as it likes; a failing KVM_IOEVENTFD is reported once, not per move. */
 START_TEST(ioeventfd_failure_reported_once)
 {
@@ -490,6 +525,7 @@ Suite *pci_suite(void)
 	tcase_add_test(tc, pci_cfg_window);
 	tcase_add_test(tc, failed_init_leaves_nothing_behind);
 	tcase_add_test(tc, ioeventfd_failure_reported_once);
+	tcase_add_test(tc, console_file_refuses_a_symlink);
 	suite_add_tcase(s, tc);
 	return s;
 }
