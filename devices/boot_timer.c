@@ -5,18 +5,18 @@
 
 static void boot_timer_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, unsigned size)
 {
-	struct machine *m = opaque;
+	struct dev_host *host = opaque;
 
 	(void)port;
 	if (!is_write)
 		memset(data, 0xff, size);
 	else if (data[0] == BOOT_TIMER_MAGIC)
-		timeline_mark(&m->tl, TL_BOOT_TIMER);
+		host->ops->booted(host->ctx);
 }
 
-static int boot_timer_init(struct machine *m, struct cloak_err *err)
+static int boot_timer_init(struct dev_host *host, struct cloak_err *err)
 {
-	return io_bus_register(&m->pio, PORT_BOOT_TIMER, 1, "boot timer", boot_timer_io, m, err);
+	return devhost_io_register(host, DEV_SPACE_PIO, PORT_BOOT_TIMER, 1, "boot timer", boot_timer_io, host, err);
 }
 
 const struct device_ops boot_timer_device = { .name = "boot timer", .init = boot_timer_init };

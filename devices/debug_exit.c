@@ -5,7 +5,7 @@
 
 static void debug_exit_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, unsigned size)
 {
-	struct machine *m = opaque;
+	struct dev_host *host = opaque;
 	uint32_t v = 0;
 
 	(void)port;
@@ -14,12 +14,12 @@ static void debug_exit_io(void *opaque, uint64_t port, bool is_write, uint8_t *d
 		return;
 	}
 	memcpy(&v, data, size > 4 ? 4 : size);
-	machine_request_stop(m, (int)(((v << 1) | 1) & 0xff), "the guest wrote %u to the exit port", v);
+	devhost_stop(host, (int)(((v << 1) | 1) & 0xff), "the guest wrote %u to the exit port", v);
 }
 
-static int debug_exit_init(struct machine *m, struct cloak_err *err)
+static int debug_exit_init(struct dev_host *host, struct cloak_err *err)
 {
-	return io_bus_register(&m->pio, PORT_DEBUG_EXIT, 1, "exit port", debug_exit_io, m, err);
+	return devhost_io_register(host, DEV_SPACE_PIO, PORT_DEBUG_EXIT, 1, "exit port", debug_exit_io, host, err);
 }
 
 const struct device_ops debug_exit_device = { .name = "exit port", .init = debug_exit_init };

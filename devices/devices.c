@@ -11,42 +11,33 @@ static const struct device_ops *const device_table[] = {
 	&virtio_blk_device,
 	&virtio_net_device,
 	&virtio_console_device,
-	&io_thread_device,
 };
 
 static unsigned devices_started;
 
-int devices_init(struct machine *m, struct cloak_err *err)
+int devices_init(struct dev_host *host, struct cloak_err *err)
 {
 	for (devices_started = 0; devices_started < ARRAY_SIZE(device_table); devices_started++) {
 		const struct device_ops *d = device_table[devices_started];
 
-		if (d->init(m, err) < 0) {
+		if (d->init(host, err) < 0) {
 			err_prefix(err, "%s: ", d->name);
-			devices_fini(m);
+			/* The failing device undid its own part; the ones before it are stopped here. */
+			if (d->fini)
+				d->fini(host);
+			devices_fini(host);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-uint64_t devices_dma_bytes(const struct vm_config *cfg)
-{
-	uint64_t total = 0;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(device_table); i++)
-		if (device_table[i]->dma_bytes)
-			total += device_table[i]->dma_bytes(cfg);
-	return total;
-}
-
-void devices_fini(struct machine *m)
+void devices_fini(struct dev_host *host)
 {
 	while (devices_started > 0) {
 		const struct device_ops *d = device_table[--devices_started];
 
 		if (d->fini)
-			d->fini(m);
+			d->fini(host);
 	}
 }

@@ -2,9 +2,9 @@
 #ifndef CLOAK_DEVICES_H
 #define CLOAK_DEVICES_H
 
-#include "machine.h"
+#include "devhost.h"
 
-/* Ports of cloak's own devices (the guest ABI, README "Guest ABI"). */
+/* Ports of cloak's own devices (the guest ABI, docs/guest-abi.md). */
 #define PORT_COM1         0x3f8
 #define IRQ_COM1          4
 #define PORT_DEBUG_EXIT   0xf4
@@ -14,31 +14,29 @@
 #define PORT_I8042_CMD    0x64
 #define I8042_CMD_RESET   0xfe
 
-/* Adding a device means writing its file and one line in devices.c. */
+/*
+ * Adding a device means writing its file, one line in devices.c and one in
+ * devices/meson.build. A device reaches the machine only through `host`.
+ */
 struct device_ops {
 	const char *name;
-	int (*init)(struct machine *m, struct cloak_err *err);
-	void (*fini)(struct machine *m);
-	/*
-	 * Bytes of guest DMA this device may have in flight for `cfg` (0 or NULL:
-	 * none); a confidential Linux guest's swiotlb is sized from their sum.
-	 */
-	uint64_t (*dma_bytes)(const struct vm_config *cfg);
+	int (*init)(struct dev_host *host, struct cloak_err *err);
+	void (*fini)(struct dev_host *host);
 };
 
-/* The sum of every device's dma_bytes for `cfg`. */
-uint64_t devices_dma_bytes(const struct vm_config *cfg);
+/* Starts every device in table order; on failure stops those started, in reverse. */
+int devices_init(struct dev_host *host, struct cloak_err *err);
+void devices_fini(struct dev_host *host);
 
 extern const struct device_ops uart8250_device;
 extern const struct device_ops debug_exit_device;
 extern const struct device_ops boot_timer_device;
 extern const struct device_ops i8042_device;
 extern const struct device_ops rtc_cmos_device;
-/* PCI and virtio: the bus first, then the virtio functions, the I/O thread last. */
+/* PCI and virtio: the bus first, then the virtio functions. */
 extern const struct device_ops pci_host_device;
 extern const struct device_ops virtio_blk_device;
 extern const struct device_ops virtio_net_device;
 extern const struct device_ops virtio_console_device;
-extern const struct device_ops io_thread_device;
 
 #endif

@@ -5,7 +5,7 @@
 
 static void i8042_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, unsigned size)
 {
-	struct machine *m = opaque;
+	struct dev_host *host = opaque;
 
 	if (!is_write) {
 		/* Status 0: no data waiting, input buffer empty, so a guest never spins on it. */
@@ -13,14 +13,14 @@ static void i8042_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, 
 		return;
 	}
 	if (port == PORT_I8042_CMD && data[0] == I8042_CMD_RESET)
-		machine_request_stop(m, CLOAK_EXIT_POWEROFF, "the guest reset itself through the i8042");
+		devhost_stop(host, CLOAK_EXIT_POWEROFF, "the guest reset itself through the i8042");
 }
 
-static int i8042_init(struct machine *m, struct cloak_err *err)
+static int i8042_init(struct dev_host *host, struct cloak_err *err)
 {
-	if (io_bus_register(&m->pio, PORT_I8042_DATA, 1, "i8042 data", i8042_io, m, err) < 0)
+	if (devhost_io_register(host, DEV_SPACE_PIO, PORT_I8042_DATA, 1, "i8042 data", i8042_io, host, err) < 0)
 		return -1;
-	return io_bus_register(&m->pio, PORT_I8042_CMD, 1, "i8042 command", i8042_io, m, err);
+	return devhost_io_register(host, DEV_SPACE_PIO, PORT_I8042_CMD, 1, "i8042 command", i8042_io, host, err);
 }
 
 const struct device_ops i8042_device = { .name = "i8042", .init = i8042_init };

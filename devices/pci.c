@@ -1,17 +1,10 @@
-/* pci.c: PCI bus 0 behind ports 0xcf8/0xcfc, 32-bit memory BARs, MSI-X tables with KVM irqfds. */
+/* pci.c: PCI bus 0 behind ports 0xcf8/0xcfc, 32-bit memory BARs, MSI-X tables whose vectors the host raises without exits. */
 #include "pci.h"
 
 #include "devices.h"
-#include "eventloop.h"
 
-#include <errno.h>
-#include <linux/kvm_para.h>
-#include <stdio.h>
-#include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define CF8_ENABLE 0x80000000u
@@ -101,21 +94,12 @@ unsigned pci_add_cap(struct pci_device *d, uint8_t id, unsigned len)
 	return off;
 }
 
-static int kvm_set_routes(void *ctx, struct kvm_irq_routing *table)
-{
-	int vm_fd = *(int *)ctx;
-
-	return ioctl(vm_fd, KVM_SET_GSI_ROUTING, table);
-}
-
-void pci_bus_init(struct pci_bus *bus, pci_set_routes_fn set_routes, void *ctx)
+void pci_bus_init(struct pci_bus *bus, struct dev_host *host)
 {
 	memset(bus, 0, sizeof(*bus));
 	pthread_mutex_init(&bus->lock, NULL);
-	pthread_mutex_init(&bus->route_lock, NULL);
 	bus->mmio_next = PCI_MMIO_BASE;
-	bus->set_routes = set_routes ? set_routes : kvm_set_routes;
-	bus->set_routes_ctx = ctx;
+	bus->host = host;
 	/* A plain host bridge at 00:00.0, as every PC has; it has no BARs and no windows to program. */
 	pci_device_init(&bus->bridge, "host bridge", 0x1b36, 0x0008, 0x060000, 0);
 	bus->bridge.wmask[PCI_COMMAND] = 0;
@@ -266,78 +250,13 @@ bool pci_mmio_access(struct pci_bus *bus, uint64_t addr, bool is_write, uint8_t 
 	return true;
 }
 
-unsigned pci_irqchip_routes(struct kvm_irq_routing *table)
-{
-	unsigned n = 0, gsi;
-
-	/* What KVM installs with KVM_CREATE_IRQCHIP: every GSI below 16 on a PIC and the IOAPIC, 16-23 on the IOAPIC. */
-	for (gsi = 0; gsi < 24; gsi++) {
-		table->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi },
-		};
-		if (gsi < 16)
-			table->entries[n++] = (struct kvm_irq_routing_entry){
-				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-					       .pin = gsi % 8 },
-			};
-	}
-	table->nr = n;
-	return n;
-}
-
-int pci_msi_alloc_gsi(struct pci_bus *bus)
-{
-	int gsi = -1;
-
-	pthread_mutex_lock(&bus->route_lock);
-	if (PCI_FIRST_MSI_GSI + bus->ngsi < PCI_MAX_MSI_GSI)
-		gsi = (int)(PCI_FIRST_MSI_GSI + bus->ngsi++);
-	pthread_mutex_unlock(&bus->route_lock);
-	return gsi;
-}
-
-int pci_msi_route(struct pci_bus *bus, unsigned gsi, bool valid, uint64_t addr, uint32_t data)
-{
-	struct kvm_irq_routing *table;
-	unsigned i, n, idx = gsi - PCI_FIRST_MSI_GSI;
-	int rc;
-
-	if (gsi < PCI_FIRST_MSI_GSI || gsi >= PCI_MAX_MSI_GSI)
-		return -1;
-	table = calloc(1, sizeof(*table) + (40 + PCI_MAX_MSI_GSI) * sizeof(table->entries[0]));
-	if (!table)
-		return -1;
-	pthread_mutex_lock(&bus->route_lock);
-	bus->msi[idx].valid = valid;
-	bus->msi[idx].addr = addr;
-	bus->msi[idx].data = data;
-	n = pci_irqchip_routes(table);
-	for (i = 0; i < bus->ngsi; i++) {
-		if (!bus->msi[i].valid)
-			continue;
-		table->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = PCI_FIRST_MSI_GSI + i, .type = KVM_IRQ_ROUTING_MSI,
-			.u.msi = { .address_lo = (uint32_t)bus->msi[i].addr,
-				   .address_hi = (uint32_t)(bus->msi[i].addr >> 32), .data = bus->msi[i].data },
-		};
-	}
-	table->nr = n;
-	rc = bus->set_routes(bus->set_routes_ctx, table);
-	bus->route_updates++;
-	pthread_mutex_unlock(&bus->route_lock);
-	free(table);
-	return rc;
-}
-
 /* MSI-X (PCI Local Bus 3.0, §6.8.2): message control bits and the table's layout. */
 #define MSIX_CTRL_ENABLE 0x8000
 #define MSIX_CTRL_MASKALL 0x4000
 #define MSIX_ENTRY_MASKED 1u
 
 int pci_msix_init(struct pci_msix *x, struct pci_bus *bus, struct pci_device *d, unsigned nvec, unsigned bar,
-		  uint32_t table_off, uint32_t pba_off, int vm_fd, struct cloak_err *err)
+		  uint32_t table_off, uint32_t pba_off, struct cloak_err *err)
 {
 	unsigned i;
 
@@ -347,7 +266,7 @@ int pci_msix_init(struct pci_msix *x, struct pci_bus *bus, struct pci_device *d,
 	x->dev = d;
 	x->nvec = nvec;
 	for (i = 0; i < PCI_MSIX_MAX; i++)
-		x->irqfd[i] = x->gsi[i] = -1;
+		x->irqfd[i] = x->msi[i] = -1;
 	if (nvec == 0 || nvec > PCI_MSIX_MAX)
 		return err_set(err, "internal error: %u MSI-X vectors", nvec);
 	x->cap = pci_add_cap(d, PCI_CAP_ID_MSIX, 12);
@@ -358,40 +277,23 @@ int pci_msix_init(struct pci_msix *x, struct pci_bus *bus, struct pci_device *d,
 	pci_cfg_put32(d, x->cap + 4, table_off | bar);
 	pci_cfg_put32(d, x->cap + 8, pba_off | bar);
 	for (i = 0; i < nvec; i++) {
-		struct kvm_irqfd irqfd;
-
 		x->table[i][3] = MSIX_ENTRY_MASKED;
-		x->gsi[i] = pci_msi_alloc_gsi(bus);
-		if (x->gsi[i] < 0)
-			return err_set(err, "out of MSI interrupt numbers (%d); attach fewer devices",
-				       PCI_MAX_MSI_GSI - PCI_FIRST_MSI_GSI);
-		x->irqfd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (x->irqfd[i] < 0)
-			return err_errno(err, "cannot create an interrupt eventfd");
-		if (vm_fd < 0)
-			continue;
-		irqfd = (struct kvm_irqfd){ .fd = (uint32_t)x->irqfd[i], .gsi = (uint32_t)x->gsi[i] };
-		if (ioctl(vm_fd, KVM_IRQFD, &irqfd) < 0)
-			return err_errno(err, "cannot connect an MSI-X vector to KVM (KVM_IRQFD)");
+		x->msi[i] = bus->host->ops->msi_open(bus->host->ctx, &x->irqfd[i], err);
+		if (x->msi[i] < 0)
+			return -1;
 	}
 	return 0;
 }
 
-void pci_msix_fini(struct pci_msix *x, int vm_fd)
+void pci_msix_fini(struct pci_msix *x)
 {
 	unsigned i;
 
 	for (i = 0; i < PCI_MSIX_MAX; i++) {
 		if (x->irqfd[i] < 0)
 			continue;
-		if (vm_fd >= 0 && x->gsi[i] >= 0) {
-			struct kvm_irqfd irqfd = { .fd = (uint32_t)x->irqfd[i], .gsi = (uint32_t)x->gsi[i],
-						   .flags = KVM_IRQFD_FLAG_DEASSIGN };
-
-			(void)ioctl(vm_fd, KVM_IRQFD, &irqfd);
-		}
-		close(x->irqfd[i]);
-		x->irqfd[i] = -1;
+		x->bus->host->ops->msi_close(x->bus->host->ctx, x->msi[i], x->irqfd[i]);
+		x->irqfd[i] = x->msi[i] = -1;
 	}
 }
 
@@ -408,13 +310,13 @@ static void msix_fire(struct pci_msix *x, unsigned v)
 	(void)!write(x->irqfd[v], &one, sizeof(one));
 }
 
-/* Brings KVM's route for vector v in line with the table, then delivers what waited while it was masked. */
+/* Brings the host's route for vector v in line with the table, then delivers what waited while it was masked. */
 static void msix_sync(struct pci_msix *x, unsigned v)
 {
 	uint64_t addr = x->table[v][0] | (uint64_t)x->table[v][1] << 32;
 
 	if (!msix_masked(x, v)) {
-		pci_msi_route(x->bus, (unsigned)x->gsi[v], true, addr, x->table[v][2]);
+		x->bus->host->ops->msi_route(x->bus->host->ctx, x->msi[v], true, addr, x->table[v][2]);
 		x->routed[v] = true;
 		if (x->pending & (1ull << v)) {
 			x->pending &= ~(1ull << v);
@@ -504,66 +406,32 @@ bool pci_msix_notify(struct pci_msix *x, unsigned vector)
 
 static void pci_mmio_window(void *opaque, uint64_t addr, bool is_write, uint8_t *data, unsigned size)
 {
-	struct machine *m = opaque;
+	struct pci_bus *bus = opaque;
 
-	if (!pci_mmio_access(m->pci, addr, is_write, data, size))
-		atomic_fetch_add(&m->tl.mmio_unclaimed, 1);
+	if (!pci_mmio_access(bus, addr, is_write, data, size))
+		bus->host->ops->io_unclaimed(bus->host->ctx, DEV_SPACE_MMIO);
 }
 
-/*
- * The bus, the shared-memory map and the I/O thread's loop come first, so the
- * virtio devices after it in the table can attach to them.
- */
-static int pci_host_init(struct machine *m, struct cloak_err *err)
+/* The bus comes first in the device table, so the virtio functions after it can attach to host->pci. */
+static int pci_host_init(struct dev_host *host, struct cloak_err *err)
 {
-	bool confidential = machine_guest_sees_sev(m);
+	struct pci_bus *bus = calloc(1, sizeof(*bus));
 
-	m->pci = calloc(1, sizeof(*m->pci));
-	if (!m->pci)
+	if (!bus)
 		return err_set(err, "out of memory");
-	pci_bus_init(m->pci, NULL, &m->vm_fd);
-	shared_map_init(&m->shared, confidential);
-	if (m->plan->dma_size)
-		shared_map_set(&m->shared, m->plan->dma_gpa, m->plan->dma_size, true);
-	if (confidential && m->vm_fd >= 0) {
-		struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_HYPERCALL,
-					      .args = { 1ull << KVM_HC_MAP_GPA_RANGE } };
-
-		/* Linux reports its shared pages with this hypercall; without it only the window counts. */
-		if (ioctl(m->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
-			fprintf(stderr, "cloak: this KVM cannot pass KVM_HC_MAP_GPA_RANGE to cloak (%s); devices will "
-					"use only the boot-info DMA window\n", strerror(errno));
-	}
-	if (io_bus_register(&m->pio, PCI_PORT_ADDR, 8, "PCI configuration", pci_port_access, m->pci, err) < 0 ||
-	    io_bus_register(&m->mmio, PCI_MMIO_BASE, PCI_MMIO_SIZE, "PCI BARs", pci_mmio_window, m, err) < 0)
+	pci_bus_init(bus, host);
+	host->pci = bus;
+	if (devhost_io_register(host, DEV_SPACE_PIO, PCI_PORT_ADDR, 8, "PCI configuration", pci_port_access, bus,
+				err) < 0)
 		return -1;
-	return eventloop_create(&m->ev, err);
+	return devhost_io_register(host, DEV_SPACE_MMIO, PCI_MMIO_BASE, PCI_MMIO_SIZE, "PCI BARs", pci_mmio_window,
+				   bus, err);
 }
 
-static void pci_host_fini(struct machine *m)
+static void pci_host_fini(struct dev_host *host)
 {
-	eventloop_destroy(m->ev);
-	m->ev = NULL;
-	free(m->pci);
-	m->pci = NULL;
+	free(host->pci);
+	host->pci = NULL;
 }
 
 const struct device_ops pci_host_device = { .name = "PCI host bridge", .init = pci_host_init, .fini = pci_host_fini };
-
-/*
- * Last in the table: the I/O thread starts once every device is attached,
- * and (the table stopping in reverse) stops before any of them goes away.
- */
-static int io_thread_init(struct machine *m, struct cloak_err *err)
-{
-	return eventloop_start(m->ev, err);
-}
-
-static void io_thread_fini(struct machine *m)
-{
-	eventloop_destroy(m->ev);
-	m->ev = NULL;
-}
-
-const struct device_ops io_thread_device = { .name = "device I/O thread", .init = io_thread_init,
-					     .fini = io_thread_fini };

@@ -2,7 +2,9 @@
 #ifndef CLOAK_PCI_H
 #define CLOAK_PCI_H
 
-#include "machine.h"
+#include "devhost.h"
+
+#include <pthread.h>
 
 /*
  * BARs live in the hole below 4 GiB, from 0xE0000000, well clear of the
@@ -36,10 +38,6 @@
 #define PCI_CAP_ID_MSIX 0x11
 #define PCI_CAP_ID_VNDR 0x09
 
-/* The first GSI cloak hands to MSI; below it are the IOAPIC's 24 pins. */
-#define PCI_FIRST_MSI_GSI 24
-#define PCI_MAX_MSI_GSI 256
-
 struct pci_device {
 	const char *name;
 	unsigned slot;
@@ -57,31 +55,16 @@ struct pci_device {
 	void (*config_reading)(struct pci_device *d, unsigned off, unsigned size);
 };
 
-/* Called to hand KVM a new GSI routing table; tests replace it. */
-struct kvm_irq_routing;
-typedef int (*pci_set_routes_fn)(void *ctx, struct kvm_irq_routing *table);
-
 struct pci_bus {
 	pthread_mutex_t lock;       /* configuration space and the device table */
 	uint32_t addr;              /* the 0xcf8 register */
 	struct pci_device *dev[PCI_MAX_SLOTS];
 	struct pci_device bridge;
 	uint64_t mmio_next;
-
-	/* MSI routes by GSI - PCI_FIRST_MSI_GSI; KVM takes the whole table at once. */
-	pthread_mutex_t route_lock;
-	unsigned ngsi;
-	struct {
-		bool valid;
-		uint64_t addr;
-		uint32_t data;
-	} msi[PCI_MAX_MSI_GSI - PCI_FIRST_MSI_GSI];
-	pci_set_routes_fn set_routes;
-	void *set_routes_ctx;
-	unsigned route_updates;
+	struct dev_host *host;      /* MSI vectors come from here */
 };
 
-void pci_bus_init(struct pci_bus *bus, pci_set_routes_fn set_routes, void *ctx);
+void pci_bus_init(struct pci_bus *bus, struct dev_host *host);
 /* Puts a device in the next free slot and gives its BARs addresses in the MMIO window. */
 int pci_bus_add(struct pci_bus *bus, struct pci_device *d, struct cloak_err *err);
 
@@ -106,13 +89,10 @@ void pci_cfg_put32(struct pci_device *d, unsigned off, uint32_t v);
 uint16_t pci_cfg_get16(const struct pci_device *d, unsigned off);
 uint32_t pci_cfg_get32(const struct pci_device *d, unsigned off);
 
-/* Routes: an MSI GSI for a vector, and its address/data (valid false removes the route). */
-int pci_msi_alloc_gsi(struct pci_bus *bus);
-int pci_msi_route(struct pci_bus *bus, unsigned gsi, bool valid, uint64_t addr, uint32_t data);
-
 /*
- * MSI-X: the table and pending bits live in a BAR; each vector has a GSI and
- * an irqfd, so raising it is one eventfd write and no exit to userspace.
+ * MSI-X: the table and pending bits live in a BAR; each vector has an MSI
+ * handle and an eventfd from the host (an irqfd under KVM), so raising it is
+ * one eventfd write and no exit to userspace.
  */
 #define PCI_MSIX_MAX 16
 
@@ -124,16 +104,16 @@ struct pci_msix {
 	unsigned nvec;
 	uint32_t table[PCI_MSIX_MAX][4];  /* address low, address high, data, vector control */
 	uint64_t pending;
-	int gsi[PCI_MSIX_MAX];
+	int msi[PCI_MSIX_MAX];   /* the host's handle for each vector's route */
 	int irqfd[PCI_MSIX_MAX];
 	bool routed[PCI_MSIX_MAX];
 	bool enabled, masked;  /* the capability's enable and function-mask bits */
 };
 
-/* Adds the capability (table at table_off, PBA at pba_off in `bar`) and the vectors' irqfds. */
+/* Adds the capability (table at table_off, PBA at pba_off in `bar`) and opens the vectors with the host. */
 int pci_msix_init(struct pci_msix *x, struct pci_bus *bus, struct pci_device *d, unsigned nvec, unsigned bar,
-		  uint32_t table_off, uint32_t pba_off, int vm_fd, struct cloak_err *err);
-void pci_msix_fini(struct pci_msix *x, int vm_fd);
+		  uint32_t table_off, uint32_t pba_off, struct cloak_err *err);
+void pci_msix_fini(struct pci_msix *x);
 /* Accesses to the table and PBA, offsets relative to the table's start and the PBA's start. */
 void pci_msix_table_access(struct pci_msix *x, uint64_t off, bool is_write, uint8_t *data, unsigned size);
 void pci_msix_pba_access(struct pci_msix *x, uint64_t off, bool is_write, uint8_t *data, unsigned size);
@@ -141,8 +121,5 @@ void pci_msix_pba_access(struct pci_msix *x, uint64_t off, bool is_write, uint8_
 void pci_msix_config_written(struct pci_msix *x);
 /* Raises `vector`: true when it was sent or left pending, false when MSI-X is off or the vector absent. */
 bool pci_msix_notify(struct pci_msix *x, unsigned vector);
-
-/* The default routes KVM sets up for its in-kernel PIC and IOAPIC, which a new table must repeat. */
-unsigned pci_irqchip_routes(struct kvm_irq_routing *table);
 
 #endif

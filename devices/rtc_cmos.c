@@ -90,12 +90,12 @@ static void rtc_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, un
 		memset(data + 1, 0xff, size - 1);
 }
 
-static int rtc_init(struct machine *m, struct cloak_err *err)
+static int rtc_init(struct dev_host *host, struct cloak_err *err)
 {
 	memset(&rtc, 0, sizeof(rtc));
 	pthread_mutex_init(&rtc.lock, NULL);
 	rtc.status_b = STATUS_B_24H;
-	return io_bus_register(&m->pio, 0x70, 2, "CMOS RTC", rtc_io, &rtc, err);
+	return devhost_io_register(host, DEV_SPACE_PIO, 0x70, 2, "CMOS RTC", rtc_io, &rtc, err);
 }
 
 const struct device_ops rtc_cmos_device = { .name = "CMOS RTC", .init = rtc_init };

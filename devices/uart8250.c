@@ -39,7 +39,7 @@
 #define TX_SIZE 4096
 
 struct uart {
-	struct machine *m;
+	struct dev_host *host;
 	pthread_mutex_t lock;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thri_pending;
@@ -90,7 +90,7 @@ static void uart_update_irq_locked(struct uart *u)
 
 	if (level != u->irq_level) {
 		u->irq_level = level;
-		machine_irq_line(u->m, IRQ_COM1, level);
+		u->host->ops->irq_line(u->host->ctx, IRQ_COM1, level);
 	}
 }
 
@@ -240,16 +240,16 @@ static bool stdin_is_input(void)
 	return isatty(STDIN_FILENO) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
 }
 
-static int uart_init(struct machine *m, struct cloak_err *err)
+static int uart_init(struct dev_host *host, struct cloak_err *err)
 {
 	struct uart *u = &com1;
 	int rc;
 
 	memset(u, 0, sizeof(*u));
-	u->m = m;
+	u->host = host;
 	u->wake[0] = u->wake[1] = -1;
 	pthread_mutex_init(&u->lock, NULL);
-	if (io_bus_register(&m->pio, PORT_COM1, 8, "COM1", uart_io, u, err) < 0)
+	if (devhost_io_register(host, DEV_SPACE_PIO, PORT_COM1, 8, "COM1", uart_io, u, err) < 0)
 		return -1;
 	if (!stdin_is_input())
 		return 0;
@@ -275,11 +275,11 @@ static int uart_init(struct machine *m, struct cloak_err *err)
 	return 0;
 }
 
-static void uart_fini(struct machine *m)
+static void uart_fini(struct dev_host *host)
 {
 	struct uart *u = &com1;
 
-	(void)m;
+	(void)host;
 	if (u->input) {
 		(void)!write(u->wake[1], "q", 1);
 		pthread_join(u->reader, NULL);

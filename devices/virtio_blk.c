@@ -2,6 +2,7 @@
 #include "virtio_blk.h"
 
 #include "devices.h"
+#include "virtio_queues.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,6 @@
 #include <unistd.h>
 
 #define BLK_SECTOR 512ull
-#define BLK_QUEUE_SIZE 256
 /*
  * One DISCARD or WRITE_ZEROES request carries one range of up to 2 GiB: the
  * limits blk_config announces (virtio 1.2 §5.2.4), which the driver splits by.
@@ -407,7 +407,7 @@ fail:
 	return -1;
 }
 
-int virtio_blk_attach(struct virtio_blk *b, struct machine *m, unsigned index, struct cloak_err *err)
+int virtio_blk_attach(struct virtio_blk *b, struct dev_host *host, unsigned index, struct cloak_err *err)
 {
 	char name[24];
 	int rc;
@@ -419,7 +419,7 @@ int virtio_blk_attach(struct virtio_blk *b, struct machine *m, unsigned index, s
 	pthread_mutex_init(&b->wlock, NULL);
 	pthread_cond_init(&b->wcond, NULL);
 	pthread_cond_init(&b->idle, NULL);
-	if (virtio_pci_init(&b->vd, m, b->ro ? &blk_ro_ops : &blk_ops, name, b, err) < 0)
+	if (virtio_pci_init(&b->vd, host, b->ro ? &blk_ro_ops : &blk_ops, name, b, err) < 0)
 		return -1;
 	rc = pthread_create(&b->worker, NULL, blk_worker, b);
 	if (rc) {
@@ -440,7 +440,7 @@ void virtio_blk_close(struct virtio_blk *b)
 		pthread_join(b->worker, NULL);
 		b->running = false;
 	}
-	if (b->vd.ready || b->vd.m)
+	if (b->vd.ready || b->vd.host)
 		virtio_pci_fini(&b->vd);
 	if (b->fd >= 0)
 		close(b->fd);
@@ -449,16 +449,16 @@ void virtio_blk_close(struct virtio_blk *b)
 	b->req = NULL;
 }
 
-static int blk_init(struct machine *m, struct cloak_err *err)
+static int blk_init(struct dev_host *host, struct cloak_err *err)
 {
 	unsigned i;
 
-	for (ndisks = 0; ndisks < m->cfg->ndisks; ndisks++) {
-		const struct disk_config *d = &m->cfg->disks[ndisks];
+	for (ndisks = 0; ndisks < host->cfg->ndisks; ndisks++) {
+		const struct disk_config *d = &host->cfg->disks[ndisks];
 
 		if (virtio_blk_open(&disks[ndisks], d->path, d->ro, err) < 0)
 			goto fail;
-		if (virtio_blk_attach(&disks[ndisks], m, ndisks, err) < 0) {
+		if (virtio_blk_attach(&disks[ndisks], host, ndisks, err) < 0) {
 			ndisks++;
 			goto fail;
 		}
@@ -471,22 +471,14 @@ fail:
 	return -1;
 }
 
-static void blk_fini(struct machine *m)
+static void blk_fini(struct dev_host *host)
 {
 	unsigned i;
 
-	(void)m;
+	(void)host;
 	for (i = 0; i < ndisks; i++)
 		virtio_blk_close(&disks[i]);
 	ndisks = 0;
 }
 
-/* A block segment bounced through swiotlb is commonly up to 64 KiB; one queue per disk. */
-static uint64_t blk_dma_bytes(const struct vm_config *cfg)
-{
-	return (uint64_t)cfg->ndisks * BLK_QUEUE_SIZE * 64 * KiB;
-}
-
-const struct device_ops virtio_blk_device = {
-	.name = "virtio-blk", .init = blk_init, .fini = blk_fini, .dma_bytes = blk_dma_bytes,
-};
+const struct device_ops virtio_blk_device = { .name = "virtio-blk", .init = blk_init, .fini = blk_fini };

@@ -27,7 +27,7 @@ struct virtio_blk {
 /* Opens and locks the image (errors name --disk). */
 int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloak_err *err);
 /* Puts it on the PCI bus as virtio-blk<index> and starts its worker. */
-int virtio_blk_attach(struct virtio_blk *b, struct machine *m, unsigned index, struct cloak_err *err);
+int virtio_blk_attach(struct virtio_blk *b, struct dev_host *host, unsigned index, struct cloak_err *err);
 void virtio_blk_close(struct virtio_blk *b);
 /* Serves one request against the image; returns the bytes written into the guest's buffers. */
 uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req);

@@ -1,7 +1,7 @@
 /* virtio_console.c: virtio-console (hvc0) on cloak's stdout, a file, or a Unix socket cloak listens on. */
 #include "devices.h"
-#include "eventloop.h"
 #include "virtio_pci.h"
+#include "virtio_queues.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,24 +59,14 @@ static void cons_config(struct virtio_dev *vd, uint32_t off, bool is_write, uint
 	memcpy(data, (uint8_t *)&cfg + off, size);
 }
 
-static void cons_tx(struct vconsole *c)
+/* Guest output: every readable buffer of the request, in order. */
+static void cons_send(struct virtio_dev *vd, const struct virtq_req *req)
 {
-	struct virtio_dev *vd = &c->vd;
 	unsigned i;
 
-	pthread_mutex_lock(&vd->lock);
-	for (;;) {
-		while (virtio_pop(vd, CONS_TX, c->req)) {
-			for (i = 0; i < c->req->nseg; i++)
-				if (!c->req->seg[i].writable)
-					cons_write(c, c->req->seg[i].host, c->req->seg[i].len);
-			virtio_push(vd, CONS_TX, c->req->head, 0);
-		}
-		if (!virtio_queue_live(vd, CONS_TX) || !virtq_arm_notify(&vd->vq[CONS_TX]))
-			break;
-	}
-	virtio_interrupt(vd, CONS_TX);
-	pthread_mutex_unlock(&vd->lock);
+	for (i = 0; i < req->nseg; i++)
+		if (!req->seg[i].writable)
+			cons_write(vd->priv, req->seg[i].host, req->seg[i].len);
 }
 
 static void cons_input_ready(void *opaque, uint32_t events);
@@ -85,13 +75,13 @@ static void cons_watch_input(struct vconsole *c, bool on)
 {
 	struct cloak_err err;
 
-	if (c->client_fd < 0 || c->input_watched == on || !c->vd.m->ev)
+	if (c->client_fd < 0 || c->input_watched == on)
 		return;
 	if (on) {
-		if (eventloop_add(c->vd.m->ev, c->client_fd, EPOLLIN, cons_input_ready, c, &err) == 0)
+		if (devhost_watch(c->vd.host, c->client_fd, EPOLLIN, cons_input_ready, c, &err) == 0)
 			c->input_watched = true;
 	} else {
-		eventloop_del(c->vd.m->ev, c->client_fd);
+		devhost_unwatch(c->vd.host, c->client_fd);
 		c->input_watched = false;
 	}
 }
@@ -180,7 +170,7 @@ static void cons_kick(struct virtio_dev *vd, unsigned q)
 	struct vconsole *c = vd->priv;
 
 	if (q == CONS_TX) {
-		cons_tx(c);
+		virtio_drain(vd, CONS_TX, c->req, cons_send);
 		return;
 	}
 	/* New receive buffers: input may flow again. */
@@ -200,7 +190,7 @@ static const struct virtio_dev_ops cons_ops = {
 	.type = 3,
 	.pci_class = 0x078000,  /* communication controller, other */
 	.nqueues = 2,
-	.queue_max = 64,
+	.queue_max = CONSOLE_QUEUE_SIZE,
 	.features = 1ull << VIRTIO_CONSOLE_F_EMERG_WRITE,
 	.config_size = sizeof(struct virtio_console_config),
 	.config_access = cons_config,
@@ -229,12 +219,12 @@ static int cons_listen(struct vconsole *c, const char *path, struct cloak_err *e
 	return 0;
 }
 
-static void cons_fini(struct machine *m);
+static void cons_fini(struct dev_host *host);
 
-static int cons_init(struct machine *m, struct cloak_err *err)
+static int cons_init(struct dev_host *host, struct cloak_err *err)
 {
 	struct vconsole *c = &cons;
-	const struct vm_config *cfg = m->cfg;
+	const struct vm_config *cfg = host->cfg;
 
 	*c = (struct vconsole){ .out_fd = -1, .listen_fd = -1, .client_fd = -1 };
 	if (cfg->console == CONSOLE_NONE)
@@ -277,26 +267,26 @@ static int cons_init(struct machine *m, struct cloak_err *err)
 	case CONSOLE_NONE:
 		break;
 	}
-	if (virtio_pci_init(&c->vd, m, &cons_ops, "virtio-console0", c, err) < 0)
+	if (virtio_pci_init(&c->vd, host, &cons_ops, "virtio-console0", c, err) < 0)
 		goto fail;
 	c->attached = true;
-	if (c->listen_fd >= 0 && eventloop_add(m->ev, c->listen_fd, EPOLLIN, cons_accept, c, err) < 0)
+	if (c->listen_fd >= 0 && devhost_watch(host, c->listen_fd, EPOLLIN, cons_accept, c, err) < 0)
 		goto fail;
 	return 0;
 fail:
 	/* devices_init calls fini only for the devices whose init succeeded: undo our part (the socket file too). */
-	if (!c->attached && c->vd.m)
+	if (!c->attached && c->vd.host)
 		virtio_pci_fini(&c->vd);
-	cons_fini(m);
+	cons_fini(host);
 	return -1;
 }
 
-static void cons_fini(struct machine *m)
+static void cons_fini(struct dev_host *host)
 {
 	struct vconsole *c = &cons;
 
-	if (m->ev && c->listen_fd >= 0)
-		eventloop_del(m->ev, c->listen_fd);
+	if (c->listen_fd >= 0)
+		devhost_unwatch(host, c->listen_fd);
 	if (c->client_fd >= 0)
 		cons_drop_client(c);
 	if (c->attached)
@@ -312,11 +302,4 @@ static void cons_fini(struct machine *m)
 	*c = (struct vconsole){ .out_fd = -1, .listen_fd = -1, .client_fd = -1 };
 }
 
-static uint64_t cons_dma_bytes(const struct vm_config *cfg)
-{
-	return cfg->console != CONSOLE_NONE ? 2ull * cons_ops.queue_max * PAGE_SIZE : 0;
-}
-
-const struct device_ops virtio_console_device = {
-	.name = "virtio-console", .init = cons_init, .fini = cons_fini, .dma_bytes = cons_dma_bytes,
-};
+const struct device_ops virtio_console_device = { .name = "virtio-console", .init = cons_init, .fini = cons_fini };

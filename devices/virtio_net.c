@@ -1,7 +1,7 @@
 /* virtio_net.c: virtio-net on a tap device, frames moved on the I/O thread with the virtio header passed through. */
 #include "devices.h"
-#include "eventloop.h"
 #include "virtio_pci.h"
+#include "virtio_queues.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,6 @@
 
 #define NET_RX 0
 #define NET_TX 1
-#define NET_QUEUE_SIZE 256
 #define NET_HDR_LEN sizeof(struct virtio_net_hdr_v1)  /* with VERSION_1 the header always has num_buffers */
 #define NET_FRAME_MAX (NET_HDR_LEN + 65535 + 14)
 
@@ -59,30 +58,20 @@ static void net_config(struct virtio_dev *vd, uint32_t off, bool is_write, uint8
 	memcpy(data, (uint8_t *)&cfg + off, size);
 }
 
-static void net_tx(struct vnet *n)
+/* One frame out to the tap; a full tap drops it, as a congested wire would. */
+static void net_send(struct virtio_dev *vd, const struct virtq_req *req)
 {
-	struct virtio_dev *vd = &n->vd;
+	struct vnet *n = vd->priv;
 	struct iovec iov[64];
+	unsigned i, niov = 0;
 
-	pthread_mutex_lock(&vd->lock);
-	for (;;) {
-		while (virtio_pop(vd, NET_TX, n->req)) {
-			unsigned i, niov = 0;
-
-			for (i = 0; i < n->req->nseg && niov < ARRAY_SIZE(iov); i++)
-				if (!n->req->seg[i].writable && n->req->seg[i].len)
-					iov[niov++] = (struct iovec){ n->req->seg[i].host, n->req->seg[i].len };
-			/* A frame must carry the header; a full tap drops it, as a congested wire would. */
-			if (n->req->out_len < NET_HDR_LEN || n->req->out_len > NET_FRAME_MAX || i < n->req->nseg ||
-			    writev(n->tap, iov, (int)niov) < 0)
-				n->tx_dropped++;
-			virtio_push(vd, NET_TX, n->req->head, 0);
-		}
-		if (!virtio_queue_live(vd, NET_TX) || !virtq_arm_notify(&vd->vq[NET_TX]))
-			break;
-	}
-	virtio_interrupt(vd, NET_TX);
-	pthread_mutex_unlock(&vd->lock);
+	for (i = 0; i < req->nseg && niov < ARRAY_SIZE(iov); i++)
+		if (!req->seg[i].writable && req->seg[i].len)
+			iov[niov++] = (struct iovec){ req->seg[i].host, req->seg[i].len };
+	/* A frame must carry the header. */
+	if (req->out_len < NET_HDR_LEN || req->out_len > NET_FRAME_MAX || i < req->nseg ||
+	    writev(n->tap, iov, (int)niov) < 0)
+		n->tx_dropped++;
 }
 
 static void net_tap_ready(void *opaque, uint32_t events);
@@ -91,13 +80,13 @@ static void net_watch_tap(struct vnet *n, bool on)
 {
 	struct cloak_err err;
 
-	if (n->tap_watched == on || !n->vd.m->ev)
+	if (n->tap_watched == on)
 		return;
 	if (on) {
-		if (eventloop_add(n->vd.m->ev, n->tap, EPOLLIN, net_tap_ready, n, &err) == 0)
+		if (devhost_watch(n->vd.host, n->tap, EPOLLIN, net_tap_ready, n, &err) == 0)
 			n->tap_watched = true;
 	} else {
-		eventloop_del(n->vd.m->ev, n->tap);
+		devhost_unwatch(n->vd.host, n->tap);
 		n->tap_watched = false;
 	}
 }
@@ -192,7 +181,7 @@ static void net_kick(struct virtio_dev *vd, unsigned q)
 	struct vnet *n = vd->priv;
 
 	if (q == NET_TX) {
-		net_tx(n);
+		virtio_drain(vd, NET_TX, n->req, net_send);
 		return;
 	}
 	pthread_mutex_lock(&vd->lock);
@@ -259,12 +248,12 @@ static int tap_open(struct vnet *n, const char *name, struct cloak_err *err)
 	return 0;
 }
 
-static void net_fini(struct machine *m);
+static void net_fini(struct dev_host *host);
 
-static int net_init(struct machine *m, struct cloak_err *err)
+static int net_init(struct dev_host *host, struct cloak_err *err)
 {
 	struct vnet *n = &net;
-	const struct vm_config *cfg = m->cfg;
+	const struct vm_config *cfg = host->cfg;
 	struct timespec ts;
 
 	*n = (struct vnet){ .tap = -1 };
@@ -291,23 +280,23 @@ static int net_init(struct machine *m, struct cloak_err *err)
 		n->mac[4] = (uint8_t)(ts.tv_nsec >> 8);
 		n->mac[5] = (uint8_t)(ts.tv_nsec >> 16);
 	}
-	if (virtio_pci_init(&n->vd, m, &net_ops, "virtio-net0", n, err) < 0)
+	if (virtio_pci_init(&n->vd, host, &net_ops, "virtio-net0", n, err) < 0)
 		goto fail;
 	n->attached = true;
 	return 0;
 fail:
 	/* devices_init calls fini only for the devices whose init succeeded: undo our part here. */
-	if (n->vd.m)
+	if (n->vd.host)
 		virtio_pci_fini(&n->vd);
-	net_fini(m);
+	net_fini(host);
 	return -1;
 }
 
-static void net_fini(struct machine *m)
+static void net_fini(struct dev_host *host)
 {
 	struct vnet *n = &net;
 
-	(void)m;
+	(void)host;
 	if (n->attached)
 		virtio_pci_fini(&n->vd);
 	if (n->tx_dropped)
@@ -321,12 +310,4 @@ static void net_fini(struct machine *m)
 	*n = (struct vnet){ .tap = -1 };
 }
 
-/* Receive and transmit queues, a page-sized buffer per descriptor at most. */
-static uint64_t net_dma_bytes(const struct vm_config *cfg)
-{
-	return cfg->net_tap[0] ? 2ull * NET_QUEUE_SIZE * PAGE_SIZE : 0;
-}
-
-const struct device_ops virtio_net_device = {
-	.name = "virtio-net", .init = net_init, .fini = net_fini, .dma_bytes = net_dma_bytes,
-};
+const struct device_ops virtio_net_device = { .name = "virtio-net", .init = net_init, .fini = net_fini };

@@ -1,16 +1,12 @@
-/* virtio_pci.c: modern virtio-pci: capabilities, common configuration, notifications via ioeventfd, MSI-X. */
+/* virtio_pci.c: modern virtio-pci: capabilities, common configuration, doorbells the host signals without exits, MSI-X. */
 #include "virtio_pci.h"
 
-#include "eventloop.h"
-
 #include <errno.h>
-#include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define VIRTIO_PCI_VENDOR 0x1af4
@@ -98,7 +94,7 @@ bool virtio_pop(struct virtio_dev *vd, unsigned q, struct virtq_req *req)
 		case VIRTQ_GOT:
 			if (vd->stats) {
 				atomic_fetch_add(&vd->stats->requests, 1);
-				timeline_io_begin(&vd->m->tl, vd->stats);
+				vd->host->ops->io_begin(vd->host->ctx, vd->stats);
 			}
 			return true;
 		case VIRTQ_BAD_CHAIN:
@@ -120,7 +116,24 @@ void virtio_push(struct virtio_dev *vd, unsigned q, uint16_t head, uint32_t writ
 {
 	virtq_push(&vd->vq[q], head, written);
 	if (vd->stats)
-		timeline_io_end(&vd->m->tl, vd->stats);
+		vd->host->ops->io_end(vd->host->ctx, vd->stats);
+}
+
+void virtio_drain(struct virtio_dev *vd, unsigned q, struct virtq_req *req,
+		  void (*serve)(struct virtio_dev *vd, const struct virtq_req *req))
+{
+	pthread_mutex_lock(&vd->lock);
+	for (;;) {
+		while (virtio_pop(vd, q, req)) {
+			serve(vd, req);
+			virtio_push(vd, q, req->head, 0);
+		}
+		/* Work that arrived while notifications were off is seen on the next round. */
+		if (!virtio_queue_live(vd, q) || !virtq_arm_notify(&vd->vq[q]))
+			break;
+	}
+	virtio_interrupt(vd, q);
+	pthread_mutex_unlock(&vd->lock);
 }
 
 void virtio_kick(struct virtio_dev *vd, unsigned q)
@@ -361,35 +374,28 @@ void virtio_pci_bar_access(struct pci_device *d, unsigned bar, uint64_t off, boo
 	pthread_mutex_unlock(&vd->lock);
 }
 
-/* Moves the queues' ioeventfds to where BAR 0 now decodes; KVM then signals kicks without an exit to us. */
-static void update_ioeventfds(struct virtio_dev *vd)
+/* Moves the queues' doorbells to where BAR 0 now decodes; the host then signals kicks without an exit to us. */
+static void update_doorbells(struct virtio_dev *vd)
 {
+	const struct dev_host_ops *ops = vd->host->ops;
 	uint64_t base = pci_bar_addr(&vd->pci, 0);
 	unsigned q;
 
-	if (base == vd->ioeventfd_base || vd->m->vm_fd < 0)
+	if (base == vd->doorbell_base || !ops->doorbell)
 		return;
 	for (q = 0; q < vd->ops->nqueues; q++) {
-		struct kvm_ioeventfd io = { .len = 2, .fd = vd->kick_fd[q] };
-
-		if (vd->ioeventfd_base) {
-			io.addr = vd->ioeventfd_base + VPCI_NOTIFY_OFF + q * VPCI_NOTIFY_MULT;
-			io.flags = KVM_IOEVENTFD_FLAG_DEASSIGN;
-			(void)ioctl(vd->m->vm_fd, KVM_IOEVENTFD, &io);
-		}
-		if (base) {
-			io.addr = base + VPCI_NOTIFY_OFF + q * VPCI_NOTIFY_MULT;
-			io.flags = 0;
-			/* Once per device: a guest that keeps moving the BAR must not flood stderr. */
-			if (ioctl(vd->m->vm_fd, KVM_IOEVENTFD, &io) < 0 && !vd->ioeventfd_reported) {
-				vd->ioeventfd_reported = true;
-				fprintf(stderr, "cloak: %s: KVM_IOEVENTFD failed (%s); kicks of queue %u and any later "
-						"failing queue will exit to cloak instead (reported once)\n", vd->name,
-					strerror(errno), q);
-			}
+		if (vd->doorbell_base)
+			(void)ops->doorbell(vd->host->ctx, vd->kick_fd[q],
+					    vd->doorbell_base + VPCI_NOTIFY_OFF + q * VPCI_NOTIFY_MULT, 2, false);
+		if (base && ops->doorbell(vd->host->ctx, vd->kick_fd[q], base + VPCI_NOTIFY_OFF + q * VPCI_NOTIFY_MULT,
+					  2, true) < 0 && !vd->doorbell_reported) {
+			/* Once per device: a guest that moves its BAR again and again cannot flood stderr. */
+			vd->doorbell_reported = true;
+			fprintf(stderr, "cloak: %s: KVM_IOEVENTFD failed (%s); kicks of queue %u will exit to "
+					"cloak instead\n", vd->name, strerror(errno), q);
 		}
 	}
-	vd->ioeventfd_base = base;
+	vd->doorbell_base = base;
 }
 
 static bool touches(unsigned off, unsigned size, unsigned start, unsigned len)
@@ -416,7 +422,7 @@ static void vpci_config_written(struct pci_device *d, unsigned off, unsigned siz
 	if (touches(off, size, vd->msix.cap + 2, 2))
 		pci_msix_config_written(&vd->msix);
 	if (touches(off, size, PCI_COMMAND, 2) || touches(off, size, PCI_BAR0, 4))
-		update_ioeventfds(vd);
+		update_doorbells(vd);
 	if (touches(off, size, vd->pci_cfg_cap + 16, 4))
 		pci_cfg_window(vd, true);
 }
@@ -457,7 +463,7 @@ static void kick_ready(void *opaque, uint32_t events)
 		k->vd->ops->queue_kick(k->vd, k->q);
 }
 
-int virtio_pci_init(struct virtio_dev *vd, struct machine *m, const struct virtio_dev_ops *ops, const char *name,
+int virtio_pci_init(struct virtio_dev *vd, struct dev_host *host, const struct virtio_dev_ops *ops, const char *name,
 		    void *priv, struct cloak_err *err)
 {
 	struct pci_device *d = &vd->pci;
@@ -468,12 +474,11 @@ int virtio_pci_init(struct virtio_dev *vd, struct machine *m, const struct virti
 		vd->msix.irqfd[q] = -1;  /* fini may run before MSI-X is set up */
 	snprintf(vd->name, sizeof(vd->name), "%s", name);
 	vd->ops = ops;
-	vd->m = m;
+	vd->host = host;
 	vd->priv = priv;
 	pthread_mutex_init(&vd->lock, NULL);
 	vd->features = offered_features(ops);
-	vd->dma = (struct dma_space){ .mem = &m->mem, .shared = m->shared.enforce ? &m->shared : NULL,
-				      .reported = &m->dma_reported };
+	vd->dma = host->dma;
 	for (q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		vd->kick_fd[q] = -1;
 	for (q = 0; q < ops->nqueues; q++) {
@@ -503,17 +508,18 @@ int virtio_pci_init(struct virtio_dev *vd, struct machine *m, const struct virti
 	/* The window's bar, offset, length and data are the driver's to set. */
 	d->wmask[vd->pci_cfg_cap + 4] = 0xff;
 	memset(&d->wmask[vd->pci_cfg_cap + 8], 0xff, 12);
-	if (pci_msix_init(&vd->msix, m->pci, d, ops->nqueues + 1, 0, VPCI_MSIX_TABLE_OFF, VPCI_MSIX_PBA_OFF,
-			  m->vm_fd, err) < 0)
+	if (!host->pci)
+		return err_set(err, "internal error: %s comes before the PCI host bridge in the device table", name);
+	if (pci_msix_init(&vd->msix, host->pci, d, ops->nqueues + 1, 0, VPCI_MSIX_TABLE_OFF, VPCI_MSIX_PBA_OFF,
+			  err) < 0)
 		return -1;
-	if (pci_bus_add(m->pci, d, err) < 0)
+	if (pci_bus_add(host->pci, d, err) < 0)
 		return -1;
 	vd->ready = true;
-	vd->stats = timeline_device(&m->tl, vd->name);
-	if (m->ev)
-		for (q = 0; q < ops->nqueues; q++)
-			if (eventloop_add(m->ev, vd->kick_fd[q], EPOLLIN, kick_ready, &vd->kick[q], err) < 0)
-				return -1;
+	vd->stats = devhost_stats(host, vd->name);
+	for (q = 0; q < ops->nqueues; q++)
+		if (devhost_watch(host, vd->kick_fd[q], EPOLLIN, kick_ready, &vd->kick[q], err) < 0)
+			return -1;
 	return 0;
 }
 
@@ -524,16 +530,12 @@ void virtio_pci_fini(struct virtio_dev *vd)
 	for (q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		if (vd->kick_fd[q] < 0)
 			continue;
-		if (vd->m->ev)
-			eventloop_del(vd->m->ev, vd->kick_fd[q]);
-		if (vd->ioeventfd_base && vd->m->vm_fd >= 0) {
-			struct kvm_ioeventfd io = { .len = 2, .fd = vd->kick_fd[q], .flags = KVM_IOEVENTFD_FLAG_DEASSIGN,
-						    .addr = vd->ioeventfd_base + VPCI_NOTIFY_OFF + q * VPCI_NOTIFY_MULT };
-
-			(void)ioctl(vd->m->vm_fd, KVM_IOEVENTFD, &io);
-		}
+		devhost_unwatch(vd->host, vd->kick_fd[q]);
+		if (vd->doorbell_base && vd->host->ops->doorbell)
+			(void)vd->host->ops->doorbell(vd->host->ctx, vd->kick_fd[q],
+						      vd->doorbell_base + VPCI_NOTIFY_OFF + q * VPCI_NOTIFY_MULT, 2, false);
 		close(vd->kick_fd[q]);
 		vd->kick_fd[q] = -1;
 	}
-	pci_msix_fini(&vd->msix, vd->m->vm_fd);
+	pci_msix_fini(&vd->msix);
 }

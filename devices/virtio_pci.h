@@ -60,7 +60,7 @@ struct virtio_kick {
 struct virtio_dev {
 	char name[24];            /* "virtio-blk0": in reports and the timeline */
 	const struct virtio_dev_ops *ops;
-	struct machine *m;
+	struct dev_host *host;
 	void *priv;
 	pthread_mutex_t lock;     /* everything below, and the queues' rings */
 
@@ -74,8 +74,8 @@ struct virtio_dev {
 
 	int kick_fd[VIRTIO_MAX_QUEUES];
 	struct virtio_kick kick[VIRTIO_MAX_QUEUES];
-	uint64_t ioeventfd_base;  /* BAR address the ioeventfds are registered at; 0: none */
-	bool ioeventfd_reported;  /* a KVM_IOEVENTFD failure was reported: the guest can move the BAR at will */
+	uint64_t doorbell_base;   /* BAR address the queues' doorbells are registered at; 0: none */
+	bool doorbell_reported;   /* a failed doorbell registration is reported once */
 	unsigned pci_cfg_cap;     /* offset of the VIRTIO_PCI_CAP_PCI_CFG window */
 
 	struct dma_space dma;
@@ -86,8 +86,8 @@ struct virtio_dev {
 	bool ready;               /* registered on the bus (fini undoes only what init did) */
 };
 
-/* Builds the PCI function, its capabilities, MSI-X and kick eventfds, and puts it on m->pci. */
-int virtio_pci_init(struct virtio_dev *vd, struct machine *m, const struct virtio_dev_ops *ops, const char *name,
+/* Builds the PCI function, its capabilities, MSI-X and kick eventfds, and puts it on host->pci. */
+int virtio_pci_init(struct virtio_dev *vd, struct dev_host *host, const struct virtio_dev_ops *ops, const char *name,
 		    void *priv, struct cloak_err *err);
 void virtio_pci_fini(struct virtio_dev *vd);
 
@@ -99,6 +99,13 @@ void virtio_pci_bar_access(struct pci_device *d, unsigned bar, uint64_t off, boo
 /* The next well-formed request of queue q; bad chains are failed and reported, a broken ring resets. */
 bool virtio_pop(struct virtio_dev *vd, unsigned q, struct virtq_req *req);
 void virtio_push(struct virtio_dev *vd, unsigned q, uint16_t head, uint32_t written);
+/*
+ * Without vd->lock: serves every request on queue q that the device only
+ * reads (transmit queues), completing each with nothing written, re-arms the
+ * driver's notifications until the queue stays empty, then interrupts once.
+ */
+void virtio_drain(struct virtio_dev *vd, unsigned q, struct virtq_req *req,
+		  void (*serve)(struct virtio_dev *vd, const struct virtq_req *req));
 /* Interrupts the driver for queue q if it asked for it. */
 void virtio_interrupt(struct virtio_dev *vd, unsigned q);
 /* The device cannot go on until the driver resets it (virtio 1.2 §2.1.2). */

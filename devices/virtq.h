@@ -2,7 +2,7 @@
 #ifndef CLOAK_VIRTQ_H
 #define CLOAK_VIRTQ_H
 
-#include "machine.h"
+#include "shared_map.h"
 
 #include <stdatomic.h>
 
@@ -31,20 +31,6 @@ struct virtq_used_elem {
 	uint32_t id;
 	uint32_t len;
 };
-
-/*
- * How a device reaches guest memory: guest RAM through gpa_range, and, for a
- * confidential guest, only the parts the guest shared. `dma_reported` makes
- * the report of a refused access appear once per machine, not per request.
- */
-struct dma_space {
-	const struct guest_mem *mem;
-	struct shared_map *shared;  /* NULL: every RAM address is fine */
-	atomic_bool *reported;
-};
-
-/* Host memory for [gpa, gpa+len) or NULL, reporting a refused shared-memory access once. */
-void *dma_map(const struct dma_space *dma, uint64_t gpa, uint64_t len, const char *what);
 
 /* One buffer of a request: host memory already checked, and whether the device may write it. */
 struct virtq_seg {

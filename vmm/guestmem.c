@@ -1,5 +1,5 @@
 /* guestmem.c: guest RAM: mapping, locking, loading the plan, and the checked address helper. */
-#include "machine.h"
+#include "guestmem.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,42 +8,77 @@
 
 void *gpa_range(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
-	unsigned i;
+	const struct plan_ram *r = plan_ram_find(mem->ram, mem->nram, gpa, len);
 
-	for (i = 0; i < mem->nram; i++) {
-		const struct plan_ram *r = &mem->ram[i];
-
-		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
-			return mem->host + r->host_offset + (gpa - r->gpa);
-	}
-	return NULL;
+	return r ? mem->host + r->host_offset + (gpa - r->gpa) : NULL;
 }
 
-int guestmem_map(struct guest_mem *mem, const struct launch_plan *plan, bool hugepages, struct cloak_err *err)
+/*
+ * Anonymous memory at a 2 MiB boundary with MADV_HUGEPAGE set before anything
+ * touches it: populating and locking it then takes transparent huge pages, a
+ * fault per 2 MiB instead of per 4 KiB (about five times faster to lock), and
+ * KVM maps the guest with large pages too. Slack around the aligned range is
+ * given back at once.
+ */
+static void *map_thp_aligned(uint64_t size, int flags)
+{
+	uint64_t slack = GUESTMEM_THP_ALIGN;
+	uint8_t *p = mmap(NULL, size + slack, PROT_READ | PROT_WRITE, flags, -1, 0);
+	uint8_t *aligned;
+
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	aligned = (uint8_t *)ALIGN_UP((uintptr_t)p, GUESTMEM_THP_ALIGN);
+	if (aligned > p)
+		munmap(p, (size_t)(aligned - p));
+	if (p + slack > aligned)
+		munmap(aligned + size, (size_t)(p + slack - aligned));
+	/* Advice only: a kernel with THP off (transparent_hugepage=never) still works, with small pages. */
+	madvise(aligned, size, MADV_HUGEPAGE);
+	return aligned;
+}
+
+int guestmem_map_pages(struct guest_mem *mem, uint64_t size, enum guestmem_pages pages, struct cloak_err *err)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
 	char a[32];
 	void *p;
 
 	memset(mem, 0, sizeof(*mem));
-	/* Huge pages are reserved at mmap time, so a shortage fails here and not as SIGBUS mid-run. */
-	if (hugepages)
-		flags = (flags & ~MAP_NORESERVE) | MAP_HUGETLB;
-	p = mmap(NULL, plan->mem_size, PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (p == MAP_FAILED) {
-		if (hugepages)
+	switch (pages) {
+	case GUESTMEM_HUGETLB:
+		/* Huge pages are reserved at mmap time, so a shortage fails here and not as SIGBUS mid-run. */
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, (flags & ~MAP_NORESERVE) | MAP_HUGETLB, -1, 0);
+		if (p == MAP_FAILED)
 			return err_errno(err, "cannot map %s of guest memory in 2 MiB huge pages (mmap MAP_HUGETLB); "
 					      "reserve them with `sysctl vm.nr_hugepages=%llu` or drop --hugepages",
-					 fmt_size(plan->mem_size, a), (unsigned long long)(plan->mem_size / (2 * MiB)));
-		return err_errno(err, "cannot map %s of guest memory (mmap); give a smaller --mem",
-				 fmt_size(plan->mem_size, a));
+					 fmt_size(size, a), (unsigned long long)(size / (2 * MiB)));
+		break;
+	case GUESTMEM_THP:
+		p = map_thp_aligned(size, flags);
+		break;
+	case GUESTMEM_SMALL:
+	default:
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+		if (p != MAP_FAILED)
+			madvise(p, size, MADV_NOHUGEPAGE);
+		break;
 	}
+	if (p == MAP_FAILED)
+		return err_errno(err, "cannot map %s of guest memory (mmap); give a smaller --mem", fmt_size(size, a));
 	/* Guest RAM must never end up in a core dump or a forked child. */
-	madvise(p, plan->mem_size, MADV_DONTDUMP);
-	madvise(p, plan->mem_size, MADV_DONTFORK);
+	madvise(p, size, MADV_DONTDUMP);
+	madvise(p, size, MADV_DONTFORK);
 	mem->host = p;
-	mem->size = plan->mem_size;
-	mem->hugepages = hugepages;
+	mem->size = size;
+	mem->hugepages = pages == GUESTMEM_HUGETLB;
+	return 0;
+}
+
+int guestmem_map(struct guest_mem *mem, const struct launch_plan *plan, bool hugepages, struct cloak_err *err)
+{
+	if (guestmem_map_pages(mem, plan->mem_size, hugepages ? GUESTMEM_HUGETLB : GUESTMEM_THP, err) < 0)
+		return -1;
 	memcpy(mem->ram, plan->ram, sizeof(mem->ram));
 	mem->nram = plan->nram;
 	return 0;

@@ -1,8 +1,9 @@
 /* kvm.c: /dev/kvm, the VM with its in-kernel irqchip and PIT, memory slots, vCPUs and entry state. */
-#include "machine.h"
+#include "kvm.h"
 
 #include "boot.h"
-#include "sev/sev.h"
+#include "cvm.h"
+#include "machine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,38 +71,6 @@ static int kvm_has_cap(void *ctx, long cap)
 	return ioctl(*(int *)ctx, KVM_CHECK_EXTENSION, cap);
 }
 
-#define MSR_AMD64_SEV_STATUS 0xc0010131
-
-/*
- * Under the simulated PSP the guest runs on plain KVM, which has no
- * SEV_STATUS MSR. Reads of it come to cloak instead (runloop.c answers "SEV
- * on"), so a guest follows the same SEV paths as on hardware: Linux then
- * shares its DMA memory through KVM_HC_MAP_GPA_RANGE and bounces I/O.
- */
-static int kvm_trap_sev_status(struct machine *m, struct cloak_err *err)
-{
-	static uint8_t deny[1];  /* one MSR, its bit clear: reads exit to userspace */
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_FILTER } };
-	struct kvm_msr_filter filter = {
-		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
-		.ranges = { { .flags = KVM_MSR_FILTER_READ, .nmsrs = 1, .base = MSR_AMD64_SEV_STATUS, .bitmap = deny } },
-	};
-
-	if (ioctl(m->vm_fd, KVM_ENABLE_CAP, &cap) < 0 || ioctl(m->vm_fd, KVM_X86_SET_MSR_FILTER, &filter) < 0)
-		return err_errno(err, "--sev-backend sim: cannot trap the SEV_STATUS MSR (KVM_CAP_X86_USER_SPACE_MSR, "
-				      "KVM_X86_SET_MSR_FILTER; Linux 5.10 or later)");
-	return 0;
-}
-
-bool kvm_sim_sev_status(const struct machine *m, uint32_t msr, uint64_t *value)
-{
-	if (!m->cfg->sev || m->cfg->sev_backend != SEV_BACKEND_SIM || msr != MSR_AMD64_SEV_STATUS ||
-	    !machine_guest_sees_sev(m))
-		return false;
-	*value = 1;  /* bit 0: SEV enabled; no SEV-ES, no SNP */
-	return true;
-}
-
 int kvm_create_vm(struct machine *m, struct cloak_err *err)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -114,8 +83,8 @@ int kvm_create_vm(struct machine *m, struct cloak_err *err)
 	if (max_vcpus > 0 && m->cfg->cpus > (unsigned)max_vcpus)
 		return err_set(err, "--cpus: this KVM runs at most %d vCPUs per VM; give %d or fewer", max_vcpus,
 			       max_vcpus);
-	/* An SEV VM type where the kernel has it (INIT2); 0 otherwise (legacy INIT, or no SEV). */
-	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, sev_vm_type(m->cfg, m->kvm_fd));
+	/* The confidential kind chooses the machine type (0: KVM's default). */
+	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, cvm_vm_type(m->cvm, m->kvm_fd));
 	if (m->vm_fd < 0)
 		return err_errno(err, "cannot create a VM (KVM_CREATE_VM)%s",
 				 errno == ENOMEM ? "; free host memory" : "");
@@ -127,15 +96,7 @@ int kvm_create_vm(struct machine *m, struct cloak_err *err)
 		return err_errno(err, "cannot create the in-kernel interrupt controllers (KVM_CREATE_IRQCHIP)");
 	if (ioctl(m->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_errno(err, "cannot create the in-kernel PIT (KVM_CREATE_PIT2)");
-	if (m->cfg->sev && m->cfg->sev_backend == SEV_BACKEND_SIM) {
-		if (!machine_guest_sees_sev(m))
-			fprintf(stderr, "cloak: --sev-backend sim: a Linux guest cannot be shown SEV without SEV hardware, "
-					"so it runs as a plain guest: it does not bounce DMA and devices do not check "
-					"what it shares\n");
-		else if (kvm_trap_sev_status(m, err) < 0)
-			return -1;
-	}
-	return 0;
+	return cvm_vm_created(m->cvm, m, err);
 }
 
 int kvm_map_memory(struct machine *m, struct cloak_err *err)
@@ -199,15 +160,7 @@ void kvm_cpuid_adjust(struct kvm_cpuid2 *cpuid, const struct vm_config *cfg, uns
 	}
 }
 
-/* An SEV Linux reports the memory it shares (KVM_HC_MAP_GPA_RANGE) only under this KVM feature bit. */
-static void kvm_cpuid_offer_migration_control(struct kvm_cpuid2 *cpuid)
-{
-	unsigned i;
-
-	for (i = 0; i < cpuid->nent; i++)
-		if (cpuid->entries[i].function == 0x40000001)
-			cpuid->entries[i].eax |= 1u << KVM_FEATURE_MIGRATION_CONTROL;
-}
+#define CPUID_EXTRA_ENTRIES 4
 
 static struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd, struct cloak_err *err)
 {
@@ -246,8 +199,8 @@ int kvm_create_vcpus(struct machine *m, struct cloak_err *err)
 	if (!supported)
 		return -1;
 	sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
-	/* Room for one more entry: the SEV leaf, when KVM's table lacks it. */
-	mine = malloc(sz + sizeof(supported->entries[0]));
+	/* Room for a few more entries: leaves a confidential kind adds when KVM's table lacks them. */
+	mine = malloc(sz + CPUID_EXTRA_ENTRIES * sizeof(supported->entries[0]));
 	if (!mine) {
 		free(supported);
 		return err_set(err, "out of memory");
@@ -270,10 +223,7 @@ int kvm_create_vcpus(struct machine *m, struct cloak_err *err)
 		m->run[i] = run;
 		memcpy(mine, supported, sz);
 		kvm_cpuid_adjust(mine, m->cfg, i);
-		if (machine_guest_sees_sev(m)) {
-			sev_cpuid_leaf(mine, supported->nent + 1, m->plan->cbit);
-			kvm_cpuid_offer_migration_control(mine);
-		}
+		cvm_cpuid(m->cvm, m, mine, supported->nent + CPUID_EXTRA_ENTRIES);
 		if (ioctl(fd, KVM_SET_CPUID2, mine) < 0) {
 			err_errno(err, "cannot set vCPU %u's CPUID (KVM_SET_CPUID2)", i);
 			goto out;
@@ -345,6 +295,14 @@ int kvm_set_entry(struct machine *m, struct cloak_err *err)
 	if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
 		return err_errno(err, "cannot set the boot vCPU's registers (KVM_SET_REGS)");
 	return 0;
+}
+
+void kvm_irq_line(struct machine *m, unsigned irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
+
+	/* A failure here means the VM is being torn down; nothing useful to report. */
+	(void)ioctl(m->vm_fd, KVM_IRQ_LINE, &l);
 }
 
 void machine_close(struct machine *m)

@@ -1,20 +1,28 @@
-/* machine.c: the VM's shared state: stop requests, interrupt lines, the port I/O bus. */
+/* machine.c: the VM's shared state: what it is made of at setup, and stop requests. */
 #include "machine.h"
 
-#include <linux/kvm.h>
+#include "cvm.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
-void machine_init(struct machine *m, const struct vm_config *cfg, const struct launch_plan *plan)
+void machine_init(struct machine *m, const struct vm_config *cfg, const struct launch_plan *plan, struct cvm *cvm)
 {
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
 	m->plan = plan;
+	m->cvm = cvm;
+	m->confidential = cvm_guest_shares(cvm, plan);
 	m->kvm_fd = m->vm_fd = -1;
 	m->pio.what = "port";
 	m->mmio.what = "MMIO";
+	msi_routes_init(&m->routes);
+	/* A confidential guest shares the boot-info DMA window from the start; the rest it converts itself. */
+	shared_map_init(&m->shared, m->confidential);
+	if (plan->dma_size)
+		shared_map_set(&m->shared, plan->dma_gpa, plan->dma_size, true);
+	machine_host_init(m);
 	pthread_mutex_init(&m->stop_lock, NULL);
 	pthread_cond_init(&m->stop_cond, NULL);
 }
@@ -34,61 +42,4 @@ void machine_request_stop(struct machine *m, int status, const char *fmt, ...)
 		pthread_cond_broadcast(&m->stop_cond);
 	}
 	pthread_mutex_unlock(&m->stop_lock);
-}
-
-bool machine_guest_sees_sev(const struct machine *m)
-{
-	if (m->plan->cbit < 0)
-		return false;
-	/*
-	 * A Linux guest that saw SEV would put the C-bit in CR3, and with the
-	 * simulator's C-bit (an ignored PTE bit on non-SEV hardware) VM entry
-	 * fails: under the simulator only cloak's own ELF guests are shown SEV.
-	 */
-	return m->cfg->sev_backend == SEV_BACKEND_REAL || m->plan->kind == PLAN_KIND_ELF;
-}
-
-void machine_irq_line(struct machine *m, unsigned irq, int level)
-{
-	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
-
-	/* A failure here means the VM is being torn down; nothing useful to report. */
-	(void)ioctl(m->vm_fd, KVM_IRQ_LINE, &l);
-}
-
-int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len, const char *name, io_fn fn, void *opaque,
-		    struct cloak_err *err)
-{
-	unsigned i;
-
-	if (len == 0 || base + len < base)
-		return err_set(err, "internal error: empty or wrapping %s range for %s", bus->what, name);
-	if (bus->n == IO_BUS_MAX_RANGES)
-		return err_set(err, "internal error: too many %s ranges (registering %s)", bus->what, name);
-	for (i = 0; i < bus->n; i++) {
-		const struct io_range *r = &bus->ranges[i];
-
-		if (base < r->base + r->len && r->base < base + len)
-			return err_set(err, "internal error: %s range 0x%llx+0x%llx of %s overlaps %s", bus->what,
-				       (unsigned long long)base, (unsigned long long)len, name, r->name);
-	}
-	bus->ranges[bus->n++] = (struct io_range){ base, len, name, fn, opaque };
-	return 0;
-}
-
-bool io_bus_dispatch(const struct io_bus *bus, uint64_t addr, bool is_write, uint8_t *data, unsigned size)
-{
-	unsigned i;
-
-	for (i = 0; i < bus->n; i++) {
-		const struct io_range *r = &bus->ranges[i];
-
-		if (addr >= r->base && addr - r->base < r->len) {
-			r->fn(r->opaque, addr, is_write, data, size);
-			return true;
-		}
-	}
-	if (!is_write)
-		memset(data, 0xff, size);
-	return false;
 }

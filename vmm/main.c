@@ -1,7 +1,8 @@
 /* main.c: the cloak command line: subcommands, and `cloak run` from config to exit status. */
 #include "cloak.h"
 #include "config.h"
-#include "machine.h"
+#include "cvm.h"
+#include "launch.h"
 #include "plan.h"
 #include "sev/sev.h"
 #include "virtio_blk.h"
@@ -139,60 +140,6 @@ static int check_host_inputs(const struct vm_config *cfg, struct cloak_err *err)
 	return 0;
 }
 
-/* `sev` is NULL unless --sev: then the SEV launch steps go between the usual ones. */
-static int run_machine(struct machine *m, const struct plan_inputs *in, struct sev_launch *sev,
-		       struct cloak_err *err)
-{
-	const struct vm_config *cfg = m->cfg;
-
-	if (kvm_open_device(m, cfg->kvm_device, err) < 0)
-		return -1;
-	timeline_mark(&m->tl, TL_KVM_OPEN);
-	if (kvm_create_vm(m, err) < 0)
-		return -1;
-	timeline_mark(&m->tl, TL_VM_CREATE);
-	if (guestmem_map(&m->mem, m->plan, cfg->hugepages, err) < 0)
-		return -1;
-	if (cfg->pin && guestmem_lock(&m->mem, err) < 0)
-		return -1;
-	if (kvm_map_memory(m, err) < 0)
-		return -1;
-	/* SEV: INIT before any vCPU exists, then pin all RAM and LAUNCH_START. */
-	timeline_mark(&m->tl, TL_MEMORY_READY);
-	if (sev) {
-		if (sev_launch_start(sev, m->kvm_fd, m->vm_fd, &m->mem, err) < 0)
-			return -1;
-		timeline_mark(&m->tl, TL_SEV_LAUNCH_START);
-	}
-	if (guestmem_load_plan(&m->mem, m->plan, err) < 0)
-		return -1;
-	plan_inputs_evict(in);
-	timeline_mark(&m->tl, TL_LOAD);
-	if (sev) {
-		if (sev_launch_update(sev, m->plan, &m->mem, err) < 0)
-			return -1;
-		timeline_mark(&m->tl, TL_SEV_LAUNCH_UPDATE);
-	}
-	if (kvm_create_vcpus(m, err) < 0 || kvm_set_entry(m, err) < 0)
-		return -1;
-	timeline_mark(&m->tl, TL_VCPU_CREATE);
-	/* SEV: measure, let the owner verify and send a secret, finish; only then may the guest run. */
-	if (sev) {
-		if (sev_launch_finish(sev, m->plan, &m->mem, err) < 0)
-			return -1;
-		timeline_mark(&m->tl, TL_SEV_LAUNCH_FINISH);
-	}
-	if (devices_init(m, err) < 0)
-		return -1;
-	/* Everything cloak needs from the host is open now. */
-	if (privs_drop(err) < 0 || machine_run(m, err) < 0) {
-		devices_fini(m);
-		return -1;
-	}
-	devices_fini(m);
-	return 0;
-}
-
 static int cmd_run(int argc, char **argv)
 {
 	struct signal_waiter waiter;
@@ -200,9 +147,10 @@ static int cmd_run(int argc, char **argv)
 	struct launch_plan plan;
 	struct vm_config cfg;
 	struct cloak_err err = { "" };
-	struct sev_launch sev;
+	struct cvm cvm;
 	struct machine m;
 	pthread_t sigthread;
+	uint64_t pin_bytes;
 	int rc, status;
 
 	config_defaults(&cfg);
@@ -219,29 +167,28 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
-	/* The PSP says where the C-bit goes, and the plan's page tables carry it. */
-	if (cfg.sev && sev_launch_open(&sev, &cfg, &in.cbit, &err) < 0) {
+	/* The confidential kind (the PSP, under SEV) says where the C-bit goes, and the plan's page tables carry it. */
+	if (cvm_open(&cvm, &cfg, &in.cbit, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		plan_inputs_close(&in);
 		return CLOAK_EXIT_ERROR;
 	}
 	if (plan_build(&in, &plan, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
-		if (cfg.sev)
-			sev_launch_close(&sev);
+		cvm_close(&cvm);
 		plan_inputs_close(&in);
 		return CLOAK_EXIT_ERROR;
 	}
-	if (cfg.pin && pin_preflight(cfg.sev ? sev_pin_bytes(&plan) : cfg.mem_size, &err) < 0) {
+	pin_bytes = cvm_pin_bytes(&cvm, &plan);
+	if (pin_bytes && pin_preflight(pin_bytes, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
-		if (cfg.sev)
-			sev_launch_close(&sev);
+		cvm_close(&cvm);
 		plan_free(&plan);
 		plan_inputs_close(&in);
 		return CLOAK_EXIT_ERROR;
 	}
 
-	machine_init(&m, &cfg, &plan);
+	machine_init(&m, &cfg, &plan, &cvm);
 	atomic_store(&m.tl.at[TL_PROCESS_START], 1);  /* 0 us: the clock starts in main() */
 	waiter.m = &m;
 	atomic_init(&waiter.done, false);
@@ -255,7 +202,7 @@ static int cmd_run(int argc, char **argv)
 		return CLOAK_EXIT_ERROR;
 	}
 
-	if (run_machine(&m, &in, cfg.sev ? &sev : NULL, &err) < 0) {
+	if (launch_run(&m, &in, &err) < 0) {
 		machine_request_stop(&m, CLOAK_EXIT_ERROR, "%s", err.msg);
 		status = CLOAK_EXIT_ERROR;
 		fprintf(stderr, "cloak: %s\n", err.msg);
@@ -279,9 +226,7 @@ static int cmd_run(int argc, char **argv)
 			status = CLOAK_EXIT_ERROR;
 	}
 	machine_close(&m);
-	/* /dev/sev stays open until the VM is gone: KVM looks the fd up again on every command. */
-	if (cfg.sev)
-		sev_launch_close(&sev);
+	cvm_close(&cvm);
 	plan_free(&plan);
 	plan_inputs_close(&in);
 	return status;

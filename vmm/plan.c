@@ -2,7 +2,6 @@
 #include "plan.h"
 
 #include "boot.h"
-#include "devices.h"
 #include "loader.h"
 
 #include <libfdt.h>
@@ -69,15 +68,7 @@ void plan_inputs_evict(const struct plan_inputs *in)
 
 bool plan_in_ram(const struct launch_plan *plan, uint64_t gpa, uint64_t len)
 {
-	unsigned i;
-
-	for (i = 0; i < plan->nram; i++) {
-		const struct plan_ram *r = &plan->ram[i];
-
-		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
-			return true;
-	}
-	return false;
+	return plan_ram_find(plan->ram, plan->nram, gpa, len) != NULL;
 }
 
 uint64_t plan_low_ram_end(const struct launch_plan *plan)
@@ -263,7 +254,7 @@ static int plan_add_bzimage(struct launch_plan *plan, const struct plan_inputs *
  * A confidential Linux guest bounces every device's DMA through swiotlb in
  * shared memory, 64 MiB by default whatever the devices. Unless the user
  * chose a size, cloak gives what the configured devices may have in flight
- * (their dma_bytes), in whole swiotlb segments (128 slabs of 2 KiB), at
+ * (plan_dma_budget), in whole swiotlb segments (128 slabs of 2 KiB), at
  * least 4 MiB for what else the kernel maps.
  */
 #define SWIOTLB_SLAB 2048ull
@@ -272,7 +263,7 @@ static int plan_add_bzimage(struct launch_plan *plan, const struct plan_inputs *
 
 static int plan_size_swiotlb(struct launch_plan *plan, const struct vm_config *cfg, struct cloak_err *err)
 {
-	uint64_t bytes = devices_dma_bytes(cfg);
+	uint64_t bytes = plan_dma_budget(cfg);
 	size_t len = strlen(plan->cmdline);
 	char arg[48];
 	int n;

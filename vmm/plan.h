@@ -134,6 +134,22 @@ int plan_add_region(struct launch_plan *plan, const char *name, uint64_t gpa, ui
 int plan_add_owned_region(struct launch_plan *plan, const char *name, uint64_t gpa, uint64_t size,
 			  unsigned flags, uint8_t **data, struct cloak_err *err);
 
+/*
+ * The RAM range that holds all of [gpa, gpa+len), or NULL (overflow-safe).
+ * The one bounds check behind plan_in_ram and gpa_range; inline so that code
+ * which only needs guest memory (devices, fuzz targets) links no plan code.
+ */
+static inline const struct plan_ram *plan_ram_find(const struct plan_ram *ram, unsigned nram, uint64_t gpa,
+						   uint64_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < nram; i++)
+		if (gpa >= ram[i].gpa && gpa - ram[i].gpa <= ram[i].size && len <= ram[i].size - (gpa - ram[i].gpa))
+			return &ram[i];
+	return NULL;
+}
+
 /* True when [gpa, gpa+len) lies inside guest RAM (overflow-safe). */
 bool plan_in_ram(const struct launch_plan *plan, uint64_t gpa, uint64_t len);
 
@@ -141,6 +157,12 @@ bool plan_in_ram(const struct launch_plan *plan, uint64_t gpa, uint64_t len);
 uint64_t plan_low_ram_end(const struct launch_plan *plan);
 
 const char *plan_kind_name(enum plan_kind kind);
+
+/*
+ * Bytes of DMA the configured devices may have in flight (dma_budget.c): a
+ * confidential Linux guest's swiotlb is sized from it.
+ */
+uint64_t plan_dma_budget(const struct vm_config *cfg);
 
 /* Builds the MP table in its page (configuration table first, floating pointer last); returns the table's length. */
 size_t boot_mptable_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, unsigned cpus);

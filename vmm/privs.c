@@ -1,5 +1,5 @@
 /* privs.c: memory-locking limits before the launch, and dropping privileges after it. */
-#include "machine.h"
+#include "privs.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,8 @@
 /* runloop.c: vCPU threads running KVM_RUN and turning exits into device calls or a stop. */
 #include "machine.h"
 
+#include "cvm.h"
+
 #include <errno.h>
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
@@ -42,38 +44,14 @@ static void vcpu_handle_io(struct machine *m, struct kvm_run *run)
 			atomic_fetch_add(&m->tl.pio_unclaimed, 1);
 }
 
-/*
- * KVM_HC_MAP_GPA_RANGE: a confidential guest says which pages it now shares
- * (or takes back); devices may then use exactly those.
- */
-static void vcpu_handle_hypercall(struct machine *m, struct kvm_run *run)
-{
-	uint64_t gpa = run->hypercall.args[0], npages = run->hypercall.args[1];
-	bool shared = !(run->hypercall.args[2] & KVM_MAP_GPA_RANGE_ENCRYPTED);
-
-	if (run->hypercall.nr != KVM_HC_MAP_GPA_RANGE) {
-		run->hypercall.ret = (uint64_t)-KVM_ENOSYS;
-		return;
-	}
-	if (npages > (UINT64_MAX - gpa) / PAGE_SIZE || (gpa & (PAGE_SIZE - 1))) {
-		run->hypercall.ret = (uint64_t)-KVM_EINVAL;
-		return;
-	}
-	if (shared_map_set(&m->shared, gpa, npages * PAGE_SIZE, shared) < 0) {
-		if (!atomic_exchange(&m->dma_reported, true))
-			fprintf(stderr, "cloak: the guest shared more separate ranges than cloak tracks (%d); devices "
-					"refuse buffers outside them\n", SHARED_MAX_RANGES);
-		run->hypercall.ret = (uint64_t)-ENOMEM;
-		return;
-	}
-	run->hypercall.ret = 0;
-}
-
 /* Returns false when the vCPU must stop. */
 static bool vcpu_handle_exit(struct machine *m, unsigned i, struct kvm_run *run)
 {
 	char where[64];
 
+	/* The confidential kind's own exits first: shared-memory hypercalls, its MSRs. */
+	if (cvm_handle_exit(m->cvm, m, i, run))
+		return true;
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vcpu_handle_io(m, run);
@@ -86,15 +64,14 @@ static bool vcpu_handle_exit(struct machine *m, unsigned i, struct kvm_run *run)
 	case KVM_EXIT_INTR:
 		return true;
 	case KVM_EXIT_HYPERCALL:
-		vcpu_handle_hypercall(m, run);
+		/* A hypercall nobody owns fails in the guest, as KVM fails those it does not know. */
+		run->hypercall.ret = (uint64_t)-KVM_ENOSYS;
 		return true;
-	case KVM_EXIT_X86_RDMSR: {
-		uint64_t value = 0;
-
-		run->msr.error = kvm_sim_sev_status(m, run->msr.index, &value) ? 0 : 1;
-		run->msr.data = value;
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		/* An MSR exit nobody owns: the guest gets #GP, as on a CPU without the MSR. */
+		run->msr.error = 1;
 		return true;
-	}
 	case KVM_EXIT_HLT:
 		machine_request_stop(m, CLOAK_EXIT_POWEROFF, "vCPU %u halted", i);
 		return false;

@@ -1,5 +1,5 @@
 /* timeline.c: per-phase launch times and exit counts, written as JSON for benchmark harnesses. */
-#include "machine.h"
+#include "timeline.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,18 +1,11 @@
 /* fuzz_pci.c: libFuzzer target: a guest's configuration-space and BAR accesses to a virtio-pci function. */
+#include "fake_host.h"
 #include "virtio_pci.h"
 
-#include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int no_routes(void *ctx, struct kvm_irq_routing *table)
-{
-	(void)ctx;
-	(void)table;
-	return 0;
-}
 
 static void fz_config(struct virtio_dev *vd, uint32_t off, bool is_write, uint8_t *d, unsigned n)
 {
@@ -48,9 +41,8 @@ static const struct virtio_dev_ops fz_ops = {
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct machine m;
+	static struct fake_host fh;
 	static struct vm_config cfg;
-	static struct launch_plan plan;
 	static struct pci_bus bus;
 	static struct virtio_dev vd;
 	static uint8_t *ram;
@@ -61,15 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ram = calloc(1, 1 << 20);
 	memset(ram, 0, 1 << 20);
 	memset(&cfg, 0, sizeof(cfg));
-	machine_init(&m, &cfg, &plan);
-	plan.cbit = -1;
-	m.mem = (struct guest_mem){ .host = ram, .size = 1 << 20, .nram = 1 };
-	m.mem.ram[0] = (struct plan_ram){ 0, 1 << 20, 0 };
-	shared_map_init(&m.shared, size && (data[0] & 1));
-	shared_map_set(&m.shared, 0, 1 << 19, true);
-	pci_bus_init(&bus, no_routes, NULL);
-	m.pci = &bus;
-	if (virtio_pci_init(&vd, &m, &fz_ops, "virtio-fuzz0", NULL, &err) < 0)
+	fake_host_init(&fh, ram, 1 << 20, size && (data[0] & 1), &cfg);
+	fake_host_share(&fh, 0, 1 << 19);
+	pci_bus_init(&bus, &fh.host);
+	fh.host.pci = &bus;
+	if (virtio_pci_init(&vd, &fh.host, &fz_ops, "virtio-fuzz0", NULL, &err) < 0)
 		abort();
 	for (i = 1; i + 11 <= size; i += 11) {
 		const uint8_t *r = data + i;
@@ -102,5 +90,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	virtio_pci_fini(&vd);
+	fake_host_fini(&fh);
 	return 0;
 }

@@ -43,6 +43,28 @@ static void io_record(void *opaque, uint64_t addr, bool is_write, uint8_t *data,
 	data[0] = 0x5a;
 }
 
+/* Guest RAM starts on a 2 MiB boundary, so locking it can take transparent huge pages from the first byte. */
+START_TEST(guest_ram_is_huge_page_aligned)
+{
+	struct launch_plan plan = { .mem_size = 6 * MiB, .nram = 1 };
+	struct cloak_err err;
+	struct guest_mem mem;
+	unsigned i;
+
+	plan.ram[0] = (struct plan_ram){ 0, 6 * MiB, 0 };
+	for (i = 0; i < 4; i++) {
+		ck_assert_msg(guestmem_map(&mem, &plan, false, &err) == 0, "%s", err.msg);
+		ck_assert_uint_eq((uintptr_t)mem.host % (2 * MiB), 0);
+		ck_assert_ptr_eq(gpa_range(&mem, 6 * MiB - 1, 1), mem.host + 6 * MiB - 1);
+		mem.host[6 * MiB - 1] = 1;  /* the whole range is mapped, none of the slack was kept */
+		guestmem_unmap(&mem);
+	}
+	ck_assert_int_eq(guestmem_map_pages(&mem, 4 * MiB, GUESTMEM_SMALL, &err), 0);
+	mem.host[0] = 1;
+	guestmem_unmap(&mem);
+}
+END_TEST
+
 START_TEST(io_bus_dispatch_and_overlap)
 {
 	struct io_bus bus = { .what = "port" };
@@ -181,6 +203,7 @@ Suite *machine_suite(void)
 	TCase *tc = tcase_create("machine");
 
 	tcase_add_test(tc, gpa_range_checks_bounds);
+	tcase_add_test(tc, guest_ram_is_huge_page_aligned);
 	tcase_add_test(tc, io_bus_dispatch_and_overlap);
 	tcase_add_test(tc, pin_rules);
 	tcase_add_test(tc, kvm_caps);

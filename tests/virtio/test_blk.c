@@ -1,6 +1,7 @@
 /* test_blk.c: virtio-blk requests against a temporary image: round trips, flush, read-only, bad requests. */
 #include "vt.h"
 
+#include "fake_host.h"
 #include "virtio_blk.h"
 
 #include <fcntl.h>
@@ -286,18 +287,11 @@ END_TEST
 #define DEV_STATUS 0x4100
 #define DEV_DATA 0x10000  /* its own page: the one userfaultfd holds */
 
-static struct machine dm;
+static struct fake_host dfh;
 static struct vm_config dcfg;
-static struct launch_plan dplan;
 static struct pci_bus dbus;
 static struct virtio_blk dev;
-
-static int no_routes(void *ctx, struct kvm_irq_routing *table)
-{
-	(void)ctx;
-	(void)table;
-	return 0;
-}
+static uint8_t *dram;
 
 static void bar_write(uint64_t off, unsigned size, uint64_t v)
 {
@@ -315,32 +309,24 @@ static uint64_t bar_read(uint64_t off, unsigned size)
 static void setup_dev(void)
 {
 	struct cloak_err err;
-	void *p;
 
 	make_image(false);
 	dev = blk;
 	blk.fd = -1;
 	config_defaults(&dcfg);
-	memset(&dplan, 0, sizeof(dplan));
-	dplan.cbit = -1;
-	machine_init(&dm, &dcfg, &dplan);
-	p = mmap(NULL, DEV_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert(p != MAP_FAILED);
-	memset(&dm.mem, 0, sizeof(dm.mem));
-	dm.mem.host = p;
-	dm.mem.size = DEV_MEM;
-	dm.mem.ram[0] = (struct plan_ram){ .gpa = 0, .size = DEV_MEM, .host_offset = 0 };
-	dm.mem.nram = 1;
-	shared_map_init(&dm.shared, false);
-	pci_bus_init(&dbus, no_routes, NULL);
-	dm.pci = &dbus;
-	ck_assert_msg(virtio_blk_attach(&dev, &dm, 0, &err) == 0, "%s", err.msg);
+	dram = mmap(NULL, DEV_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(dram != MAP_FAILED);
+	fake_host_init(&dfh, dram, DEV_MEM, false, &dcfg);
+	pci_bus_init(&dbus, &dfh.host);
+	dfh.host.pci = &dbus;
+	ck_assert_msg(virtio_blk_attach(&dev, &dfh.host, 0, &err) == 0, "%s", err.msg);
 }
 
 static void teardown_dev(void)
 {
 	virtio_blk_close(&dev);
-	munmap(dm.mem.host, DEV_MEM);
+	fake_host_fini(&dfh);
+	munmap(dram, DEV_MEM);
 	unlink(path);
 }
 
@@ -416,7 +402,7 @@ START_TEST(reset_waits_for_io_in_flight)
 	struct uffd_msg msg;
 	struct resetter r;
 	struct pollfd p;
-	uint8_t *g = dm.mem.host;
+	uint8_t *g = dram;
 	struct virtq_desc *d = (struct virtq_desc *)(g + DEV_DESC);
 	uint16_t *avail = (uint16_t *)(g + DEV_AVAIL);
 	long page = sysconf(_SC_PAGESIZE);

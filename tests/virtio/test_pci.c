@@ -2,32 +2,23 @@
 #include "vt.h"
 
 #include "devices.h"
+#include "fake_host.h"
 #include "virtio_pci.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
-#include <linux/kvm.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-static struct machine m;
+static struct fake_host fh;
+static uint8_t *ram;
 static struct vm_config cfg;
-static struct launch_plan plan;
 static struct pci_bus bus;
 static struct virtio_dev vd;
-static struct kvm_irq_routing *last_routes;
 static unsigned kicks;
-
-static int fake_routes(void *ctx, struct kvm_irq_routing *table)
-{
-	(void)ctx;
-	free(last_routes);
-	last_routes = malloc(sizeof(*table) + table->nr * sizeof(table->entries[0]));
-	memcpy(last_routes, table, sizeof(*table) + table->nr * sizeof(table->entries[0]));
-	return 0;
-}
 
 static void test_kick(struct virtio_dev *d, unsigned q)
 {
@@ -57,23 +48,20 @@ static void setup(void)
 	struct cloak_err err;
 
 	config_defaults(&cfg);
-	memset(&plan, 0, sizeof(plan));
-	plan.cbit = -1;
-	machine_init(&m, &cfg, &plan);
-	fake_mem_init(&m.mem);
-	shared_map_init(&m.shared, false);
-	pci_bus_init(&bus, fake_routes, NULL);
-	m.pci = &bus;
+	ram = calloc(1, FAKE_MEM_SIZE);
+	fake_host_init(&fh, ram, FAKE_MEM_SIZE, false, &cfg);
+	pci_bus_init(&bus, &fh.host);
+	fh.host.pci = &bus;
 	kicks = 0;
-	ck_assert_msg(virtio_pci_init(&vd, &m, &test_ops, "virtio-test0", NULL, &err) == 0, "%s", err.msg);
+	ck_assert_msg(virtio_pci_init(&vd, &fh.host, &test_ops, "virtio-test0", NULL, &err) == 0, "%s", err.msg);
 }
 
 static void teardown(void)
 {
 	virtio_pci_fini(&vd);
-	fake_mem_free(&m.mem);
-	free(last_routes);
-	last_routes = NULL;
+	fake_host_fini(&fh);
+	free(ram);
+	ram = NULL;
 }
 
 /* Configuration access through the ports, as a guest does it. */
@@ -312,8 +300,6 @@ START_TEST(msix_table)
 {
 	unsigned s = vd.pci.slot, cap = vd.msix.cap;
 	uint32_t word;
-	unsigned i;
-	bool have_route = false;
 
 	negotiate();
 	/* Every vector starts masked; the table is dword-accessible and the PBA read-only. */
@@ -335,20 +321,15 @@ START_TEST(msix_table)
 	ck_assert_uint_eq(mmio_read(VPCI_MSIX_PBA_OFF, 8), 2);
 	mmio_write(VPCI_MSIX_PBA_OFF, 8, 0);
 	ck_assert_uint_eq(mmio_read(VPCI_MSIX_PBA_OFF, 8), 2);
-	/* Unmasking routes it to KVM and delivers what was pending. */
+	/* Unmasking routes it through the host and delivers what was pending. */
+	ck_assert(!fh.msi[vd.msix.msi[1]].valid);
 	mmio_write(VPCI_MSIX_TABLE_OFF + 28, 4, 0);
 	ck_assert(irq_fired(1));
 	ck_assert_uint_eq(mmio_read(VPCI_MSIX_PBA_OFF, 8), 0);
-	ck_assert_ptr_nonnull(last_routes);
-	for (i = 0; i < last_routes->nr; i++)
-		if (last_routes->entries[i].type == KVM_IRQ_ROUTING_MSI &&
-		    last_routes->entries[i].gsi == (unsigned)vd.msix.gsi[1] &&
-		    last_routes->entries[i].u.msi.data == 0x4041 &&
-		    last_routes->entries[i].u.msi.address_lo == 0xfee00000)
-			have_route = true;
-	ck_assert(have_route);
-	/* The new table keeps KVM's own routes for the PIC and IOAPIC. */
-	ck_assert_uint_ge(last_routes->nr, 40);
+	ck_assert(fh.msi[vd.msix.msi[1]].valid);
+	ck_assert_uint_eq(fh.msi[vd.msix.msi[1]].data, 0x4041);
+	ck_assert_uint_eq(fh.msi[vd.msix.msi[1]].addr, 0xfee00000);
+	ck_assert_int_eq(fh.msi[vd.msix.msi[1]].fd, vd.msix.irqfd[1]);
 	ck_assert(pci_msix_notify(&vd.msix, 1));
 	ck_assert(irq_fired(1));
 	/* The function mask holds everything back, and releasing it delivers. */
@@ -419,7 +400,7 @@ START_TEST(failed_init_leaves_nothing_behind)
 	cfg.console = CONSOLE_SOCKET;
 	cfg.console_path = sock;
 	before = open_fds();
-	ck_assert_int_eq(virtio_console_device.init(&m, &err), -1);
+	ck_assert_int_eq(virtio_console_device.init(&fh.host, &err), -1);
 	ck_assert_msg_has(err.msg, "no free PCI slot");
 	ck_assert_msg(access(sock, F_OK) < 0, "the console socket %s was left behind", sock);
 	ck_assert_uint_eq(open_fds(), before);
@@ -429,7 +410,7 @@ START_TEST(failed_init_leaves_nothing_behind)
 	if (access("/dev/net/tun", R_OK | W_OK) == 0) {
 		snprintf(cfg.net_tap, sizeof(cfg.net_tap), "cltest%d", (int)getpid() % 100000);
 		before = open_fds();
-		ck_assert_int_eq(virtio_net_device.init(&m, &err), -1);
+		ck_assert_int_eq(virtio_net_device.init(&fh.host, &err), -1);
 		ck_assert_uint_eq(open_fds(), before);
 		cfg.net_tap[0] = 0;
 	} else {
@@ -461,8 +442,8 @@ START_TEST(console_file_refuses_a_symlink)
 	ck_assert_int_eq(symlink(target, link), 0);
 	cfg.console = CONSOLE_FILE;
 	cfg.console_path = link;
-	if (virtio_console_device.init(&m, &err) == 0) {
-		virtio_console_device.fini(&m);
+	if (virtio_console_device.init(&fh.host, &err) == 0) {
+		virtio_console_device.fini(&fh.host);
 		err.msg[0] = 0;
 	}
 	cfg.console = CONSOLE_NONE;
@@ -476,17 +457,29 @@ START_TEST(console_file_refuses_a_symlink)
 }
 END_TEST
 
-/* The guest can move BAR 0 as often as it likes; a failing KVM_IOEVENTFD is reported once, not per move. */
+static int failing_doorbell(void *ctx, int fd, uint64_t addr, unsigned len, bool assign)
+{
+	(void)ctx;
+	(void)fd;
+	(void)addr;
+	(void)len;
+	errno = ENOTTY;
+	return assign ? -1 : 0;
+}
+
+/* The guest can move BAR 0 as often as it likes; a failing doorbell (KVM_IOEVENTFD) is reported once, not per move. */
 START_TEST(ioeventfd_failure_reported_once)
 {
 	char log[] = "/tmp/cloak-test-stderr.XXXXXX", line[512];
 	int logfd = mkstemp(log), saved = dup(STDERR_FILENO);
+	const struct dev_host_ops *real = fh.host.ops;
+	struct dev_host_ops failing = *real;
 	unsigned i, reports = 0;
 	FILE *f;
 
 	ck_assert_int_ge(logfd, 0);
-	m.vm_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);  /* KVM_IOEVENTFD fails on it (ENOTTY) */
-	ck_assert_int_ge(m.vm_fd, 0);
+	failing.doorbell = failing_doorbell;
+	fh.host.ops = &failing;
 	fflush(stderr);
 	dup2(logfd, STDERR_FILENO);
 	cfg_write(vd.pci.slot, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
@@ -495,9 +488,8 @@ START_TEST(ioeventfd_failure_reported_once)
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-	close(m.vm_fd);
-	m.vm_fd = -1;
-	vd.ioeventfd_base = 0;  /* nothing was registered: teardown has nothing to undo */
+	fh.host.ops = real;
+	vd.doorbell_base = 0;  /* nothing was registered: teardown has nothing to undo */
 	f = fdopen(logfd, "r");
 	rewind(f);
 	while (fgets(line, sizeof(line), f))

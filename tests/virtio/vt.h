@@ -5,7 +5,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "machine.h"
+#include "guestmem.h"
+#include "shared_map.h"
 
 Suite *virtq_suite(void);
 Suite *pci_suite(void);

@@ -1,7 +1,7 @@
 /* sev_launch.c: `cloak run --sev`: from the launch plan to LAUNCH_FINISH, and the plan's launch digest. */
 #include "sev/sev.h"
 
-#include "machine.h"
+#include "guestmem.h"
 
 #include <errno.h>
 #include <fcntl.h>
