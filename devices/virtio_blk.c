@@ -390,12 +390,10 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloa
 			     "least 512 bytes", path, (unsigned long long)bytes);
 		goto fail;
 	}
-	if (bytes % BLK_SECTOR)
-		fprintf(stderr, "cloak: --disk: %s is not a multiple of 512 bytes; the guest sees %llu sectors and "
-				"not the last %llu bytes\n", path, (unsigned long long)(bytes / BLK_SECTOR),
-			(unsigned long long)(bytes % BLK_SECTOR));
+	b->tail = (unsigned)(bytes % BLK_SECTOR);  /* reported by attach: cloak opens each image twice */
 	b->sectors = bytes / BLK_SECTOR;
 	b->ro = ro;
+	b->path = path;
 	base = strrchr(path, '/');
 	/* The ID the guest reads (GET_ID, /sys/block/vdX/serial): the image's file name, cut to 20 bytes. */
 	base = base ? base + 1 : path;
@@ -413,6 +411,9 @@ int virtio_blk_attach(struct virtio_blk *b, struct dev_host *host, unsigned inde
 	int rc;
 
 	snprintf(name, sizeof(name), "virtio-blk%u", index);
+	if (b->tail)
+		fprintf(stderr, "cloak: --disk: %s is not a multiple of 512 bytes; the guest sees %llu sectors and "
+				"not the last %u bytes\n", b->path, (unsigned long long)b->sectors, b->tail);
 	b->req = malloc(sizeof(*b->req));
 	if (!b->req)
 		return err_set(err, "out of memory");

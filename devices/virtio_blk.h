@@ -9,6 +9,8 @@ struct virtio_blk {
 	int fd;
 	bool ro;
 	uint64_t sectors;
+	unsigned tail;     /* bytes past the last whole sector, which the guest does not see */
+	const char *path;  /* as given to virtio_blk_open; the caller keeps it */
 	char serial[20];
 
 	/* The worker thread and its wake-up. */
