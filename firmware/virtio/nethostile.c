@@ -91,11 +91,8 @@ static int send_arp(void)
 	f = b + NET_HDR;
 	memset(f, 0xff, 6);
 	memcpy(f + 6, mac, 6);
-	f[12] = 0x08, f[13] = 0x06;  /* ARP */
-	f[14] = 0, f[15] = 1;        /* Ethernet */
-	f[16] = 0x08, f[17] = 0x00;  /* IPv4 */
-	f[18] = 6, f[19] = 4;
-	f[20] = 0, f[21] = 1;        /* request */
+	/* EtherType ARP; hardware Ethernet, protocol IPv4, address sizes 6 and 4; operation request. */
+	memcpy(f + 12, (const uint8_t[]){ 0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1 }, 10);
 	memcpy(f + 22, mac, 6);
 	memcpy(f + 28, my_ip, 4);
 	memcpy(f + 38, host_ip, 4);
