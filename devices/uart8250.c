@@ -124,8 +124,11 @@ static void uart_write_reg(struct uart *u, unsigned reg, uint8_t v)
 		break;
 	case UART_FCR:
 		u->fcr = v;
-		if (v & 0x02)
+		if (v & 0x02) {
 			u->rx_count = 0;
+			if (u->input)
+				(void)!write(u->wake[1], "", 1);  /* room again for input that waits */
+		}
 		break;
 	case UART_LCR: u->lcr = v; break;
 	case UART_MCR: u->mcr = v & 0x1f; break;
@@ -182,23 +185,32 @@ static void uart_io(void *opaque, uint64_t port, bool is_write, uint8_t *data, u
 		memset(data + 1, 0xff, size - 1);
 }
 
-/* Feeds stdin to the guest, waiting while the receive buffer is full so nothing is dropped. */
+/*
+ * Feeds stdin to the guest, waiting while the receive buffer is full so nothing
+ * is dropped. Room is checked under the lock for every byte put in, not once
+ * before the read: the guest's loopback writes fill the same buffer meanwhile,
+ * and bytes that do not fit wait here until the guest has read the buffer empty.
+ */
 static void *uart_reader(void *opaque)
 {
 	struct uart *u = opaque;
 	uint8_t buf[256];
+	size_t have = 0, off = 0;  /* buf[off..have): read from stdin, not yet in the receive buffer */
 
 	for (;;) {
 		struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { u->wake[0], POLLIN, 0 } };
-		unsigned room;
 		ssize_t n;
 		char c;
 
 		pthread_mutex_lock(&u->lock);
-		room = RX_SIZE - u->rx_count;
+		while (off < have && u->rx_count < RX_SIZE)
+			u->rx[(u->rx_head + u->rx_count++) % RX_SIZE] = buf[off++];
+		uart_update_irq_locked(u);
 		pthread_mutex_unlock(&u->lock);
-		if (room == 0)
-			p[0].fd = -1;
+		if (off == have)
+			off = have = 0;
+		if (have)
+			p[0].fd = -1;  /* no room: wait for the guest to empty the buffer (the wake pipe) */
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -211,14 +223,10 @@ static void *uart_reader(void *opaque)
 		}
 		if (!p[0].revents)
 			continue;
-		n = read(STDIN_FILENO, buf, room < sizeof(buf) ? room : sizeof(buf));
+		n = read(STDIN_FILENO, buf, sizeof(buf));
 		if (n <= 0)
 			break;  /* end of input: the guest just sees no more bytes */
-		pthread_mutex_lock(&u->lock);
-		for (ssize_t i = 0; i < n; i++)
-			u->rx[(u->rx_head + u->rx_count++) % RX_SIZE] = buf[i];
-		uart_update_irq_locked(u);
-		pthread_mutex_unlock(&u->lock);
+		have = (size_t)n;
 	}
 	return NULL;
 }

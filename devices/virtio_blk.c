@@ -18,7 +18,10 @@
 #include <unistd.h>
 
 #define BLK_SECTOR 512ull
-/* One DISCARD or WRITE_ZEROES request carries one range; plenty for the guests here. */
+/*
+ * One DISCARD or WRITE_ZEROES request carries one range of up to 2 GiB: the
+ * limits blk_config announces (virtio 1.2 §5.2.4), which the driver splits by.
+ */
 #define BLK_MAX_RANGES 1
 #define BLK_MAX_RANGE_SECTORS (1u << 22)  /* 2 GiB per range */
 
@@ -141,6 +144,21 @@ static uint8_t blk_ranges(struct virtio_blk *b, const struct virtq_req *req, uin
 }
 
 /*
+ * A driver that did not negotiate VIRTIO_BLK_F_FLUSH has no way to ask for
+ * durability, so it is owed write-through: a write completes only once it is
+ * on stable storage (virtio 1.2 §5.2.6.1; Linux's virtio_blk relies on it).
+ */
+static uint8_t blk_write_through(struct virtio_blk *b)
+{
+	if (b->vd.driver_features & (1ull << VIRTIO_BLK_F_FLUSH))
+		return VIRTIO_BLK_S_OK;
+	if (fdatasync(b->fd) < 0)
+		return VIRTIO_BLK_S_IOERR;
+	b->write_through_syncs++;
+	return VIRTIO_BLK_S_OK;
+}
+
+/*
  * Serves one request; returns the bytes written into the guest's buffers
  * (the status byte included). The header is copied out first, so buffers
  * that overlap it cannot change the request halfway.
@@ -160,6 +178,13 @@ uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req)
 	virtq_req_read(req, 0, &hdr, sizeof(hdr));
 	data_in = req->in_len - 1;  /* the last writable byte is the status */
 	data_out = req->out_len - sizeof(hdr);
+	/* The used ring reports what was written in 32 bits: a longer request cannot be told its length. */
+	if (req->in_len > UINT32_MAX) {
+		virtio_report(&b->vd, "request %u offers %llu writable bytes, more than a used-ring length can count; "
+			      "it fails", req->head, (unsigned long long)req->in_len);
+		virtq_req_write(req, req->in_len - 1, &(uint8_t){ VIRTIO_BLK_S_IOERR }, 1);
+		return 1;
+	}
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
 		if (data_in % BLK_SECTOR || !range_ok(b, hdr.sector, data_in / BLK_SECTOR)) {
@@ -178,6 +203,8 @@ uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req)
 		}
 		if (blk_rw(b, req, false, sizeof(hdr), hdr.sector * BLK_SECTOR, data_out) < 0)
 			status = VIRTIO_BLK_S_IOERR;
+		else
+			status = blk_write_through(b);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		/* Acknowledged only once the data is on stable storage. */
@@ -193,6 +220,8 @@ uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req)
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		status = b->ro ? VIRTIO_BLK_S_IOERR : blk_ranges(b, req, hdr.type);
+		if (status == VIRTIO_BLK_S_OK && hdr.type == VIRTIO_BLK_T_WRITE_ZEROES)
+			status = blk_write_through(b);
 		break;
 	default:
 		status = VIRTIO_BLK_S_UNSUPP;
@@ -232,12 +261,15 @@ static void *blk_worker(void *opaque)
 			}
 			virtq_suppress_notify(&vd->vq[0]);
 			gen = vd->generation;
+			b->in_flight = true;
 			pthread_mutex_unlock(&vd->lock);
 			written = virtio_blk_handle(b, b->req);
 			pthread_mutex_lock(&vd->lock);
-			/* A reset while the I/O ran makes the request the old driver's: drop it. */
+			/* A reset waited for this I/O; the request was the old driver's: drop it. */
 			if (gen == vd->generation)
 				virtio_push(vd, 0, b->req->head, written);
+			b->in_flight = false;
+			pthread_cond_broadcast(&b->idle);
 			pthread_mutex_unlock(&vd->lock);
 		}
 		pthread_mutex_lock(&b->wlock);
@@ -263,17 +295,33 @@ static void blk_driver_ok(struct virtio_dev *vd)
 	blk_kick(vd, 0);
 }
 
+/*
+ * With vd->lock held. Once the driver reads status 0 the device must not touch
+ * its buffers any more (virtio 1.2 §2.4.1), so the reset waits for the I/O in
+ * flight: it would otherwise read into buffers the driver reuses, or write
+ * stale memory to the disk.
+ */
+static void blk_reset(struct virtio_dev *vd)
+{
+	struct virtio_blk *b = vd->priv;
+
+	while (b->in_flight)
+		pthread_cond_wait(&b->idle, &vd->lock);
+}
+
 static const struct virtio_dev_ops blk_ops = {
 	.kind = "virtio-blk",
 	.type = 2,
 	.pci_class = 0x018000,  /* mass storage, other */
 	.nqueues = 1,
 	.queue_max = BLK_QUEUE_SIZE,
-	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH,
+	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH |
+		    1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES,
 	.config_size = sizeof(struct virtio_blk_config),
 	.config_access = blk_config,
 	.queue_kick = blk_kick,
 	.driver_ok = blk_driver_ok,
+	.reset = blk_reset,
 };
 
 static const struct virtio_dev_ops blk_ro_ops = {
@@ -288,6 +336,7 @@ static const struct virtio_dev_ops blk_ro_ops = {
 	.config_access = blk_config,
 	.queue_kick = blk_kick,
 	.driver_ok = blk_driver_ok,
+	.reset = blk_reset,
 };
 
 int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloak_err *err)
@@ -297,7 +346,8 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloa
 	const char *base;
 
 	memset(b, 0, sizeof(*b));
-	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO with no peer would block the open forever; fstat refuses it below. */
+	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC);
 	if (b->fd < 0) {
 		if (errno == ENOENT)
 			return err_set(err, "--disk: %s does not exist; create the image first (e.g. truncate -s 64M %s)",
@@ -307,14 +357,24 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloa
 					 ro ? "" : "; give --disk PATH,ro to attach it read-only");
 		return err_errno(err, "--disk: cannot open %s", path);
 	}
+	if (fstat(b->fd, &st) < 0) {
+		err_errno(err, "--disk: cannot stat %s", path);
+		goto fail;
+	}
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
+		err_set(err, "--disk: %s is neither a regular file nor a block device%s; give a raw disk image", path,
+			S_ISFIFO(st.st_mode) ? " (it is a FIFO)" : "");
+		goto fail;
+	}
+	/* The image is a file or a disk: its I/O blocks as it should. */
+	if (fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		err_errno(err, "--disk: cannot make %s blocking (fcntl)", path);
+		goto fail;
+	}
 	/* Two writers on one image corrupt it: take a lock other cloak processes respect. */
 	if (flock(b->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		err_set(err, "--disk: %s is in use by another process (it holds a lock on it); stop that one or "
 			     "attach a copy", path);
-		goto fail;
-	}
-	if (fstat(b->fd, &st) < 0) {
-		err_errno(err, "--disk: cannot stat %s", path);
 		goto fail;
 	}
 	if (S_ISBLK(st.st_mode)) {
@@ -322,23 +382,18 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloa
 			err_errno(err, "--disk: cannot read the size of block device %s", path);
 			goto fail;
 		}
-	} else if (S_ISREG(st.st_mode)) {
-		bytes = (uint64_t)st.st_size;
 	} else {
-		err_set(err, "--disk: %s is neither a regular file nor a block device; give a raw disk image", path);
-		goto fail;
+		bytes = (uint64_t)st.st_size;
 	}
 	if (bytes < BLK_SECTOR) {
 		err_set(err, "--disk: %s holds %llu bytes, less than one 512-byte sector; give a raw image of at "
 			     "least 512 bytes", path, (unsigned long long)bytes);
 		goto fail;
 	}
-	if (bytes % BLK_SECTOR)
-		fprintf(stderr, "cloak: --disk: %s is not a multiple of 512 bytes; the guest sees %llu sectors and "
-				"not the last %llu bytes\n", path, (unsigned long long)(bytes / BLK_SECTOR),
-			(unsigned long long)(bytes % BLK_SECTOR));
+	b->tail = (unsigned)(bytes % BLK_SECTOR);  /* reported by attach: cloak opens each image twice */
 	b->sectors = bytes / BLK_SECTOR;
 	b->ro = ro;
+	b->path = path;
 	base = strrchr(path, '/');
 	/* The ID the guest reads (GET_ID, /sys/block/vdX/serial): the image's file name, cut to 20 bytes. */
 	base = base ? base + 1 : path;
@@ -356,11 +411,15 @@ int virtio_blk_attach(struct virtio_blk *b, struct dev_host *host, unsigned inde
 	int rc;
 
 	snprintf(name, sizeof(name), "virtio-blk%u", index);
+	if (b->tail)
+		fprintf(stderr, "cloak: --disk: %s is not a multiple of 512 bytes; the guest sees %llu sectors and "
+				"not the last %u bytes\n", b->path, (unsigned long long)b->sectors, b->tail);
 	b->req = malloc(sizeof(*b->req));
 	if (!b->req)
 		return err_set(err, "out of memory");
 	pthread_mutex_init(&b->wlock, NULL);
 	pthread_cond_init(&b->wcond, NULL);
+	pthread_cond_init(&b->idle, NULL);
 	if (virtio_pci_init(&b->vd, host, b->ro ? &blk_ro_ops : &blk_ops, name, b, err) < 0)
 		return -1;
 	rc = pthread_create(&b->worker, NULL, blk_worker, b);

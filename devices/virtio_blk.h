@@ -9,6 +9,8 @@ struct virtio_blk {
 	int fd;
 	bool ro;
 	uint64_t sectors;
+	unsigned tail;     /* bytes past the last whole sector, which the guest does not see */
+	const char *path;  /* as given to virtio_blk_open; the caller keeps it */
 	char serial[20];
 
 	/* The worker thread and its wake-up. */
@@ -17,6 +19,11 @@ struct virtio_blk {
 	pthread_cond_t wcond;
 	bool work, stop, running;
 	struct virtq_req *req;
+	/* With vd.lock: a request is between pop and push, its I/O running; a reset waits on `idle`. */
+	bool in_flight;
+	pthread_cond_t idle;
+	/* Writes made durable before completion because the driver did not negotiate FLUSH. */
+	uint64_t write_through_syncs;
 };
 
 /* Opens and locks the image (errors name --disk). */

@@ -219,6 +219,8 @@ static int cons_listen(struct vconsole *c, const char *path, struct cloak_err *e
 	return 0;
 }
 
+static void cons_fini(struct dev_host *host);
+
 static int cons_init(struct dev_host *host, struct cloak_err *err)
 {
 	struct vconsole *c = &cons;
@@ -228,31 +230,55 @@ static int cons_init(struct dev_host *host, struct cloak_err *err)
 	if (cfg->console == CONSOLE_NONE)
 		return 0;
 	c->req = malloc(sizeof(*c->req));
-	if (!c->req)
-		return err_set(err, "out of memory");
+	if (!c->req) {
+		err_set(err, "out of memory");
+		goto fail;
+	}
 	switch (cfg->console) {
 	case CONSOLE_STDIO:
 		/* Input from stdin stays with COM1, which reads it already. */
 		c->out_fd = STDOUT_FILENO;
 		break;
 	case CONSOLE_FILE:
-		c->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (c->out_fd < 0)
-			return err_errno(err, "--console: cannot create %s", cfg->console_path);
+		/*
+		 * cloak still runs as root here: a symbolic link at PATH would let
+		 * whoever can write its directory choose the file truncated, so none
+		 * is followed. O_NONBLOCK keeps a FIFO without a reader from hanging.
+		 */
+		c->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+				 0644);
+		if (c->out_fd < 0 && errno == ELOOP) {
+			err_set(err, "--console: %s is a symbolic link; cloak does not follow one, since whoever "
+				     "placed it would choose the file cloak truncates; give the path of the file itself",
+				cfg->console_path);
+			goto fail;
+		}
+		if (c->out_fd < 0) {
+			err_errno(err, "--console: cannot create %s", cfg->console_path);
+			goto fail;
+		}
+		/* Output then blocks as it should on a terminal; a reader that is slow just slows the guest's hvc0. */
+		(void)fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) & ~O_NONBLOCK);
 		break;
 	case CONSOLE_SOCKET:
 		if (cons_listen(c, cfg->console_path, err) < 0)
-			return -1;
+			goto fail;
 		break;
 	case CONSOLE_NONE:
 		break;
 	}
 	if (virtio_pci_init(&c->vd, host, &cons_ops, "virtio-console0", c, err) < 0)
-		return -1;
+		goto fail;
 	c->attached = true;
 	if (c->listen_fd >= 0 && devhost_watch(host, c->listen_fd, EPOLLIN, cons_accept, c, err) < 0)
-		return -1;
+		goto fail;
 	return 0;
+fail:
+	/* devices_init calls fini only for the devices whose init succeeded: undo our part (the socket file too). */
+	if (!c->attached && c->vd.host)
+		virtio_pci_fini(&c->vd);
+	cons_fini(host);
+	return -1;
 }
 
 static void cons_fini(struct dev_host *host)
@@ -267,7 +293,8 @@ static void cons_fini(struct dev_host *host)
 		virtio_pci_fini(&c->vd);
 	if (c->listen_fd >= 0) {
 		close(c->listen_fd);
-		unlink(c->sock_path);
+		if (c->sock_path)
+			unlink(c->sock_path);
 	}
 	if (c->out_fd >= 0 && c->out_fd != STDOUT_FILENO)
 		close(c->out_fd);

@@ -33,6 +33,11 @@ struct vnet {
 	uint8_t *frame;
 	size_t frame_len;
 	struct virtq_req *req, *req0;  /* req0: the first request of a received frame */
+	/* The receive requests the waiting frame already fills: taken from the ring, not yet returned. */
+	uint16_t rx_heads[NET_QUEUE_SIZE];
+	uint32_t rx_lens[NET_QUEUE_SIZE];
+	uint16_t rx_nbuf;
+	size_t rx_done;  /* bytes of the frame already in them */
 	uint64_t tx_dropped;
 };
 
@@ -90,50 +95,51 @@ static void net_watch_tap(struct vnet *n, bool on)
  * Delivers the waiting frame: into one request, or with MRG_RXBUF spread over
  * as many as it takes (num_buffers in the first header says how many).
  * Returns false when the driver has not posted enough buffers yet.
+ *
+ * Requests taken from the ring stay taken: a frame short of buffers keeps the
+ * ones it filled (rx_*) and goes on at the next kick. Giving them back by
+ * rewinding last_avail would also give back the bad chains virtio_pop has
+ * already completed, which would then be completed again, and with the used
+ * ring over the avail ring that repeats without end.
  */
 static bool net_deliver(struct vnet *n)
 {
 	struct virtio_dev *vd = &n->vd;
 	bool mergeable = vd->driver_features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
-	uint16_t heads[NET_QUEUE_SIZE];
-	uint32_t lens[NET_QUEUE_SIZE];
-	uint16_t nbuf = 0;
-	size_t done = 0;
-	unsigned i;
 	struct virtq *vq = &vd->vq[NET_RX];
-	uint16_t saved_avail = vq->last_avail;
+	unsigned i;
 
-	while (done < n->frame_len) {
-		struct virtq_req *r = nbuf ? n->req : n->req0;
+	while (n->rx_done < n->frame_len) {
+		struct virtq_req *r = n->rx_nbuf ? n->req : n->req0;
 		size_t put;
 
-		if (nbuf == NET_QUEUE_SIZE || !virtio_pop(vd, NET_RX, r)) {
-			/* Not enough room yet: give the requests back untouched and wait for a kick. */
-			vq->last_avail = saved_avail;
+		if (!virtio_pop(vd, NET_RX, r))
 			return false;
-		}
-		if (r->in_len < (nbuf ? 1 : NET_HDR_LEN)) {
+		if (r->in_len < (n->rx_nbuf ? 1 : NET_HDR_LEN)) {
 			virtio_report(vd, "receive buffer %u holds %llu bytes, less than a header; it is returned empty",
 				      r->head, (unsigned long long)r->in_len);
 			virtio_push(vd, NET_RX, r->head, 0);
-			saved_avail = vq->last_avail;
 			continue;
 		}
-		put = virtq_req_write(r, 0, n->frame + done, n->frame_len - done);
-		heads[nbuf] = r->head;
-		lens[nbuf++] = (uint32_t)put;
-		done += put;
-		if (!mergeable && done < n->frame_len) {
-			/* Without MRG_RXBUF a frame must fit one request: the rest of it is cut off. */
-			lens[nbuf - 1] = (uint32_t)put;
-			done = n->frame_len;
-		}
+		put = virtq_req_write(r, 0, n->frame + n->rx_done, n->frame_len - n->rx_done);
+		n->rx_heads[n->rx_nbuf] = r->head;
+		n->rx_lens[n->rx_nbuf++] = (uint32_t)put;
+		n->rx_done += put;
+		/*
+		 * Without MRG_RXBUF a frame must fit one request; with it, it may not
+		 * take more than the queue holds. Either way the rest is cut off.
+		 */
+		if (!mergeable || n->rx_nbuf == vq->size || n->rx_nbuf == NET_QUEUE_SIZE)
+			n->rx_done = n->frame_len;
 	}
 	/* num_buffers sits in the first request's header (the frame's copy said 1). */
-	if (nbuf > 1)
-		virtq_req_write(n->req0, offsetof(struct virtio_net_hdr_v1, num_buffers), &nbuf, sizeof(nbuf));
-	for (i = 0; i < nbuf; i++)
-		virtio_push(vd, NET_RX, heads[i], lens[i]);
+	if (n->rx_nbuf > 1)
+		virtq_req_write(n->req0, offsetof(struct virtio_net_hdr_v1, num_buffers), &n->rx_nbuf,
+				sizeof(n->rx_nbuf));
+	for (i = 0; i < n->rx_nbuf; i++)
+		virtio_push(vd, NET_RX, n->rx_heads[i], n->rx_lens[i]);
+	n->rx_nbuf = 0;
+	n->rx_done = 0;
 	n->frame_len = 0;
 	return true;
 }
@@ -195,7 +201,10 @@ static void net_reset(struct virtio_dev *vd)
 {
 	struct vnet *n = vd->priv;
 
+	/* The requests a partial frame held belong to the old driver: forget them with the frame. */
 	n->frame_len = 0;
+	n->rx_nbuf = 0;
+	n->rx_done = 0;
 }
 
 static const struct virtio_dev_ops net_ops = {
@@ -239,6 +248,8 @@ static int tap_open(struct vnet *n, const char *name, struct cloak_err *err)
 	return 0;
 }
 
+static void net_fini(struct dev_host *host);
+
 static int net_init(struct dev_host *host, struct cloak_err *err)
 {
 	struct vnet *n = &net;
@@ -251,10 +262,12 @@ static int net_init(struct dev_host *host, struct cloak_err *err)
 	n->frame = malloc(NET_FRAME_MAX);
 	n->req = malloc(sizeof(*n->req));
 	n->req0 = malloc(sizeof(*n->req0));
-	if (!n->frame || !n->req || !n->req0)
-		return err_set(err, "out of memory");
+	if (!n->frame || !n->req || !n->req0) {
+		err_set(err, "out of memory");
+		goto fail;
+	}
 	if (tap_open(n, cfg->net_tap, err) < 0)
-		return -1;
+		goto fail;
 	if (cfg->net_has_mac) {
 		memcpy(n->mac, cfg->net_mac, 6);
 	} else {
@@ -268,9 +281,15 @@ static int net_init(struct dev_host *host, struct cloak_err *err)
 		n->mac[5] = (uint8_t)(ts.tv_nsec >> 16);
 	}
 	if (virtio_pci_init(&n->vd, host, &net_ops, "virtio-net0", n, err) < 0)
-		return -1;
+		goto fail;
 	n->attached = true;
 	return 0;
+fail:
+	/* devices_init calls fini only for the devices whose init succeeded: undo our part here. */
+	if (n->vd.host)
+		virtio_pci_fini(&n->vd);
+	net_fini(host);
+	return -1;
 }
 
 static void net_fini(struct dev_host *host)

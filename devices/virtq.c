@@ -16,6 +16,12 @@ void virtq_reset(struct virtq *vq)
 	memset(vq, 0, sizeof(*vq));
 }
 
+/* Whether [a, a+alen) and [b, b+blen) share a byte; ranges that wrap are refused later by dma_map. */
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen && a + alen > a && b + blen > b;
+}
+
 int virtq_enable(struct virtq *vq, const struct dma_space *dma)
 {
 	uint16_t n = vq->size;
@@ -30,6 +36,19 @@ int virtq_enable(struct virtq *vq, const struct dma_space *dma)
 		snprintf(vq->error, sizeof(vq->error), "misaligned rings (desc 0x%llx, avail 0x%llx, used 0x%llx)",
 			 (unsigned long long)vq->desc_gpa, (unsigned long long)vq->avail_gpa,
 			 (unsigned long long)vq->used_gpa);
+		return -1;
+	}
+	/*
+	 * Rings that share bytes make the device's own writes into driver input:
+	 * a used ring on the avail ring turns every completion into a new request,
+	 * forever.
+	 */
+	if (ranges_overlap(vq->desc_gpa, VIRTQ_DESC_SIZE(n), vq->avail_gpa, VIRTQ_AVAIL_SIZE(n)) ||
+	    ranges_overlap(vq->desc_gpa, VIRTQ_DESC_SIZE(n), vq->used_gpa, VIRTQ_USED_SIZE(n)) ||
+	    ranges_overlap(vq->avail_gpa, VIRTQ_AVAIL_SIZE(n), vq->used_gpa, VIRTQ_USED_SIZE(n))) {
+		snprintf(vq->error, sizeof(vq->error), "rings overlap (desc 0x%llx, avail 0x%llx, used 0x%llx, size %u)",
+			 (unsigned long long)vq->desc_gpa, (unsigned long long)vq->avail_gpa,
+			 (unsigned long long)vq->used_gpa, n);
 		return -1;
 	}
 	vq->desc = dma_map(dma, vq->desc_gpa, VIRTQ_DESC_SIZE(n), "descriptor table");
@@ -188,6 +207,17 @@ enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_req *req)
 	if ((uint16_t)(idx - vq->last_avail) > vq->size) {
 		snprintf(vq->error, sizeof(vq->error), "available index jumped from %u to %u in a queue of %u",
 			 vq->last_avail, idx, vq->size);
+		return VIRTQ_BROKEN;
+	}
+	/*
+	 * The device already holds a whole queue's worth of requests it has not
+	 * returned: the driver cannot have made another one available without
+	 * reusing a descriptor the device owns.
+	 */
+	if ((uint16_t)(vq->last_avail - vq->used_idx) >= vq->size) {
+		snprintf(vq->error, sizeof(vq->error),
+			 "the driver made more requests available than the queue of %u holds (%u taken, %u returned)",
+			 vq->size, vq->last_avail, vq->used_idx);
 		return VIRTQ_BROKEN;
 	}
 	head = READ_ONCE(vq->avail[2 + vq->last_avail % vq->size]);

@@ -3,6 +3,7 @@
 
 #include "sev/sev.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -100,25 +101,38 @@ static int cpuid_add(struct vm_config *cfg, uint32_t leaf, uint32_t subleaf, enu
 	return 0;
 }
 
+/*
+ * One number of LEAF[.SUBLEAF]:REG:BIT, decimal or 0x-hex. strtoul alone would
+ * also take leading blanks and a sign, so the text must start with a digit.
+ */
+static bool cpuid_number(const char **p, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)**p))
+		return false;
+	errno = 0;
+	*out = strtoul(*p, &end, 0);
+	if (errno || end == *p || *out > max)
+		return false;
+	*p = end;
+	return true;
+}
+
 static int cpuid_parse_raw(const char *item, struct vm_config *cfg, struct cloak_err *err)
 {
 	static const char *regs[] = { "eax", "ebx", "ecx", "edx" };
 	unsigned long leaf, subleaf = 0, bit;
 	char regname[8];
 	const char *p = item;
-	char *end;
 	unsigned r;
 
-	errno = 0;
-	leaf = strtoul(p, &end, 0);
-	if (errno || end == p || leaf > UINT32_MAX)
+	if (!cpuid_number(&p, UINT32_MAX, &leaf))
 		goto bad;
-	p = end;
 	if (*p == '.') {
-		subleaf = strtoul(p + 1, &end, 0);
-		if (errno || end == p + 1 || subleaf > UINT32_MAX)
+		p++;
+		if (!cpuid_number(&p, UINT32_MAX, &subleaf))
 			goto bad;
-		p = end;
 	}
 	if (*p++ != ':' || strlen(p) < 5 || p[3] != ':')
 		goto bad;
@@ -130,8 +144,7 @@ static int cpuid_parse_raw(const char *item, struct vm_config *cfg, struct cloak
 	if (r == 4)
 		goto bad;
 	p += 4;
-	bit = strtoul(p, &end, 0);
-	if (errno || end == p || *end || bit > 31)
+	if (!cpuid_number(&p, 31, &bit) || *p)
 		goto bad;
 	return cpuid_add(cfg, (uint32_t)leaf, (uint32_t)subleaf, (enum cpuid_reg)r, 1u << bit, err);
 bad:
@@ -188,16 +201,18 @@ int config_parse_disk(const char *s, struct vm_config *cfg, struct cloak_err *er
 	return 0;
 }
 
+/* Exactly six pairs of hex digits joined by colons; no signs, blanks or other separators. */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned v[6], i;
-	char tail;
+	unsigned i;
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6 ||
-	    strlen(s) != 17)
+	if (strlen(s) != 17)
 		return -1;
+	for (i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return -1;
 	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
+		mac[i] = (uint8_t)strtoul((char[3]){ s[3 * i], s[3 * i + 1], 0 }, NULL, 16);
 	return 0;
 }
 
@@ -297,8 +312,8 @@ void config_print_run_help(FILE *out)
 		"  --net tap=NAME[,mac=MAC]\n"
 		"                       a virtio-net device on the tap device NAME (created if missing)\n"
 		"  --console stdio|file=PATH|socket=PATH\n"
-		"                       a virtio-console (hvc0) on cloak's stdio, a file (output only) or\n"
-		"                       a Unix socket cloak listens on\n"
+		"                       a virtio-console (hvc0) on cloak's stdio, a file (output only; a\n"
+		"                       symbolic link is refused) or a Unix socket cloak listens on\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"AMD SEV (README \"SEV launch\"; `cloak host-check` says whether this host can):\n"
@@ -434,7 +449,7 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 	const char *sev_only_opt = NULL;
 	int c;
 
-	optind = 1;
+	optind = 0;  /* 0, not 1: glibc then also forgets a cluster (-xh) a previous parse stopped inside */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
 		switch (c) {
@@ -506,6 +521,12 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 		case ':':
 			return err_set(err, "%s needs a value; see `cloak run --help`", argv[optind - 1]);
 		default:
+			/*
+			 * A short option inside a cluster (-xh) leaves optind on the
+			 * previous word, so name the letter getopt stopped at.
+			 */
+			if (optopt > 0 && optopt < 256)
+				return err_set(err, "unknown option -%c; see `cloak run --help`", optopt);
 			return err_set(err, "unknown option %s; see `cloak run --help`", argv[optind - 1]);
 		}
 	}

@@ -34,12 +34,13 @@ int bzimage_parse(const uint8_t *buf, size_t len, const char *what, struct bzima
 	memset(out, 0, sizeof(*out));
 	if (!bzimage_is_bzimage(buf, len))
 		return err_set(err, "%s is not a bzImage (no HdrS signature)", what);
+	/* The length first: a file may end right after "HdrS", before the version field. */
+	if (len < BZ_HEADER_END)
+		return err_set(err, "%s is truncated inside its setup header", what);
 	out->version = rd16(buf + BZ_VERSION);
 	if (out->version < BZ_MIN_VERSION)
 		return err_set(err, "%s uses boot protocol %u.%02u, too old for the 64-bit entry; cloak needs "
 				    "2.12 or later (Linux 3.8+)", what, out->version >> 8, out->version & 0xff);
-	if (len < BZ_HEADER_END)
-		return err_set(err, "%s is truncated inside its setup header", what);
 	if (rd16(buf + BZ_BOOT_FLAG) != 0xaa55)
 		return err_set(err, "%s is corrupt: the setup header's boot flag is not 0xAA55", what);
 	out->xloadflags = rd16(buf + BZ_XLOADFLAGS);

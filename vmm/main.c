@@ -5,11 +5,17 @@
 #include "launch.h"
 #include "plan.h"
 #include "sev/sev.h"
+#include "virtio_blk.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -31,17 +37,107 @@ static void usage(FILE *out)
 struct signal_waiter {
 	struct machine *m;
 	sigset_t set;
+	atomic_bool done;  /* set by cmd_run before the SIGUSR2 that ends the thread */
 };
 
-/* SIGINT/SIGTERM become a stop request, handled on a thread of their own. */
+/*
+ * SIGINT/SIGTERM become a stop request, handled on a thread of their own. It
+ * ends only on the SIGUSR2 cmd_run sends once `done` is set: a SIGUSR2 from
+ * anyone else is ignored, or SIGINT and SIGTERM would go unheard after it.
+ */
 static void *signal_thread(void *opaque)
 {
 	struct signal_waiter *w = opaque;
 	int sig;
 
-	if (sigwait(&w->set, &sig) == 0 && sig != SIGUSR2)
+	for (;;) {
+		if (sigwait(&w->set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR2) {
+			if (atomic_load(&w->done))
+				return NULL;
+			continue;
+		}
 		machine_request_stop(w->m, CLOAK_EXIT_SIGNAL, "cloak received signal %d (%s)", sig, strsignal(sig));
-	return NULL;
+	}
+}
+
+/* Whether the directory a file is to be created in exists; `opt` names the option in the message. */
+static int check_parent_dir(const char *opt, const char *path, struct cloak_err *err)
+{
+	char *copy = strdup(path);
+	struct stat st;
+	const char *dir;
+	int rc = 0;
+
+	if (!copy)
+		return err_set(err, "out of memory");
+	dir = dirname(copy);
+	if (stat(dir, &st) < 0)
+		rc = err_errno(err, "%s: the directory %s of %s is not usable; create it or give another path", opt,
+			       dir, path);
+	else if (!S_ISDIR(st.st_mode))
+		rc = err_set(err, "%s: %s is not a directory, so %s cannot be created; give another path", opt, dir,
+			     path);
+	free(copy);
+	return rc;
+}
+
+/*
+ * The host resources the devices and the timeline will use, checked before
+ * /dev/kvm opens so that a mistake in them is reported as itself and before
+ * anything runs. The devices open them again for real later; their own checks
+ * stay, since a path may change in between.
+ */
+static int check_host_inputs(const struct vm_config *cfg, struct cloak_err *err)
+{
+	struct stat st;
+	unsigned i;
+	int fd;
+
+	for (i = 0; i < cfg->ndisks; i++) {
+		struct virtio_blk probe;
+
+		if (virtio_blk_open(&probe, cfg->disks[i].path, cfg->disks[i].ro, err) < 0)
+			return -1;
+		close(probe.fd);
+	}
+	if (cfg->net_tap[0]) {
+		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return err_errno(err, "--net: cannot open /dev/net/tun%s",
+					 errno == ENOENT ? " (load the tun module: modprobe tun)" : "");
+		close(fd);
+	}
+	if (cfg->console == CONSOLE_FILE) {
+		if (lstat(cfg->console_path, &st) == 0) {
+			if (S_ISLNK(st.st_mode))
+				return err_set(err, "--console: %s is a symbolic link; cloak does not follow one, since "
+						    "whoever placed it would choose the file cloak truncates; give the path "
+						    "of the file itself", cfg->console_path);
+			if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+				return err_set(err, "--console: %s exists and is neither a regular file nor a character "
+						    "device; give another path", cfg->console_path);
+		} else if (check_parent_dir("--console", cfg->console_path, err) < 0) {
+			return -1;
+		}
+	}
+	if (cfg->console == CONSOLE_SOCKET) {
+		if (lstat(cfg->console_path, &st) == 0) {
+			if (!S_ISSOCK(st.st_mode))
+				return err_set(err, "--console: %s exists and is not a socket; give another path",
+					       cfg->console_path);
+		} else if (check_parent_dir("--console", cfg->console_path, err) < 0) {
+			return -1;
+		}
+	}
+	if (cfg->timeline_path) {
+		if (stat(cfg->timeline_path, &st) == 0 && S_ISDIR(st.st_mode))
+			return err_set(err, "--timeline: %s is a directory; give the path of a file", cfg->timeline_path);
+		if (check_parent_dir("--timeline", cfg->timeline_path, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -67,7 +163,7 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
-	if (plan_inputs_open(&in, &cfg, &err) < 0) {
+	if (check_host_inputs(&cfg, &err) < 0 || plan_inputs_open(&in, &cfg, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
@@ -95,6 +191,7 @@ static int cmd_run(int argc, char **argv)
 	machine_init(&m, &cfg, &plan, &cvm);
 	atomic_store(&m.tl.at[TL_PROCESS_START], 1);  /* 0 us: the clock starts in main() */
 	waiter.m = &m;
+	atomic_init(&waiter.done, false);
 	sigemptyset(&waiter.set);
 	sigaddset(&waiter.set, SIGINT);
 	sigaddset(&waiter.set, SIGTERM);
@@ -116,6 +213,7 @@ static int cmd_run(int argc, char **argv)
 			fprintf(stderr, "cloak: %s\n", m.stop_reason);
 	}
 	/* Wake the signal thread so it can be joined. */
+	atomic_store(&waiter.done, true);
 	pthread_kill(sigthread, SIGUSR2);
 	pthread_join(sigthread, NULL);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,23 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* The rename is durable only once the directory holding the name is synced too. */
+static int timeline_sync_dir(const char *path, struct cloak_err *err)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (!copy)
+		return err_set(err, "out of memory");
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		rc = err_errno(err, "--timeline: cannot sync the directory of %s", path);
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
 int timeline_write(const struct timeline *tl, const char *path, const struct launch_plan *plan, int status,
 		   struct cloak_err *err)
 {
@@ -213,5 +231,5 @@ int timeline_write(const struct timeline *tl, const char *path, const struct lau
 		return -1;
 	}
 	free(tmp);
-	return 0;
+	return timeline_sync_dir(path, err);
 }

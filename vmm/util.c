@@ -65,7 +65,8 @@ int file_map_open(struct file_map *fm, const char *path, const char *what, struc
 
 	memset(fm, 0, sizeof(*fm));
 	fm->path = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever; fstat refuses it next. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return err_set(err, "%s file %s does not exist; check the path", what, path);
@@ -80,7 +81,8 @@ int file_map_open(struct file_map *fm, const char *path, const char *what, struc
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return err_set(err, "%s %s is not a regular file; give the path of the image itself", what, path);
+		return err_set(err, "%s %s is not a regular file%s; give the path of the image itself", what, path,
+			       S_ISFIFO(st.st_mode) ? " (it is a FIFO)" : "");
 	}
 	if (st.st_size == 0) {
 		close(fd);

@@ -106,6 +106,10 @@ void vq_wait_used(struct vq *q, unsigned n);
 #define VBLK_OUT 1
 #define VBLK_FLUSH 4
 #define VBLK_GET_ID 8
+#define VBLK_DISCARD 11
+#define VBLK_WRITE_ZEROES 13
+#define VBLK_F_DISCARD 13
+#define VBLK_F_WRITE_ZEROES 14
 #define VBLK_S_OK 0
 #define VBLK_S_IOERR 1
 #define VBLK_S_UNSUPP 2

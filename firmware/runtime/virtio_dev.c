@@ -73,7 +73,10 @@ int vblk_open(struct vdev *d, unsigned slot, uint64_t *sectors)
 	blk.hdr = dma_alloc(16, 16);
 	blk.status = dma_alloc(1, 1);
 	blk.bounce = dma_alloc(BOUNCE, 4096);
-	if (!blk.hdr || !blk.status || !blk.bounce || vdev_start(d, slot, 1ull << 9 /* FLUSH */, 1) < 0)
+	if (!blk.hdr || !blk.status || !blk.bounce || vdev_start(d, slot,
+						    1ull << 9 /* FLUSH */ | 1ull << 13 /* DISCARD */ |
+							    1ull << 14 /* WRITE_ZEROES */,
+						    1) < 0)
 		return -1;
 	*sectors = *(volatile uint64_t *)d->devcfg;
 	return 0;

@@ -40,6 +40,28 @@ static int burst(void)
 	return 0;
 }
 
+/* WRITE_ZEROES over two written sectors reads back as zeros; DISCARD of others succeeds. One range each. */
+static void zeroes_and_discard(void)
+{
+	struct { uint64_t sector; uint32_t num, flags; } range = { 100, 2, 0 };
+	bool offered = (d.features & (1ull << VBLK_F_DISCARD)) && (d.features & (1ull << VBLK_F_WRITE_ZEROES));
+	unsigned i;
+	int s;
+
+	gprintf("blktest: offers DISCARD and WRITE_ZEROES: %s\n", offered ? "yes" : "no");
+	memset(buf, 'Z', 1024);
+	vblk_request(&d, VBLK_OUT, 100, buf, 1024);
+	s = vblk_request(&d, VBLK_WRITE_ZEROES, 0, &range, sizeof(range));
+	memset(buf, 'Z', 1024);
+	vblk_request(&d, VBLK_IN, 100, buf, 1024);
+	for (i = 0; i < 1024 && !buf[i]; i++)
+		;
+	gprintf("blktest: write zeroes status %d, %s\n", s, i == 1024 ? "zeroed" : "NOT ZEROED");
+	range = (__typeof__(range)){ 104, 4, 0 };
+	s = vblk_request(&d, VBLK_DISCARD, 0, &range, sizeof(range));
+	gprintf("blktest: discard status %d\n", s);
+}
+
 int guest_main(const void *bootinfo)
 {
 	const char *args = bootinfo_bootargs(bootinfo);
@@ -97,5 +119,6 @@ int guest_main(const void *bootinfo)
 		__asm__ volatile("pause");
 	s = vblk_request(&d, VBLK_IN, sectors, buf, 512);
 	gprintf("blktest: read past the end: status %d\n", s);
+	zeroes_and_discard();
 	return 0;
 }

@@ -120,6 +120,10 @@ bad "vCPUs not a number" "--cpus: 'two' is not a number" run --cpus two
 bad "unknown CPUID feature" "--cpuid-clear: 'warp' is neither a known feature name" run --cpuid-clear warp
 bad "unknown option" "unknown option --frobnicate" run --frobnicate
 bad "option without its value" "--kernel needs a value" run --kernel
+bad "unknown short option in a cluster names the letter" "unknown option -x;" run -xh
+bad "MAC with a negative byte" "'02:-1:00:00:00:00' is not a MAC address" run --net tap=t0,mac=02:-1:00:00:00:00
+bad "MAC with a space" "'02: 1:00:00:00:00' is not a MAC address" run --net "tap=t0,mac=02: 1:00:00:00:00"
+bad "CPUID bit with a space" "'1:eax: 5' is neither" run --cpuid-clear "1:eax: 5"
 bad "stray argument" "unexpected argument 'extra'" run extra
 bad "unknown command" "unknown command 'fly'" fly
 long=$(head -c 5000 /dev/zero | tr '\0' x)
@@ -160,6 +164,61 @@ if command -v prlimit >/dev/null && command -v setpriv >/dev/null && [ "$(id -u)
 		--err "cannot lock 16 MiB of guest memory: RLIMIT_MEMLOCK is 64 KiB (hard limit 4 MiB)"
 else
 	ok "memory lock limit too low # SKIP needs root, prlimit and setpriv"
+fi
+
+# Host inputs that are not what they claim to be: refused at once, before /dev/kvm is even opened.
+nokvm="--kvm-device /nonexistent-kvm"
+mkfifo "$T/fifo"
+CLOAK_CASE_TIMEOUT=10 bad "a FIFO as --kernel is refused, not waited on" "kernel $T/fifo is not a regular file (it is a FIFO)" \
+	run --kernel "$T/fifo" $nokvm
+CLOAK_CASE_TIMEOUT=10 bad "a FIFO as --initrd is refused, not waited on" "initrd $T/fifo is not a regular file (it is a FIFO)" \
+	run --kernel "$G/hello.elf" --initrd "$T/fifo" $nokvm
+CLOAK_CASE_TIMEOUT=10 bad "a FIFO as --disk is refused" "--disk: $T/fifo is neither a regular file nor a block device (it is a FIFO)" \
+	run --kernel "$G/hello.elf" --disk "$T/fifo" $nokvm
+CLOAK_CASE_TIMEOUT=10 bad "a FIFO as a read-only --disk is refused, not waited on" "(it is a FIFO)" \
+	run --kernel "$G/hello.elf" --disk "$T/fifo,ro" $nokvm
+bad "a missing disk is reported before KVM" "--disk: $T/nope.img does not exist" \
+	run --kernel "$G/hello.elf" --disk "$T/nope.img" $nokvm
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	out=$T/out.tun err=$T/err.tun rc=0
+	unshare -m sh -c 'mount -t tmpfs none /dev/net && exec "$@"' sh "$CLOAK" run --kernel "$G/hello.elf" \
+		--net tap=ctap9 $nokvm >"$out" 2>"$err" || rc=$?
+	expect "a host without /dev/net/tun is reported before KVM" 2 --err "--net: cannot open /dev/net/tun"
+else
+	ok "a host without /dev/net/tun is reported before KVM # SKIP needs root and unshare"
+fi
+echo "precious" >"$T/precious"
+ln -s "$T/precious" "$T/link"
+bad "--console file= refuses a symbolic link" "--console: $T/link is a symbolic link" \
+	run --kernel "$G/hello.elf" --console "file=$T/link" $nokvm
+[ "$(cat "$T/precious")" = precious ] && ok "the file behind the console link is untouched" ||
+	not_ok "the file behind the console link is untouched" "it now holds: $(cat "$T/precious")"
+bad "--console file= in a missing directory is reported before KVM" "--console: the directory $T/nodir of" \
+	run --kernel "$G/hello.elf" --console "file=$T/nodir/out" $nokvm
+bad "--console socket= in a missing directory is reported before KVM" "--console: the directory $T/nodir of" \
+	run --kernel "$G/hello.elf" --console "socket=$T/nodir/sock" $nokvm
+bad "--console socket= on a regular file is refused before KVM" "--console: $T/precious exists and is not a socket" \
+	run --kernel "$G/hello.elf" --console "socket=$T/precious" $nokvm
+bad "--timeline in a missing directory is reported before KVM" "--timeline: the directory $T/nodir of" \
+	run --kernel "$G/hello.elf" --timeline "$T/nodir/t.json" $nokvm
+bad "--timeline naming a directory is refused" "--timeline: $T is a directory" \
+	run --kernel "$G/hello.elf" --timeline "$T" $nokvm
+[ -e "$T/nodir" ] && not_ok "nothing was created for the refused inputs" "$T/nodir exists" ||
+	ok "nothing was created for the refused inputs"
+
+# The timeline is written even when the launch fails; its rename is followed by an fsync of the directory.
+if command -v strace >/dev/null; then
+	out=$T/out.st err=$T/err.st rc=0
+	strace -f -e trace=rename,renameat,renameat2,openat,fsync -o "$T/strace" "$CLOAK" run --kernel "$G/hello.elf" \
+		$nokvm --timeline "$T/tl.json" >"$out" 2>"$err" || rc=$?
+	if [ -f "$T/tl.json" ] && sed -n '/rename.*tl\.json"/,$p' "$T/strace" | grep -q "O_DIRECTORY" &&
+		sed -n '/rename.*tl\.json"/,$p' "$T/strace" | grep -q "^[0-9]* *fsync("; then
+		ok "the timeline's directory is synced after the rename"
+	else
+		not_ok "the timeline's directory is synced after the rename" "$(grep -A4 rename "$T/strace")"
+	fi
+else
+	ok "the timeline's directory is synced after the rename # SKIP needs strace (tools/packages.txt)"
 fi
 
 run_cloak run --help

@@ -82,6 +82,16 @@ START_TEST(bad_values_name_the_option)
 		{ "--cpuid-clear", "nope", "--cpuid-clear: 'nope' is neither a known feature name" },
 		{ "--cpuid-clear", "1:exx:3", "'1:exx:3' is neither" },
 		{ "--cpuid-clear", "1:ecx:32", "'1:ecx:32' is neither" },
+		{ "--cpuid-clear", "1:eax: 5", "'1:eax: 5' is neither" },
+		{ "--cpuid-clear", "1:eax:+5", "'1:eax:+5' is neither" },
+		{ "--cpuid-clear", " 1:eax:5", "' 1:eax:5' is neither" },
+		{ "--cpuid-clear", "1.-1:eax:5", "'1.-1:eax:5' is neither" },
+		{ "--cpuid-clear", "-1:eax:5", "'-1:eax:5' is neither" },
+		{ "--net", "tap=t0,mac=02:-1:00:00:00:00", "'02:-1:00:00:00:00' is not a MAC address" },
+		{ "--net", "tap=t0,mac=02: 1:00:00:00:00", "'02: 1:00:00:00:00' is not a MAC address" },
+		{ "--net", "tap=t0,mac= 2:01:00:00:00:00", "' 2:01:00:00:00:00' is not a MAC address" },
+		{ "--net", "tap=t0,mac=02:01:00:00:00:0g", "'02:01:00:00:00:0g' is not a MAC address" },
+		{ "--net", "tap=t0,mac=02-01-00-00-00-00", "'02-01-00-00-00-00' is not a MAC address" },
 	};
 	struct vm_config cfg;
 	struct cloak_err err;
@@ -91,6 +101,8 @@ START_TEST(bad_values_name_the_option)
 		ck_assert_int_eq(parse(&cfg, &err, ARGV(cases[i].opt, cases[i].val)), -1);
 		ck_assert_msg_has(err.msg, cases[i].msg);
 	}
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("-xh")), -1);
+	ck_assert_msg_has(err.msg, "unknown option -x;");
 	ck_assert_int_eq(parse(&cfg, &err, ARGV("--bogus")), -1);
 	ck_assert_msg_has(err.msg, "unknown option --bogus");
 	ck_assert_int_eq(parse(&cfg, &err, ARGV("--mem")), -1);
@@ -116,6 +128,10 @@ START_TEST(cpuid_clear)
 	ck_assert_uint_eq(cfg.cpuid_clear[2].mask, 1u << 5);
 	ck_assert_uint_eq(cfg.cpuid_clear[3].leaf, 0x80000001u);
 	ck_assert_int_eq(cfg.cpuid_clear[3].reg, CPUID_EDX);
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--net", "tap=t0,mac=0a:Bc:00:12:34:56")), 0);
+	ck_assert_uint_eq(cfg.net_mac[0], 0x0a);
+	ck_assert_uint_eq(cfg.net_mac[1], 0xbc);
+	ck_assert_uint_eq(cfg.net_mac[5], 0x56);
 }
 END_TEST
 

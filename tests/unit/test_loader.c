@@ -4,6 +4,8 @@
 
 #include <elf.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* An ELF with `n` PT_LOAD headers at `paddr[i]` (4 KiB each, file bytes from 0x1000 on). */
 static size_t make_elf(uint8_t *buf, size_t cap, unsigned n, const uint64_t *paddr, uint64_t entry)
@@ -453,6 +455,27 @@ START_TEST(bzimage_broken)
 }
 END_TEST
 
+/* A file that ends right after "HdrS" (0x206 bytes), placed against an unmapped page: reading past it faults. */
+START_TEST(bzimage_ends_after_signature)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *file;
+	struct bzimage bz;
+	struct cloak_err err;
+
+	ck_assert(map != MAP_FAILED);
+	ck_assert_int_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	file = map + page - 0x206;
+	make_bzimage(img, sizeof(img), 0x020f, 1);
+	memcpy(file, img, 0x206);
+	ck_assert(bzimage_is_bzimage(file, 0x206));
+	ck_assert_int_eq(bzimage_parse(file, 0x206, "bz", &bz, &err), -1);
+	ck_assert_msg_has(err.msg, "truncated inside its setup header");
+	munmap(map, 2 * (size_t)page);
+}
+END_TEST
+
 Suite *loader_suite(void)
 {
 	Suite *s = suite_create("loader");
@@ -469,6 +492,7 @@ Suite *loader_suite(void)
 	tcase_add_test(tc, multiboot2_header);
 	tcase_add_test(bz, bzimage_good);
 	tcase_add_test(bz, bzimage_broken);
+	tcase_add_test(bz, bzimage_ends_after_signature);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, bz);
 	return s;

@@ -1,11 +1,19 @@
 /* test_blk.c: virtio-blk requests against a temporary image: round trips, flush, read-only, bad requests. */
 #include "vt.h"
 
+#include "fake_host.h"
 #include "virtio_blk.h"
 
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <linux/virtio_blk.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static char path[64];
@@ -175,6 +183,63 @@ START_TEST(get_id_discard_write_zeroes)
 }
 END_TEST
 
+/* Without VIRTIO_BLK_F_FLUSH a write completes only after fdatasync; with it, FLUSH does that job. */
+START_TEST(write_through_without_flush)
+{
+	memset(data, 'd', 512);
+	blk.vd.driver_features = 1ull << VIRTIO_F_VERSION_1;
+	build(VIRTIO_BLK_T_OUT, 3, 512, false);
+	ck_assert_uint_eq(virtio_blk_handle(&blk, &req), 1);
+	ck_assert_uint_eq(status, VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(blk.write_through_syncs, 1);
+	blk.vd.driver_features |= 1ull << VIRTIO_BLK_F_FLUSH;
+	build(VIRTIO_BLK_T_OUT, 4, 512, false);
+	ck_assert_uint_eq(virtio_blk_handle(&blk, &req), 1);
+	ck_assert_uint_eq(status, VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(blk.write_through_syncs, 1);
+	/* Reads never need it. */
+	blk.vd.driver_features = 1ull << VIRTIO_F_VERSION_1;
+	build(VIRTIO_BLK_T_IN, 3, 512, true);
+	virtio_blk_handle(&blk, &req);
+	ck_assert_uint_eq(blk.write_through_syncs, 1);
+	ck_assert_uint_eq(data[0], 'd');
+}
+END_TEST
+
+/*
+ * A read whose buffers add up to more than 4 GiB (here 130 buffers of 32 MiB,
+ * all the same memory) cannot be told its length in the used ring's 32 bits:
+ * it fails instead of reporting a truncated count.
+ */
+START_TEST(payload_over_4gib_fails)
+{
+	const uint32_t chunk = 32u << 20;
+	uint8_t *buf = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = 0 };
+	unsigned i;
+
+	ck_assert(buf != MAP_FAILED);
+	ck_assert_int_eq(ftruncate(blk.fd, 8ll << 30), 0);
+	blk.sectors = (8ull << 30) / 512;
+	memcpy(hdr_buf, &h, sizeof(h));
+	status = 0xee;
+	req.nseg = 0;
+	req.in_len = 0;
+	req.seg[req.nseg++] = (struct virtq_seg){ hdr_buf, sizeof(h), false };
+	req.out_len = sizeof(h);
+	for (i = 0; i < 130; i++) {
+		req.seg[req.nseg++] = (struct virtq_seg){ buf, chunk, true };
+		req.in_len += chunk;
+	}
+	req.seg[req.nseg++] = (struct virtq_seg){ &status, 1, true };
+	req.in_len += 1;
+	ck_assert_uint_gt(req.in_len, UINT32_MAX);
+	ck_assert_uint_eq(virtio_blk_handle(&blk, &req), 1);
+	ck_assert_uint_eq(status, VIRTIO_BLK_S_IOERR);
+	munmap(buf, chunk);
+}
+END_TEST
+
 START_TEST(read_only_refuses_writes)
 {
 	struct { uint64_t sector; uint32_t num, flags; } range = { 0, 1, 0 };
@@ -209,10 +274,185 @@ START_TEST(open_errors_name_the_option)
 }
 END_TEST
 
+/*
+ * The whole device: on a PCI bus, with its worker thread, driven through BAR 0
+ * as a driver would, in guest memory that is page-aligned so userfaultfd can
+ * hold one of its pages and so stall the worker's I/O on demand.
+ */
+#define DEV_MEM (1024 * 1024)
+#define DEV_DESC 0x1000
+#define DEV_AVAIL 0x2000
+#define DEV_USED 0x3000
+#define DEV_HDR 0x4000
+#define DEV_STATUS 0x4100
+#define DEV_DATA 0x10000  /* its own page: the one userfaultfd holds */
+
+static struct fake_host dfh;
+static struct vm_config dcfg;
+static struct pci_bus dbus;
+static struct virtio_blk dev;
+static uint8_t *dram;
+
+static void bar_write(uint64_t off, unsigned size, uint64_t v)
+{
+	virtio_pci_bar_access(&dev.vd.pci, 0, off, true, (uint8_t *)&v, size);
+}
+
+static uint64_t bar_read(uint64_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	virtio_pci_bar_access(&dev.vd.pci, 0, off, false, (uint8_t *)&v, size);
+	return v;
+}
+
+static void setup_dev(void)
+{
+	struct cloak_err err;
+
+	make_image(false);
+	dev = blk;
+	blk.fd = -1;
+	config_defaults(&dcfg);
+	dram = mmap(NULL, DEV_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(dram != MAP_FAILED);
+	fake_host_init(&dfh, dram, DEV_MEM, false, &dcfg);
+	pci_bus_init(&dbus, &dfh.host);
+	dfh.host.pci = &dbus;
+	ck_assert_msg(virtio_blk_attach(&dev, &dfh.host, 0, &err) == 0, "%s", err.msg);
+}
+
+static void teardown_dev(void)
+{
+	virtio_blk_close(&dev);
+	fake_host_fini(&dfh);
+	munmap(dram, DEV_MEM);
+	unlink(path);
+}
+
+/* ACKNOWLEDGE, DRIVER, the features, FEATURES_OK and queue 0 of 8 at DEV_DESC/AVAIL/USED. */
+static void dev_driver_start(uint64_t features)
+{
+	bar_write(0x14, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	bar_write(0x08, 4, 0);
+	bar_write(0x0c, 4, (uint32_t)features);
+	bar_write(0x08, 4, 1);
+	bar_write(0x0c, 4, (uint32_t)(features >> 32));
+	bar_write(0x14, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	ck_assert_uint_eq(bar_read(0x14, 1) & VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_FEATURES_OK);
+	bar_write(0x16, 2, 0);
+	bar_write(0x18, 2, 8);
+	bar_write(0x20, 8, DEV_DESC);
+	bar_write(0x28, 8, DEV_AVAIL);
+	bar_write(0x30, 8, DEV_USED);
+	bar_write(0x1c, 2, 1);
+	ck_assert_uint_eq(bar_read(0x1c, 2), 1);
+}
+
+/* Linux's virtio_blk sends DISCARD and WRITE_ZEROES only when offered, and sizes them from the config. */
+START_TEST(offers_discard_and_write_zeroes)
+{
+	struct virtio_blk_config c;
+	uint32_t f;
+	unsigned i;
+
+	bar_write(0x00, 4, 0);
+	f = (uint32_t)bar_read(0x04, 4);
+	ck_assert_uint_eq(f & (1u << VIRTIO_BLK_F_DISCARD), 1u << VIRTIO_BLK_F_DISCARD);
+	ck_assert_uint_eq(f & (1u << VIRTIO_BLK_F_WRITE_ZEROES), 1u << VIRTIO_BLK_F_WRITE_ZEROES);
+	ck_assert_uint_eq(f & (1u << VIRTIO_BLK_F_FLUSH), 1u << VIRTIO_BLK_F_FLUSH);
+	for (i = 0; i < sizeof(c); i++)
+		((uint8_t *)&c)[i] = (uint8_t)bar_read(VPCI_DEVICE_OFF + i, 1);
+	ck_assert_uint_eq(c.capacity, 64);
+	ck_assert_uint_gt(c.max_discard_sectors, 0);
+	ck_assert_uint_gt(c.max_discard_seg, 0);
+	ck_assert_uint_gt(c.discard_sector_alignment, 0);
+	ck_assert_uint_gt(c.max_write_zeroes_sectors, 0);
+	ck_assert_uint_gt(c.max_write_zeroes_seg, 0);
+	ck_assert_uint_eq(c.write_zeroes_may_unmap, 1);
+}
+END_TEST
+
+struct resetter {
+	pthread_t thread;
+	atomic_bool done;
+};
+
+static void *reset_device(void *opaque)
+{
+	struct resetter *r = opaque;
+
+	bar_write(0x14, 1, 0);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/*
+ * A reset while a read is in flight: the worker's pread lands in a page that
+ * userfaultfd holds, so the I/O stays in flight until the test lets it go.
+ * The reset must not return before then, and the request, now the old
+ * driver's, is never completed.
+ */
+START_TEST(reset_waits_for_io_in_flight)
+{
+	struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = 1 };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_zeropage zero;
+	struct uffd_msg msg;
+	struct resetter r;
+	struct pollfd p;
+	uint8_t *g = dram;
+	struct virtq_desc *d = (struct virtq_desc *)(g + DEV_DESC);
+	uint16_t *avail = (uint16_t *)(g + DEV_AVAIL);
+	long page = sysconf(_SC_PAGESIZE);
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0) {
+		/* Without userfaultfd the I/O cannot be held in flight; say so loudly rather than pass. */
+		ck_abort_msg("userfaultfd is not available here (run as root or set vm.unprivileged_userfaultfd=1)");
+	}
+	/* Drop the data page and let userfaultfd own it: the first touch now waits for us. */
+	ck_assert_int_eq(madvise(g + DEV_DATA, (size_t)page, MADV_DONTNEED), 0);
+	reg = (struct uffdio_register){ .range = { (uintptr_t)(g + DEV_DATA), (uint64_t)page },
+					.mode = UFFDIO_REGISTER_MODE_MISSING };
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+
+	dev_driver_start(1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH);
+	memcpy(g + DEV_HDR, &h, sizeof(h));
+	d[0] = (struct virtq_desc){ DEV_HDR, sizeof(h), VIRTQ_DESC_F_NEXT, 1 };
+	d[1] = (struct virtq_desc){ DEV_DATA, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2 };
+	d[2] = (struct virtq_desc){ DEV_STATUS, 1, VIRTQ_DESC_F_WRITE, 0 };
+	avail[2] = 0;
+	avail[1] = 1;
+	/* DRIVER_OK makes the device look at the queue: the worker takes the request and faults. */
+	bar_write(0x14, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+				   VIRTIO_STATUS_DRIVER_OK);
+	p = (struct pollfd){ uffd, POLLIN, 0 };
+	ck_assert_msg(poll(&p, 1, 5000) == 1, "the worker never touched the data buffer");
+	ck_assert_int_eq(read(uffd, &msg, sizeof(msg)), sizeof(msg));
+	ck_assert_uint_eq(msg.event, UFFD_EVENT_PAGEFAULT);
+
+	atomic_init(&r.done, false);
+	ck_assert_int_eq(pthread_create(&r.thread, NULL, reset_device, &r), 0);
+	nanosleep(&(struct timespec){ 0, 300 * 1000 * 1000 }, NULL);
+	ck_assert_msg(!atomic_load(&r.done), "the reset returned while the device was still reading into guest memory");
+
+	zero = (struct uffdio_zeropage){ .range = { (uintptr_t)(g + DEV_DATA), (uint64_t)page } };
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_ZEROPAGE, &zero), 0);
+	pthread_join(r.thread, NULL);
+	ck_assert(atomic_load(&r.done));
+	ck_assert_uint_eq(bar_read(0x14, 1), 0);
+	/* The old driver's request is dropped, not completed. */
+	ck_assert_uint_eq(*(uint16_t *)(g + DEV_USED + 2), 0);
+	close(uffd);
+}
+END_TEST
+
 Suite *blk_suite(void)
 {
 	Suite *s = suite_create("virtio-blk");
-	TCase *rw = tcase_create("read-write"), *ro = tcase_create("read-only");
+	TCase *rw = tcase_create("read-write"), *ro = tcase_create("read-only"), *device = tcase_create("device");
 
 	tcase_add_checked_fixture(rw, setup_rw, teardown);
 	tcase_add_test(rw, read_write_round_trip);
@@ -220,9 +460,15 @@ Suite *blk_suite(void)
 	tcase_add_test(rw, overlapping_header_and_data);
 	tcase_add_test(rw, get_id_discard_write_zeroes);
 	tcase_add_test(rw, open_errors_name_the_option);
+	tcase_add_test(rw, write_through_without_flush);
+	tcase_add_test(rw, payload_over_4gib_fails);
 	tcase_add_checked_fixture(ro, setup_ro, teardown);
 	tcase_add_test(ro, read_only_refuses_writes);
+	tcase_add_checked_fixture(device, setup_dev, teardown_dev);
+	tcase_add_test(device, offers_discard_and_write_zeroes);
+	tcase_add_test(device, reset_waits_for_io_in_flight);
 	suite_add_tcase(s, rw);
 	suite_add_tcase(s, ro);
+	suite_add_tcase(s, device);
 	return s;
 }

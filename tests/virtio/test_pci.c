@@ -1,10 +1,15 @@
 /* test_pci.c: configuration mechanism #1, BAR sizing, the virtio capabilities and common config, MSI-X. */
 #include "vt.h"
 
+#include "devices.h"
 #include "fake_host.h"
 #include "virtio_pci.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -364,6 +369,138 @@ START_TEST(pci_cfg_window)
 }
 END_TEST
 
+static unsigned open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	ck_assert(d != NULL);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * A device whose init fails is not finished by devices_init (only the ones
+ * before it are), so its init must undo what it did: here the PCI bus is
+ * full, so virtio_pci_init fails after the socket and the tap are open.
+ */
+START_TEST(failed_init_leaves_nothing_behind)
+{
+	static struct pci_device filler;
+	struct cloak_err err;
+	char sock[64];
+	unsigned slot, before;
+
+	for (slot = 1; slot < PCI_MAX_SLOTS; slot++)
+		if (!bus.dev[slot])
+			bus.dev[slot] = &filler;
+	snprintf(sock, sizeof(sock), "/tmp/cloak-test-cons.%d", (int)getpid());
+	cfg.console = CONSOLE_SOCKET;
+	cfg.console_path = sock;
+	before = open_fds();
+	ck_assert_int_eq(virtio_console_device.init(&fh.host, &err), -1);
+	ck_assert_msg_has(err.msg, "no free PCI slot");
+	ck_assert_msg(access(sock, F_OK) < 0, "the console socket %s was left behind", sock);
+	ck_assert_uint_eq(open_fds(), before);
+	cfg.console = CONSOLE_NONE;
+
+	/* The tap: with CAP_NET_ADMIN init gets as far as the bus; without it TUNSETIFF fails. Either way no fd stays. */
+	if (access("/dev/net/tun", R_OK | W_OK) == 0) {
+		snprintf(cfg.net_tap, sizeof(cfg.net_tap), "cltest%d", (int)getpid() % 100000);
+		before = open_fds();
+		ck_assert_int_eq(virtio_net_device.init(&fh.host, &err), -1);
+		ck_assert_uint_eq(open_fds(), before);
+		cfg.net_tap[0] = 0;
+	} else {
+		fprintf(stderr, "# no /dev/net/tun here: the tap half of failed_init_leaves_nothing_behind did not run\n");
+	}
+	for (slot = 1; slot < PCI_MAX_SLOTS; slot++)
+		if (bus.dev[slot] == &filler)
+			bus.dev[slot] = NULL;
+}
+END_TEST
+
+/*
+ * --console file= on a symbolic link: cloak opens it as root, so following it
+ * would let whoever placed the link choose the file truncated. The device
+ * refuses it itself, whatever was checked before (the link may be new).
+ */
+START_TEST(console_file_refuses_a_symlink)
+{
+	char target[64], link[64], back[16] = "";
+	struct cloak_err err;
+	int fd;
+
+	snprintf(target, sizeof(target), "/tmp/cloak-test-precious.%d", (int)getpid());
+	snprintf(link, sizeof(link), "/tmp/cloak-test-link.%d", (int)getpid());
+	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	unlink(link);
+	ck_assert_int_eq(symlink(target, link), 0);
+	cfg.console = CONSOLE_FILE;
+	cfg.console_path = link;
+	if (virtio_console_device.init(&fh.host, &err) == 0) {
+		virtio_console_device.fini(&fh.host);
+		err.msg[0] = 0;
+	}
+	cfg.console = CONSOLE_NONE;
+	fd = open(target, O_RDONLY);
+	ck_assert_int_eq(read(fd, back, sizeof(back)), 8);
+	close(fd);
+	unlink(link);
+	unlink(target);
+	ck_assert_msg(!memcmp(back, "precious", 8), "the file behind the link was truncated");
+	ck_assert_msg_has(err.msg, "is a symbolic link");
+}
+END_TEST
+
+static int failing_doorbell(void *ctx, int fd, uint64_t addr, unsigned len, bool assign)
+{
+	(void)ctx;
+	(void)fd;
+	(void)addr;
+	(void)len;
+	errno = ENOTTY;
+	return assign ? -1 : 0;
+}
+
+/* The guest can move BAR 0 as often as it likes; a failing doorbell (KVM_IOEVENTFD) is reported once, not per move. */
+START_TEST(ioeventfd_failure_reported_once)
+{
+	char log[] = "/tmp/cloak-test-stderr.XXXXXX", line[512];
+	int logfd = mkstemp(log), saved = dup(STDERR_FILENO);
+	const struct dev_host_ops *real = fh.host.ops;
+	struct dev_host_ops failing = *real;
+	unsigned i, reports = 0;
+	FILE *f;
+
+	ck_assert_int_ge(logfd, 0);
+	failing.doorbell = failing_doorbell;
+	fh.host.ops = &failing;
+	fflush(stderr);
+	dup2(logfd, STDERR_FILENO);
+	cfg_write(vd.pci.slot, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	for (i = 0; i < 5; i++)
+		cfg_write(vd.pci.slot, PCI_BAR0, 4, 0xe0000000u + 0x10000u * (i + 1));
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	fh.host.ops = real;
+	vd.doorbell_base = 0;  /* nothing was registered: teardown has nothing to undo */
+	f = fdopen(logfd, "r");
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "KVM_IOEVENTFD failed"))
+			reports++;
+	fclose(f);
+	unlink(log);
+	ck_assert_uint_eq(reports, 1);
+}
+END_TEST
+
 Suite *pci_suite(void)
 {
 	Suite *s = suite_create("pci");
@@ -378,6 +515,9 @@ Suite *pci_suite(void)
 	tcase_add_test(tc, bad_rings_need_reset);
 	tcase_add_test(tc, msix_table);
 	tcase_add_test(tc, pci_cfg_window);
+	tcase_add_test(tc, failed_init_leaves_nothing_behind);
+	tcase_add_test(tc, ioeventfd_failure_reported_once);
+	tcase_add_test(tc, console_file_refuses_a_symlink);
 	suite_add_tcase(s, tc);
 	return s;
 }

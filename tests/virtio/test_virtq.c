@@ -270,6 +270,8 @@ START_TEST(enable_checks_rings)
 	q.desc_gpa = 0x1008;
 	ck_assert_int_eq(virtq_enable(&q, &dma), -1);
 	ck_assert_msg_has(q.error, "misaligned");
+	q.avail_gpa = AVAIL_GPA;
+	q.used_gpa = USED_GPA;
 	q.desc_gpa = FAKE_MEM_SIZE - 64;  /* 128 bytes of table do not fit */
 	ck_assert_int_eq(virtq_enable(&q, &dma), -1);
 	ck_assert_msg_has(q.error, "outside");
@@ -278,6 +280,59 @@ START_TEST(enable_checks_rings)
 	q.avail_gpa = AVAIL_GPA;
 	q.used_gpa = USED_GPA;
 	ck_assert_int_eq(virtq_enable(&q, &dma), 0);
+}
+END_TEST
+
+/* Rings that share a byte within one queue are refused: the device's writes would become driver input. */
+START_TEST(enable_refuses_overlapping_rings)
+{
+	static const struct { uint64_t desc, avail, used; } cases[] = {
+		{ DESC_GPA, AVAIL_GPA, AVAIL_GPA },           /* used ring on the avail ring */
+		{ DESC_GPA, AVAIL_GPA, AVAIL_GPA - 4 },       /* used ring's tail over the avail index */
+		{ DESC_GPA, DESC_GPA + 16 * QSIZE - 2, USED_GPA },  /* avail ring inside the table */
+		{ DESC_GPA, AVAIL_GPA, DESC_GPA + 16 },      /* used ring inside the table */
+	};
+	struct virtq q;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		virtq_reset(&q);
+		q.size = QSIZE;
+		q.desc_gpa = cases[i].desc;
+		q.avail_gpa = cases[i].avail;
+		q.used_gpa = cases[i].used;
+		ck_assert_msg(virtq_enable(&q, &dma) == -1, "case %zu was accepted", i);
+		ck_assert_msg_has(q.error, "rings overlap");
+		ck_assert(!q.enabled);
+	}
+	/* Rings that touch without sharing a byte are fine. */
+	virtq_reset(&q);
+	q.size = QSIZE;
+	q.desc_gpa = DESC_GPA;
+	q.avail_gpa = DESC_GPA + 16 * QSIZE;
+	q.used_gpa = ALIGN_UP(q.avail_gpa + VIRTQ_AVAIL_SIZE(QSIZE), 4);
+	ck_assert_msg(virtq_enable(&q, &dma) == 0, "%s", q.error);
+}
+END_TEST
+
+/* A driver cannot have more requests available than the queue holds while the device still owns them all. */
+START_TEST(more_outstanding_than_the_queue_is_broken)
+{
+	unsigned i;
+
+	set_desc(0, BUF_GPA, 16, 0, 0);
+	for (i = 0; i < QSIZE; i++) {
+		post(0);
+		ck_assert_int_eq(virtq_pop(&vq, &req), VIRTQ_GOT);
+	}
+	post(0);
+	ck_assert_int_eq(virtq_pop(&vq, &req), VIRTQ_BROKEN);
+	ck_assert_msg_has(vq.error, "more requests available than the queue");
+	/* Returning one makes room for exactly one more. */
+	virtq_push(&vq, 0, 0);
+	ck_assert_int_eq(virtq_pop(&vq, &req), VIRTQ_GOT);
+	post(0);
+	ck_assert_int_eq(virtq_pop(&vq, &req), VIRTQ_BROKEN);
 }
 END_TEST
 
@@ -403,6 +458,8 @@ Suite *virtq_suite(void)
 	tcase_add_test(tc, longest_chain_is_the_queue);
 	tcase_add_test(tc, broken_avail_ring);
 	tcase_add_test(tc, enable_checks_rings);
+	tcase_add_test(tc, enable_refuses_overlapping_rings);
+	tcase_add_test(tc, more_outstanding_than_the_queue_is_broken);
 	tcase_add_test(tc, event_idx_interrupts);
 	tcase_add_test(tc, event_idx_kicks);
 	tcase_add_test(tc, shared_memory_only);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # virtio-suite.sh: the device test guests on a real /dev/kvm: blk, net (tap in its own netns), console, hostile (TAP).
-# usage: virtio-suite.sh CLOAK GUEST_DIR   (GUEST_DIR holds blktest.elf, nettest.elf, constest.elf, hostile.elf)
+# usage: virtio-suite.sh CLOAK GUEST_DIR   (GUEST_DIR holds blktest.elf, nettest.elf, constest.elf, hostile.elf,
+#        nethostile.elf)
 set -u
 CLOAK=$1
 G=$2
@@ -28,7 +29,8 @@ expect "demo guest lists the disk and prints its first sector's crc32" 0 --out "
 
 run_cloak run --kernel "$G/blktest.elf" --disk "$disk"
 expect "blk: write, flush and read back" 0 --out "write status 0" --out "flush status 0" --out "data matches" \
-	--out "read past the end: status 1" --out "id \"disk.img\""
+	--out "read past the end: status 1" --out "id \"disk.img\"" --out "offers DISCARD and WRITE_ZEROES: yes" \
+	--out "write zeroes status 0, zeroed" --out "discard status 0"
 if dd if="$disk" bs=512 skip=8 count=1 2>/dev/null | grep -q cloak-blk-roundtrip; then
 	ok "blk: the image file on the host holds what the guest wrote"
 else
@@ -57,6 +59,33 @@ if grep -q "flush status 0" "$tap_tmp/out.hang" && dd if="$fresh" bs=512 skip=8 
 else
 	not_ok "blk: data acknowledged by FLUSH survives kill -9 of cloak" "$(cat "$tap_tmp/out.hang")"
 fi
+
+# stop_with_term PID OUT: SIGTERM, then up to 20 s for cloak to exit; sets $rc (124: it did not).
+stop_with_term() {
+	kill -TERM "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -9 "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		rc=124
+	else
+		rc=0
+		wait "$1" || rc=$?
+	fi
+}
+
+# A stray SIGUSR2 (cloak uses it internally) must not cost the SIGTERM that follows.
+out=$tap_tmp/out.usr2 err=$tap_tmp/err.usr2
+"$CLOAK" run --kernel "$G/blktest.elf" --disk "$fresh" --cmdline hang >"$out" 2>"$err" &
+pid=$!
+i=0
+while ! grep -q "flush status 0" "$out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+kill -USR2 $pid 2>/dev/null
+sleep 0.5
+stop_with_term $pid
+expect "a stray SIGUSR2 does not disable SIGTERM: cloak stops with status 8" 8 --out "flush status 0" \
+	--err "received signal 15"
 
 tl=$tap_tmp/blk-timeline.json
 run_cloak run --kernel "$G/blktest.elf" --disk "$disk" --cmdline burst --timeline "$tl"
@@ -97,7 +126,7 @@ ip link set lo up
 echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null || true
 ip addr add 10.0.2.1/24 dev ctap0
 ip link set ctap0 up
-"\$@"
+exec "\$@"
 NET
 	out=$tap_tmp/out.net err=$tap_tmp/err.net rc=0
 	timeout 120 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nettest.elf" --net tap=ctap0,mac=52:54:00:12:34:56 \
@@ -117,6 +146,19 @@ NET
 	else
 		not_ok "net: in steady state a frame costs no exit to userspace (timeline)" "$(cat "$tl")"
 	fi
+
+	# The RX wedge: a guest puts the receive used ring on its avail ring and mixes bad chains with good
+	# buffers. cloak must refuse the rings, complete each bad chain once, stay responsive and stop on SIGTERM.
+	out=$tap_tmp/out.nethostile err=$tap_tmp/err.nethostile
+	unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nethostile.elf" --net tap=ctap0 >"$out" 2>"$err" &
+	pid=$!
+	i=0
+	while ! grep -q "waiting to be stopped" "$out" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	stop_with_term $pid
+	expect "net: a hostile receive queue cannot wedge cloak; it stops on SIGTERM with status 8" 8 \
+		--out "used ring on the avail ring: device status" --out "(NEEDS_RESET)" \
+		--out "bad chain completed 1 time(s); small buffer 1, large buffer 1; num_buffers 2" \
+		--err "rings overlap" --err "received signal 15"
 else
 	echo "# SKIP net: no /dev/net/tun or unshare here"
 fi

@@ -12,6 +12,7 @@ Suite *virtq_suite(void);
 Suite *pci_suite(void);
 Suite *blk_suite(void);
 Suite *boot_devices_suite(void);
+Suite *uart_suite(void);
 
 /* A 1 MiB guest whose RAM is one malloc'd range at guest address 0. */
 #define FAKE_MEM_SIZE (1024 * 1024)

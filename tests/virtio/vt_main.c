@@ -26,6 +26,7 @@ int main(void)
 	srunner_add_suite(sr, pci_suite());
 	srunner_add_suite(sr, blk_suite());
 	srunner_add_suite(sr, boot_devices_suite());
+	srunner_add_suite(sr, uart_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -32,6 +32,14 @@ if want blk; then
 		echo 3 >/proc/sys/vm/drop_caches
 		back=$(dd if=/dev/vda bs=512 skip=1 count=1 iflag=direct 2>/dev/null | head -c ${#pattern})
 		[ "$back" = "$pattern" ] && pass "blk: write, flush, read back: $pattern" || fail "blk: read back [$back]"
+		# The driver sizes DISCARD and WRITE_ZEROES from the limits cloak offers; a discard then reaches it.
+		dmax=$(cat /sys/block/vda/queue/discard_max_bytes 2>/dev/null)
+		zmax=$(cat /sys/block/vda/queue/write_zeroes_max_bytes 2>/dev/null)
+		if [ "${dmax:-0}" -gt 0 ] && [ "${zmax:-0}" -gt 0 ] && blkdiscard -o 1048576 -l 1048576 /dev/vda; then
+			pass "blk: discard up to $dmax bytes, write zeroes up to $zmax bytes; a 1 MiB discard succeeded"
+		else
+			fail "blk: discard_max_bytes=$dmax write_zeroes_max_bytes=$zmax, or blkdiscard failed"
+		fi
 	fi
 fi
 
