@@ -1,5 +1,6 @@
 /* cloak-owner.c: the guest owner's tool, shaped like sevctl: session, measurement build/verify, secret build. */
 #include "owner.h"
+#include "owner_cmds.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -612,5 +613,13 @@ int main(int argc, char **argv)
 		return cmd_measurement(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "secret"))
 		return cmd_secret(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "measure"))
+		return cmd_measure(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "id-block"))
+		return cmd_id_block(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", argv[1]);
 }
