@@ -8,7 +8,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_id_block(int argc, char **argv);
 
-/* The --help text of these commands. */
-extern const char owner_cmds_usage[];
+
 
 #endif
