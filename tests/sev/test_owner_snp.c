@@ -756,6 +756,7 @@ START_TEST(id_block_signatures_verify)
 	ck_assert_uint_eq(o->id_auth[4], 0);
 	ck_assert_uint_eq(o->author_key_digest[0] | o->id_auth[0x884], 0);
 	/* An RSA key is refused, named. */
+	EVP_PKEY_free(in.id_key);
 	in.id_key = rsa_key();
 	ck_assert_int_eq(snp_id_block_build(&in, o, &err), -1);
 	ck_assert_msg_has(err.msg, "--id-key");
