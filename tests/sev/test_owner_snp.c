@@ -500,10 +500,8 @@ static X509 *x509(const char *cn, EVP_PKEY *key, const char *issuer_cn, EVP_PKEY
 	X509_set_issuer_name(c, in);
 	X509_set_pubkey(c, key);
 	if (ids) {
-		uint8_t hw[66] = { 0x04, 0x40 };
-
-		memcpy(hw + 2, ids->chip_id, 64);
-		add_ext(c, "1.3.6.1.4.1.3704.1.4", hw, sizeof(hw));
+		/* The hardware ID is the raw chip ID, as in the VCEKs KDS serves. */
+		add_ext(c, "1.3.6.1.4.1.3704.1.4", ids->chip_id, 64);
 		add_int_ext(c, "1.3.6.1.4.1.3704.1.3.1", ids->bl);
 		add_int_ext(c, "1.3.6.1.4.1.3704.1.3.2", ids->tee);
 		add_int_ext(c, "1.3.6.1.4.1.3704.1.3.3", ids->snp);

@@ -296,7 +296,7 @@ int snp_vcek_verify(const struct snp_ca *ca, X509 *vcek, FILE *out, struct cloak
 	return 0;
 }
 
-/* An AMD extension's value: an INTEGER for the SPLs, an OCTET STRING (or raw bytes) for the hardware ID. */
+/* An AMD extension's value: a DER INTEGER for the SPLs, the raw bytes of the hardware ID. */
 static const ASN1_OCTET_STRING *amd_ext(X509 *c, const char *oid)
 {
 	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
@@ -339,7 +339,8 @@ int snp_vcek_matches_report(X509 *vcek, const struct snp_report *r, FILE *out, s
 		return err_set(err, "the VCEK has no hardware-ID extension (1.3.6.1.4.1.3704.1.4); is it a VCEK?");
 	id = ASN1_STRING_get0_data(hw);
 	idlen = ASN1_STRING_length(hw);
-	if (idlen >= 2 && id[0] == 0x04 && id[1] == idlen - 2) {
+	/* KDS puts the raw bytes in the extension; a DER OCTET STRING around all 64 is taken as well. */
+	if (idlen == 66 && id[0] == 0x04 && id[1] == 64) {
 		id += 2;
 		idlen -= 2;
 	}
