@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void put32(uint8_t *p, uint32_t v)
@@ -763,6 +764,70 @@ START_TEST(id_block_signatures_verify)
 }
 END_TEST
 
+/* ---- the same checks through the cloak-owner binary ---- */
+
+static void write_bytes(const char *name, const void *d, size_t n, char *path, size_t plen)
+{
+	struct cloak_err err = { "" };
+
+	snprintf(path, plen, "%s/%s", dir, name);
+	ck_assert_msg(sev_file_write(path, name, d, n, 0600, &err) == 0, "%s", err.msg);
+}
+
+/* Runs cloak-owner with the arguments (a shell fragment) and returns its exit status. */
+static int owner(const char *args)
+{
+	char cmd[2048];
+	int st;
+
+	ck_assert_msg(getenv("CLOAK_OWNER") != NULL, "CLOAK_OWNER (the cloak-owner binary) is not set");
+	snprintf(cmd, sizeof(cmd), "\"$CLOAK_OWNER\" %s >/dev/null 2>&1", args);
+	st = system(cmd);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+START_TEST(cli_verify_and_report_verify)
+{
+	char ark[128], ask[128], cek[128], oca[128], pek[128], pdh[128], rep[128], vcek[128], args[1536];
+	unsigned char *der = NULL;
+	struct snp_world w;
+	struct snp_report r;
+	int n;
+
+	make_sev_chain();
+	write_bytes("ark", ark_c, sizeof(ark_c), ark, sizeof(ark));
+	write_bytes("ask", ask_c, sizeof(ask_c), ask, sizeof(ask));
+	write_bytes("cek", cek_c, sizeof(cek_c), cek, sizeof(cek));
+	write_bytes("oca", oca_c, sizeof(oca_c), oca, sizeof(oca));
+	write_bytes("pek", pek_c, sizeof(pek_c), pek, sizeof(pek));
+	write_bytes("pdh", pdh_c, sizeof(pdh_c), pdh, sizeof(pdh));
+	snprintf(args, sizeof(args), "verify --ark %s --ask %s --cek %s --oca %s --pek %s --pdh %s", ark, ask, cek, oca,
+		 pek, pdh);
+	ck_assert_int_eq(owner(args), 0);
+	pdh_c[0x30] ^= 1;
+	write_bytes("pdh", pdh_c, sizeof(pdh_c), pdh, sizeof(pdh));
+	ck_assert_int_eq(owner(args), 1);
+
+	world_make(&w);
+	write_bytes("report.bin", &w.report, sizeof(w.report), rep, sizeof(rep));
+	n = i2d_X509(w.vcek, &der);
+	write_bytes("vcek.der", der, (size_t)n, vcek, sizeof(vcek));
+	OPENSSL_free(der);
+	snprintf(args, sizeof(args), "report verify --ca %s --vcek %s --report %s", w.ca_path, vcek, rep);
+	/* A chain whose ARK is none of AMD's is refused unless the owner says it is a test chain. */
+	ck_assert_int_eq(owner(args), 1);
+	strcat(args, " --allow-unknown-ark");
+	ck_assert_int_eq(owner(args), 0);
+	ck_assert_int_eq(owner("report show --report"), 2);   /* a missing value */
+	r = w.report;
+	r.host_data[0] ^= 1;
+	write_bytes("report.bin", &r, sizeof(r), rep, sizeof(rep));
+	ck_assert_int_eq(owner(args), 1);
+	world_free(&w);
+}
+END_TEST
+
 Suite *owner_snp_suite(void)
 {
 	Suite *s = suite_create("owner_snp");
@@ -782,6 +847,7 @@ Suite *owner_snp_suite(void)
 	tcase_add_test(c, snp_report_parse_and_ca_bundle_refusals);
 	tcase_add_test(c, tcb_layouts);
 	tcase_add_test(c, id_block_signatures_verify);
+	tcase_add_test(c, cli_verify_and_report_verify);
 	suite_add_tcase(s, c);
 	return s;
 }
