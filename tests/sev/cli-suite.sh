@@ -4,6 +4,7 @@
 # usage: cli-suite.sh CLOAK CLOAK_OWNER FIXTURES_DIR GUEST_DIR   (GUEST_DIR holds the built tests/guests files)
 set -u
 CLOAK=$1 OWNER=$2 FIX=$3 G=$4
+case $OWNER in /*) ;; *) OWNER=$PWD/$OWNER ;; esac   # some tests run it from another directory
 n=0 failed=0
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -194,6 +195,125 @@ if [ -d "$S" ]; then
 else
 	echo "######## SKIPPED: no fixtures at $FIX; sevctl's vectors did NOT run ########" >&2
 	skip "measurement build --firmware --kernel: sevctl's published vector" "no fixtures at $FIX"
+fi
+
+# ---- cloak-owner measure / verify / report / id-block: bad input named, exit 2 ----
+run "$OWNER" measure --ovmf "$T/none"
+expect "measure needs --mode" 2 --err "--mode is needed"
+run "$OWNER" measure --mode sevsnp --ovmf "$T/none"
+expect "measure names a bad --mode" 2 --err "--mode: 'sevsnp'"
+run "$OWNER" measure --mode sev --ovmf "$T/none"
+expect "measure names a missing --ovmf" 2 --err "--ovmf $T/none does not exist"
+run "$OWNER" measure --mode snp --ovmf "$T/none" --vcpu-type EPYC-v4
+expect "measure --mode snp needs --vcpus" 2 --err "missing --vcpus"
+run "$OWNER" measure --mode snp --vcpus 2 --ovmf "$T/none"
+expect "measure --mode snp under QEMU needs the vCPU signature" 2 --err "--vcpu-type, --vcpu-sig or --vcpu-family"
+run "$OWNER" measure --mode seves --vcpus 2 --vcpu-type EPYC-Zen9 --ovmf "$T/none"
+expect "measure names an unknown --vcpu-type" 2 --err "--vcpu-type: 'EPYC-Zen9'" --err "EPYC-Milan"
+run "$OWNER" measure --mode snp --vcpus 1 --vcpu-family 25 --ovmf "$T/none"
+expect "measure: --vcpu-family needs model and stepping" 2 --err "--vcpu-model and --vcpu-stepping"
+run "$OWNER" measure --mode snp --vcpus 1 --vcpu-sig 1 --vmm-type kvmtool --ovmf "$T/none"
+expect "measure names an unknown --vmm-type" 2 --err "unknown VMM type 'kvmtool'"
+run "$OWNER" measure --mode sev --ovmf "$T/none" --snp-ovmf-hash 00
+expect "measure: --snp-ovmf-hash only with snp" 2 --err "--snp-ovmf-hash works only with --mode snp"
+run "$OWNER" measure --mode snp --vcpus 1 --vcpu-sig 1 --ovmf "$T/none" --snp-ovmf-hash 00
+expect "measure names a short --snp-ovmf-hash" 2 --err "96 hex digits"
+run "$OWNER" measure --mode sev --ovmf "$T/none" --initrd "$T/none"
+expect "measure: --initrd needs --kernel" 2 --err "--initrd needs --kernel"
+run "$OWNER" measure --mode sev --ovmf "$T/none" --dump-vmsa
+expect "measure: --dump-vmsa needs seves or snp" 2 --err "--dump-vmsa needs --mode seves or snp"
+run "$OWNER" measure --mode sev --ovmf "$T/none" --output-format hexadecimal
+expect "measure names a bad --output-format" 2 --err "--output-format: 'hexadecimal'"
+run "$OWNER" measure --mode snp --vcpus 1 --vcpu-sig 1 --cbit 51 --cloak-plan --mem 64M
+expect "measure --cloak-plan refuses SNP (no VMSAs in the plan yet)" 2 --err "SEV launch only"
+run "$OWNER" measure --mode sev --cloak-plan --mem 64M
+expect "measure --cloak-plan needs --cbit" 2 --err "--cbit"
+run "$OWNER" measure --mode sev --cbit 51 --cloak-plan --mem 64M
+mdigest=$(cat "$out")
+run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cbit 51 --verbose --cloak-plan --mem 64M
+if [ -n "$mdigest" ] && grep -qF "launch digest $mdigest" "$err"; then
+	ok "measure --cloak-plan prints the digest measurement build measures"
+else
+	not_ok "measure --cloak-plan prints the digest measurement build measures" "measure printed '$mdigest'"
+fi
+printf 'x' >"$T/short"
+run "$OWNER" verify --ark "$T/short" --ask "$T/short" --cek "$T/short" --oca "$T/short" --pek "$T/short"
+expect "verify names a missing --pdh" 2 --err "--pdh FILE is needed"
+run "$OWNER" verify --ark "$T/short" --ask "$T/short" --cek "$T/pdh.cert" --oca "$T/pdh.cert" --pek "$T/pdh.cert" --pdh "$T/pdh.cert"
+expect "verify refuses an ARK that is no certificate" 2 --err "--ark: 1 bytes are too few"
+run "$OWNER" verify --ark "$T/short" --ask "$T/short" --cek "$T/short" --oca "$T/pdh.cert" --pek "$T/pdh.cert" --pdh "$T/pdh.cert"
+expect "verify names a CEK file of the wrong size" 2 --err "--cek $T/short is 1 bytes"
+run "$OWNER" report verify --vcek "$T/short"
+expect "report verify needs --ca" 2 --err "--ca PEM is needed"
+run "$OWNER" report verify --ca "$T/short" --report "$T/short"
+expect "report verify --report needs --vcek" 2 --err "--report needs --vcek"
+run "$OWNER" report verify --ca "$T/short"
+expect "report verify names a --ca without certificates" 2 --err "--ca $T/short holds 0 PEM certificates"
+run "$OWNER" report show --report "$T/short"
+expect "report show names a file that is no report" 2 --err "--report $T/short" --err "1184"
+run "$OWNER" report frobnicate
+expect "report names its subcommands" 2 --err "verify or show"
+run "$OWNER" id-block build --launch-digest 00
+expect "id-block build needs --id-key" 2 --err "--id-key PEM are needed"
+run "$OWNER" id-block build --launch-digest 00 --id-key "$T/short"
+expect "id-block build names a short --launch-digest" 2 --err "--launch-digest: '00' is not 96 hex digits"
+LD96=$(printf '%096d' 0)
+run "$OWNER" id-block build --launch-digest "$LD96" --id-key "$T/short"
+expect "id-block build names a file that is no key" 2 --err "--id-key $T/short is not a PEM private key"
+run "$OWNER" id-block build --launch-digest "$LD96" --id-key "$T/short" --policy 0x10000
+expect "id-block build refuses a policy without bit 17" 2 --err "bit 17"
+if command -v openssl >/dev/null; then
+	openssl ecparam -name secp384r1 -genkey -noout -out "$T/id.pem" 2>/dev/null
+	run "$OWNER" id-block build --launch-digest "$LD96" --id-key "$T/id.pem" --author-key "$T/id.pem"
+	blk=$(sed -n 's/^id-block=//p' "$out" | base64 -d 2>/dev/null | wc -c)
+	auth=$(sed -n 's/^id-auth=//p' "$out" | base64 -d 2>/dev/null | wc -c)
+	if [ "$rc" = 0 ] && [ "$blk" = 96 ] && [ "$auth" = 4096 ] && grep -q '^id-key-digest=[0-9a-f]\{96\}$' "$out" &&
+		grep -q '^author-key-digest=[0-9a-f]\{96\}$' "$out"; then
+		ok "id-block build prints a 96-byte ID block, a 4096-byte auth block and both key digests"
+	else
+		not_ok "id-block build prints a 96-byte ID block, a 4096-byte auth block and both key digests" "block $blk, auth $auth"
+	fi
+	openssl ecparam -name prime256v1 -genkey -noout -out "$T/p256.pem" 2>/dev/null
+	run "$OWNER" id-block build --launch-digest "$LD96" --id-key "$T/p256.pem"
+	expect "id-block build refuses a P-256 key" 2 --err "--id-key: the key is not an EC P-384 key"
+else
+	skip "id-block build prints a 96-byte ID block, a 4096-byte auth block and both key digests" "no openssl"
+	skip "id-block build refuses a P-256 key" "no openssl"
+fi
+
+# sev-snp-measure's published vectors (tests/test_guest.py) through the command line, when the fixtures are here.
+S=$FIX/sev-snp-measure
+if [ -d "$S" ]; then
+	: >"$T/empty"
+	E="--kernel $T/empty --initrd $T/empty"
+	run "$OWNER" measure --mode snp --vcpus 1 --vcpu-type EPYC-v4 --ovmf "$S/ovmf_AmdSev_suffix.bin" $E --append "console=ttyS0 loglevel=7" --guest-features 0x21
+	expect "measure: test_snp_default" 0 --out 803f691094946e42068aaa3a8f9e26a5c89f36f7b73ecfb28c653360fe4b3aba7e534442e7e1e17895dfe778d0228977
+	run "$OWNER" measure --mode snp --vcpus 4 --ovmf "$S/ovmf_AmdSev_suffix.bin" $E --append "" --vmm-type gce
+	expect "measure: test_snp_gce_with_multiple_vcpus_default" 0 --out 5c5debf100fc339f90276e761ee1f1658d08922c3b20e2a2e6c7a6c3370b2452a15a00eae11886a93d6fd1e7ab81e29d
+	run "$OWNER" measure --mode snp --vcpus 1 --vcpu-family 23 --vcpu-model 1 --vcpu-stepping 2 --ovmf "$S/ovmf_AmdSev_suffix.bin" $E --append "" --vmm-type ec2 --guest-features 0x21
+	expect "measure: test_snp_ec2_default (signature from family/model/stepping)" 0 --out 0ce9ccc06bab55eebe8abc234f3df6514883977a68a591b71052498ab52b2f1aa415db338033946ef93aa8278c0d67fb
+	run "$OWNER" measure --mode seves --vcpus 4 --vcpu-sig 0x800f12 --ovmf "$S/ovmf_AmdSev_suffix.bin" $E --append "" --output-format base64 -v
+	expect "measure: test_seves_with_multiple_vcpus, base64, verbose" 0 --out "Calculated SEV_ES guest measurement: $(b64hex 0dccbcaba8e90b261bd0d2e1863a2f9da714768b7b2a19363cd6ae35aa90de91)"
+	run "$OWNER" measure --mode sev --ovmf "$S/ovmf_AmdSev_suffix.bin" --kernel "$T/empty"
+	expect "measure: test_sev_with_kernel_without_initrd_and_append" 0 --out 77f613d7bbcdf12a73782ea9e88b0172aeda50d1a54201cb903594ff52846898
+	run "$OWNER" measure --mode snp:ovmf-hash --ovmf "$S/ovmf_AmdSev_suffix.bin"
+	expect "measure: the OVMF hash of test_snp_ovmf_hash_full_default" 0 --out 086e2e9149ebf45abdc3445fba5b2da8270bdbb04094d7a2c37faaa4b24af3aa16aff8c374c2a55c467a50da6d466b74
+	run "$OWNER" measure --mode snp --vcpus 1 --vcpu-type EPYC-v4 --ovmf "$S/ovmf_OvmfX64_suffix.bin" $E
+	expect "measure refuses a kernel with an OVMF without SNP_KERNEL_HASHES" 2 --err "SNP_KERNEL_HASHES"
+	run "$OWNER" measure --mode sev --ovmf "$S/ovmf_OvmfX64_suffix.bin" $E
+	expect "measure refuses a kernel with an OVMF without kernel hashes (SEV)" 2 --err "kernel-hashes"
+	# --dump-vmsa: the SEV-ES digest is SHA-256 of the image and the dumped VMSAs, in order.
+	mkdir "$T/dump"
+	want=$(cd "$T/dump" && "$OWNER" measure --mode seves --vcpus 3 --vcpu-type EPYC-Milan --ovmf "$S/ovmf_AmdSev_suffix.bin" --dump-vmsa 2>&1)
+	got=$(cat "$S/ovmf_AmdSev_suffix.bin" "$T/dump/vmsa0.bin" "$T/dump/vmsa1.bin" "$T/dump/vmsa2.bin" 2>/dev/null | sha256sum | cut -d' ' -f1)
+	if [ "$want" = "$got" ] && [ ! -e "$T/dump/vmsa3.bin" ]; then
+		ok "measure --dump-vmsa writes the VMSAs the SEV-ES digest covers"
+	else
+		not_ok "measure --dump-vmsa writes the VMSAs the SEV-ES digest covers" "digest $want, files hash to $got"
+	fi
+else
+	echo "######## SKIPPED: no fixtures at $FIX; sev-snp-measure's vectors did NOT run ########" >&2
+	skip "measure: sev-snp-measure's vectors on the command line" "no fixtures at $FIX"
 fi
 
 echo "1..$n"

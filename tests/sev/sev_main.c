@@ -32,10 +32,12 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		sr = srunner_create(owner_suite());
+		srunner_add_suite(sr, owner_snp_vectors_suite());
 	} else {
 		sr = srunner_create(sim_suite());
 		srunner_add_suite(sr, crypto_suite());
 		srunner_add_suite(sr, launch_suite());
+		srunner_add_suite(sr, owner_snp_suite());
 	}
 	srunner_set_tap(sr, "-");
 	srunner_run_all(sr, CK_SILENT);

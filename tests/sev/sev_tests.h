@@ -9,6 +9,8 @@ Suite *sim_suite(void);
 Suite *crypto_suite(void);
 Suite *owner_suite(void);
 Suite *launch_suite(void);
+Suite *owner_snp_suite(void);
+Suite *owner_snp_vectors_suite(void);
 
 /* The shared fixtures directory, or NULL (after one loud line) when it is missing. */
 const char *fixtures_dir(void);

@@ -1,5 +1,6 @@
-/* cloak-owner.c: the guest owner's tool, shaped like sevctl: session, measurement build/verify, secret build. */
+/* cloak-owner.c: the guest owner's tool: session, measurement, secret (sevctl's shape); measure, verify, report, id-block. */
 #include "owner.h"
+#include "owner_cmds.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -35,7 +36,7 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cloak-owner COMMAND ...   (the command-line shape of sevctl's)\n"
+		"usage: cloak-owner COMMAND ...   (the command-line shapes of sevctl and sev-snp-measure)\n"
 		"\n"
 		"  session --name NAME PDH_CERT POLICY\n"
 		"      opens a session to the platform whose PDH certificate is given (binary or base64,\n"
@@ -62,7 +63,45 @@ static void usage(FILE *out)
 		"      packages the files as an OVMF secrets table, encrypted and MACed for LAUNCH_SECRET:\n"
 		"      HEADER_OUT gets the 52-byte header, PAYLOAD_OUT the encrypted table.\n"
 		"\n"
-		"Exit status: 0 done, 1 verify found no match, 2 bad input or failure.\n");
+		"  measure --mode sev|seves|snp|snp:ovmf-hash --ovmf FILE [--vcpus N]\n"
+		"        [--vcpu-type NAME | --vcpu-sig N | --vcpu-family N --vcpu-model N --vcpu-stepping N]\n"
+		"        [--vmm-type QEMU|ec2|gce] [--kernel F [--initrd F] [--append S]] [--guest-features N]\n"
+		"        [--snp-ovmf-hash HEX] [--output-format hex|base64] [--dump-vmsa] [-v|--verbose]\n"
+		"  measure --mode sev --cbit N --cloak-plan CLOAK-RUN-ARGS...\n"
+		"      prints the launch digest as sev-snp-measure does (same options, same output): SHA-256 for\n"
+		"      sev and seves, the SNP PAGE_INFO digest (SHA-384) for snp, the OVMF pages' SNP digest for\n"
+		"      snp:ovmf-hash. seves and snp need --vcpus and, under QEMU, the vCPU's signature; NAME is\n"
+		"      one of QEMU's EPYC models (EPYC, EPYC-v1..v4, EPYC-IBPB, EPYC-Rome[-v1..v3],\n"
+		"      EPYC-Milan[-v1,-v2], EPYC-Genoa[-v1], EPYC-Turin). --guest-features is the SNP VMSAs'\n"
+		"      SEV_FEATURES (default 0x1). --dump-vmsa writes the measured VMSAs to vmsaN.bin here.\n"
+		"      --cloak-plan gives the SEV digest of cloak's own launch plan (ES/SNP plans: not yet).\n"
+		"\n"
+		"  verify --ark F --ask F --cek F --oca F --pek F --pdh F [-q|--quiet]\n"
+		"      checks an SEV platform's chain as `sevctl verify` does: ARK (self-signed) -> ASK -> CEK\n"
+		"      -> PEK <- OCA (self-signed), PEK -> PDH, in AMD's formats (RSA-PSS or ECDSA as each\n"
+		"      certificate says). Prints each link; exits 0 only when all hold, 1 when one does not.\n"
+		"\n"
+		"  report verify --ca PEM [--vcek DER [--report FILE [--measurement HEX]]]\n"
+		"        [--allow-unknown-ark] [-q|--quiet]\n"
+		"      checks an SNP attestation report (binary, 1184 bytes, or hex): the ASK and ARK in --ca\n"
+		"      (PEM, as AMD's KDS serves cert_chain), the VCEK signed by the ASK, the VCEK's chip ID and\n"
+		"      TCB against the report, the report's ECDSA P-384 signature by the VCEK, and optionally\n"
+		"      its measurement. The ARK must be one of AMD's published Milan, Genoa or Turin roots\n"
+		"      unless --allow-unknown-ark (for test chains). Without --report it checks the chain only.\n"
+		"      Exits 0 when valid, 1 when not.\n"
+		"\n"
+		"  report show --report FILE\n"
+		"      prints every field of a report: policy, measurement, TCBs, report and host data,\n"
+		"      ID-key and author-key digests, chip ID, signature.\n"
+		"\n"
+		"  id-block build --launch-digest HEX --id-key PEM [--author-key PEM] [--policy HEX]\n"
+		"        [--family-id HEX --image-id HEX --guest-svn N]\n"
+		"      prints id-block=B64 and id-auth=B64 for SNP_LAUNCH_FINISH (QEMU's sev-snp-guest id-block\n"
+		"      and id-auth), and the ID-key and author-key digests (SHA-384 of each public key in AMD's\n"
+		"      format) that reports show. Keys are P-384 PEM private keys; --policy (default 0x30000)\n"
+		"      must be the launch's.\n"
+		"\n"
+		"Exit status: 0 done, 1 a verify found no match or an invalid chain or report, 2 bad input or failure.\n");
 }
 
 static int read_key(const char *path, const char *what, uint8_t key[SEV_KEY_LEN], struct cloak_err *err)
@@ -613,5 +652,13 @@ int main(int argc, char **argv)
 		return cmd_measurement(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "secret"))
 		return cmd_secret(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "measure"))
+		return cmd_measure(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "id-block"))
+		return cmd_id_block(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", argv[1]);
 }

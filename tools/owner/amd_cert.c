@@ -1,0 +1,406 @@
+/* amd_cert.c: AMD's SEV certificate formats and the platform chain check (ARK, ASK, CEK, OCA, PEK, PDH). */
+#include "amd_cert.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+const char *amd_usage_name(uint32_t usage)
+{
+	switch (usage) {
+	case AMD_USAGE_ARK: return "ARK";
+	case AMD_USAGE_ASK: return "ASK";
+	case AMD_USAGE_OCA: return "OCA";
+	case AMD_USAGE_PEK: return "PEK";
+	case AMD_USAGE_PDH: return "PDH";
+	case AMD_USAGE_CEK: return "CEK";
+	default: return "unknown";
+	}
+}
+
+void amd_signer_free(struct amd_signer *s)
+{
+	EVP_PKEY_free(s->key);
+	s->key = NULL;
+}
+
+/* ---- keys and signatures ---- */
+
+static EVP_PKEY *rsa_key_from_le(const uint8_t *n, const uint8_t *e, size_t len, struct cloak_err *err)
+{
+	BIGNUM *bn = BN_lebin2bn(n, (int)len, NULL), *be = BN_lebin2bn(e, (int)len, NULL);
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *key = NULL;
+
+	if (!bn || !be || !bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) || !(params = OSSL_PARAM_BLD_to_param(bld)) ||
+	    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		err_set(err, "the RSA public key cannot be read (OpenSSL)");
+		key = NULL;
+	} else if (BN_is_zero(bn) || BN_is_zero(be) || !BN_is_odd(bn)) {
+		err_set(err, "the RSA public key has a zero or even modulus or a zero exponent");
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn);
+	BN_free(be);
+	return key;
+}
+
+EVP_PKEY *amd_ec_key_from_le(uint32_t curve, const uint8_t *x, const uint8_t *y, size_t field_len, struct cloak_err *err)
+{
+	uint8_t point[1 + 2 * 66];
+	const char *group = curve == 1 ? "P-256" : curve == 2 ? "P-384" : NULL;
+	size_t clen = curve == 1 ? 32 : 48, i;
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *key = NULL;
+
+	if (!group) {
+		err_set(err, "curve %u is not one of AMD's (1 P-256, 2 P-384)", curve);
+		return NULL;
+	}
+	for (i = clen; i < field_len; i++)
+		if (x[i] || y[i]) {
+			err_set(err, "a coordinate is longer than %s allows", group);
+			return NULL;
+		}
+	point[0] = 0x04;
+	for (i = 0; i < clen; i++) {
+		point[1 + i] = x[clen - 1 - i];
+		point[1 + clen + i] = y[clen - 1 - i];
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * clen);
+	params[2] = OSSL_PARAM_construct_end();
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		err_set(err, "the public key is not a point on %s", group);
+		key = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
+int amd_verify(EVP_PKEY *key, const EVP_MD *md, bool pss, const uint8_t *msg, size_t len, const uint8_t *sig,
+	       size_t siglen)
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	int rc = -1;
+
+	if (!m || EVP_DigestVerifyInit(m, &pctx, md, NULL, key) != 1)
+		goto out;
+	/* AMD's RSA signatures are PSS with a salt as long as the digest and MGF1 over the same hash. */
+	if (pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1))
+		goto out;
+	rc = EVP_DigestVerify(m, sig, siglen, msg, len) == 1 ? 1 : 0;
+out:
+	EVP_MD_CTX_free(m);
+	return rc;
+}
+
+int amd_ecdsa_verify_le(EVP_PKEY *key, const EVP_MD *md, const uint8_t *msg, size_t len, const uint8_t *r,
+			const uint8_t *s, size_t field_len, struct cloak_err *err)
+{
+	BIGNUM *br = BN_lebin2bn(r, (int)field_len, NULL), *bs = BN_lebin2bn(s, (int)field_len, NULL);
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	unsigned char *der = NULL;
+	int n, rc = -1;
+
+	if (!br || !bs || !sig || ECDSA_SIG_set0(sig, br, bs) != 1) {
+		BN_free(br);
+		BN_free(bs);
+		ECDSA_SIG_free(sig);
+		return err_set(err, "cannot decode an ECDSA signature (OpenSSL)");
+	}
+	n = i2d_ECDSA_SIG(sig, &der);
+	if (n > 0)
+		rc = amd_verify(key, md, false, msg, len, der, (size_t)n);
+	OPENSSL_free(der);
+	ECDSA_SIG_free(sig);
+	if (rc < 0)
+		return err_set(err, "cannot check an ECDSA signature (OpenSSL)");
+	return rc;
+}
+
+int amd_ecdsa_sign_le(EVP_PKEY *key, const EVP_MD *md, const uint8_t *msg, size_t len, uint8_t *r, uint8_t *s,
+		      size_t field_len, struct cloak_err *err)
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	ECDSA_SIG *sig = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (!m || EVP_DigestSignInit(m, NULL, md, NULL, key) != 1 || EVP_DigestSign(m, NULL, &n, msg, len) != 1 ||
+	    !(der = OPENSSL_malloc(n)) || EVP_DigestSign(m, der, &n, msg, len) != 1) {
+		err_set(err, "cannot sign with the ECDSA key (OpenSSL)");
+		goto out;
+	}
+	p = der;
+	sig = d2i_ECDSA_SIG(NULL, &p, (long)n);
+	if (!sig || BN_bn2lebinpad(ECDSA_SIG_get0_r(sig), r, (int)field_len) != (int)field_len ||
+	    BN_bn2lebinpad(ECDSA_SIG_get0_s(sig), s, (int)field_len) != (int)field_len) {
+		err_set(err, "cannot encode the ECDSA signature (OpenSSL)");
+		goto out;
+	}
+	rc = 0;
+out:
+	ECDSA_SIG_free(sig);
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(m);
+	return rc;
+}
+
+/* ---- the AMD-signed format (ARK, ASK) ---- */
+
+/* The key size in bytes (256 or 512), or -1 with a message. */
+static int ca_size(const uint8_t *cert, size_t len, struct cloak_err *err)
+{
+	uint32_t psize, msize;
+
+	if (len < AMD_CA_CERT_HDR_LEN)
+		return err_set(err, "%zu bytes are too few for an AMD-signed certificate (a %d-byte header first)", len,
+			       AMD_CA_CERT_HDR_LEN);
+	if (le32(cert) != 1)
+		return err_set(err, "AMD-signed certificate version %u; version 1 is the one known", le32(cert));
+	psize = le32(cert + 56);
+	msize = le32(cert + 60);
+	if (psize != msize || (msize != 2048 && msize != 4096))
+		return err_set(err, "exponent and modulus sizes %u and %u bits; AMD-signed keys are 2048 or 4096 bits, "
+				    "both fields alike", psize, msize);
+	if (len != AMD_CA_CERT_HDR_LEN + 3 * (size_t)(msize / 8))
+		return err_set(err, "%zu bytes; a %u-bit AMD-signed certificate is %u bytes", len, msize,
+			       AMD_CA_CERT_HDR_LEN + 3 * (msize / 8));
+	return (int)(msize / 8);
+}
+
+int amd_ca_cert_signer(const uint8_t *cert, size_t len, struct amd_signer *out, struct cloak_err *err)
+{
+	int sz = ca_size(cert, len, err);
+
+	memset(out, 0, sizeof(*out));
+	if (sz < 0)
+		return -1;
+	out->key = rsa_key_from_le(cert + AMD_CA_CERT_HDR_LEN + sz, cert + AMD_CA_CERT_HDR_LEN, (size_t)sz, err);
+	if (!out->key)
+		return -1;
+	out->usage = le32(cert + 36);
+	out->md = sz == 256 ? EVP_sha256() : EVP_sha384();
+	out->rsa = true;
+	out->has_id = true;
+	memcpy(out->id, cert + 4, 16);
+	return 0;
+}
+
+int amd_ca_cert_verify(const struct amd_signer *signer, const uint8_t *cert, size_t len, struct cloak_err *err)
+{
+	uint8_t sig[512];
+	int sz = ca_size(cert, len, err), i, ok;
+
+	if (sz < 0)
+		return -1;
+	/* An AMD-signed certificate is signed by the ARK, which it names by key ID, with the hash its size says. */
+	if (!signer->has_id || signer->usage != AMD_USAGE_ARK)
+		return err_set(err, "its signer is an %s key; only the ARK signs AMD-signed certificates",
+			       amd_usage_name(signer->usage));
+	if (memcmp(cert + 20, signer->id, 16))
+		return err_set(err, "it names another signing key (certifying ID) than the ARK's key ID");
+	if ((sz == 256) != (signer->md == EVP_sha256()))
+		return err_set(err, "its size calls for another hash than the ARK's");
+	for (i = 0; i < sz; i++)
+		sig[i] = cert[AMD_CA_CERT_HDR_LEN + 2 * sz + sz - 1 - i];
+	ok = amd_verify(signer->key, signer->md, true, cert, AMD_CA_CERT_HDR_LEN + 2 * (size_t)sz, sig, (size_t)sz);
+	if (ok < 0)
+		return err_set(err, "cannot check its RSA-PSS signature (OpenSSL)");
+	if (!ok)
+		return err_set(err, "its RSA-PSS signature does not verify");
+	return 0;
+}
+
+/* ---- the SEV format (CEK, OCA, PEK, PDH) ---- */
+
+#define SEV_OFF_USAGE 0x008
+#define SEV_OFF_ALGO 0x00c
+#define SEV_OFF_KEY 0x010
+#define SEV_OFF_SIG1 0x414
+#define SEV_OFF_SIG2 0x61c
+#define SEV_SIG_LEN 512
+#define SEV_FIELD_LEN 72
+
+static const EVP_MD *algo_md(uint32_t algo)
+{
+	switch (algo) {
+	case AMD_ALGO_RSA_SHA256: case AMD_ALGO_ECDSA_SHA256: case AMD_ALGO_ECDH_SHA256: return EVP_sha256();
+	case AMD_ALGO_RSA_SHA384: case AMD_ALGO_ECDSA_SHA384: case AMD_ALGO_ECDH_SHA384: return EVP_sha384();
+	default: return NULL;
+	}
+}
+
+static bool algo_rsa(uint32_t algo)
+{
+	return algo == AMD_ALGO_RSA_SHA256 || algo == AMD_ALGO_RSA_SHA384;
+}
+
+uint32_t amd_sev_cert_usage(const uint8_t cert[AMD_SEV_CERT_LEN])
+{
+	return le32(cert + SEV_OFF_USAGE);
+}
+
+int amd_sev_cert_signer(const uint8_t cert[AMD_SEV_CERT_LEN], struct amd_signer *out, struct cloak_err *err)
+{
+	uint32_t algo = le32(cert + SEV_OFF_ALGO);
+	const uint8_t *k = cert + SEV_OFF_KEY;
+
+	memset(out, 0, sizeof(*out));
+	if (le32(cert) != 1)
+		return err_set(err, "SEV certificate version %u; version 1 is the one known", le32(cert));
+	out->md = algo_md(algo);
+	if (!out->md)
+		return err_set(err, "key algorithm 0x%x is not one of the SEV format's", algo);
+	out->usage = le32(cert + SEV_OFF_USAGE);
+	out->rsa = algo_rsa(algo);
+	if (out->rsa) {
+		uint32_t bits = le32(k);
+
+		if (bits != 2048 && bits != 4096)
+			return err_set(err, "an RSA key of %u bits; the SEV format holds 2048 or 4096", bits);
+		out->key = rsa_key_from_le(k + 4 + 512, k + 4, bits / 8, err);
+	} else {
+		out->key = amd_ec_key_from_le(le32(k), k + 4, k + 4 + SEV_FIELD_LEN, SEV_FIELD_LEN, err);
+	}
+	return out->key ? 0 : -1;
+}
+
+int amd_sev_cert_verify(const struct amd_signer *signer, const uint8_t cert[AMD_SEV_CERT_LEN], struct cloak_err *err)
+{
+	static const unsigned slots[2] = { SEV_OFF_SIG1, SEV_OFF_SIG2 };
+	unsigned i, candidates = 0;
+
+	for (i = 0; i < 2; i++) {
+		const uint8_t *s = cert + slots[i];
+		uint32_t usage = le32(s), algo = le32(s + 4);
+		int ok;
+
+		/* A slot counts when it claims a signature by this very key: its usage, its kind, its hash. */
+		if (usage != signer->usage || !algo_md(algo) || algo_md(algo) != signer->md ||
+		    algo_rsa(algo) != signer->rsa || algo == AMD_ALGO_ECDH_SHA256 || algo == AMD_ALGO_ECDH_SHA384)
+			continue;
+		candidates++;
+		if (signer->rsa) {
+			uint8_t sig[SEV_SIG_LEN];
+			size_t n = (size_t)EVP_PKEY_get_size(signer->key), j;
+
+			for (j = 0; j < n; j++)
+				sig[j] = s[8 + n - 1 - j];
+			ok = amd_verify(signer->key, signer->md, true, cert, AMD_SEV_CERT_BODY_LEN, sig, n);
+		} else {
+			ok = amd_ecdsa_verify_le(signer->key, signer->md, cert, AMD_SEV_CERT_BODY_LEN, s + 8,
+						 s + 8 + SEV_FIELD_LEN, SEV_FIELD_LEN, err);
+		}
+		if (ok < 0)
+			return err_set(err, "cannot check a signature (OpenSSL)");
+		if (ok)
+			return 0;
+	}
+	if (!candidates)
+		return err_set(err, "neither signature slot holds a signature by an %s key", amd_usage_name(signer->usage));
+	return err_set(err, "its signature by the %s does not verify", amd_usage_name(signer->usage));
+}
+
+/* ---- the chain ---- */
+
+struct link_state {
+	FILE *out;
+	struct cloak_err *first;
+	bool failed;
+};
+
+static void link_result(struct link_state *st, const char *what, int rc, struct cloak_err *e)
+{
+	if (st->out)
+		fprintf(st->out, "%-22s %s%s%s\n", what, rc == 0 ? "ok" : "INVALID", rc == 0 ? "" : ": ",
+			rc == 0 ? "" : e->msg);
+	if (rc < 0 && !st->failed) {
+		err_set(st->first, "%s: %s", what, e->msg);
+		st->failed = true;
+	}
+}
+
+static int want_usage(uint32_t got, uint32_t want, const char *file, struct cloak_err *err)
+{
+	if (got != want)
+		return err_set(err, "the %s file holds a certificate with key usage 0x%x (%s), not the %s's 0x%x", file,
+			       got, amd_usage_name(got), amd_usage_name(want), want);
+	return 0;
+}
+
+int amd_sev_chain_verify(const struct amd_sev_chain *c, FILE *out, struct cloak_err *err)
+{
+	struct amd_signer ark = { 0 }, ask = { 0 }, cek = { 0 }, oca = { 0 }, pek = { 0 };
+	struct link_state st = { out, err, false };
+	struct cloak_err e = { "" };
+	int rc;
+
+	/* Each file must hold the certificate its name says before any signature is worth checking. */
+	if (amd_ca_cert_signer(c->ark, c->ark_len, &ark, &e) < 0)
+		return err_set(err, "--ark: %s", e.msg);
+	if (amd_ca_cert_signer(c->ask, c->ask_len, &ask, &e) < 0) {
+		amd_signer_free(&ark);
+		return err_set(err, "--ask: %s", e.msg);
+	}
+	rc = want_usage(ark.usage, AMD_USAGE_ARK, "--ark", err);
+	if (!rc)
+		rc = want_usage(ask.usage, AMD_USAGE_ASK, "--ask", err);
+	if (!rc)
+		rc = want_usage(amd_sev_cert_usage(c->cek), AMD_USAGE_CEK, "--cek", err);
+	if (!rc)
+		rc = want_usage(amd_sev_cert_usage(c->oca), AMD_USAGE_OCA, "--oca", err);
+	if (!rc)
+		rc = want_usage(amd_sev_cert_usage(c->pek), AMD_USAGE_PEK, "--pek", err);
+	if (!rc)
+		rc = want_usage(amd_sev_cert_usage(c->pdh), AMD_USAGE_PDH, "--pdh", err);
+	if (!rc && amd_sev_cert_signer(c->cek, &cek, &e) < 0)
+		rc = err_set(err, "--cek: %s", e.msg);
+	if (!rc && amd_sev_cert_signer(c->oca, &oca, &e) < 0)
+		rc = err_set(err, "--oca: %s", e.msg);
+	if (!rc && amd_sev_cert_signer(c->pek, &pek, &e) < 0)
+		rc = err_set(err, "--pek: %s", e.msg);
+	if (!rc) {
+		/* sevctl's order: from the PDH up to the ARK; every link is checked and shown. */
+		link_result(&st, "PEK signs PDH", amd_sev_cert_verify(&pek, c->pdh, &e), &e);
+		link_result(&st, "OCA signs PEK", amd_sev_cert_verify(&oca, c->pek, &e), &e);
+		link_result(&st, "OCA is self-signed", amd_sev_cert_verify(&oca, c->oca, &e), &e);
+		link_result(&st, "CEK signs PEK", amd_sev_cert_verify(&cek, c->pek, &e), &e);
+		link_result(&st, "ASK signs CEK", amd_sev_cert_verify(&ask, c->cek, &e), &e);
+		link_result(&st, "ARK signs ASK", amd_ca_cert_verify(&ark, c->ask, c->ask_len, &e), &e);
+		link_result(&st, "ARK is self-signed", amd_ca_cert_verify(&ark, c->ark, c->ark_len, &e), &e);
+		rc = st.failed ? 1 : 0;
+	}
+	amd_signer_free(&ark);
+	amd_signer_free(&ask);
+	amd_signer_free(&cek);
+	amd_signer_free(&oca);
+	amd_signer_free(&pek);
+	return rc;
+}

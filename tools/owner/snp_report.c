@@ -1,0 +1,470 @@
+/* snp_report.c: SNP attestation reports and their VCEK chain, and the ID block an owner signs for SNP_LAUNCH_FINISH. */
+#include "snp_report.h"
+
+#include "amd_cert.h"
+
+#include <ctype.h>
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stddef.h>
+#include <string.h>
+
+_Static_assert(offsetof(struct snp_report, report_data) == 0x50, "report_data");
+_Static_assert(offsetof(struct snp_report, measurement) == 0x90, "measurement");
+_Static_assert(offsetof(struct snp_report, host_data) == 0xc0, "host_data");
+_Static_assert(offsetof(struct snp_report, id_key_digest) == 0xe0, "id_key_digest");
+_Static_assert(offsetof(struct snp_report, author_key_digest) == 0x110, "author_key_digest");
+_Static_assert(offsetof(struct snp_report, reported_tcb) == 0x180, "reported_tcb");
+_Static_assert(offsetof(struct snp_report, chip_id) == 0x1a0, "chip_id");
+_Static_assert(offsetof(struct snp_report, committed_tcb) == 0x1e0, "committed_tcb");
+_Static_assert(offsetof(struct snp_report, launch_tcb) == 0x1f0, "launch_tcb");
+_Static_assert(offsetof(struct snp_report, sig_r) == SNP_REPORT_SIGNED_LEN, "signature");
+
+/* ---- the report ---- */
+
+static int hexval(int c)
+{
+	return isdigit(c) ? c - '0' : isxdigit(c) ? tolower(c) - 'a' + 10 : -1;
+}
+
+int snp_report_parse(const uint8_t *data, size_t len, struct snp_report *r, struct cloak_err *err)
+{
+	uint8_t bin[SNP_REPORT_LEN];
+	size_t i, n = 0;
+
+	if (len == SNP_REPORT_LEN) {
+		memcpy(bin, data, len);
+	} else {
+		/* Hex text (whitespace allowed), as some tools print a report. */
+		for (i = 0; i < len; i++) {
+			int hi, lo;
+
+			if (isspace(data[i]))
+				continue;
+			if (i + 1 >= len || (hi = hexval(data[i])) < 0 || (lo = hexval(data[i + 1])) < 0 ||
+			    n == SNP_REPORT_LEN)
+				return err_set(err, "it is %zu bytes and not hex of %d bytes: an attestation report is %d "
+						    "bytes (as snpguest writes report.bin)", len, SNP_REPORT_LEN, SNP_REPORT_LEN);
+			bin[n++] = (uint8_t)(hi << 4 | lo);
+			i++;
+		}
+		if (n != SNP_REPORT_LEN)
+			return err_set(err, "it holds %zu bytes; an attestation report is %d", n, SNP_REPORT_LEN);
+	}
+	memcpy(r, bin, sizeof(*r));
+	if (r->version < 2 || r->version > 5)
+		return err_set(err, "report version %u; versions 2 to 5 are the ones known", r->version);
+	return 0;
+}
+
+bool snp_report_turin_layout(const struct snp_report *r)
+{
+	return r->version >= 3 && r->cpuid_fam_id >= 0x1a;
+}
+
+void snp_tcb_decode(uint64_t tcb, bool turin_layout, struct snp_tcb *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (turin_layout) {
+		t->fmc = (uint8_t)tcb;
+		t->bootloader = (uint8_t)(tcb >> 8);
+		t->tee = (uint8_t)(tcb >> 16);
+		t->snp = (uint8_t)(tcb >> 24);
+	} else {
+		t->bootloader = (uint8_t)tcb;
+		t->tee = (uint8_t)(tcb >> 8);
+		t->snp = (uint8_t)(tcb >> 48);
+	}
+	t->microcode = (uint8_t)(tcb >> 56);
+}
+
+static void print_hex(FILE *out, const char *name, const uint8_t *d, size_t n)
+{
+	size_t i;
+
+	fprintf(out, "%-20s ", name);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%02x", d[i]);
+	fputc('\n', out);
+}
+
+static void print_tcb(FILE *out, const char *name, uint64_t v, bool turin)
+{
+	struct snp_tcb t;
+
+	snp_tcb_decode(v, turin, &t);
+	fprintf(out, "%-20s 0x%016llx (", name, (unsigned long long)v);
+	if (turin)
+		fprintf(out, "fmc %u, ", t.fmc);
+	fprintf(out, "bootloader %u, tee %u, snp %u, microcode %u)\n", t.bootloader, t.tee, t.snp, t.microcode);
+}
+
+void snp_report_print(const struct snp_report *r, FILE *out)
+{
+	static const char *const keys[8] = { "VCEK", "VLEK", "2 (reserved)", "3 (reserved)", "4 (reserved)",
+					     "5 (reserved)", "6 (reserved)", "none" };
+	bool turin = snp_report_turin_layout(r);
+
+	fprintf(out, "%-20s %u\n", "version", r->version);
+	fprintf(out, "%-20s %u\n", "guest_svn", r->guest_svn);
+	fprintf(out, "%-20s 0x%llx (ABI %llu.%llu%s%s%s%s)\n", "policy", (unsigned long long)r->policy,
+		(unsigned long long)((r->policy >> 8) & 0xff), (unsigned long long)(r->policy & 0xff),
+		r->policy & (1ull << 16) ? ", SMT allowed" : "", r->policy & (1ull << 18) ? ", migration agent" : "",
+		r->policy & (1ull << 19) ? ", DEBUG ALLOWED" : "", r->policy & (1ull << 20) ? ", single socket" : "");
+	print_hex(out, "family_id", r->family_id, sizeof(r->family_id));
+	print_hex(out, "image_id", r->image_id, sizeof(r->image_id));
+	fprintf(out, "%-20s %u\n", "vmpl", r->vmpl);
+	fprintf(out, "%-20s %u%s\n", "signature_algo", r->signature_algo,
+		r->signature_algo == SNP_SIG_ALGO_ECDSA_P384_SHA384 ? " (ECDSA P-384 SHA-384)" : " (unknown)");
+	print_tcb(out, "current_tcb", r->current_tcb, turin);
+	fprintf(out, "%-20s 0x%llx (SMT %s, TSME %s)\n", "platform_info", (unsigned long long)r->platform_info,
+		r->platform_info & 1 ? "enabled" : "disabled", r->platform_info & 2 ? "enabled" : "disabled");
+	fprintf(out, "%-20s 0x%x (author key %s, chip key %s, signed by %s)\n", "flags", r->flags,
+		r->flags & 1 ? "present" : "absent", r->flags & 2 ? "masked" : "shown", keys[(r->flags >> 2) & 7]);
+	print_hex(out, "report_data", r->report_data, sizeof(r->report_data));
+	print_hex(out, "measurement", r->measurement, sizeof(r->measurement));
+	print_hex(out, "host_data", r->host_data, sizeof(r->host_data));
+	print_hex(out, "id_key_digest", r->id_key_digest, sizeof(r->id_key_digest));
+	print_hex(out, "author_key_digest", r->author_key_digest, sizeof(r->author_key_digest));
+	print_hex(out, "report_id", r->report_id, sizeof(r->report_id));
+	print_hex(out, "report_id_ma", r->report_id_ma, sizeof(r->report_id_ma));
+	print_tcb(out, "reported_tcb", r->reported_tcb, turin);
+	if (r->version >= 3)
+		fprintf(out, "%-20s family 0x%x, model 0x%x, stepping 0x%x\n", "cpuid", r->cpuid_fam_id, r->cpuid_mod_id,
+			r->cpuid_step);
+	print_hex(out, "chip_id", r->chip_id, sizeof(r->chip_id));
+	print_tcb(out, "committed_tcb", r->committed_tcb, turin);
+	fprintf(out, "%-20s %u.%u.%u\n", "current_version", r->current_major, r->current_minor, r->current_build);
+	fprintf(out, "%-20s %u.%u.%u\n", "committed_version", r->committed_major, r->committed_minor, r->committed_build);
+	print_tcb(out, "launch_tcb", r->launch_tcb, turin);
+	print_hex(out, "signature_r", r->sig_r, sizeof(r->sig_r));
+	print_hex(out, "signature_s", r->sig_s, sizeof(r->sig_s));
+}
+
+int snp_report_verify_sig(const struct snp_report *r, EVP_PKEY *vcek, struct cloak_err *err)
+{
+	int ok;
+
+	if (r->signature_algo != SNP_SIG_ALGO_ECDSA_P384_SHA384)
+		return err_set(err, "the report's signature algorithm is %u, not 1 (ECDSA P-384 SHA-384)", r->signature_algo);
+	ok = amd_ecdsa_verify_le(vcek, EVP_sha384(), (const uint8_t *)r, SNP_REPORT_SIGNED_LEN, r->sig_r, r->sig_s,
+				 SNP_SIG_FIELD_LEN, err);
+	if (ok < 0)
+		return -1;
+	return ok ? 0 : 1;
+}
+
+/* ---- the VCEK chain ---- */
+
+/* SHA-256 of the DER public keys of AMD's published SNP roots (KDS cert_chain, ARK-<product>). */
+static const struct {
+	const char *product;
+	const char *spki_sha256;
+} amd_arks[] = {
+	{ "Milan", "9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9" },
+	{ "Genoa", "429a69c9422aa258ee4d8db5fcda9c6470ef15f8cd5a9cebd6cbc7d90b863831" },
+	{ "Turin", "4f125410563a2ab9a50356f9243f6fe0b6f73de98603f53f90339c70e9d7ad08" },
+};
+
+static const char *known_ark(X509 *ark)
+{
+	unsigned char *der = NULL, h[32];
+	char hex[65];
+	unsigned int hl = 0;
+	int n = i2d_PUBKEY(X509_get0_pubkey(ark), &der);
+	size_t i;
+
+	if (n <= 0 || EVP_Digest(der, (size_t)n, h, &hl, EVP_sha256(), NULL) != 1) {
+		OPENSSL_free(der);
+		return NULL;
+	}
+	OPENSSL_free(der);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	for (i = 0; i < sizeof(amd_arks) / sizeof(amd_arks[0]); i++)
+		if (!strcmp(hex, amd_arks[i].spki_sha256))
+			return amd_arks[i].product;
+	return NULL;
+}
+
+static bool self_issued(X509 *c)
+{
+	return X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(c)) == 0;
+}
+
+int snp_ca_load(const char *path, struct snp_ca *ca, struct cloak_err *err)
+{
+	X509 *certs[3] = { NULL };
+	FILE *f = fopen(path, "re");
+	int n = 0, i;
+
+	memset(ca, 0, sizeof(*ca));
+	if (!f)
+		return err_errno(err, "cannot open --ca %s", path);
+	while (n < 3 && (certs[n] = PEM_read_X509(f, NULL, NULL, NULL)))
+		n++;
+	fclose(f);
+	if (n != 2) {
+		for (i = 0; i < n; i++)
+			X509_free(certs[i]);
+		return err_set(err, "--ca %s holds %d PEM certificates; it must hold the ASK and the ARK (AMD's KDS "
+				    "serves them as cert_chain)", path, n);
+	}
+	/* The ARK is the self-issued one; KDS lists the ASK first, but either order is taken. */
+	if (self_issued(certs[0]) == self_issued(certs[1])) {
+		X509_free(certs[0]);
+		X509_free(certs[1]);
+		return err_set(err, "--ca %s: exactly one of its two certificates must be self-issued (the ARK)", path);
+	}
+	ca->ark = self_issued(certs[0]) ? certs[0] : certs[1];
+	ca->ask = self_issued(certs[0]) ? certs[1] : certs[0];
+	ca->product = known_ark(ca->ark);
+	return 0;
+}
+
+void snp_ca_free(struct snp_ca *ca)
+{
+	X509_free(ca->ark);
+	X509_free(ca->ask);
+	ca->ark = ca->ask = NULL;
+}
+
+static const char *common_name(X509 *c, char *buf, size_t n)
+{
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(c), NID_commonName, buf, (int)n) < 0)
+		snprintf(buf, n, "(no CN)");
+	return buf;
+}
+
+/* `parent` issued and signed `child` with RSA-PSS: 0 yes, 1 no (err says why). */
+static int signed_by(X509 *child, X509 *parent, FILE *out, const char *what, struct cloak_err *err)
+{
+	EVP_PKEY *key = X509_get0_pubkey(parent);
+	const char *why = NULL;
+
+	if (X509_get_signature_nid(child) != NID_rsassaPss)
+		why = "its signature is not RSA-PSS, which AMD uses throughout";
+	else if (X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(parent)))
+		why = "its issuer is not its signer's subject";
+	else if (!key || X509_verify(child, key) != 1)
+		why = "its signature does not verify";
+	if (out)
+		fprintf(out, "%-22s %s%s\n", what, why ? "INVALID: " : "ok", why ? why : "");
+	if (why) {
+		err_set(err, "%s: %s", what, why);
+		return 1;
+	}
+	return 0;
+}
+
+int snp_ca_verify(const struct snp_ca *ca, FILE *out, struct cloak_err *err)
+{
+	struct cloak_err later = { "" };
+	char ark_cn[64], ask_cn[64];
+	int bad_ark, bad_ask;
+
+	if (out)
+		fprintf(out, "ARK %s (%s), ASK %s\n", common_name(ca->ark, ark_cn, sizeof(ark_cn)),
+			ca->product ? "one of AMD's published roots" : "NOT one of AMD's published roots",
+			common_name(ca->ask, ask_cn, sizeof(ask_cn)));
+	/* Both links are checked and shown; err keeps the first that is broken. */
+	bad_ark = signed_by(ca->ark, ca->ark, out, "ARK is self-signed", err);
+	bad_ask = signed_by(ca->ask, ca->ark, out, "ARK signs ASK", bad_ark ? &later : err);
+	return bad_ark || bad_ask ? 1 : 0;
+}
+
+int snp_vcek_verify(const struct snp_ca *ca, X509 *vcek, FILE *out, struct cloak_err *err)
+{
+	EVP_PKEY *key = X509_get0_pubkey(vcek);
+	char group[32] = "";
+	size_t gl = 0;
+
+	if (signed_by(vcek, ca->ask, out, "ASK signs VCEK", err))
+		return 1;
+	if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+	    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &gl) != 1 ||
+	    (strcmp(group, "secp384r1") && strcmp(group, "P-384"))) {
+		err_set(err, "the VCEK's key is not an EC P-384 key, which signs reports");
+		return 1;
+	}
+	return 0;
+}
+
+/* An AMD extension's value: a DER INTEGER for the SPLs, the raw bytes of the hardware ID. */
+static const ASN1_OCTET_STRING *amd_ext(X509 *c, const char *oid)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+	int i = obj ? X509_get_ext_by_OBJ(c, obj, -1) : -1;
+
+	ASN1_OBJECT_free(obj);
+	return i < 0 ? NULL : X509_EXTENSION_get_data(X509_get_ext(c, i));
+}
+
+static int ext_int(X509 *c, const char *oid, long *v)
+{
+	const ASN1_OCTET_STRING *os = amd_ext(c, oid);
+	const unsigned char *p;
+	ASN1_INTEGER *ai;
+
+	if (!os)
+		return -1;
+	p = ASN1_STRING_get0_data(os);
+	ai = d2i_ASN1_INTEGER(NULL, &p, ASN1_STRING_length(os));
+	if (!ai)
+		return -1;
+	*v = ASN1_INTEGER_get(ai);
+	ASN1_INTEGER_free(ai);
+	return 0;
+}
+
+int snp_vcek_matches_report(X509 *vcek, const struct snp_report *r, FILE *out, struct cloak_err *err)
+{
+	static const char *const names[5] = { "bootloader", "tee", "snp", "microcode", "fmc" };
+	static const char *const oids[5] = { "1.3.6.1.4.1.3704.1.3.1", "1.3.6.1.4.1.3704.1.3.2", "1.3.6.1.4.1.3704.1.3.3",
+					     "1.3.6.1.4.1.3704.1.3.8", "1.3.6.1.4.1.3704.1.3.9" };
+	const ASN1_OCTET_STRING *hw = amd_ext(vcek, "1.3.6.1.4.1.3704.1.4");
+	bool turin = snp_report_turin_layout(r);
+	const unsigned char *id;
+	struct snp_tcb t;
+	unsigned want[5];
+	int idlen, i;
+
+	if (!hw)
+		return err_set(err, "the VCEK has no hardware-ID extension (1.3.6.1.4.1.3704.1.4); is it a VCEK?");
+	id = ASN1_STRING_get0_data(hw);
+	idlen = ASN1_STRING_length(hw);
+	/* KDS puts the raw bytes in the extension; a DER OCTET STRING around all 64 is taken as well. */
+	if (idlen == 66 && id[0] == 0x04 && id[1] == 64) {
+		id += 2;
+		idlen -= 2;
+	}
+	/* Turin VCEKs carry the first 8 bytes of the chip ID; earlier ones all 64. */
+	if (idlen != 64 && idlen != 8)
+		return err_set(err, "the VCEK's hardware ID is %d bytes, not 64 or 8", idlen);
+	if (r->flags & 2)
+		return err_set(err, "the report masks its chip ID (MASK_CHIP_KEY), so it cannot be matched to a VCEK");
+	if (memcmp(id, r->chip_id, (size_t)idlen)) {
+		if (out)
+			fprintf(out, "%-22s INVALID: another chip's VCEK\n", "VCEK is this chip's");
+		err_set(err, "the VCEK belongs to another chip: its hardware ID differs from the report's chip_id");
+		return 1;
+	}
+	snp_tcb_decode(r->reported_tcb, turin, &t);
+	want[0] = t.bootloader;
+	want[1] = t.tee;
+	want[2] = t.snp;
+	want[3] = t.microcode;
+	want[4] = t.fmc;
+	for (i = 0; i < (turin ? 5 : 4); i++) {
+		long v;
+
+		if (ext_int(vcek, oids[i], &v) < 0)
+			return err_set(err, "the VCEK lacks its %s SPL extension (%s)", names[i], oids[i]);
+		if (v != (long)want[i]) {
+			if (out)
+				fprintf(out, "%-22s INVALID: %s SPL %ld, the report's reported_tcb says %u\n",
+					"VCEK is for this TCB", names[i], v, want[i]);
+			err_set(err, "the VCEK is for another TCB: %s SPL %ld, the report's reported_tcb says %u", names[i], v,
+				want[i]);
+			return 1;
+		}
+	}
+	if (out) {
+		fprintf(out, "%-22s ok\n", "VCEK is this chip's");
+		fprintf(out, "%-22s ok\n", "VCEK is for this TCB");
+	}
+	return 0;
+}
+
+/* ---- the ID block ---- */
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+int snp_pubkey_encode(EVP_PKEY *key, uint8_t out[SNP_PUBKEY_LEN], struct cloak_err *err)
+{
+	BIGNUM *x = NULL, *y = NULL;
+	char group[32] = "";
+	size_t gl = 0;
+	int rc = -1;
+
+	memset(out, 0, SNP_PUBKEY_LEN);
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+	    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &gl) != 1 ||
+	    (strcmp(group, "secp384r1") && strcmp(group, "P-384")))
+		return err_set(err, "the key is not an EC P-384 key, the only kind SNP takes");
+	if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x) ||
+	    !EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y) ||
+	    BN_bn2lebinpad(x, out + 4, SNP_SIG_FIELD_LEN) != SNP_SIG_FIELD_LEN ||
+	    BN_bn2lebinpad(y, out + 4 + SNP_SIG_FIELD_LEN, SNP_SIG_FIELD_LEN) != SNP_SIG_FIELD_LEN) {
+		err_set(err, "cannot read the key's public point (OpenSSL)");
+		goto out;
+	}
+	put_le32(out, 2);  /* curve P-384 */
+	rc = 0;
+out:
+	BN_free(x);
+	BN_free(y);
+	return rc;
+}
+
+static int sha384(const uint8_t *d, size_t n, uint8_t out[48])
+{
+	unsigned int hl = 0;
+
+	return EVP_Digest(d, n, out, &hl, EVP_sha384(), NULL) == 1 && hl == 48 ? 0 : -1;
+}
+
+/* ID authentication information offsets (SNP ABI, SNP_LAUNCH_FINISH). */
+#define AUTH_OFF_ID_ALGO 0x000
+#define AUTH_OFF_AUTHOR_ALGO 0x004
+#define AUTH_OFF_BLOCK_SIG 0x040
+#define AUTH_OFF_ID_KEY 0x240
+#define AUTH_OFF_ID_KEY_SIG 0x680
+#define AUTH_OFF_AUTHOR_KEY 0x880
+#define SNP_SIG_LEN 0x200
+
+int snp_id_block_build(const struct snp_id_inputs *in, struct snp_id_outputs *out, struct cloak_err *err)
+{
+	uint8_t *b = out->id_block, *a = out->id_auth;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(b, in->launch_digest, 48);
+	memcpy(b + 48, in->family_id, 16);
+	memcpy(b + 64, in->image_id, 16);
+	put_le32(b + 80, 1);             /* ID block version */
+	put_le32(b + 84, in->guest_svn);
+	put_le32(b + 88, (uint32_t)in->policy);
+	put_le32(b + 92, (uint32_t)(in->policy >> 32));
+	put_le32(a + AUTH_OFF_ID_ALGO, SNP_SIG_ALGO_ECDSA_P384_SHA384);
+	if (snp_pubkey_encode(in->id_key, a + AUTH_OFF_ID_KEY, err) < 0)
+		return err_prefix(err, "--id-key: ");
+	if (amd_ecdsa_sign_le(in->id_key, EVP_sha384(), b, SNP_ID_BLOCK_LEN, a + AUTH_OFF_BLOCK_SIG,
+			      a + AUTH_OFF_BLOCK_SIG + SNP_SIG_FIELD_LEN, SNP_SIG_FIELD_LEN, err) < 0)
+		return err_prefix(err, "--id-key: ");
+	if (sha384(a + AUTH_OFF_ID_KEY, SNP_PUBKEY_LEN, out->id_key_digest) < 0)
+		return err_set(err, "cannot compute SHA-384 (OpenSSL)");
+	if (!in->author_key)
+		return 0;
+	/* The author key signs the ID key, so one author can rotate ID keys. */
+	put_le32(a + AUTH_OFF_AUTHOR_ALGO, SNP_SIG_ALGO_ECDSA_P384_SHA384);
+	if (snp_pubkey_encode(in->author_key, a + AUTH_OFF_AUTHOR_KEY, err) < 0)
+		return err_prefix(err, "--author-key: ");
+	if (amd_ecdsa_sign_le(in->author_key, EVP_sha384(), a + AUTH_OFF_ID_KEY, SNP_PUBKEY_LEN, a + AUTH_OFF_ID_KEY_SIG,
+			      a + AUTH_OFF_ID_KEY_SIG + SNP_SIG_FIELD_LEN, SNP_SIG_FIELD_LEN, err) < 0)
+		return err_prefix(err, "--author-key: ");
+	if (sha384(a + AUTH_OFF_AUTHOR_KEY, SNP_PUBKEY_LEN, out->author_key_digest) < 0)
+		return err_set(err, "cannot compute SHA-384 (OpenSSL)");
+	return 0;
+}
