@@ -367,45 +367,6 @@ static int read_exact_file(const char *path, const char *what, size_t want, uint
 	return 0;
 }
 
-static void print_region(void *ctx, const struct plan_region *r, uint64_t gpa, uint64_t len)
-{
-	(void)ctx;
-	fprintf(stderr, "cloak-owner: measured %-22s guest 0x%08llx + 0x%llx (%llu bytes)\n", r->name,
-		(unsigned long long)gpa, (unsigned long long)len, (unsigned long long)len);
-}
-
-static int digest_of_plan(const struct measure_args *a, uint8_t digest[32], struct cloak_err *err)
-{
-	struct plan_inputs in;
-	struct launch_plan plan;
-	struct vm_config cfg;
-	uint64_t bytes;
-	int rc;
-
-	config_defaults(&cfg);
-	rc = config_parse_run(a->plan_argc, a->plan_argv, &cfg, err);
-	if (rc == 1)
-		return err_set(err, "--cloak-plan: --help is not a launch; see `cloak run --help`");
-	if (rc < 0)
-		return err_prefix(err, "--cloak-plan: ");
-	if (plan_inputs_open(&in, &cfg, err) < 0)
-		return err_prefix(err, "--cloak-plan: ");
-	in.cbit = (int)a->cbit;
-	if (plan_build(&in, &plan, err) < 0) {
-		plan_inputs_close(&in);
-		return err_prefix(err, "--cloak-plan: ");
-	}
-	rc = sev_plan_digest(&plan, digest, &bytes, err);
-	if (rc == 0 && a->verbose) {
-		sev_plan_measured(&plan, print_region, NULL);
-		fprintf(stderr, "cloak-owner: %llu bytes measured in all (%s guest, %s, C-bit %lu)\n",
-			(unsigned long long)bytes, plan_kind_name(plan.kind), plan.kernel_name, a->cbit);
-	}
-	plan_free(&plan);
-	plan_inputs_close(&in);
-	return rc;
-}
-
 static int digest_of_firmware(const struct measure_args *a, uint8_t digest[32], struct cloak_err *err)
 {
 	struct ovmf_inputs in = { .cmdline = a->cmdline, .ncpus = (unsigned)a->ncpus };
@@ -479,7 +440,7 @@ static int cmd_measurement(int argc, char **argv)
 	else if (a.firmware)
 		rc = digest_of_firmware(&a, in.digest, &err);
 	else
-		rc = digest_of_plan(&a, in.digest, &err);
+		rc = owner_plan_digest(a.plan_argc, a.plan_argv, (int)a.cbit, a.verbose, in.digest, &err);
 	if (rc < 0)
 		return fail(&err);
 	in.api_major = (uint8_t)a.major;

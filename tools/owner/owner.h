@@ -1,4 +1,4 @@
-/* owner.h: what cloak-owner computes besides the shared SEV code: the OVMF launch digest. */
+/* owner.h: what cloak-owner computes besides the shared SEV code: the OVMF launch digest, cloak's plan digest. */
 #ifndef CLOAK_OWNER_H
 #define CLOAK_OWNER_H
 
@@ -37,5 +37,12 @@ struct ovmf_inputs {
 
 /* The launch digest QEMU + OVMF produce: image, [padded hashes table], [VMSA0, VMSA1 x (n-1)]. */
 int ovmf_launch_digest(const struct ovmf_inputs *in, uint8_t digest[32], struct cloak_err *err);
+
+/*
+ * The SEV launch digest of cloak's own plan for `cloak run` arguments argv
+ * (argv[0] is "run"), with the C-bit `cbit`; `verbose` lists each measured
+ * region on stderr. Errors name --cloak-plan.
+ */
+int owner_plan_digest(int argc, char **argv, int cbit, bool verbose, uint8_t digest[32], struct cloak_err *err);
 
 #endif

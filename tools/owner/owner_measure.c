@@ -197,34 +197,6 @@ static void print_digest(const uint8_t *d, int len, const struct measure_opts *o
 	free(b64);
 }
 
-/* SEV only: the digest of cloak's own launch plan, computed by cloak's plan code. */
-static int plan_digest(const struct measure_opts *o, uint8_t digest[32], struct cloak_err *err)
-{
-	struct plan_inputs in;
-	struct launch_plan plan;
-	struct vm_config cfg;
-	uint64_t bytes;
-	int rc;
-
-	config_defaults(&cfg);
-	rc = config_parse_run(o->plan_argc, o->plan_argv, &cfg, err);
-	if (rc == 1)
-		return err_set(err, "--cloak-plan: --help is not a launch; see `cloak run --help`");
-	if (rc < 0)
-		return err_prefix(err, "--cloak-plan: ");
-	if (plan_inputs_open(&in, &cfg, err) < 0)
-		return err_prefix(err, "--cloak-plan: ");
-	in.cbit = (int)o->cbit;
-	if (plan_build(&in, &plan, err) < 0) {
-		plan_inputs_close(&in);
-		return err_prefix(err, "--cloak-plan: ");
-	}
-	rc = sev_plan_digest(&plan, digest, &bytes, err);
-	plan_free(&plan);
-	plan_inputs_close(&in);
-	return rc;
-}
-
 static int measure(const struct measure_opts *o, struct cloak_err *err)
 {
 	uint8_t *fw = NULL, *kernel = NULL, *initrd = NULL, seed[SNP_LD_LEN], digest[SNP_LD_LEN];
@@ -263,7 +235,7 @@ static int measure(const struct measure_opts *o, struct cloak_err *err)
 		if (o->ovmf || o->kernel || o->initrd || o->append)
 			return err_set(err, "--ovmf, --kernel, --initrd and --append describe an OVMF launch; with "
 					    "--cloak-plan give `cloak run` arguments after it");
-		if (plan_digest(o, digest, err) < 0)
+		if (owner_plan_digest(o->plan_argc, o->plan_argv, (int)o->cbit, false, digest, err) < 0)
 			return -1;
 		print_digest(digest, 32, o, "SEV");
 		return 0;
