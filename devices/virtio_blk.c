@@ -309,6 +309,9 @@ static void blk_reset(struct virtio_dev *vd)
 		pthread_cond_wait(&b->idle, &vd->lock);
 }
 
+/* What only a writable disk offers; a read-only one offers VIRTIO_BLK_F_RO instead. */
+#define BLK_WRITE_FEATURES (1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES)
+
 static const struct virtio_dev_ops blk_ops = {
 	.kind = "virtio-blk",
 	.type = 2,
@@ -316,22 +319,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.nqueues = 1,
 	.queue_max = BLK_QUEUE_SIZE,
 	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH |
-		    1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES,
-	.config_size = sizeof(struct virtio_blk_config),
-	.config_access = blk_config,
-	.queue_kick = blk_kick,
-	.driver_ok = blk_driver_ok,
-	.reset = blk_reset,
-};
-
-static const struct virtio_dev_ops blk_ro_ops = {
-	.kind = "virtio-blk",
-	.type = 2,
-	.pci_class = 0x018000,
-	.nqueues = 1,
-	.queue_max = BLK_QUEUE_SIZE,
-	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH |
-		    1ull << VIRTIO_BLK_F_RO,
+		    BLK_WRITE_FEATURES,
 	.config_size = sizeof(struct virtio_blk_config),
 	.config_access = blk_config,
 	.queue_kick = blk_kick,
@@ -420,8 +408,11 @@ int virtio_blk_attach(struct virtio_blk *b, struct dev_host *host, unsigned inde
 	pthread_mutex_init(&b->wlock, NULL);
 	pthread_cond_init(&b->wcond, NULL);
 	pthread_cond_init(&b->idle, NULL);
-	if (virtio_pci_init(&b->vd, host, b->ro ? &blk_ro_ops : &blk_ops, name, b, err) < 0)
+	if (virtio_pci_init(&b->vd, host, &blk_ops, name, b, err) < 0)
 		return -1;
+	/* Before the driver can read them: one ops table, the features follow the disk. */
+	if (b->ro)
+		b->vd.features = (b->vd.features & ~BLK_WRITE_FEATURES) | 1ull << VIRTIO_BLK_F_RO;
 	rc = pthread_create(&b->worker, NULL, blk_worker, b);
 	if (rc) {
 		errno = rc;

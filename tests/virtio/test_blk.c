@@ -373,6 +373,24 @@ START_TEST(offers_discard_and_write_zeroes)
 }
 END_TEST
 
+/* A read-only disk offers RO and neither DISCARD nor WRITE_ZEROES, from the same ops table. */
+START_TEST(read_only_disk_offers_ro_only)
+{
+	struct cloak_err err;
+	uint32_t f;
+
+	virtio_blk_close(&dev);
+	ck_assert_msg(virtio_blk_open(&dev, path, true, &err) == 0, "%s", err.msg);
+	pci_bus_init(&dbus, &dfh.host);
+	ck_assert_msg(virtio_blk_attach(&dev, &dfh.host, 0, &err) == 0, "%s", err.msg);
+	bar_write(0x00, 4, 0);
+	f = (uint32_t)bar_read(0x04, 4);
+	ck_assert_uint_eq(f & (1u << VIRTIO_BLK_F_RO), 1u << VIRTIO_BLK_F_RO);
+	ck_assert_uint_eq(f & (1u << VIRTIO_BLK_F_DISCARD | 1u << VIRTIO_BLK_F_WRITE_ZEROES), 0);
+	ck_assert_uint_eq(f & (1u << VIRTIO_BLK_F_FLUSH), 1u << VIRTIO_BLK_F_FLUSH);
+}
+END_TEST
+
 struct resetter {
 	pthread_t thread;
 	atomic_bool done;
@@ -466,6 +484,7 @@ Suite *blk_suite(void)
 	tcase_add_test(ro, read_only_refuses_writes);
 	tcase_add_checked_fixture(device, setup_dev, teardown_dev);
 	tcase_add_test(device, offers_discard_and_write_zeroes);
+	tcase_add_test(device, read_only_disk_offers_ro_only);
 	tcase_add_test(device, reset_waits_for_io_in_flight);
 	suite_add_tcase(s, rw);
 	suite_add_tcase(s, ro);
