@@ -87,39 +87,39 @@ out=$tap_tmp/out.echo err=$tap_tmp/err.echo rc=$(cat "$tap_tmp/rc.echo")
 expect "serial input from a pipe reaches the guest" 0 --out "got: HELLO THERE"
 
 run_cloak run --kernel "$G/pvh.elf" --cmdline "pvh-args"
-expect "PVH entry: start info, command line, 3 memory map entries" 7 --out "pvh entry ok, cmdline: pvh-args"
+expect "PVH entry: start info, command line, 5 memory map entries (the ACPI tables in their own)" 11 --out "pvh entry ok, cmdline: pvh-args"
 
 printf 'ABCDEFGH' >"$tap_tmp/initrd"
 run_cloak run --kernel "$G/pvh.elf" --initrd "$tap_tmp/initrd"
-expect "PVH entry with an initrd as module" 39 --out "pvh entry ok"
+expect "PVH entry with an initrd as module" 43 --out "pvh entry ok"
 
 # Images as they ship for other loaders, entered in 32-bit protected mode with paging and interrupts off.
 run_cloak run --kernel "$G/pvh32.elf" --cmdline "pvh32-args" --initrd "$tap_tmp/initrd" --mem 64M
-expect "ELF32 with a PVH note: start info, command line, memory map, initrd as module 0" 39 \
+expect "ELF32 with a PVH note: start info, command line, memory map, initrd as module 0" 43 \
 	--out "pvh32: start info version 1 at 0x8000" --out "cpu: protected=1 paging=0 interrupts=0" \
-	--out "cmdline: [pvh32-args]" --out "memmap: 0x100000 +0x3f00000 type 1" --out "memmap: 3 entries" \
+	--out "cmdline: [pvh32-args]" --out "memmap: 0x100000 +0x3f00000 type 1" --out "memmap: 0xe0000 +0x1000 type 3" --out "memmap: 5 entries" \
 	--out "module 0: 8 bytes, starts with [ABCD]" --out "rsdp: 0xe0000"
 
 run_cloak run --kernel "$G/mb1.elf" --cmdline "mb1 args=x" --initrd "$tap_tmp/initrd" --mem 64M
-expect "Multiboot 1 (ELF): magic, memory, command line, memory map, initrd as module 0, loader name" 39 \
+expect "Multiboot 1 (ELF): magic, memory, command line, memory map, initrd as module 0, loader name" 43 \
 	--out "multiboot1: magic 0x2badb002, info at 0x10000, flags 0x24d" --out "cpu: protected=1 paging=0 interrupts=0" \
 	--out "mem_lower: 636 KiB, mem_upper: 64512 KiB" --out "cmdline: [mb1 args=x]" --out "modules: 1" \
 	--out "(page-aligned: yes), string [initrd], starts with [ABCD]" \
-	--out "mmap: 0x0 +0x9f000 type 1" --out "mmap: 0x9f000 +0x61000 type 2" --out "mmap: 0x100000 +0x3f00000 type 1" \
-	--out "mmap: 3 entries" --out "boot loader: [cloak]"
+	--out "mmap: 0x0 +0x9f000 type 1" --out "mmap: 0x9f000 +0x41000 type 2" --out "mmap: 0xe0000 +0x1000 type 3" \
+	--out "mmap: 0xe1000 +0x1f000 type 2" --out "mmap: 0x100000 +0x3f00000 type 1" --out "mmap: 5 entries" --out "boot loader: [cloak]"
 
 run_cloak run --kernel "$G/mb1-aout.bin" --cmdline "flat"
-expect "Multiboot 1 flat image, loaded and entered by the a.out-kludge address fields" 7 \
+expect "Multiboot 1 flat image, loaded and entered by the a.out-kludge address fields" 11 \
 	--out "multiboot1: magic 0x2badb002, info at 0x10000, flags 0x245" --out "cmdline: [flat]" \
-	--out "mem_upper: 130048 KiB" --out "mmap: 3 entries"
+	--out "mem_upper: 130048 KiB" --out "mmap: 5 entries"
 
 run_cloak run --kernel "$G/mb2.elf" --cmdline "mb2 args" --initrd "$tap_tmp/initrd" --mem 3584M --no-pin
-expect "Multiboot 2: magic, command line, basic memory, memory map (above 4 GiB too), initrd as module, RSDP" 41 \
+expect "Multiboot 2: magic, command line, basic memory, memory map (above 4 GiB too), initrd as module, RSDP" 45 \
 	--out "multiboot2: magic 0x36d76289, info at 0x10000" --out "cpu: protected=1 paging=0 interrupts=0" \
 	--out "cmdline: [mb2 args]" --out "boot loader: [cloak]" \
 	--out "module 0: 8 bytes at 0x" --out "(page-aligned: yes), string [initrd], starts with [ABCD]" \
 	--out "mem_lower: 636 KiB, mem_upper: 3144704 KiB" --out "mmap: 0x100000000 +0x20000000 type 1" \
-	--out "mmap: 4 entries" --out "acpi rsdp (old): [RSD PTR ]" --out "acpi rsdp (new): revision 2"
+	--out "mmap: 6 entries" --out "acpi rsdp (old): [RSD PTR ]" --out "acpi rsdp (new): revision 2"
 
 # The example guest a researcher copies (firmware/example): boot info, disk, console, exit; and under SEV.
 printf 'EXAMPLE-DISK-0001' >"$tap_tmp/example.img"
@@ -138,9 +138,9 @@ expect "example guest under simulated SEV: sees SEV, shares its DMA pool, reads 
 	--out "example: powering off"
 
 run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0 x=1" --initrd "$tap_tmp/initrd"
-expect "bzImage 64-bit entry: zero page, command line, e820, initrd" 39 \
+expect "bzImage 64-bit entry: zero page, command line, e820, initrd" 43 \
 	--out "bzimage 64-bit entry ok, loader 0xff" --out "cmdline: [console=ttyS0 x=1]" \
-	--out "e820: 0x100000 +0x7f00000 type 1" --out "initrd: 8 bytes" --out "starts with [ABCD]"
+	--out "e820: 0x100000 +0x7f00000 type 1" --out "e820: 0xe0000 +0x1000 type 3" --out "initrd: 8 bytes" --out "starts with [ABCD]"
 
 run_cloak run --sev --sev-backend sim
 expect "simulated SEV: the demo guest reads SEV on (CPUID and the trapped SEV_STATUS) and the C-bit" 0 \
@@ -150,13 +150,13 @@ expect "simulated SEV: the demo guest reads SEV on (CPUID and the trapped SEV_ST
 truncate -s 1M "$tap_tmp/disk.img"
 run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0" --sev --sev-backend sim \
 	--disk "$tap_tmp/disk.img"
-expect "confidential: swiotlb= sized from the devices (one disk: 16 MiB)" 7 --out "cmdline: [console=ttyS0 swiotlb=8192]" \
+expect "confidential: swiotlb= sized from the devices (one disk: 16 MiB)" 11 --out "cmdline: [console=ttyS0 swiotlb=8192]" \
 	--err "NOT encrypted"
 run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0 swiotlb=force" --sev --sev-backend sim \
 	--disk "$tap_tmp/disk.img"
-expect "confidential: a swiotlb= the user gave is kept" 7 --out "cmdline: [console=ttyS0 swiotlb=force]"
+expect "confidential: a swiotlb= the user gave is kept" 11 --out "cmdline: [console=ttyS0 swiotlb=force]"
 run_cloak run --kernel "$G/bzguest.bzImage" --cmdline "console=ttyS0" --disk "$tap_tmp/disk.img"
-expect "not confidential: the command line is left alone" 7 --out "cmdline: [console=ttyS0]"
+expect "not confidential: the command line is left alone" 11 --out "cmdline: [console=ttyS0]"
 
 # Privileges: while the guest waits for input, cloak holds no capability and has no_new_privs.
 fifo=$tap_tmp/fifo
