@@ -99,9 +99,9 @@ run "$OWNER" measurement build $V --nonce 'not base64'
 expect "a bad --nonce is named" 2 --err "--nonce"
 run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cloak-plan
 expect "--cloak-plan needs --cbit" 2 --err "--cbit"
-run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cbit 52 --verbose --cloak-plan --mem 64M
+run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cpu-generation sim --verbose --cloak-plan --mem 64M
 expect "--cloak-plan measures cloak's own plan of the demo guest" 0 --err "bytes measured in all" --err "page tables"
-run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cbit 52 --cloak-plan --kernel "$T/none"
+run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cpu-generation sim --cloak-plan --kernel "$T/none"
 expect "--cloak-plan names a missing kernel" 2 --err "--cloak-plan: kernel file"
 
 # Entries that turn paging on without the C-bit cannot run encrypted: refused before anything runs,
@@ -118,9 +118,9 @@ run "$CLOAK" run --sev --sev-backend sim --kernel "$G/mb1-aout.bin"
 expect "--sev refuses a flat Multiboot 1 kernel" 2 --err "is a Multiboot 1 kernel"
 run "$CLOAK" run --sev --sev-backend sim --kernel "$G/mb2.elf"
 expect "--sev refuses a Multiboot 2 kernel" 2 --err "is a Multiboot 2 kernel"
-run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cbit 52 --cloak-plan --kernel "$G/pvh.elf"
+run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cpu-generation sim --cloak-plan --kernel "$G/pvh.elf"
 expect "cloak-owner --cloak-plan refuses the PVH entry as cloak does" 2 --err "Xen PVH note" --err "bzImage"
-run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cbit 52 --cloak-plan --kernel "$G/bzguest.bzImage"
+run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cpu-generation sim --cloak-plan --kernel "$G/bzguest.bzImage"
 expect "cloak-owner --cloak-plan still measures a bzImage" 0
 
 run "$OWNER" session --name "$T/vm" "$T/pdh.cert" 0x1
@@ -235,6 +235,24 @@ if [ -n "$mdigest" ] && grep -qF "launch digest $mdigest" "$err"; then
 	ok "measure --cloak-plan prints the digest measurement build measures"
 else
 	not_ok "measure --cloak-plan prints the digest measurement build measures" "measure printed '$mdigest'"
+fi
+# The C-bit comes from the CPU generation the owner names, never from the host (CLOAK_SEV_CBIT).
+run "$OWNER" measure --mode sev --cbit 52 --cloak-plan --mem 64M
+expect "the owner refuses a C-bit no AMD generation has" 2 --err "--cbit: '52' is no AMD CPU generation's C-bit" \
+	--err "never the value the host reports"
+run "$OWNER" measure --mode sev --cpu-generation zen9 --cloak-plan --mem 64M
+expect "the owner refuses an unknown CPU generation" 2 --err "--cpu-generation: 'zen9'"
+run "$OWNER" measure --mode sev --cpu-generation Milan --cloak-plan --mem 64M
+if [ -n "$mdigest" ] && [ "$(cat "$out")" = "$mdigest" ]; then
+	ok "--cpu-generation milan gives the digest of C-bit 51"
+else
+	not_ok "--cpu-generation milan gives the digest of C-bit 51" "$(cat "$out" "$err")"
+fi
+run "$OWNER" measure --mode sev --cpu-generation rome --cloak-plan --mem 64M
+if [ -s "$out" ] && [ "$(cat "$out")" != "$mdigest" ]; then
+	ok "--cpu-generation rome (C-bit 47) gives another digest"
+else
+	not_ok "--cpu-generation rome (C-bit 47) gives another digest" "$(cat "$out" "$err")"
 fi
 printf 'x' >"$T/short"
 run "$OWNER" verify --ark "$T/short" --ask "$T/short" --cek "$T/short" --oca "$T/short" --pek "$T/short"

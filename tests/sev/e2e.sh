@@ -34,7 +34,7 @@ attest_script() {  # TIKFILE
 set -e
 "$OWNER" measurement verify --api-major "\$CLOAK_SEV_API_MAJOR" --api-minor "\$CLOAK_SEV_API_MINOR" \
 	--build-id "\$CLOAK_SEV_BUILD" --policy 0x1 --tik "$T/$1" \
-	--launch-measure-blob "\$CLOAK_SEV_MEASUREMENT" --cbit "\$CLOAK_SEV_CBIT" --cloak-plan $ARGS >&2
+	--launch-measure-blob "\$CLOAK_SEV_MEASUREMENT" --cpu-generation sim --cloak-plan $ARGS >&2
 "$OWNER" secret build --tik "$T/vm_tik.bin" --tek "$T/vm_tek.bin" --launch-measure-blob "\$CLOAK_SEV_MEASUREMENT" \
 	--secret 736869e5-84f0-4973-92ec-06879ce3da0b:"$T/secret.txt" "$T/hdr" "$T/payload" >&2
 echo "SECRET_HEADER=\$(base64 -w0 "$T/hdr")"

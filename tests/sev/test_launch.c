@@ -99,7 +99,7 @@ static const char *attest_script(const char *tik_name)
 		 "#!/bin/sh\nset -e\nD=%s\nCLOAK_OWNER=%s\n"
 		 "\"$CLOAK_OWNER\" measurement verify --api-major \"$CLOAK_SEV_API_MAJOR\" --api-minor \"$CLOAK_SEV_API_MINOR\" "
 		 "--build-id \"$CLOAK_SEV_BUILD\" --policy \"$CLOAK_SEV_POLICY\" --tik $D/%s "
-		 "--launch-measure-blob \"$CLOAK_SEV_MEASUREMENT\" --cbit \"$CLOAK_SEV_CBIT\" --cloak-plan --mem 32M >&2\n"
+		 "--launch-measure-blob \"$CLOAK_SEV_MEASUREMENT\" --cpu-generation sim --cloak-plan --mem 32M >&2\n"
 		 "\"$CLOAK_OWNER\" secret build --tik $D/tik.bin --tek $D/tek.bin --launch-measure-blob "
 		 "\"$CLOAK_SEV_MEASUREMENT\" --secret 736869e5-84f0-4973-92ec-06879ce3da0b:$D/secret.txt $D/hdr $D/payload\n"
 		 "echo \"SECRET_HEADER=$(base64 -w0 $D/hdr)\"\necho \"SECRET_PAYLOAD=$(base64 -w0 $D/payload)\"\n"

@@ -48,11 +48,14 @@ static void usage(FILE *out)
 		"        (--nonce B64 | --launch-measure-blob B64)\n"
 		"        (--launch-digest B64\n"
 		"         | --firmware FILE [--kernel F --initrd F --cmdline S] [--num-cpus N --vmsa-cpu0 F --vmsa-cpu1 F]\n"
-		"         | --cbit N --cloak-plan CLOAK-RUN-ARGS...)\n"
+		"         | --cpu-generation GEN --cloak-plan CLOAK-RUN-ARGS...)\n"
 		"      prints base64 of MEASURE | MNONCE. --firmware follows QEMU + OVMF (the image, then the\n"
 		"      kernel-hashes table when --kernel is given; then the VMSAs for SEV-ES). --cloak-plan\n"
 		"      takes the rest of the line as `cloak run` arguments and runs cloak's own plan code;\n"
-		"      --cbit is the platform's C-bit (CLOAK_SEV_CBIT in --attest-cmd). --verbose prints\n"
+		"      --cpu-generation names the platform's CPU (naples, rome: C-bit 47; milan, genoa,\n"
+		"      turin: 51; sim: cloak's simulated PSP), which fixes the C-bit in cloak's page tables;\n"
+		"      --cbit takes the same names or 47 or 51 and nothing else: never the host's word\n"
+		"      (CLOAK_SEV_CBIT). --verbose prints\n"
 		"      the launch digest (and for --cloak-plan each measured region) on stderr.\n"
 		"\n"
 		"  measurement verify ... --launch-measure-blob B64\n"
@@ -67,7 +70,7 @@ static void usage(FILE *out)
 		"        [--vcpu-type NAME | --vcpu-sig N | --vcpu-family N --vcpu-model N --vcpu-stepping N]\n"
 		"        [--vmm-type QEMU|ec2|gce] [--kernel F [--initrd F] [--append S]] [--guest-features N]\n"
 		"        [--snp-ovmf-hash HEX] [--output-format hex|base64] [--dump-vmsa] [-v|--verbose]\n"
-		"  measure --mode sev --cbit N --cloak-plan CLOAK-RUN-ARGS...\n"
+		"  measure --mode sev --cpu-generation GEN --cloak-plan CLOAK-RUN-ARGS...\n"
 		"      prints the launch digest as sev-snp-measure does (same options, same output): SHA-256 for\n"
 		"      sev and seves, the SNP PAGE_INFO digest (SHA-384) for snp, the OVMF pages' SNP digest for\n"
 		"      snp:ovmf-hash. seves and snp need --vcpus and, under QEMU, the vCPU's signature; NAME is\n"
@@ -236,7 +239,8 @@ struct measure_args {
 	unsigned long major, minor, build;
 	uint32_t policy;
 	const char *tik, *nonce, *blob, *digest, *firmware, *kernel, *initrd, *cmdline, *vmsa0, *vmsa1;
-	unsigned long ncpus, cbit;
+	unsigned long ncpus;
+	int cbit;
 	bool have_cbit, verbose;
 	int plan_argc;
 	char **plan_argv;   /* the `cloak run` arguments after --cloak-plan, or NULL */
@@ -244,7 +248,7 @@ struct measure_args {
 
 enum {
 	M_MAJOR = 256, M_MINOR, M_BUILD, M_POLICY, M_TIK, M_NONCE, M_BLOB, M_DIGEST, M_FIRMWARE, M_KERNEL,
-	M_INITRD, M_CMDLINE, M_NCPUS, M_VMSA0, M_VMSA1, M_CBIT, M_VERBOSE,
+	M_INITRD, M_CMDLINE, M_NCPUS, M_VMSA0, M_VMSA1, M_CBIT, M_CPUGEN, M_VERBOSE,
 };
 
 static int measure_parse(int argc, char **argv, struct measure_args *a, struct cloak_err *err)
@@ -258,8 +262,8 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 		{ "kernel", required_argument, NULL, M_KERNEL }, { "initrd", required_argument, NULL, M_INITRD },
 		{ "cmdline", required_argument, NULL, M_CMDLINE }, { "num-cpus", required_argument, NULL, M_NCPUS },
 		{ "vmsa-cpu0", required_argument, NULL, M_VMSA0 }, { "vmsa-cpu1", required_argument, NULL, M_VMSA1 },
-		{ "cbit", required_argument, NULL, M_CBIT }, { "verbose", no_argument, NULL, M_VERBOSE },
-		{ NULL, 0, NULL, 0 },
+		{ "cbit", required_argument, NULL, M_CBIT }, { "cpu-generation", required_argument, NULL, M_CPUGEN },
+		{ "verbose", no_argument, NULL, M_VERBOSE }, { NULL, 0, NULL, 0 },
 	};
 	int i, c, nsrc;
 
@@ -320,7 +324,8 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 		case M_VMSA0: a->vmsa0 = optarg; break;
 		case M_VMSA1: a->vmsa1 = optarg; break;
 		case M_CBIT:
-			if (parse_uint(optarg, "--cbit", 63, &a->cbit, err) < 0)
+		case M_CPUGEN:
+			if (owner_cbit_parse(c == M_CBIT ? "--cbit" : "--cpu-generation", optarg, &a->cbit, err) < 0)
 				return -1;
 			a->have_cbit = true;
 			break;
@@ -349,8 +354,8 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 	if (a->ncpus > 1 && !a->vmsa1)
 		return err_set(err, "--num-cpus %lu needs --vmsa-cpu1 for the other vCPUs", a->ncpus);
 	if (a->plan_argv && !a->have_cbit)
-		return err_set(err, "--cloak-plan needs --cbit N before it: the C-bit is in the page tables cloak "
-				    "measures (cloak gives it to --attest-cmd as CLOAK_SEV_CBIT)");
+		return err_set(err, "--cloak-plan needs --cpu-generation GEN (or --cbit) before it: the C-bit is in "
+				    "the page tables cloak measures, and the platform's CPU generation fixes it");
 	return 0;
 }
 
@@ -440,7 +445,7 @@ static int cmd_measurement(int argc, char **argv)
 	else if (a.firmware)
 		rc = digest_of_firmware(&a, in.digest, &err);
 	else
-		rc = owner_plan_digest(a.plan_argc, a.plan_argv, (int)a.cbit, a.verbose, in.digest, &err);
+		rc = owner_plan_digest(a.plan_argc, a.plan_argv, a.cbit, a.verbose, in.digest, &err);
 	if (rc < 0)
 		return fail(&err);
 	in.api_major = (uint8_t)a.major;

@@ -45,4 +45,11 @@ int ovmf_launch_digest(const struct ovmf_inputs *in, uint8_t digest[32], struct 
  */
 int owner_plan_digest(int argc, char **argv, int cbit, bool verbose, uint8_t digest[32], struct cloak_err *err);
 
+/*
+ * The C-bit for --cbit or --cpu-generation VAL: a generation's name (naples,
+ * rome, milan, genoa, turin; sim for cloak's simulated PSP) or 47 or 51.
+ * Any other value is refused: the C-bit must not come from the host.
+ */
+int owner_cbit_parse(const char *opt, const char *val, int *cbit, struct cloak_err *err);
+
 #endif

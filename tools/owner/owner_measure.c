@@ -12,7 +12,8 @@
 
 struct measure_opts {
 	const char *mode, *ovmf, *kernel, *initrd, *append, *ovmf_hash, *vmm, *vcpu_type, *format;
-	unsigned long vcpus, family, model, stepping, cbit;
+	unsigned long vcpus, family, model, stepping;
+	int cbit;
 	uint64_t features, sig;
 	bool have_vcpus, have_family, have_model, have_stepping, have_sig, have_cbit, dump_vmsa, verbose;
 	int plan_argc;
@@ -21,7 +22,7 @@ struct measure_opts {
 
 enum {
 	O_MODE = 256, O_VCPUS, O_VCPU_TYPE, O_VCPU_SIG, O_FAMILY, O_MODEL, O_STEPPING, O_VMM, O_OVMF, O_KERNEL,
-	O_INITRD, O_APPEND, O_FEATURES, O_FORMAT, O_OVMF_HASH, O_DUMP, O_CBIT, O_VERBOSE,
+	O_INITRD, O_APPEND, O_FEATURES, O_FORMAT, O_OVMF_HASH, O_DUMP, O_CBIT, O_CPUGEN, O_VERBOSE,
 };
 
 static int number(const char *s, const char *what, uint64_t max, uint64_t *out, struct cloak_err *err)
@@ -49,7 +50,8 @@ static int parse(int argc, char **argv, struct measure_opts *o, struct cloak_err
 		{ "guest-features", required_argument, NULL, O_FEATURES },
 		{ "output-format", required_argument, NULL, O_FORMAT },
 		{ "snp-ovmf-hash", required_argument, NULL, O_OVMF_HASH }, { "dump-vmsa", no_argument, NULL, O_DUMP },
-		{ "cbit", required_argument, NULL, O_CBIT }, { "verbose", no_argument, NULL, O_VERBOSE },
+		{ "cbit", required_argument, NULL, O_CBIT }, { "cpu-generation", required_argument, NULL, O_CPUGEN },
+		{ "verbose", no_argument, NULL, O_VERBOSE },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -115,9 +117,9 @@ static int parse(int argc, char **argv, struct measure_opts *o, struct cloak_err
 		case O_OVMF_HASH: o->ovmf_hash = optarg; break;
 		case O_DUMP: o->dump_vmsa = true; break;
 		case O_CBIT:
-			if (number(optarg, "--cbit", 63, &v, err) < 0)
+		case O_CPUGEN:
+			if (owner_cbit_parse(c == O_CBIT ? "--cbit" : "--cpu-generation", optarg, &o->cbit, err) < 0)
 				return -1;
-			o->cbit = v;
 			o->have_cbit = true;
 			break;
 		case 'v':
@@ -230,18 +232,18 @@ static int measure(const struct measure_opts *o, struct cloak_err *err)
 			return err_set(err, "--cloak-plan measures cloak's SEV launch only: cloak's launch plan does not "
 					    "carry VMSAs or SNP page types yet, so --mode %s cannot be computed from it", o->mode);
 		if (!o->have_cbit)
-			return err_set(err, "--cloak-plan needs --cbit N before it: the C-bit is in the page tables cloak "
-					    "measures (cloak gives it to --attest-cmd as CLOAK_SEV_CBIT)");
+			return err_set(err, "--cloak-plan needs --cpu-generation GEN (or --cbit) before it: the C-bit is "
+					    "in the page tables cloak measures, and the platform's CPU generation fixes it");
 		if (o->ovmf || o->kernel || o->initrd || o->append)
 			return err_set(err, "--ovmf, --kernel, --initrd and --append describe an OVMF launch; with "
 					    "--cloak-plan give `cloak run` arguments after it");
-		if (owner_plan_digest(o->plan_argc, o->plan_argv, (int)o->cbit, false, digest, err) < 0)
+		if (owner_plan_digest(o->plan_argc, o->plan_argv, o->cbit, false, digest, err) < 0)
 			return -1;
 		print_digest(digest, 32, o, "SEV");
 		return 0;
 	}
 	if (o->have_cbit)
-		return err_set(err, "--cbit goes with --cloak-plan");
+		return err_set(err, "--cpu-generation and --cbit go with --cloak-plan");
 	if (!o->ovmf)
 		return err_set(err, "--ovmf is needed (or --cloak-plan for cloak's own launch)");
 	if (o->initrd && !o->kernel)
