@@ -1,4 +1,5 @@
 /* main.c: the cloak command line: subcommands, and `cloak run` from config to exit status. */
+#include "bench.h"
 #include "cloak.h"
 #include "config.h"
 #include "cvm.h"
@@ -26,6 +27,7 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  run [OPTIONS]   boot a guest (with no options: the built-in demo guest)\n"
+		"  bench [OPTIONS] boot one guest many times under several variants; figures, CSV, JSON, plots\n"
 		"  host-check      can this host launch AMD SEV guests, and if not, what to change\n"
 		"  sev-export      write the SEV platform's PDH certificate for the guest owner\n"
 		"  help            this text; `cloak run --help` describes the options of run\n"
@@ -239,6 +241,8 @@ int main(int argc, char **argv)
 		return cmd_run(1, (char *[]){ "run", NULL });
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "bench"))
+		return bench_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "host-check"))
 		return sev_host_check_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sev-export"))

@@ -183,7 +183,8 @@ int timeline_write(const struct timeline *tl, const char *path, const struct lau
 	fprintf(f, ",\n  \"boot\": \"%s\",\n  \"mem_bytes\": %llu,\n  \"cpus\": %u,\n  \"sev\": %s,\n",
 		plan_kind_name(plan->kind), (unsigned long long)plan->mem_size, plan->cpus,
 		plan->cbit >= 0 ? "true" : "false");
-	fprintf(f, "  \"exit_status\": %d,\n  \"phases_us\": {", status);
+	fprintf(f, "  \"exit_status\": %d,\n  \"measured_bytes\": %llu,\n  \"phases_us\": {", status,
+		(unsigned long long)tl->measured_bytes);
 	for (i = 0; i < TL_NPHASES; i++) {
 		uint64_t at = atomic_load(&tl->at[i]);
 

@@ -36,6 +36,7 @@ struct timeline {
 	_Atomic uint64_t mmio_unclaimed;
 	struct tl_device dev[TL_MAX_DEVICES];
 	_Atomic unsigned ndev;
+	uint64_t measured_bytes;       /* bytes the confidential launch measured (0: none) */
 	uint64_t rss_kib;              /* cloak's resident memory at the end of the run */
 	uint64_t guest_resident_kib;   /* the part of it that is guest RAM */
 };

@@ -226,7 +226,50 @@ expect "run --help documents every option" 0 --out "--kernel FILE" --out "--init
 	--out "--mem SIZE" --out "--cpus N" --out "--timeline FILE" --out "--cpuid-clear LIST" --out "--no-pin" \
 	--out "--hugepages" --out "--kvm-device PATH" --out "Exit status:" --out "cx16"
 run_cloak help
-expect "cloak help lists the commands" 0 --out "run [OPTIONS]" --out "version"
+expect "cloak help lists the commands" 0 --out "run [OPTIONS]" --out "bench [OPTIONS]" --out "version"
+
+# cloak bench: its own bad inputs, checked before anything runs.
+run_cloak bench --help
+expect "bench --help documents every option" 0 --out "--runs N" --out "--out DIR" --out "--variant NAME=OPTIONS" \
+	--out "--compare-qemu" --out "--draw DIR" --out "results.csv" --out "p10"
+run_cloak bench --runs 0
+expect "bench refuses --runs 0" 2 --err "--runs: '0' is not a number of launches"
+run_cloak bench --variant "a b=--sev"
+expect "bench refuses a variant name with a space" 2 --err "--variant: 'a b=--sev' needs a name"
+run_cloak bench --variant x= --variant x=--sev
+expect "bench refuses a variant name given twice" 2 --err "the name 'x' is given twice"
+run_cloak bench --compare-qemu
+expect "bench --compare-qemu needs a kernel QEMU boots" 2 --err "--compare-qemu needs --kernel"
+run_cloak bench -- --mem 3
+expect "bench checks the guest's options with cloak run's rules" 2 --err "the guest's options: --mem"
+run_cloak bench stray
+expect "bench refuses options before --" 2 --err "'stray': give the guest's \`cloak run\` options after --"
+run_cloak bench --draw "$T/nowhere"
+expect "bench --draw names a directory without results" 2 --err "--draw: $T/nowhere has no readable plot.gp"
+# Drawing needs no KVM: a results directory as cloak bench writes it, drawn again.
+mkdir -p "$T/drawn"
+printf '"kvm_open" 1.0 0.5 1.5 2.0 1.0 3.0\n"whole process" 10.0 9.0 11.0 20.0 18.0 22.0\n' >"$T/drawn/plot.dat"
+cat >"$T/drawn/plot.gp" <<'EOG'
+set style data histograms
+set style histogram errorbars gap 2 lw 1
+set terminal pngcairo size 600,400
+set output "results.png"
+plot "plot.dat" using 2:3:4:xtic(1) title "plain", "plot.dat" using 5:6:7 title "sev"
+set terminal svg size 600,400
+set output "results.svg"
+plot "plot.dat" using 2:3:4:xtic(1) title "plain", "plot.dat" using 5:6:7 title "sev"
+EOG
+if command -v gnuplot >/dev/null; then
+	run_cloak bench --draw "$T/drawn"
+	if [ "$rc" = 0 ] && [ "$(head -c 4 "$T/drawn/results.png" | od -An -c | tr -d ' ')" = "211PNG" ] &&
+		grep -q "<svg" "$T/drawn/results.svg"; then
+		ok "bench --draw draws results.png and results.svg with gnuplot"
+	else
+		not_ok "bench --draw draws results.png and results.svg with gnuplot" "status $rc; $(cat "$err")"
+	fi
+else
+	ok "bench --draw draws results.png and results.svg with gnuplot # SKIP no gnuplot (tools/packages.txt)"
+fi
 run_cloak version
 expect "cloak version" 0 --out "cloak 0."
 

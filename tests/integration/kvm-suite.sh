@@ -185,4 +185,20 @@ else
 	not_ok "guest memory is locked by default" "VmLck=$lck kB"
 fi
 
+# cloak bench: two interleaved variants of the demo, summarised (no gnuplot in the nested host: it says so).
+run_cloak bench --runs 2 --out "$tap_tmp/bench" -- --mem 64M
+expect "cloak bench: plain and simulated SEV, interleaved, summarised" 0 --out "plain " --out "sev " \
+	--out "results: $tap_tmp/bench/results.json" --err "cloak bench: 2 runs of 2 variants"
+csv=$tap_tmp/bench/results.csv
+if [ -f "$csv" ] && grep -q '^plain,wall_us,[0-9.]*,[0-9.]*,[0-9.]*,2$' "$csv" &&
+	grep -q '^sev,phase.guest_exit,[1-9][0-9.]*,' "$csv" && grep -q '^plain,measured_bytes,0.0,' "$csv" &&
+	grep -q '^sev,measured_bytes,[1-9][0-9]*\.0,' "$csv" && grep -q '^sev,phase.sev_launch_finish,' "$csv" &&
+	grep -q '"runs_ok": 2' "$tap_tmp/bench/results.json" && ls "$tap_tmp/bench/runs/sev-002.json" >/dev/null; then
+	ok "cloak bench: results.csv and results.json hold both variants' figures, SEV's measured bytes too"
+else
+	not_ok "cloak bench: results.csv and results.json hold both variants' figures, SEV's measured bytes too" \
+		"$(cat "$csv" 2>/dev/null)"
+fi
+
 tap_done
+

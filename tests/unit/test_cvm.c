@@ -1,6 +1,7 @@
 /* test_cvm.c: the confidential-VM seam: each kind's defaults and steps, driven the way the launch sequence drives them. */
 #include "cvm.h"
 #include "machine.h"
+#include "sev/sev.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -97,6 +98,9 @@ START_TEST(sev_kind_drives_the_launch)
 	ck_assert_uint_ne(m.tl.at[TL_SEV_LAUNCH_START], 0);
 	ck_assert_uint_ne(m.tl.at[TL_SEV_LAUNCH_UPDATE], 0);
 	ck_assert_uint_ne(m.tl.at[TL_SEV_LAUNCH_FINISH], 0);
+	/* What the launch measured reaches the timeline (measured_bytes), and the owner computes the same. */
+	ck_assert_uint_eq(m.tl.measured_bytes, sev_plan_measured(&plan, NULL, NULL));
+	ck_assert_uint_gt(m.tl.measured_bytes, 0);
 	/* The kind copied the plan in: the boot-info tree sits where the plan put it. */
 	ck_assert_ptr_nonnull(gpa_range(&m.mem, PLAN_FDT_GPA, 4));
 	ck_assert_uint_eq(*(uint32_t *)gpa_range(&m.mem, PLAN_FDT_GPA, 4), 0xedfe0dd0);  /* FDT magic, big-endian */

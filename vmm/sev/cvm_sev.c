@@ -158,6 +158,7 @@ static int sev_finish(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
 	if (sev_launch_finish(launch_of(c), m->plan, &m->mem, err) < 0)
 		return -1;
+	m->tl.measured_bytes = launch_of(c)->measured_bytes;
 	timeline_mark(&m->tl, TL_SEV_LAUNCH_FINISH);
 	return 0;
 }

@@ -1,0 +1,645 @@
+/* bench.c: `cloak bench`: N launches of one guest under several variants, interleaved, summarised and drawn. */
+#include "bench.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define BENCH_MAX_VARIANTS 8
+#define BENCH_MAX_ARGS 128
+#define BENCH_MAX_RUNS 1000
+#define BENCH_MAX_METRICS 64
+
+/* The phases drawn, in launch order: what a reader compares first. */
+static const char *const drawn_phases[] = {
+	"kvm_open", "vm_create", "memory_map_and_lock", "load", "vcpu_create", "first_guest_exit", "guest_exit",
+};
+
+struct bench_metric {
+	char name[64];
+	double *v;  /* one value per run that reported it */
+	unsigned n;
+};
+
+struct bench_variant {
+	char name[32];
+	char *argbuf;                     /* the variant's options, split in place */
+	char *argv[BENCH_MAX_ARGS];
+	unsigned argc;
+	bool qemu;                        /* the QEMU microvm comparison: wall time only */
+	unsigned ok, failed;
+	struct bench_metric metric[BENCH_MAX_METRICS];
+	unsigned nmetric;
+};
+
+struct bench {
+	unsigned runs;
+	const char *out;
+	char **base;                      /* the `cloak run` options shared by every variant */
+	int nbase;
+	struct bench_variant var[BENCH_MAX_VARIANTS];
+	unsigned nvar;
+	const char *self;
+	const char *draw;                 /* --draw DIR: only draw an earlier run's results */
+	struct vm_config cfg;             /* the base options parsed, for --compare-qemu */
+};
+
+static void bench_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cloak bench [--runs N] [--out DIR] [--variant NAME[=OPTIONS]]... [--compare-qemu]\n"
+		"                   [-- RUN-OPTIONS...]\n"
+		"\n"
+		"Boots one guest configuration N times under each variant, the variants' runs interleaved\n"
+		"(a, b, a, b, ...) so that a drifting machine weighs on all of them alike, and writes to DIR:\n"
+		"  results.json  per variant and metric: median, p10, p90 and the number of runs\n"
+		"  results.csv   the same, one line per variant and metric\n"
+		"  results.png, results.svg  the median time to each launch phase per variant, p10-p90 bars\n"
+		"  runs/         each run's timeline JSON and output\n"
+		"Metrics: wall_us (the whole process, spawn to exit), phase.* (from --timeline), exits.*,\n"
+		"exits_total, vmm_rss_kib (cloak's memory beside guest RAM) and measured_bytes.\n"
+		"\n"
+		"  --runs N           launches per variant (default 10, at most %d)\n"
+		"  --out DIR          where the results go (default bench-results; created)\n"
+		"  --variant NAME=OPTIONS\n"
+		"                     a variant: `cloak run` options added after RUN-OPTIONS, split on spaces\n"
+		"                     (a later option of the same name wins), e.g. plain= or\n"
+		"                     sev=\"--sev --sev-backend sim\" or bounce=\"--cmdline swiotlb=force\".\n"
+		"                     Without --variant: plain and sev (--sev --sev-backend sim).\n"
+		"  --draw DIR         only draw DIR's results again (results.png, results.svg) with gnuplot:\n"
+		"                     for a run made where gnuplot is not installed\n"
+		"  --compare-qemu     adds qemu-microvm: the same --kernel, --initrd, --cmdline, --mem and\n"
+		"                     --cpus on qemu-system-x86_64 -M microvm -accel kvm (wall time only);\n"
+		"                     needs QEMU and a kernel QEMU boots (a bzImage or an ELF with a PVH note)\n"
+		"  RUN-OPTIONS        `cloak run` options of the guest (default: the built-in demo guest)\n"
+		"\n"
+		"Figures are only good as ratios measured in one run on one machine. Exit status: 0 when every\n"
+		"launch ended as its guest asked, 1 when some did not (they are left out and counted), 2 on bad\n"
+		"input.\n",
+		BENCH_MAX_RUNS);
+}
+
+static int variant_add(struct bench *b, const char *spec, bool qemu, struct cloak_err *err)
+{
+	struct bench_variant *v;
+	const char *eq = strchr(spec, '=');
+	size_t nlen = eq ? (size_t)(eq - spec) : strlen(spec);
+	char *save = NULL, *tok;
+
+	if (b->nvar == BENCH_MAX_VARIANTS)
+		return err_set(err, "--variant: at most %d variants", BENCH_MAX_VARIANTS);
+	if (nlen == 0 || nlen >= sizeof(v->name) || strcspn(spec, " /\t") < nlen)
+		return err_set(err, "--variant: '%s' needs a name of 1 to %zu characters without spaces or '/' "
+				    "before '=' (e.g. sev=\"--sev --sev-backend sim\")", spec, sizeof(v->name) - 1);
+	v = &b->var[b->nvar];
+	memcpy(v->name, spec, nlen);
+	v->name[nlen] = 0;
+	for (unsigned i = 0; i < b->nvar; i++)
+		if (!strcmp(b->var[i].name, v->name))
+			return err_set(err, "--variant: the name '%s' is given twice", v->name);
+	v->qemu = qemu;
+	v->argbuf = strdup(eq ? eq + 1 : "");
+	if (!v->argbuf)
+		return err_set(err, "out of memory");
+	for (tok = strtok_r(v->argbuf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (v->argc == BENCH_MAX_ARGS)
+			return err_set(err, "--variant %s: more than %d options", v->name, BENCH_MAX_ARGS);
+		v->argv[v->argc++] = tok;
+	}
+	b->nvar++;
+	return 0;
+}
+
+static int bench_parse(int argc, char **argv, struct bench *b, struct cloak_err *err)
+{
+	enum { O_RUNS = 256, O_OUT, O_VARIANT, O_QEMU, O_HELP, O_DRAW };
+	static const struct option opts[] = {
+		{ "runs", required_argument, NULL, O_RUNS }, { "out", required_argument, NULL, O_OUT },
+		{ "variant", required_argument, NULL, O_VARIANT }, { "compare-qemu", no_argument, NULL, O_QEMU },
+		{ "help", no_argument, NULL, O_HELP }, { "draw", required_argument, NULL, O_DRAW },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool qemu = false;
+	char *end;
+	int c, rc;
+
+	b->runs = 10;
+	b->out = "bench-results";
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_RUNS: {
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-' || n == 0 || n > BENCH_MAX_RUNS)
+				return err_set(err, "--runs: '%s' is not a number of launches from 1 to %d", optarg,
+					       BENCH_MAX_RUNS);
+			b->runs = (unsigned)n;
+			break;
+		}
+		case O_OUT: b->out = optarg; break;
+		case O_VARIANT:
+			if (variant_add(b, optarg, false, err) < 0)
+				return -1;
+			break;
+		case O_QEMU: qemu = true; break;
+		case O_DRAW:
+			if (argc != 3)
+				return err_set(err, "--draw DIR takes nothing else");
+			b->draw = optarg;
+			return 0;
+		case 'h':
+		case O_HELP: return 1;
+		case ':': return err_set(err, "%s needs a value; see `cloak bench --help`", argv[optind - 1]);
+		default: return err_set(err, "unknown option %s; see `cloak bench --help`", argv[optind - 1]);
+		}
+	}
+	if (optind < argc && strcmp(argv[optind - 1], "--"))
+		return err_set(err, "'%s': give the guest's `cloak run` options after --", argv[optind]);
+	b->base = argv + optind;
+	b->nbase = argc - optind;
+	if (b->nvar == 0 && (variant_add(b, "plain=", false, err) < 0 ||
+			     variant_add(b, "sev=--sev --sev-backend sim", false, err) < 0))
+		return -1;
+	/* The base options are checked once here, with cloak run's own rules, before anything runs. */
+	{
+		char *av[BENCH_MAX_ARGS + 2] = { "run" };
+
+		if (b->nbase > BENCH_MAX_ARGS)
+			return err_set(err, "more than %d `cloak run` options", BENCH_MAX_ARGS);
+		memcpy(av + 1, b->base, (size_t)b->nbase * sizeof(char *));
+		config_defaults(&b->cfg);
+		rc = config_parse_run(b->nbase + 1, av, &b->cfg, err);
+		if (rc == 1)
+			return err_set(err, "--help after --: see `cloak run --help` for the guest's options");
+		if (rc < 0)
+			return err_prefix(err, "the guest's options: ");
+	}
+	if (qemu) {
+		if (!b->cfg.kernel_path)
+			return err_set(err, "--compare-qemu needs --kernel after --: QEMU cannot boot cloak's built-in "
+					    "demo guest (give a bzImage or an ELF with a PVH note)");
+		if (variant_add(b, "qemu-microvm=", true, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void metric_add(struct bench_variant *v, const char *name, double value, unsigned runs)
+{
+	struct bench_metric *m = NULL;
+
+	for (unsigned i = 0; i < v->nmetric; i++)
+		if (!strcmp(v->metric[i].name, name))
+			m = &v->metric[i];
+	if (!m) {
+		if (v->nmetric == BENCH_MAX_METRICS)
+			return;
+		m = &v->metric[v->nmetric++];
+		snprintf(m->name, sizeof(m->name), "%s", name);
+		m->v = calloc(runs, sizeof(double));
+		if (!m->v) {
+			v->nmetric--;
+			return;
+		}
+	}
+	if (m->n < runs)
+		m->v[m->n++] = value;
+}
+
+/* The numbers a harness compares, from one run's --timeline. */
+static int timeline_collect(struct bench_variant *v, const char *path, unsigned runs)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr), *obj, *val;
+	const char *key;
+	char name[64];
+	double total = 0;
+
+	if (!root)
+		return -1;
+	if ((obj = json_object_get(root, "phases_us")))
+		json_object_foreach(obj, key, val) {
+			snprintf(name, sizeof(name), "phase.%s", key);
+			metric_add(v, name, json_number_value(val), runs);
+		}
+	if ((obj = json_object_get(root, "exits")))
+		json_object_foreach(obj, key, val) {
+			snprintf(name, sizeof(name), "exits.%s", key);
+			metric_add(v, name, json_number_value(val), runs);
+			total += json_number_value(val);
+		}
+	metric_add(v, "exits_total", total, runs);
+	if ((obj = json_object_get(root, "memory_kib")) && (val = json_object_get(obj, "vmm_rss")))
+		metric_add(v, "vmm_rss_kib", json_number_value(val), runs);
+	if ((val = json_object_get(root, "measured_bytes")))
+		metric_add(v, "measured_bytes", json_number_value(val), runs);
+	json_decref(root);
+	return 0;
+}
+
+/* Runs argv with stdout and stderr into `log`; returns its wait status, or -1 when it could not start. */
+static int spawn_wait(char *const argv[], const char *cwd, const char *log, uint64_t *wall_us)
+{
+	posix_spawn_file_actions_t fa;
+	uint64_t t0;
+	pid_t pid;
+	int status, rc;
+
+	posix_spawn_file_actions_init(&fa);
+	if (cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+	t0 = now_us();
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc) {
+		errno = rc;
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	*wall_us = now_us() - t0;
+	return status;
+}
+
+/* A launch counts when it ended the way its guest asked: powered off, or an odd exit-port status. */
+static bool launch_ok(int status)
+{
+	int code;
+
+	if (status < 0 || !WIFEXITED(status))
+		return false;
+	code = WEXITSTATUS(status);
+	return code == 0 || (code & 1);
+}
+
+static int run_one(struct bench *b, struct bench_variant *v, unsigned r, struct cloak_err *err)
+{
+	char *argv[2 * BENCH_MAX_ARGS + 32];
+	char tl[4096], log[4096], mem[32], cpus[16];
+	unsigned n = 0;
+	uint64_t wall = 0;
+	int status;
+
+	snprintf(tl, sizeof(tl), "%s/runs/%s-%03u.json", b->out, v->name, r);
+	snprintf(log, sizeof(log), "%s/runs/%s-%03u.log", b->out, v->name, r);
+	if (v->qemu) {
+		const struct vm_config *c = &b->cfg;
+
+		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(c->mem_size / MiB));
+		snprintf(cpus, sizeof(cpus), "%u", c->cpus);
+		argv[n++] = "qemu-system-x86_64";
+		argv[n++] = "-M";
+		argv[n++] = "microvm";
+		argv[n++] = "-accel";
+		argv[n++] = "kvm";
+		argv[n++] = "-m";
+		argv[n++] = mem;
+		argv[n++] = "-smp";
+		argv[n++] = cpus;
+		argv[n++] = "-nographic";
+		argv[n++] = "-nodefaults";
+		argv[n++] = "-no-user-config";
+		argv[n++] = "-no-reboot";
+		argv[n++] = "-serial";
+		argv[n++] = "stdio";
+		/* cloak's exit port, so a guest ends both VMMs the same way. */
+		argv[n++] = "-device";
+		argv[n++] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
+		argv[n++] = "-kernel";
+		argv[n++] = (char *)c->kernel_path;
+		if (c->initrd_path) {
+			argv[n++] = "-initrd";
+			argv[n++] = (char *)c->initrd_path;
+		}
+		if (c->cmdline) {
+			argv[n++] = "-append";
+			argv[n++] = (char *)c->cmdline;
+		}
+	} else {
+		argv[n++] = (char *)b->self;
+		argv[n++] = "run";
+		for (int i = 0; i < b->nbase; i++)
+			argv[n++] = b->base[i];
+		for (unsigned i = 0; i < v->argc; i++)
+			argv[n++] = v->argv[i];
+		argv[n++] = "--timeline";
+		argv[n++] = tl;
+	}
+	argv[n] = NULL;
+	errno = 0;
+	status = spawn_wait(argv, NULL, log, &wall);
+	if (status == -1 && errno)
+		return err_errno(err, "cannot start %s (posix_spawnp)%s", argv[0],
+				 v->qemu && errno == ENOENT ? "; install qemu-system-x86 or drop --compare-qemu" : "");
+	if (!launch_ok(status)) {
+		v->failed++;
+		return 0;
+	}
+	v->ok++;
+	metric_add(v, "wall_us", (double)wall, b->runs);
+	if (!v->qemu && timeline_collect(v, tl, b->runs) < 0)
+		return err_set(err, "run %u of %s wrote no readable timeline %s", r, v->name, tl);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile of n sorted values. */
+static double percentile(const double *v, unsigned n, unsigned pct)
+{
+	unsigned rank = (pct * n + 99) / 100;
+
+	return v[rank ? rank - 1 : 0];
+}
+
+void bench_summary(double *v, unsigned n, struct bench_stats *st)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	st->n = n;
+	st->median = n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0;
+	st->p10 = n ? percentile(v, n, 10) : 0;
+	st->p90 = n ? percentile(v, n, 90) : 0;
+}
+
+static int write_results(struct bench *b, struct cloak_err *err)
+{
+	json_t *root = json_object(), *vars = json_array(), *base = json_array();
+	char path[4096];
+	FILE *csv;
+
+	snprintf(path, sizeof(path), "%s/results.csv", b->out);
+	csv = fopen(path, "w");
+	if (!csv || !root || !vars || !base)
+		return err_errno(err, "cannot write %s", path);
+	fprintf(csv, "variant,metric,median,p10,p90,runs\n");
+	for (int i = 0; i < b->nbase; i++)
+		json_array_append_new(base, json_string(b->base[i]));
+	json_object_set_new(root, "runs", json_integer(b->runs));
+	json_object_set_new(root, "run_options", base);
+	for (unsigned i = 0; i < b->nvar; i++) {
+		struct bench_variant *v = &b->var[i];
+		json_t *jv = json_object(), *opts = json_array(), *metrics = json_object();
+
+		for (unsigned j = 0; j < v->argc; j++)
+			json_array_append_new(opts, json_string(v->argv[j]));
+		json_object_set_new(jv, "name", json_string(v->name));
+		json_object_set_new(jv, "options", opts);
+		json_object_set_new(jv, "runs_ok", json_integer(v->ok));
+		json_object_set_new(jv, "runs_failed", json_integer(v->failed));
+		for (unsigned k = 0; k < v->nmetric; k++) {
+			struct bench_metric *m = &v->metric[k];
+			struct bench_stats st;
+			json_t *jm = json_object();
+
+			bench_summary(m->v, m->n, &st);
+			json_object_set_new(jm, "median", json_real(st.median));
+			json_object_set_new(jm, "p10", json_real(st.p10));
+			json_object_set_new(jm, "p90", json_real(st.p90));
+			json_object_set_new(jm, "runs", json_integer(st.n));
+			json_object_set_new(metrics, m->name, jm);
+			fprintf(csv, "%s,%s,%.1f,%.1f,%.1f,%u\n", v->name, m->name, st.median, st.p10, st.p90, st.n);
+		}
+		json_object_set_new(jv, "metrics", metrics);
+		json_array_append_new(vars, jv);
+	}
+	json_object_set_new(root, "variants", vars);
+	if (fclose(csv) != 0)
+		return err_errno(err, "cannot write %s", path);
+	snprintf(path, sizeof(path), "%s/results.json", b->out);
+	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+		json_decref(root);
+		return err_set(err, "cannot write %s", path);
+	}
+	json_decref(root);
+	return 0;
+}
+
+static const struct bench_metric *metric_find(const struct bench_variant *v, const char *name)
+{
+	for (unsigned i = 0; i < v->nmetric; i++)
+		if (!strcmp(v->metric[i].name, name))
+			return &v->metric[i];
+	return NULL;
+}
+
+/*
+ * The picture a person looks at first, drawn by gnuplot: for each launch
+ * phase, and the whole process, the median milliseconds per variant with the
+ * p10-p90 range as error bars. (The metrics were sorted by write_results.)
+ */
+/* Writes plot.dat and plot.gp into the results directory; gnuplot then runs there (draw_plot). */
+static int write_plot(struct bench *b, struct cloak_err *err)
+{
+	char dat[4096], gp[4096];
+	FILE *f;
+
+	snprintf(dat, sizeof(dat), "%s/plot.dat", b->out);
+	snprintf(gp, sizeof(gp), "%s/plot.gp", b->out);
+	f = fopen(dat, "w");
+	if (!f)
+		return err_errno(err, "cannot write %s", dat);
+	for (unsigned p = 0; p <= ARRAY_SIZE(drawn_phases); p++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), p < ARRAY_SIZE(drawn_phases) ? "phase.%s" : "wall_us",
+			 p < ARRAY_SIZE(drawn_phases) ? drawn_phases[p] : "");
+		fprintf(f, "\"%s\"", p < ARRAY_SIZE(drawn_phases) ? drawn_phases[p] : "whole process");
+		for (unsigned i = 0; i < b->nvar; i++) {
+			const struct bench_metric *m = metric_find(&b->var[i], name);
+			struct bench_stats st = { 0 };
+
+			if (m && m->n)
+				bench_summary(m->v, m->n, &st);
+			if (st.n)
+				fprintf(f, " %.3f %.3f %.3f", st.median / 1000, st.p10 / 1000, st.p90 / 1000);
+			else
+				fprintf(f, " NaN NaN NaN");
+		}
+		fprintf(f, "\n");
+	}
+	fclose(f);
+	f = fopen(gp, "w");
+	if (!f)
+		return err_errno(err, "cannot write %s", gp);
+	/* Names relative to the directory, so the results can be drawn again wherever they are copied. */
+	fprintf(f, "set title \"cloak bench: median time from process start (ms), p10-p90 bars, %u runs\"\n",
+		b->runs);
+	fprintf(f, "set style data histograms\nset style histogram errorbars gap 2 lw 1\n"
+		   "set style fill solid 0.6 border -1\nset boxwidth 0.9\nset xtics rotate by -30 nomirror\n"
+		   "set ylabel \"ms\"\nset grid ytics\nset key top left\nset yrange [0:*]\n");
+	for (unsigned t = 0; t < 2; t++) {
+		fprintf(f, t == 0 ? "set terminal pngcairo size 1200,700\nset output \"results.png\"\n" :
+				    "set terminal svg size 1200,700 dynamic\nset output \"results.svg\"\n");
+		fprintf(f, "plot ");
+		for (unsigned i = 0; i < b->nvar; i++)
+			fprintf(f, "%s\"plot.dat\" using %u:%u:%u%s title \"%s\"", i ? ", " : "", 2 + 3 * i, 3 + 3 * i,
+				4 + 3 * i, i ? "" : ":xtic(1)", b->var[i].name);
+		fprintf(f, "\n");
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The picture a person looks at first, drawn by gnuplot from plot.gp in DIR:
+ * for each launch phase and the whole process, the median milliseconds per
+ * variant with the p10-p90 range as error bars. Returns 1 when gnuplot is not
+ * installed (the figures are written all the same).
+ */
+static int draw_plot(const char *dir, struct cloak_err *err)
+{
+	char log[4096];
+	char *argv[] = { "gnuplot", "plot.gp", NULL };
+	uint64_t wall;
+	int status;
+
+	snprintf(log, sizeof(log), "%s/plot.log", dir);
+	errno = 0;
+	status = spawn_wait(argv, dir, log, &wall);
+	if (status == -1 && errno == ENOENT)
+		return 1;
+	if (status == -1)
+		return err_errno(err, "cannot run gnuplot in %s (posix_spawnp)", dir);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
+		return WIFEXITED(status) ? 1 : err_set(err, "gnuplot could not draw the results; see %s", log);
+	if (WEXITSTATUS(status) != 0)
+		return err_set(err, "gnuplot could not draw the results; see %s", log);
+	return 0;
+}
+
+static int make_dir(const char *path, struct cloak_err *err)
+{
+	struct stat st;
+
+	if (mkdir(path, 0755) == 0 || (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	return err_errno(err, "--out: cannot create the directory %s", path);
+}
+
+int bench_main(int argc, char **argv)
+{
+	static struct bench b;
+	struct cloak_err err = { "" };
+	char runs[4096];
+	unsigned failed = 0;
+	int rc;
+
+	rc = bench_parse(argc, argv, &b, &err);
+	if (rc == 1) {
+		bench_usage(stdout);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "cloak bench: %s\n", err.msg);
+		return 2;
+	}
+	if (b.draw) {
+		char gp[4096];
+
+		snprintf(gp, sizeof(gp), "%s/plot.gp", b.draw);
+		if (access(gp, R_OK) != 0) {
+			fprintf(stderr, "cloak bench: --draw: %s has no readable plot.gp (%s); give the --out directory "
+					"of an earlier cloak bench\n", b.draw, strerror(errno));
+			return 2;
+		}
+		rc = draw_plot(b.draw, &err);
+		if (rc == 0)
+			printf("results: %s/results.png, results.svg\n", b.draw);
+		else
+			fprintf(stderr, "cloak bench: %s\n", rc == 1 ? "--draw needs gnuplot (Debian: gnuplot-nox)" : err.msg);
+		return rc == 0 ? 0 : 2;
+	}
+	b.self = "/proc/self/exe";
+	snprintf(runs, sizeof(runs), "%s/runs", b.out);
+	if (make_dir(b.out, &err) < 0 || make_dir(runs, &err) < 0) {
+		fprintf(stderr, "cloak bench: %s\n", err.msg);
+		return 2;
+	}
+	fprintf(stderr, "cloak bench: %u runs of %u variants into %s\n", b.runs, b.nvar, b.out);
+	for (unsigned r = 1; r <= b.runs; r++)
+		for (unsigned i = 0; i < b.nvar; i++)
+			if (run_one(&b, &b.var[i], r, &err) < 0) {
+				fprintf(stderr, "cloak bench: %s\n", err.msg);
+				return 2;
+			}
+	for (unsigned i = 0; i < b.nvar; i++) {
+		failed += b.var[i].failed;
+		if (b.var[i].failed)
+			fprintf(stderr, "cloak bench: %u of %u runs of %s failed; their output is in %s/%s-*.log\n",
+				b.var[i].failed, b.runs, b.var[i].name, runs, b.var[i].name);
+	}
+	if (write_results(&b, &err) < 0) {
+		fprintf(stderr, "cloak bench: %s\n", err.msg);
+		return 2;
+	}
+	if (failed == b.runs * b.nvar) {
+		/* Nothing to draw: say why the first launch failed, in its own words. */
+		char log[4096 + 64], line[512] = "";
+		FILE *f;
+
+		snprintf(log, sizeof(log), "%s/%s-001.log", runs, b.var[0].name);
+		f = fopen(log, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, "cloak:"))
+				break;
+		if (f)
+			fclose(f);
+		fprintf(stderr, "cloak bench: no launch succeeded, so nothing is drawn; the first said: %s", line);
+		return 1;
+	}
+	if (write_plot(&b, &err) < 0 || (rc = draw_plot(b.out, &err)) < 0) {
+		fprintf(stderr, "cloak bench: %s\n", err.msg);
+		return 2;
+	}
+	if (rc == 1)
+		fprintf(stderr, "cloak bench: gnuplot is not installed here, so nothing is drawn; draw later with "
+				"`cloak bench --draw %s` where it is (Debian: gnuplot-nox)\n", b.out);
+	for (unsigned i = 0; i < b.nvar; i++) {
+		const struct bench_metric *w = metric_find(&b.var[i], "wall_us");
+		const struct bench_metric *g = metric_find(&b.var[i], "phase.guest_exit");
+		struct bench_stats ws = { 0 }, gs = { 0 };
+
+		if (w)
+			bench_summary(w->v, w->n, &ws);
+		if (g)
+			bench_summary(g->v, g->n, &gs);
+		printf("%-14s wall %8.1f ms (p10 %.1f, p90 %.1f)   guest exit %8.1f ms   %u/%u runs\n", b.var[i].name,
+		       ws.median / 1000, ws.p10 / 1000, ws.p90 / 1000, gs.median / 1000, b.var[i].ok, b.runs);
+	}
+	printf("results: %s/results.json, results.csv%s\n", b.out, rc == 1 ? "" : ", results.png, results.svg");
+	return failed ? 1 : 0;
+}
