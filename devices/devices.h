@@ -24,7 +24,11 @@ struct device_ops {
 	void (*fini)(struct dev_host *host);
 };
 
-/* Starts every device in table order; on failure stops those started, in reverse. */
+/*
+ * Starts every device in table order; on failure runs the failing device's
+ * fini too (so every fini must undo a partial init and be safe to run twice),
+ * then stops those started, in reverse.
+ */
 int devices_init(struct dev_host *host, struct cloak_err *err);
 void devices_fini(struct dev_host *host);
 

@@ -274,7 +274,7 @@ static int cons_init(struct dev_host *host, struct cloak_err *err)
 		goto fail;
 	return 0;
 fail:
-	/* devices_init calls fini only for the devices whose init succeeded: undo our part (the socket file too). */
+	/* Undo the PCI function here (fini undoes only an attached one); fini removes the socket file and may run again. */
 	if (!c->attached && c->vd.host)
 		virtio_pci_fini(&c->vd);
 	cons_fini(host);

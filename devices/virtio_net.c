@@ -285,7 +285,7 @@ static int net_init(struct dev_host *host, struct cloak_err *err)
 	n->attached = true;
 	return 0;
 fail:
-	/* devices_init calls fini only for the devices whose init succeeded: undo our part here. */
+	/* Undo the PCI function here (fini undoes only an attached one); fini may run again after this. */
 	if (n->vd.host)
 		virtio_pci_fini(&n->vd);
 	net_fini(host);
