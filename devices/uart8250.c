@@ -188,6 +188,7 @@ static void *uart_reader(void *opaque)
 	struct uart *u = opaque;
 	uint8_t buf[256];
 
+	(void)devhost_thread_enter(u->host, DEV_THREAD_CONSOLE_READER);
 	for (;;) {
 		struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { u->wake[0], POLLIN, 0 } };
 		unsigned room;

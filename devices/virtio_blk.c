@@ -208,6 +208,7 @@ static void *blk_worker(void *opaque)
 	struct virtio_blk *b = opaque;
 	struct virtio_dev *vd = &b->vd;
 
+	(void)devhost_thread_enter(vd->host, DEV_THREAD_DISK);
 	pthread_mutex_lock(&b->wlock);
 	for (;;) {
 		while (!b->work && !b->stop)

@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,6 +295,11 @@ void config_print_run_help(FILE *out)
 		"  --console stdio|file=PATH|socket=PATH\n"
 		"                       a virtio-console (hvc0) on cloak's stdio, a file (output only) or\n"
 		"                       a Unix socket cloak listens on\n"
+		"  --user USER[:GROUP]  once set up, run as USER (name or number) and GROUP (default:\n"
+		"                       USER's primary group) on every thread\n"
+		"  --seccomp on|off|log every thread gets a seccomp allowlist for its role (default on: a\n"
+		"                       call outside it stops cloak with status 2 and names the call;\n"
+		"                       log: the kernel logs such calls to the audit log and lets them run)\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"AMD SEV (README \"SEV launch\"; `cloak host-check` says whether this host can):\n"
@@ -335,7 +342,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
 	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE, OPT_DISK, OPT_NET, OPT_CONSOLE,
 	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
-	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY,
+	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_USER, OPT_SECCOMP,
 };
 
 static const struct option run_options[] = {
@@ -361,6 +368,8 @@ static const struct option run_options[] = {
 	{ "sev-backend", required_argument, NULL, OPT_SEV_BACKEND },
 	{ "sev-device", required_argument, NULL, OPT_SEV_DEVICE },
 	{ "sev-sim-key", required_argument, NULL, OPT_SEV_SIM_KEY },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -397,6 +406,77 @@ static int parse_mem(const char *s, uint64_t *out, struct cloak_err *err)
 		return err_set(err, "--mem: %s is not a multiple of 2 MiB; round it, for example to %lluM", s,
 			       (unsigned long long)(ALIGN_UP(v, 2 * MiB) / MiB));
 	*out = v;
+	return 0;
+}
+
+/* A plain decimal id, or false. */
+static bool parse_id(const char *s, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v >= UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+int config_parse_user(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	char user[256];
+	const char *group = strchr(s, ':');
+	size_t ulen = group ? (size_t)(group - s) : strlen(s);
+	struct passwd *pw;
+	struct group *gr;
+	uint32_t uid, gid;
+
+	if (ulen == 0 || ulen >= sizeof(user) || (group && !group[1]))
+		return err_set(err, "--user: '%s' is not USER[:GROUP]; give a user name or number, e.g. --user cloak "
+				    "or --user 1000:1000", s);
+	memcpy(user, s, ulen);
+	user[ulen] = 0;
+	pw = getpwnam(user);
+	if (pw)
+		uid = pw->pw_uid;
+	else if (!parse_id(user, &uid))
+		return err_set(err, "--user: no user '%s' on this host; create it (useradd --system %s) or give a "
+				    "number", user, user);
+	if (uid == 0)
+		return err_set(err, "--user: '%s' is root; give an unprivileged user", user);
+	if (group) {
+		gr = getgrnam(group + 1);
+		if (gr)
+			gid = gr->gr_gid;
+		else if (!parse_id(group + 1, &gid))
+			return err_set(err, "--user: no group '%s' on this host; give an existing group or a number",
+				       group + 1);
+	} else {
+		if (!pw)
+			pw = getpwuid(uid);
+		gid = pw ? pw->pw_gid : uid;
+	}
+	if (gid == 0)
+		return err_set(err, "--user: group 0 is root's; give an unprivileged group");
+	cfg->has_user = true;
+	cfg->user_uid = uid;
+	cfg->user_gid = gid;
+	return 0;
+}
+
+int config_parse_seccomp(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	if (!strcmp(s, "on"))
+		cfg->seccomp = CLOAK_SECCOMP_ON;
+	else if (!strcmp(s, "off"))
+		cfg->seccomp = CLOAK_SECCOMP_OFF;
+	else if (!strcmp(s, "log"))
+		cfg->seccomp = CLOAK_SECCOMP_LOG;
+	else
+		return err_set(err, "--seccomp: '%s' is not a mode; give on, off or log", s);
 	return 0;
 }
 
@@ -494,6 +574,14 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			break;
 		case OPT_SEV_DEVICE: cfg->sev_device = optarg; sev_only_opt = "--sev-device"; break;
 		case OPT_SEV_SIM_KEY: cfg->sev_sim_key = optarg; sev_only_opt = "--sev-sim-key"; break;
+		case OPT_USER:
+			if (config_parse_user(optarg, cfg, err) < 0)
+				return -1;
+			break;
+		case OPT_SECCOMP:
+			if (config_parse_seccomp(optarg, cfg, err) < 0)
+				return -1;
+			break;
 		case 'h': return 1;
 		case ':':
 			return err_set(err, "%s needs a value; see `cloak run --help`", argv[optind - 1]);

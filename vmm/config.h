@@ -35,6 +35,9 @@ struct cpuid_clear {
 
 enum sev_backend_kind { SEV_BACKEND_REAL, SEV_BACKEND_SIM };
 
+/* --seccomp: on (a forbidden call stops cloak), off, or log (the kernel logs it and lets it run). */
+enum seccomp_mode { CLOAK_SECCOMP_ON, CLOAK_SECCOMP_OFF, CLOAK_SECCOMP_LOG };
+
 struct vm_config {
 	const char *kernel_path;    /* NULL: the demo guest embedded in cloak */
 	const char *initrd_path;
@@ -64,6 +67,10 @@ struct vm_config {
 	const char *sev_measurement_out;
 	const char *sev_attest_cmd;
 	const char *sev_sim_key;          /* the simulated platform's PDH key (PEM) */
+	/* Confinement (vmm/sandbox.h). */
+	enum seccomp_mode seccomp;
+	bool has_user;                    /* --user: run as user_uid:user_gid once set up */
+	uint32_t user_uid, user_gid;
 };
 
 void config_defaults(struct vm_config *cfg);
@@ -86,5 +93,8 @@ void config_print_run_help(FILE *out);
 int config_parse_disk(const char *s, struct vm_config *cfg, struct cloak_err *err);
 int config_parse_net(const char *s, struct vm_config *cfg, struct cloak_err *err);
 int config_parse_console(const char *s, struct vm_config *cfg, struct cloak_err *err);
+/* --user USER[:GROUP] (names or numbers; GROUP defaults to USER's primary group) and --seccomp on|off|log. */
+int config_parse_user(const char *s, struct vm_config *cfg, struct cloak_err *err);
+int config_parse_seccomp(const char *s, struct vm_config *cfg, struct cloak_err *err);
 
 #endif

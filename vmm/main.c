@@ -4,6 +4,7 @@
 #include "cvm.h"
 #include "launch.h"
 #include "plan.h"
+#include "sandbox.h"
 #include "sev/sev.h"
 
 #include <errno.h>
@@ -39,6 +40,7 @@ static void *signal_thread(void *opaque)
 	struct signal_waiter *w = opaque;
 	int sig;
 
+	(void)sandbox_thread_enter(SANDBOX_SIGNAL);
 	if (sigwait(&w->set, &sig) == 0 && sig != SIGUSR2)
 		machine_request_stop(w->m, CLOAK_EXIT_SIGNAL, "cloak received signal %d (%s)", sig, strsignal(sig));
 	return NULL;
@@ -100,6 +102,11 @@ static int cmd_run(int argc, char **argv)
 	sigaddset(&waiter.set, SIGTERM);
 	sigaddset(&waiter.set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &waiter.set, NULL);
+	/* From here every thread cloak starts waits at the sandbox gate until the launch seals it. */
+	if (sandbox_configure(&cfg, &err) < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		return CLOAK_EXIT_ERROR;
+	}
 	if (pthread_create(&sigthread, NULL, signal_thread, &waiter) != 0) {
 		fprintf(stderr, "cloak: cannot start the signal thread (pthread_create)\n");
 		return CLOAK_EXIT_ERROR;

@@ -2,6 +2,7 @@
 #include "machine.h"
 
 #include "cvm.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -124,6 +125,9 @@ static void *vcpu_thread(void *opaque)
 	struct kvm_run *run = m->run[i];
 	sigset_t set;
 
+	/* Confined (no capabilities, its seccomp filter) before the guest's first instruction, or not run at all. */
+	if (!sandbox_thread_enter(SANDBOX_VCPU))
+		return NULL;
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -169,6 +173,13 @@ int machine_run(struct machine *m, struct cloak_err *err)
 			break;
 		}
 		started++;
+	}
+	/* Every thread now waits at the sandbox gate; the vCPUs enter the guest once all are confined. */
+	if (rc == 0 && sandbox_seal(err) < 0) {
+		machine_request_stop(m, CLOAK_EXIT_ERROR, "%s", err->msg);
+		rc = -1;
+	} else if (rc) {
+		sandbox_abort();
 	}
 	pthread_mutex_lock(&m->stop_lock);
 	while (!atomic_load(&m->stopping))

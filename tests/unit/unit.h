@@ -10,6 +10,7 @@ Suite *boot_suite(void);
 Suite *plan_suite(void);
 Suite *machine_suite(void);
 Suite *cvm_suite(void);
+Suite *sandbox_suite(void);
 
 /* Asserts that `msg` contains `needle`, printing both when it does not. */
 #define ck_assert_msg_has(msg, needle) \
