@@ -332,7 +332,8 @@ void config_print_run_help(FILE *out)
 		"has a swiotlb= of its own.\n"
 		"\n"
 		"Exit status: 0 the guest powered off or reset itself; odd values (v << 1) | 1 the guest\n"
-		"wrote v to port 0xf4; 2 cloak could not start or run the guest (the message says why);\n"
+		"wrote v to port 0xf4; 2 cloak could not start or run the guest, or a thread made a system\n"
+		"call its seccomp filter forbids (the message says why);\n"
 		"4 the guest crashed (triple fault); 6 KVM could not go on running the guest (emulation or\n"
 		"entry failure); 8 cloak was interrupted by a signal.\n",
 		0x7e);

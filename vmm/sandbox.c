@@ -109,7 +109,7 @@ static const int signal_calls[] = { SCMP_SYS(ioctl), SCMP_SYS(rt_sigtimedwait), 
 /*
  * The main thread runs no guest-driven code once the guest runs: it waits
  * for the stop, then tears down (KVM and PSP fds, the terminal, the timeline
- * file, /proc/self/status for the RSS). It may not start a thread or a
+ * file, /proc/self/status and mincore for the memory figures). It may not start a thread or a
  * process, nor open a socket.
  */
 static const int main_calls[] = {
@@ -117,7 +117,7 @@ static const int main_calls[] = {
 	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
 	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(fchmod), SCMP_SYS(epoll_ctl), SCMP_SYS(rt_sigaction),
 	SCMP_SYS(writev), SCMP_SYS(mremap), SCMP_SYS(shutdown), SCMP_SYS(rt_sigtimedwait), SCMP_SYS(getuid),
-	SCMP_SYS(geteuid),
+	SCMP_SYS(geteuid), SCMP_SYS(mincore), SCMP_SYS(munlock),
 };
 
 /* The ioctls a thread that runs device code may issue: interrupts, and what a vCPU needs. */
@@ -286,6 +286,8 @@ static unsigned process_threads(void)
 
 int sandbox_configure(const struct vm_config *cfg, struct cloak_err *err)
 {
+	/* glibc reads /etc/localtime on the first gmtime_r (the CMOS clock, on a vCPU thread): read it now. */
+	tzset();
 	if (cfg->seccomp != CLOAK_SECCOMP_OFF && install_sigsys_report(err) < 0)
 		return -1;
 	pthread_mutex_lock(&gate.lock);

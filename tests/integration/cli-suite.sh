@@ -116,4 +116,10 @@ expect "cloak help lists the commands" 0 --out "run [OPTIONS]" --out "version"
 run_cloak version
 expect "cloak version" 0 --out "cloak 0."
 
+bad "--user: unknown user" "--user: no user 'no-such-cloak-user' on this host" run --user no-such-cloak-user
+bad "--user: root is refused" "--user: 'root' is root; give an unprivileged user" run --user root
+bad "--user: group 0 is refused" "--user: group 0 is root's" run --user 65534:0
+bad "--user: empty group" "is not USER[:GROUP]" run --user 65534:
+bad "--seccomp: unknown mode" "--seccomp: 'strict' is not a mode; give on, off or log" run --seccomp strict
+
 tap_done

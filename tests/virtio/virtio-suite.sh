@@ -117,6 +117,34 @@ NET
 	else
 		not_ok "net: in steady state a frame costs no exit to userspace (timeline)" "$(cat "$tl")"
 	fi
+	# Confinement with every kind of device thread: a disk, a NIC, a console and COM1 input. The script runs
+	# inside the namespace, checks every task while the echo guest waits, then answers it.
+	libsh=$(cd "$(dirname "${CLOAK_LIB_SH:-$0}")" && pwd)/lib.sh
+	cat >"$tap_tmp/confined.sh" <<CONF
+. "$libsh"
+mkfifo "$tap_tmp/fifo.net"
+"$CLOAK" run --kernel "$G/echo.elf" --disk "$disk" --net tap=ctap0 --console "file=$tap_tmp/hvc0.net" \\
+	<"$tap_tmp/fifo.net" >"$tap_tmp/out.conf" 2>"$tap_tmp/err.conf" &
+pid=\$!
+exec 9>"$tap_tmp/fifo.net"
+i=0
+while ! grep -q ready "$tap_tmp/out.conf" 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+if tasks_confined \$pid; then echo "confined \$tasks"; else echo "unconfined \$tasks: \$task_bad"; fi
+cat /proc/\$pid/task/*/comm 2>/dev/null | sort | tr '\\n' ' '; echo
+echo done >&9
+exec 9>&-
+wait \$pid
+echo "status \$?"
+CONF
+	out=$tap_tmp/out.confined err=$tap_tmp/err.conf rc=0
+	timeout 120 unshare -n sh "$tap_tmp/net.sh" sh "$tap_tmp/confined.sh" >"$out" 2>&1 || rc=$?
+	sed 's/^/# /' "$out"
+	if grep -q "^confined [6-9]" "$out" && grep -q "status 0" "$out" && grep -q "got: DONE" "$tap_tmp/out.conf"; then
+		ok "every thread (disk, NIC, console, COM1 input): no capabilities, no_new_privs, Seccomp 2"
+	else
+		not_ok "every thread (disk, NIC, console, COM1 input): no capabilities, no_new_privs, Seccomp 2" \
+			"$(cat "$out")"
+	fi
 else
 	echo "# SKIP net: no /dev/net/tun or unshare here"
 fi
