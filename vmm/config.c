@@ -21,6 +21,7 @@ void config_defaults(struct vm_config *cfg)
 	cfg->sev_backend = SEV_BACKEND_REAL;
 	cfg->sev_policy = SEV_POLICY_DEFAULT;
 	cfg->sev_device = "/dev/sev";
+	cfg->shutdown_timeout = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -300,6 +301,10 @@ void config_print_run_help(FILE *out)
 		"  --seccomp on|off|log every thread gets a seccomp allowlist for its role (default on: a\n"
 		"                       call outside it stops cloak with status 2 and names the call;\n"
 		"                       log: the kernel logs such calls to the audit log and lets them run)\n"
+		"  --shutdown-timeout SECS\n"
+		"                       on SIGTERM, press the guest's power button and give it SECS\n"
+		"                       seconds to power off before stopping it (default %d, at most %d;\n"
+		"                       0: stop at once)\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"AMD SEV (README \"SEV launch\"; `cloak host-check` says whether this host can):\n"
@@ -319,7 +324,8 @@ void config_print_run_help(FILE *out)
 		"\n"
 		"Feature names for --cpuid-clear:",
 		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),
-		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS, CONFIG_MAX_DISKS, SEV_POLICY_DEFAULT);
+		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS, CONFIG_MAX_DISKS,
+		CONFIG_DEFAULT_SHUTDOWN_TIMEOUT, CONFIG_MAX_SHUTDOWN_TIMEOUT, SEV_POLICY_DEFAULT);
 	for (i = 0; i < ARRAY_SIZE(cpuid_features); i++)
 		fprintf(out, "%s%s", i % 10 ? " " : "\n  ", cpuid_features[i].name);
 	fprintf(out,
@@ -343,7 +349,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
 	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE, OPT_DISK, OPT_NET, OPT_CONSOLE,
 	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
-	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_USER, OPT_SECCOMP,
+	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT,
 };
 
 static const struct option run_options[] = {
@@ -371,6 +377,7 @@ static const struct option run_options[] = {
 	{ "sev-sim-key", required_argument, NULL, OPT_SEV_SIM_KEY },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -481,6 +488,20 @@ int config_parse_seccomp(const char *s, struct vm_config *cfg, struct cloak_err 
 	return 0;
 }
 
+int config_parse_shutdown_timeout(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *s == '+' || v > CONFIG_MAX_SHUTDOWN_TIMEOUT)
+		return err_set(err, "--shutdown-timeout: '%s' is not a number of seconds from 0 to %d", s,
+			       CONFIG_MAX_SHUTDOWN_TIMEOUT);
+	cfg->shutdown_timeout = (unsigned)v;
+	return 0;
+}
+
 /* The SEV options only mean something together with --sev; says which one came without it. */
 static int config_check_sev(const struct vm_config *cfg, const char *sev_only_opt, struct cloak_err *err)
 {
@@ -581,6 +602,10 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			break;
 		case OPT_SECCOMP:
 			if (config_parse_seccomp(optarg, cfg, err) < 0)
+				return -1;
+			break;
+		case OPT_SHUTDOWN_TIMEOUT:
+			if (config_parse_shutdown_timeout(optarg, cfg, err) < 0)
 				return -1;
 			break;
 		case 'h': return 1;

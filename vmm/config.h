@@ -12,6 +12,8 @@
 #define CONFIG_MAX_CPUS 64
 #define CONFIG_MAX_CPUID_CLEAR 32
 #define CONFIG_MAX_CMDLINE 4096
+#define CONFIG_DEFAULT_SHUTDOWN_TIMEOUT 10
+#define CONFIG_MAX_SHUTDOWN_TIMEOUT 3600
 
 enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
@@ -71,6 +73,7 @@ struct vm_config {
 	enum seccomp_mode seccomp;
 	bool has_user;                    /* --user: run as user_uid:user_gid once set up */
 	uint32_t user_uid, user_gid;
+	unsigned shutdown_timeout;        /* --shutdown-timeout: seconds a guest gets to power off on SIGTERM */
 };
 
 void config_defaults(struct vm_config *cfg);
@@ -96,5 +99,7 @@ int config_parse_console(const char *s, struct vm_config *cfg, struct cloak_err 
 /* --user USER[:GROUP] (names or numbers; GROUP defaults to USER's primary group) and --seccomp on|off|log. */
 int config_parse_user(const char *s, struct vm_config *cfg, struct cloak_err *err);
 int config_parse_seccomp(const char *s, struct vm_config *cfg, struct cloak_err *err);
+/* --shutdown-timeout SECS: 0 to CONFIG_MAX_SHUTDOWN_TIMEOUT. */
+int config_parse_shutdown_timeout(const char *s, struct vm_config *cfg, struct cloak_err *err);
 
 #endif

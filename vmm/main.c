@@ -2,6 +2,7 @@
 #include "cloak.h"
 #include "config.h"
 #include "cvm.h"
+#include "devices.h"
 #include "launch.h"
 #include "plan.h"
 #include "sandbox.h"
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void usage(FILE *out)
 {
@@ -34,15 +36,33 @@ struct signal_waiter {
 	sigset_t set;
 };
 
-/* SIGINT/SIGTERM become a stop request, handled on a thread of their own. */
+/*
+ * SIGINT stops the VM; SIGTERM first presses the guest's power button and
+ * gives it --shutdown-timeout seconds to power off (README "Exit status").
+ * Handled on a thread of their own.
+ */
 static void *signal_thread(void *opaque)
 {
 	struct signal_waiter *w = opaque;
+	unsigned grace = w->m->cfg->shutdown_timeout;
 	int sig;
 
 	(void)sandbox_thread_enter(SANDBOX_SIGNAL);
-	if (sigwait(&w->set, &sig) == 0 && sig != SIGUSR2)
-		machine_request_stop(w->m, CLOAK_EXIT_SIGNAL, "cloak received signal %d (%s)", sig, strsignal(sig));
+	if (sigwait(&w->set, &sig) != 0 || sig == SIGUSR2)
+		return NULL;
+	if (sig == SIGTERM && grace && power_button_press()) {
+		fprintf(stderr, "cloak: SIGTERM: pressed the guest's power button; it has %u s to power off\n", grace);
+		/* The guest's poweroff wakes this thread with SIGUSR2; another SIGTERM or SIGINT stops it at once. */
+		sig = sigtimedwait(&w->set, NULL, &(struct timespec){ .tv_sec = grace });
+		if (sig == SIGUSR2)
+			return NULL;
+		if (sig < 0) {
+			machine_request_stop(w->m, CLOAK_EXIT_SIGNAL, "cloak received SIGTERM and the guest did not power "
+					     "off within %u s (--shutdown-timeout); stopped it", grace);
+			return NULL;
+		}
+	}
+	machine_request_stop(w->m, CLOAK_EXIT_SIGNAL, "cloak received signal %d (%s)", sig, strsignal(sig));
 	return NULL;
 }
 

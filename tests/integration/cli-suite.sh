@@ -122,4 +122,8 @@ bad "--user: group 0 is refused" "--user: group 0 is root's" run --user 65534:0
 bad "--user: empty group" "is not USER[:GROUP]" run --user 65534:
 bad "--seccomp: unknown mode" "--seccomp: 'strict' is not a mode; give on, off or log" run --seccomp strict
 
+bad "--shutdown-timeout: not a number" "--shutdown-timeout: 'soon' is not a number of seconds from 0 to 3600" \
+	run --shutdown-timeout soon
+bad "--shutdown-timeout: too long" "is not a number of seconds from 0 to 3600" run --shutdown-timeout 3601
+
 tap_done

@@ -58,6 +58,49 @@ else
 	not_ok "blk: data acknowledged by FLUSH survives kill -9 of cloak" "$(cat "$tap_tmp/out.hang")"
 fi
 
+# SIGTERM: cloak presses the power button; the guest (writing and flushing a counter in a loop) powers off,
+# and the image holds the last value FLUSH acknowledged.
+term=$tap_tmp/term.img
+dd if=/dev/zero of="$term" bs=1024 count=1024 2>/dev/null
+"$CLOAK" run --kernel "$G/blktest.elf" --disk "$term" --cmdline sigterm >"$tap_tmp/out.term" 2>"$tap_tmp/err.term" &
+pid=$!
+i=0
+while [ "$(grep -c "blktest: flushed" "$tap_tmp/out.term" 2>/dev/null)" -lt 20 ] && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+out=$tap_tmp/out.term err=$tap_tmp/err.term
+last=$(grep "blktest: flushed" "$out" | tail -1 | awk '{print $3}')
+ondisk=$(dd if="$term" bs=512 skip=4 count=1 2>/dev/null | tr -d '\000' | sed 's/^cloak-counter 0*//')
+echo "# SIGTERM after $last acknowledged flushes; the image holds $ondisk"
+expect "SIGTERM: the power button asks the guest to power off; cloak exits 0" 0 \
+	--err "SIGTERM: pressed the guest's power button; it has 10 s to power off" \
+	--out "blktest: power button pressed after $last; powering off"
+if [ -n "$last" ] && [ "$ondisk" = "$last" ]; then
+	ok "SIGTERM: no acknowledged write is lost (the image holds the last flushed counter, $last)"
+else
+	not_ok "SIGTERM: no acknowledged write is lost" "last flushed $last, image holds '$ondisk'"
+fi
+
+# A guest that ignores the button is stopped after --shutdown-timeout, with status 8.
+mkfifo "$tap_tmp/fifo.term"
+"$CLOAK" run --kernel "$G/echo.elf" --disk "$term" --shutdown-timeout 1 <"$tap_tmp/fifo.term" \
+	>"$tap_tmp/out.term2" 2>"$tap_tmp/err.term2" &
+pid=$!
+exec 9>"$tap_tmp/fifo.term"
+i=0
+while ! grep -q ready "$tap_tmp/out.term2" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+exec 9>&-
+out=$tap_tmp/out.term2 err=$tap_tmp/err.term2
+expect "SIGTERM: a guest that ignores the button is stopped after --shutdown-timeout (status 8)" 8 \
+	--err "the guest did not power off within 1 s (--shutdown-timeout); stopped it"
+
 tl=$tap_tmp/blk-timeline.json
 run_cloak run --kernel "$G/blktest.elf" --disk "$disk" --cmdline burst --timeline "$tl"
 expect "blk: a burst of 256 requests completes" 0 --out "burst of 256 requests done"
