@@ -332,7 +332,8 @@ void config_print_run_help(FILE *out)
 		"\n\n"
 		"Guest devices: COM1 8250 UART at 0x3f8 (stdout; stdin when it is a terminal or pipe),\n"
 		"the exit device at port 0xf4, the boot-timer port 0x%x, the i8042 reset line (0x64),\n"
-		"the CMOS clock (0x70), a PCI host bridge (0xcf8) with the virtio devices above, and\n"
+		"the CMOS clock (0x70), the power button (0x7f, GSI 9: pressed on SIGTERM), a PCI host\n"
+		"bridge (0xcf8) with the virtio devices above, and\n"
 		"the in-kernel PIC, IOAPIC, LAPIC and PIT. bzImage and PVH guests also get ACPI tables;\n"
 		"under --sev their command line gets swiotlb=<slabs> sized from the devices unless it\n"
 		"has a swiotlb= of its own.\n"
@@ -341,7 +342,8 @@ void config_print_run_help(FILE *out)
 		"wrote v to port 0xf4; 2 cloak could not start or run the guest, or a thread made a system\n"
 		"call its seccomp filter forbids (the message says why);\n"
 		"4 the guest crashed (triple fault); 6 KVM could not go on running the guest (emulation or\n"
-		"entry failure); 8 cloak was interrupted by a signal.\n",
+		"entry failure); 8 cloak was stopped by SIGINT, or by SIGTERM when the guest did not power\n"
+		"off within --shutdown-timeout (a guest that does gives 0).\n",
 		0x7e);
 }
 
