@@ -3,6 +3,7 @@
 
 #include "cvm.h"
 #include "sandbox.h"
+#include "service.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -180,11 +181,14 @@ int machine_run(struct machine *m, struct cloak_err *err)
 		rc = -1;
 	} else if (rc) {
 		sandbox_abort();
+	} else {
+		service_ready();
 	}
 	pthread_mutex_lock(&m->stop_lock);
 	while (!atomic_load(&m->stopping))
 		pthread_cond_wait(&m->stop_cond, &m->stop_lock);
 	pthread_mutex_unlock(&m->stop_lock);
+	service_stopping(m->stop_reason);
 	for (i = 0; i < started; i++) {
 		m->run[i]->immediate_exit = 1;
 		pthread_kill(m->vcpu_thread[i], SIG_KICK);

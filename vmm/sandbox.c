@@ -109,15 +109,18 @@ static const int signal_calls[] = { SCMP_SYS(ioctl), SCMP_SYS(rt_sigtimedwait), 
 /*
  * The main thread runs no guest-driven code once the guest runs: it waits
  * for the stop, then tears down (KVM and PSP fds, the terminal, the timeline
- * file, /proc/self/status and mincore for the memory figures). It may not start a thread or a
- * process, nor open a socket.
+ * file, /proc/self/status and mincore for the memory figures) and tells
+ * systemd (sd_notify: a Unix datagram socket). It may not start a thread
+ * or a process, nor open any other socket.
  */
 static const int main_calls[] = {
 	SCMP_SYS(ioctl), SCMP_SYS(tgkill), SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(lseek), SCMP_SYS(fcntl),
 	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
 	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(fchmod), SCMP_SYS(epoll_ctl), SCMP_SYS(rt_sigaction),
 	SCMP_SYS(writev), SCMP_SYS(mremap), SCMP_SYS(shutdown), SCMP_SYS(rt_sigtimedwait), SCMP_SYS(getuid),
-	SCMP_SYS(geteuid), SCMP_SYS(mincore), SCMP_SYS(munlock),
+	SCMP_SYS(geteuid), SCMP_SYS(mincore), SCMP_SYS(munlock), SCMP_SYS(getgid), SCMP_SYS(getegid),
+	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(sendmsg), SCMP_SYS(sendto), SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockopt),
 };
 
 /* The ioctls a thread that runs device code may issue: interrupts, and what a vCPU needs. */
@@ -185,6 +188,13 @@ int sandbox_load_filter(enum sandbox_role role, enum seccomp_mode mode, struct c
 				if (add_rule(ctx, SCMP_SYS(ioctl), 1, &req, err) < 0)
 					goto fail;
 			}
+			continue;
+		}
+		if (l->calls[i] == SCMP_SYS(socket)) {
+			struct scmp_arg_cmp unix_only = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+
+			if (add_rule(ctx, SCMP_SYS(socket), 1, &unix_only, err) < 0)
+				goto fail;
 			continue;
 		}
 		if (l->calls[i] == SCMP_SYS(tgkill)) {

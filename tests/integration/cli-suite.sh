@@ -126,4 +126,21 @@ bad "--shutdown-timeout: not a number" "--shutdown-timeout: 'soon' is not a numb
 	run --shutdown-timeout soon
 bad "--shutdown-timeout: too long" "is not a number of seconds from 0 to 3600" run --shutdown-timeout 3601
 
+# The systemd unit (tools/systemd/cloak@.service) passes systemd-analyze verify, pointed at this cloak.
+unit=$(cd "$(dirname "$0")/../../tools/systemd" && pwd)/cloak@.service
+if command -v systemd-analyze >/dev/null && [ -f "$unit" ]; then
+	mkdir -p "$T/units"
+	sed "s|^ExecStart=/usr/local/bin/cloak |ExecStart=$(cd "$(dirname "$CLOAK")" && pwd)/$(basename "$CLOAK") |" "$unit" \
+		>"$T/units/cloak@vm1.service"
+	out=$T/verify.out err=$T/verify.err rc=0
+	(cd "$T/units" && systemd-analyze verify ./cloak@vm1.service) >"$out" 2>"$err" || rc=$?
+	if [ $rc = 0 ] && ! [ -s "$err" ] && grep -q "^Type=notify" "$T/units/cloak@vm1.service"; then
+		ok "systemd unit: systemd-analyze verify is clean"
+	else
+		not_ok "systemd unit: systemd-analyze verify is clean" "status $rc"
+	fi
+else
+	ok "systemd unit: systemd-analyze verify # SKIP no systemd-analyze here"
+fi
+
 tap_done

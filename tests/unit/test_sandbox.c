@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "sandbox.h"
+#include "service.h"
 
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -12,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -172,6 +174,46 @@ START_TEST(user_and_seccomp_options)
 }
 END_TEST
 
+/* sd_notify from a child confined as the main thread: systemd hears READY=1, then STOPPING=1 and the reason. */
+START_TEST(main_thread_notifies_systemd_under_its_filter)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char buf[512];
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), st;
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/tmp/cloak-notify-test.%d", (int)getpid());
+	unlink(addr.sun_path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct cloak_err err;
+
+		setenv("NOTIFY_SOCKET", addr.sun_path, 1);
+		if (sandbox_load_filter(SANDBOX_MAIN, CLOAK_SECCOMP_ON, &err) < 0)
+			_exit(99);
+		service_ready();
+		service_stopping("the guest powered off");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status 0x%x", st);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	ck_assert_int_gt(n, 0);
+	buf[n] = 0;
+	ck_assert_msg_has(buf, "READY=1");
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	ck_assert_int_gt(n, 0);
+	buf[n] = 0;
+	ck_assert_msg_has(buf, "STOPPING=1\nSTATUS=the guest powered off");
+	close(fd);
+	unlink(addr.sun_path);
+}
+END_TEST
+
 Suite *sandbox_suite(void)
 {
 	Suite *s = suite_create("sandbox");
@@ -184,6 +226,7 @@ Suite *sandbox_suite(void)
 	tcase_add_test(tc, device_threads_only_issue_their_ioctls);
 	tcase_add_test(tc, log_and_off_let_calls_run);
 	tcase_add_test(tc, user_and_seccomp_options);
+	tcase_add_test(tc, main_thread_notifies_systemd_under_its_filter);
 	suite_add_tcase(s, tc);
 	return s;
 }
