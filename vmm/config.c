@@ -305,6 +305,8 @@ void config_print_run_help(FILE *out)
 		"                       on SIGTERM, press the guest's power button and give it SECS\n"
 		"                       seconds to power off before stopping it (default %d, at most %d;\n"
 		"                       0: stop at once)\n"
+		"  --config FILE        the whole VM as one JSON file (README \"Configuration file\"); the\n"
+		"                       options given beside it override its keys\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"AMD SEV (README \"SEV launch\"; `cloak host-check` says whether this host can):\n"
@@ -351,7 +353,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
 	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE, OPT_DISK, OPT_NET, OPT_CONSOLE,
 	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
-	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT,
+	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
 };
 
 static const struct option run_options[] = {
@@ -380,6 +382,7 @@ static const struct option run_options[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -417,6 +420,16 @@ static int parse_mem(const char *s, uint64_t *out, struct cloak_err *err)
 			       (unsigned long long)(ALIGN_UP(v, 2 * MiB) / MiB));
 	*out = v;
 	return 0;
+}
+
+int config_parse_mem(const char *s, uint64_t *out, struct cloak_err *err)
+{
+	return parse_mem(s, out, err);
+}
+
+int config_parse_cpus(const char *s, unsigned *out, struct cloak_err *err)
+{
+	return parse_cpus(s, out, err);
 }
 
 /* A plain decimal id, or false. */
@@ -530,10 +543,21 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 	const char *sev_only_opt = NULL;
 	int c;
 
-	optind = 1;
+	const char *config_path = NULL;
+	bool cli_disks = false, cli_cpuid = false;
+
+	/* --config first, wherever it stands: the other options override the file's keys. */
+	optind = 0;
 	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1)
+		if (c == OPT_CONFIG)
+			config_path = optarg;
+	if (config_path && config_load_file(config_path, cfg, err) < 0)
+		return -1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
 		switch (c) {
+		case OPT_CONFIG: break;
 		case OPT_KERNEL: cfg->kernel_path = optarg; break;
 		case OPT_INITRD: cfg->initrd_path = optarg; break;
 		case OPT_CMDLINE:
@@ -552,6 +576,9 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			break;
 		case OPT_TIMELINE: cfg->timeline_path = optarg; break;
 		case OPT_CPUID_CLEAR:
+			if (!cli_cpuid)
+				cfg->ncpuid_clear = 0;  /* replaces the file's list */
+			cli_cpuid = true;
 			if (config_parse_cpuid_clear(optarg, cfg, err) < 0)
 				return -1;
 			break;
@@ -559,10 +586,18 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 		case OPT_HUGEPAGES: cfg->hugepages = true; break;
 		case OPT_KVM_DEVICE: cfg->kvm_device = optarg; break;
 		case OPT_DISK:
+			/* Disks given here replace the file's list. */
+			if (!cli_disks)
+				cfg->ndisks = 0;
+			cli_disks = true;
 			if (config_parse_disk(optarg, cfg, err) < 0)
 				return -1;
 			break;
 		case OPT_NET:
+			if (config_path) {
+				cfg->net_tap[0] = 0;  /* replaces the file's */
+				cfg->net_has_mac = false;
+			}
 			if (config_parse_net(optarg, cfg, err) < 0)
 				return -1;
 			break;

@@ -74,6 +74,7 @@ struct vm_config {
 	bool has_user;                    /* --user: run as user_uid:user_gid once set up */
 	uint32_t user_uid, user_gid;
 	unsigned shutdown_timeout;        /* --shutdown-timeout: seconds a guest gets to power off on SIGTERM */
+	void *file_json;                  /* --config: the parsed file, which the strings above may point into */
 };
 
 void config_defaults(struct vm_config *cfg);
@@ -99,6 +100,21 @@ int config_parse_console(const char *s, struct vm_config *cfg, struct cloak_err 
 /* --user USER[:GROUP] (names or numbers; GROUP defaults to USER's primary group) and --seccomp on|off|log. */
 int config_parse_user(const char *s, struct vm_config *cfg, struct cloak_err *err);
 int config_parse_seccomp(const char *s, struct vm_config *cfg, struct cloak_err *err);
+/* --mem and --cpus values (the messages name the option). */
+int config_parse_mem(const char *s, uint64_t *out, struct cloak_err *err);
+int config_parse_cpus(const char *s, unsigned *out, struct cloak_err *err);
+
+/*
+ * --config FILE: a JSON object whose keys are the long options with _ for -
+ * (README "Configuration file"); errors name the file and the key.
+ * config_parse_run loads it before the other options, which override it.
+ */
+int config_load_file(const char *path, struct vm_config *cfg, struct cloak_err *err);
+/* Frees what --config loaded (the strings it gave cfg go with it). */
+void config_release(struct vm_config *cfg);
+/* The effective configuration as a JSON text --config reads back (malloc'd; NULL when out of memory). */
+char *config_to_json(const struct vm_config *cfg);
+
 /* --shutdown-timeout SECS: 0 to CONFIG_MAX_SHUTDOWN_TIMEOUT. */
 int config_parse_shutdown_timeout(const char *s, struct vm_config *cfg, struct cloak_err *err);
 

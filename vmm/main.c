@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +26,9 @@ static void usage(FILE *out)
 		"  run [OPTIONS]   boot a guest (with no options: the built-in demo guest)\n"
 		"  host-check      can this host launch AMD SEV guests, and if not, what to change\n"
 		"  sev-export      write the SEV platform's PDH certificate for the guest owner\n"
+		"  config print [RUN OPTIONS]\n"
+		"                  print the effective configuration of `cloak run` with those options\n"
+		"                  (--config FILE and the options that override it) as JSON\n"
 		"  help            this text; `cloak run --help` describes the options of run\n"
 		"  version         print cloak's version\n"
 		"\n"
@@ -158,7 +162,43 @@ static int cmd_run(int argc, char **argv)
 	cvm_close(&cvm);
 	plan_free(&plan);
 	plan_inputs_close(&in);
+	config_release(&cfg);
 	return status;
+}
+
+/* `cloak config print [run options]`: what `cloak run` would use, in the --config format. */
+static int cmd_config(int argc, char **argv)
+{
+	struct cloak_err err = { "" };
+	struct vm_config cfg;
+	char *text;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "print")) {
+		fprintf(stderr, "cloak: usage: cloak config print [RUN OPTIONS]; see `cloak help`\n");
+		return CLOAK_EXIT_ERROR;
+	}
+	config_defaults(&cfg);
+	rc = config_parse_run(argc - 1, argv + 1, &cfg, &err);
+	if (rc == 1) {
+		config_print_run_help(stdout);
+		config_release(&cfg);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		config_release(&cfg);
+		return CLOAK_EXIT_ERROR;
+	}
+	text = config_to_json(&cfg);
+	config_release(&cfg);
+	if (!text) {
+		fprintf(stderr, "cloak: out of memory\n");
+		return CLOAK_EXIT_ERROR;
+	}
+	printf("%s\n", text);
+	free(text);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -168,6 +208,8 @@ int main(int argc, char **argv)
 		return cmd_run(1, (char *[]){ "run", NULL });
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "config"))
+		return cmd_config(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "host-check"))
 		return sev_host_check_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sev-export"))
