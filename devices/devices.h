@@ -15,7 +15,7 @@
 #define I8042_CMD_RESET   0xfe
 #define PORT_POWER_BUTTON 0x7f
 #define POWER_BUTTON_PRESSED 0x01
-#define GSI_POWER_BUTTON  9
+#define GSI_POWER_BUTTON  16  /* an IOAPIC pin above the ISA ones, which Linux assumes edge-triggered */
 
 /*
  * Adding a device means writing its file, one line in devices.c and one in

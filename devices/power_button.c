@@ -1,4 +1,4 @@
-/* power_button.c: the power button at port 0x7f and GSI 9: cloak presses it on SIGTERM; Linux sees it through the DSDT's GED. */
+/* power_button.c: the power button at port 0x7f and GSI 16: cloak presses it on SIGTERM; Linux sees it through the DSDT's GED. */
 #include "devices.h"
 
 #include <pthread.h>

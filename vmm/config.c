@@ -334,7 +334,7 @@ void config_print_run_help(FILE *out)
 		"\n\n"
 		"Guest devices: COM1 8250 UART at 0x3f8 (stdout; stdin when it is a terminal or pipe),\n"
 		"the exit device at port 0xf4, the boot-timer port 0x%x, the i8042 reset line (0x64),\n"
-		"the CMOS clock (0x70), the power button (0x7f, GSI 9: pressed on SIGTERM), a PCI host\n"
+		"the CMOS clock (0x70), the power button (0x7f, GSI 16: pressed on SIGTERM), a PCI host\n"
 		"bridge (0xcf8) with the virtio devices above, and\n"
 		"the in-kernel PIC, IOAPIC, LAPIC and PIT. bzImage and PVH guests also get ACPI tables;\n"
 		"under --sev their command line gets swiotlb=<slabs> sized from the devices unless it\n"

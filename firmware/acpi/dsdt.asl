@@ -6,7 +6,7 @@
  * where cloak places BARs, devices/pci.h), COM1 with its IRQ, and the CMOS
  * clock. CPUs and the IOAPIC are in the MADT. With no fixed hardware there
  * is no fixed power button: a Generic Event Device (ACPI0013) takes cloak's
- * power-button line (GSI 9, level, high while port 0x7F's bit 0 is set, see
+ * power-button line (GSI 16, level, high while port 0x7F's bit 0 is set, see
  * devices/power_button.c), acknowledges it and notifies the power button
  * device (PNP0C0C), which Linux turns into KEY_POWER.
  */
@@ -57,7 +57,7 @@ DefinitionBlock ("dsdt.aml", "DSDT", 2, "CLOAK ", "CLOAKVM ", 1)
             Name (_UID, Zero)
             Name (_CRS, ResourceTemplate ()
             {
-                Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, ) {9}
+                Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, ) {16}
             })
             OperationRegion (PBIO, SystemIO, 0x7F, One)
             Field (PBIO, ByteAcc, NoLock, Preserve)
@@ -66,7 +66,7 @@ DefinitionBlock ("dsdt.aml", "DSDT", 2, "CLOAK ", "CLOAKVM ", 1)
             }
             Method (_EVT, 1, Serialized)
             {
-                If (LEqual (Arg0, 9))
+                If (LEqual (Arg0, 16))
                 {
                     If (And (PBST, One))
                     {
