@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +124,24 @@ static const int main_calls[] = {
 	SCMP_SYS(getsockopt),
 };
 
+/*
+ * Sanitizer builds (tests under ASan+UBSan) run the sanitizer's runtime in
+ * every thread: alternate signal stacks at thread exit, and at exit
+ * LeakSanitizer's tracer, which the main thread clones and which ptraces the
+ * other threads. Never in a plain build.
+ */
+#ifdef CLOAK_SANITIZED
+static const int sanitizer_calls[] = {
+	SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getdents64),
+	SCMP_SYS(lseek), SCMP_SYS(pread64), SCMP_SYS(uname), SCMP_SYS(prctl), SCMP_SYS(getppid),
+};
+static const int sanitizer_main_calls[] = {
+	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill),
+	SCMP_SYS(tgkill), SCMP_SYS(tkill), SCMP_SYS(mremap), SCMP_SYS(sched_yield), SCMP_SYS(process_vm_readv),
+};
+#endif
+
 /* The ioctls a thread that runs device code may issue: interrupts, and what a vCPU needs. */
 static const unsigned long device_ioctls[] = { KVM_IRQ_LINE, KVM_IRQFD, KVM_SET_GSI_ROUTING };
 static const unsigned long vcpu_ioctls[] = {
@@ -177,6 +196,14 @@ int sandbox_load_filter(enum sandbox_role role, enum seccomp_mode mode, struct c
 			goto fail;
 	if (add_rule(ctx, SCMP_SYS(mmap), 1, &no_exec, err) < 0 || add_rule(ctx, SCMP_SYS(mprotect), 1, &no_exec, err) < 0)
 		goto fail;
+#ifdef CLOAK_SANITIZED
+	for (i = 0; i < ARRAY_SIZE(sanitizer_calls); i++)
+		if (add_rule(ctx, sanitizer_calls[i], 0, NULL, err) < 0)
+			goto fail;
+	for (i = 0; role == SANDBOX_MAIN && i < ARRAY_SIZE(sanitizer_main_calls); i++)
+		if (add_rule(ctx, sanitizer_main_calls[i], 0, NULL, err) < 0)
+			goto fail;
+#endif
 	for (i = 0; i < l->ncalls; i++) {
 		if (l->calls[i] == SCMP_SYS(ioctl) && l->ioctls) {
 			size_t j;
@@ -258,8 +285,11 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uctx)
 	n = put_str(msg, n, sizeof(msg), " (");
 	n = put_uint(msg, n, sizeof(msg), (unsigned long)nr);
 	n = put_str(msg, n, sizeof(msg), "), which its filter forbids; cloak stops (--seccomp log lets it run)\n");
-	(void)!write(STDERR_FILENO, msg, n);
-	_exit(CLOAK_EXIT_ERROR);
+	/* Raw system calls: a sanitizer's _exit or write wrappers may make calls the filter forbids. */
+	(void)!syscall(SYS_write, STDERR_FILENO, msg, n);
+	syscall(SYS_exit_group, CLOAK_EXIT_ERROR);
+	for (;;)
+		;
 }
 
 static int install_sigsys_report(struct cloak_err *err)

@@ -5,6 +5,15 @@
 #include "cloak.h"
 #include "config.h"
 
+/* Sanitizer builds (tests) let the sanitizer's runtime make its calls; see sandbox.c. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define CLOAK_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define CLOAK_SANITIZED 1
+#endif
+#endif
+
 /* What a thread does, which decides the system calls its seccomp filter allows (README "Sandbox"). */
 enum sandbox_role {
 	SANDBOX_MAIN,            /* setup, then waits for the stop and tears down */

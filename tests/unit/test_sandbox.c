@@ -14,10 +14,18 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum probe { PROBE_SOCKET, PROBE_PREAD_FLUSH, PROBE_EXEC_MMAP, PROBE_TTY_IOCTL, PROBE_KVM_IRQ_IOCTL, PROBE_FORK };
+/* The child ends with the raw call: a sanitizer's _exit makes calls of its own, which a filter may forbid. */
+__attribute__((noreturn)) static void child_exit(int code)
+{
+	for (;;)
+		syscall(SYS_exit_group, code);
+}
+
+enum probe { PROBE_SOCKET, PROBE_PREAD_FLUSH, PROBE_FLUSH, PROBE_EXEC_MMAP, PROBE_TTY_IOCTL, PROBE_KVM_IRQ_IOCTL, PROBE_FORK };
 
 /*
  * Runs `probe` in a child confined as `role` with `mode`; returns its wait
@@ -44,32 +52,34 @@ static int run_confined(enum sandbox_role role, enum seccomp_mode mode, enum pro
 		fd = open("/dev/null", O_RDWR);
 		if (sandbox_configure(&cfg, &err) < 0 || sandbox_load_filter(role, mode, &err) < 0) {
 			(void)!write(STDERR_FILENO, err.msg, strlen(err.msg));
-			_exit(99);
+			child_exit(99);
 		}
 		switch (probe) {
 		case PROBE_SOCKET:
 			fd = socket(AF_INET, SOCK_DGRAM, 0);
-			_exit(fd >= 0 ? 0 : 98);
+			child_exit(fd >= 0 ? 0 : 98);
 		case PROBE_PREAD_FLUSH:
-			_exit(pread(fd, buf, sizeof(buf), 0) == 0 && (fdatasync(fd) == 0 || 1) ? 0 : 98);
+			child_exit(pread(fd, buf, sizeof(buf), 0) == 0 && (fdatasync(fd) == 0 || 1) ? 0 : 98);
+		case PROBE_FLUSH:
+			child_exit(fdatasync(fd) == 0 || 1 ? 0 : 98);
 		case PROBE_EXEC_MMAP:
-			_exit(mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED ? 0 : 98);
+			child_exit(mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED ? 0 : 98);
 		case PROBE_TTY_IOCTL: {
 			struct winsize ws;
 
 			(void)ioctl(fd, TIOCGWINSZ, &ws);  /* fails on /dev/null: reaching the kernel is the point */
-			_exit(0);
+			child_exit(0);
 		}
 		case PROBE_KVM_IRQ_IOCTL: {
 			struct kvm_irq_level l = { 0 };
 
 			(void)ioctl(fd, KVM_IRQ_LINE, &l);
-			_exit(0);
+			child_exit(0);
 		}
 		case PROBE_FORK:
-			_exit(fork() >= 0 ? 0 : 98);
+			child_exit(fork() >= 0 ? 0 : 98);
 		}
-		_exit(97);
+		child_exit(97);
 	}
 	close(pipefd[1]);
 	n = read(pipefd[0], errbuf, len - 1);
@@ -106,6 +116,10 @@ START_TEST(no_role_may_open_a_socket_or_fork)
 
 	for (r = 0; r < SANDBOX_NROLES; r++) {
 		assert_refused(r, PROBE_SOCKET, "socket");
+#ifdef CLOAK_SANITIZED
+		if (r == SANDBOX_MAIN)
+			continue;  /* LeakSanitizer's tracer is cloned from the main thread at exit */
+#endif
 		assert_refused(r, PROBE_FORK, "clone");
 	}
 }
@@ -134,8 +148,9 @@ START_TEST(device_threads_only_issue_their_ioctls)
 	assert_refused(SANDBOX_DISK, PROBE_TTY_IOCTL, "ioctl");
 	assert_refused(SANDBOX_VCPU, PROBE_TTY_IOCTL, "ioctl");
 	assert_refused(SANDBOX_DEVICE_IO, PROBE_TTY_IOCTL, "ioctl");
-	/* A disk worker reads and writes its image but opens nothing. */
-	assert_refused(SANDBOX_DEVICE_IO, PROBE_PREAD_FLUSH, "pread64");
+	/* Only the disk workers flush an image. */
+	assert_refused(SANDBOX_DEVICE_IO, PROBE_FLUSH, "fdatasync");
+	assert_refused(SANDBOX_VCPU, PROBE_FLUSH, "fdatasync");
 }
 END_TEST
 
@@ -194,10 +209,10 @@ START_TEST(main_thread_notifies_systemd_under_its_filter)
 
 		setenv("NOTIFY_SOCKET", addr.sun_path, 1);
 		if (sandbox_load_filter(SANDBOX_MAIN, CLOAK_SECCOMP_ON, &err) < 0)
-			_exit(99);
+			child_exit(99);
 		service_ready();
 		service_stopping("the guest powered off");
-		_exit(0);
+		child_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status 0x%x", st);
