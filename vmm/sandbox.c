@@ -471,6 +471,11 @@ int sandbox_seal(struct cloak_err *err)
 		pthread_mutex_unlock(&gate.lock);
 		return -1;
 	}
+#ifdef CLOAK_SANITIZED
+	/* A uid switch makes the process undumpable, and LeakSanitizer's tracer could then not attach at exit. */
+	if (gate.has_user)
+		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
 	gate.phase = GATE_RELEASED;
 	pthread_cond_broadcast(&gate.cond);
 	gate_wait(all_confined, 5000);
