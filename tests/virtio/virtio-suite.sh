@@ -65,7 +65,8 @@ dd if=/dev/zero of="$term" bs=1024 count=1024 2>/dev/null
 "$CLOAK" run --kernel "$G/blktest.elf" --disk "$term" --cmdline sigterm >"$tap_tmp/out.term" 2>"$tap_tmp/err.term" &
 pid=$!
 i=0
-while [ "$(grep -c "blktest: flushed" "$tap_tmp/out.term" 2>/dev/null)" -lt 20 ] && [ $i -lt 600 ]; do
+# (the output file may not exist yet when the loop starts: no count is 0)
+while n=$(grep -c "blktest: flushed" "$tap_tmp/out.term" 2>/dev/null); [ "${n:-0}" -lt 20 ] && [ $i -lt 600 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
