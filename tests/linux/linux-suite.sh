@@ -55,7 +55,7 @@ expect "simulated SEV launch of a stock kernel: measured, then runs as a plain g
 
 # SIGTERM: Linux gets cloak's power button through the DSDT's GED (evged) and the button driver (KEY_POWER);
 # the test init waits for the key, then powers off, and cloak exits 0.
-"$CLOAK" run --kernel "$BZ" --initrd "$INITRD" --mem 512M --cmdline "$base cloak.expect=pwrbtn" \
+"$CLOAK" run --kernel "$BZ" --initrd "$INITRD" --mem 512M --cmdline "$base cloak.expect=pwrbtn" --shutdown-timeout 120 \
 	>"$tap_tmp/out.pwr" 2>"$tap_tmp/err.pwr" </dev/null &
 pid=$!
 i=0
@@ -69,7 +69,7 @@ wait $pid || rc=$?
 out=$tap_tmp/out.pwr err=$tap_tmp/err.pwr
 expect "SIGTERM reaches Linux as KEY_POWER through the ACPI GED and power button; it powers off" 0 \
 	--out "cloak-linux: PASS pwrbtn: KEY_POWER from cloak's power button" --out "cloak-linux: done, 0 failed" \
-	--err "SIGTERM: pressed the guest's power button"
+	--err "SIGTERM: pressed the guest's power button; it has 120 s"
 
 # Network: cloak creates the tap; its peer end lives in a network namespace of its own.
 # CLOAK_IP names iproute2's ip where a busybox shell would prefer its own (netns-less) applet.

@@ -69,11 +69,14 @@ if want pwrbtn; then
 	if [ -z "$ev" ] || ! [ -c "/dev/input/$ev" ]; then
 		fail "pwrbtn: no input device for the power button"
 	else
+		# Open before saying so: evdev gives an event only to those who have it open.
+		exec 3<"/dev/input/$ev"
 		echo "cloak-linux: waiting for the power button on $ev"
 		while :; do
-			key=$(dd if="/dev/input/$ev" bs=24 count=1 2>/dev/null | od -An -tu2 -j16 -N6 | tr -s ' ')
+			key=$(dd bs=24 count=1 <&3 2>/dev/null | od -An -tu2 -j16 -N6 | tr -s ' ')
 			case "$key" in " 1 116 1"*) break ;; esac
 		done
+		exec 3<&-
 		pass "pwrbtn: KEY_POWER from cloak's power button"
 	fi
 fi
