@@ -70,12 +70,12 @@ static void *signal_thread(void *opaque)
 	return NULL;
 }
 
-static int cmd_run(int argc, char **argv)
+/* `cloak run` with *cfg, whose --config file cmd_run releases however this ends. */
+static int run_vm(int argc, char **argv, struct vm_config *cfg)
 {
 	struct signal_waiter waiter;
 	struct plan_inputs in;
 	struct launch_plan plan;
-	struct vm_config cfg;
 	struct cloak_err err = { "" };
 	struct cvm cvm;
 	struct machine m;
@@ -83,8 +83,7 @@ static int cmd_run(int argc, char **argv)
 	uint64_t pin_bytes;
 	int rc, status;
 
-	config_defaults(&cfg);
-	rc = config_parse_run(argc, argv, &cfg, &err);
+	rc = config_parse_run(argc, argv, cfg, &err);
 	if (rc == 1) {
 		config_print_run_help(stdout);
 		return 0;
@@ -93,12 +92,12 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
-	if (plan_inputs_open(&in, &cfg, &err) < 0) {
+	if (plan_inputs_open(&in, cfg, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
 	/* The confidential kind (the PSP, under SEV) says where the C-bit goes, and the plan's page tables carry it. */
-	if (cvm_open(&cvm, &cfg, &in.cbit, &err) < 0) {
+	if (cvm_open(&cvm, cfg, &in.cbit, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		plan_inputs_close(&in);
 		return CLOAK_EXIT_ERROR;
@@ -118,7 +117,7 @@ static int cmd_run(int argc, char **argv)
 		return CLOAK_EXIT_ERROR;
 	}
 
-	machine_init(&m, &cfg, &plan, &cvm);
+	machine_init(&m, cfg, &plan, &cvm);
 	atomic_store(&m.tl.at[TL_PROCESS_START], 1);  /* 0 us: the clock starts in main() */
 	waiter.m = &m;
 	sigemptyset(&waiter.set);
@@ -127,7 +126,7 @@ static int cmd_run(int argc, char **argv)
 	sigaddset(&waiter.set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &waiter.set, NULL);
 	/* From here every thread cloak starts waits at the sandbox gate until the launch seals it. */
-	if (sandbox_configure(&cfg, &err) < 0) {
+	if (sandbox_configure(cfg, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
@@ -153,7 +152,7 @@ static int cmd_run(int argc, char **argv)
 	/* Measured before teardown: what the VMM itself costs, beside the guest's RAM. */
 	m.tl.rss_kib = process_rss_kib();
 	m.tl.guest_resident_kib = guestmem_resident_bytes(&m.mem) / KiB;
-	if (cfg.timeline_path && timeline_write(&m.tl, cfg.timeline_path, &plan, status, &err) < 0) {
+	if (cfg->timeline_path && timeline_write(&m.tl, cfg->timeline_path, &plan, status, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		if (status == CLOAK_EXIT_POWEROFF)
 			status = CLOAK_EXIT_ERROR;
@@ -162,6 +161,16 @@ static int cmd_run(int argc, char **argv)
 	cvm_close(&cvm);
 	plan_free(&plan);
 	plan_inputs_close(&in);
+	return status;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct vm_config cfg;
+	int status;
+
+	config_defaults(&cfg);
+	status = run_vm(argc, argv, &cfg);
 	config_release(&cfg);
 	return status;
 }
