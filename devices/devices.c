@@ -7,6 +7,7 @@ static const struct device_ops *const device_table[] = {
 	&boot_timer_device,
 	&i8042_device,
 	&rtc_cmos_device,
+	&power_button_device,
 	&pci_host_device,
 	&virtio_blk_device,
 	&virtio_net_device,

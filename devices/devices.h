@@ -13,6 +13,9 @@
 #define PORT_I8042_DATA   0x60
 #define PORT_I8042_CMD    0x64
 #define I8042_CMD_RESET   0xfe
+#define PORT_POWER_BUTTON 0x7f
+#define POWER_BUTTON_PRESSED 0x01
+#define GSI_POWER_BUTTON  16  /* an IOAPIC pin above the ISA ones, which Linux assumes edge-triggered */
 
 /*
  * Adding a device means writing its file, one line in devices.c and one in
@@ -37,6 +40,9 @@ extern const struct device_ops debug_exit_device;
 extern const struct device_ops boot_timer_device;
 extern const struct device_ops i8042_device;
 extern const struct device_ops rtc_cmos_device;
+extern const struct device_ops power_button_device;
+/* SIGTERM asks the guest to power off: raises the button (false: no VM attached it yet). */
+bool power_button_press(void);
 /* PCI and virtio: the bus first, then the virtio functions. */
 extern const struct device_ops pci_host_device;
 extern const struct device_ops virtio_blk_device;

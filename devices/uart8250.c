@@ -197,6 +197,7 @@ static void *uart_reader(void *opaque)
 	uint8_t buf[256];
 	size_t have = 0, off = 0;  /* buf[off..have): read from stdin, not yet in the receive buffer */
 
+	(void)devhost_thread_enter(u->host, DEV_THREAD_CONSOLE_READER);
 	for (;;) {
 		struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { u->wake[0], POLLIN, 0 } };
 		ssize_t n;

@@ -237,6 +237,7 @@ static void *blk_worker(void *opaque)
 	struct virtio_blk *b = opaque;
 	struct virtio_dev *vd = &b->vd;
 
+	(void)devhost_thread_enter(vd->host, DEV_THREAD_DISK);
 	pthread_mutex_lock(&b->wlock);
 	for (;;) {
 		while (!b->work && !b->stop)
@@ -434,6 +435,10 @@ void virtio_blk_close(struct virtio_blk *b)
 	}
 	if (b->vd.ready || b->vd.host)
 		virtio_pci_fini(&b->vd);
+	/* However the VM ended (poweroff, SIGTERM, timeout), what the guest wrote reaches the disk before cloak exits. */
+	if (b->fd >= 0 && !b->ro && fdatasync(b->fd) < 0)
+		fprintf(stderr, "cloak: %s: fdatasync failed at exit (%s); the image may lack the last writes\n",
+			b->vd.name[0] ? b->vd.name : "virtio-blk", strerror(errno));
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;

@@ -6,7 +6,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,7 @@ void config_defaults(struct vm_config *cfg)
 	cfg->sev_backend = SEV_BACKEND_REAL;
 	cfg->sev_policy = SEV_POLICY_DEFAULT;
 	cfg->sev_device = "/dev/sev";
+	cfg->shutdown_timeout = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -314,6 +317,17 @@ void config_print_run_help(FILE *out)
 		"  --console stdio|file=PATH|socket=PATH\n"
 		"                       a virtio-console (hvc0) on cloak's stdio, a file (output only; a\n"
 		"                       symbolic link is refused) or a Unix socket cloak listens on\n"
+		"  --user USER[:GROUP]  once set up, run as USER (name or number) and GROUP (default:\n"
+		"                       USER's primary group) on every thread\n"
+		"  --seccomp on|off|log every thread gets a seccomp allowlist for its role (default on: a\n"
+		"                       call outside it stops cloak with status 2 and names the call;\n"
+		"                       log: the kernel logs such calls to the audit log and lets them run)\n"
+		"  --shutdown-timeout SECS\n"
+		"                       on SIGTERM, press the guest's power button and give it SECS\n"
+		"                       seconds to power off before stopping it (default %d, at most %d;\n"
+		"                       0: stop at once)\n"
+		"  --config FILE        the whole VM as one JSON file (README \"Configuration file\"); the\n"
+		"                       options given beside it override its keys\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"AMD SEV (README \"SEV launch\"; `cloak host-check` says whether this host can):\n"
@@ -335,22 +349,26 @@ void config_print_run_help(FILE *out)
 		"\n"
 		"Feature names for --cpuid-clear:",
 		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),
-		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS, CONFIG_MAX_DISKS, SEV_POLICY_DEFAULT);
+		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS, CONFIG_MAX_DISKS,
+		CONFIG_DEFAULT_SHUTDOWN_TIMEOUT, CONFIG_MAX_SHUTDOWN_TIMEOUT, SEV_POLICY_DEFAULT);
 	for (i = 0; i < ARRAY_SIZE(cpuid_features); i++)
 		fprintf(out, "%s%s", i % 10 ? " " : "\n  ", cpuid_features[i].name);
 	fprintf(out,
 		"\n\n"
 		"Guest devices: COM1 8250 UART at 0x3f8 (stdout; stdin when it is a terminal or pipe),\n"
 		"the exit device at port 0xf4, the boot-timer port 0x%x, the i8042 reset line (0x64),\n"
-		"the CMOS clock (0x70), a PCI host bridge (0xcf8) with the virtio devices above, and\n"
-		"the in-kernel PIC, IOAPIC, LAPIC and PIT. bzImage, PVH and Multiboot guests also get\n"
-		"ACPI tables; under --sev a bzImage's command line gets swiotlb=<slabs> sized from the\n"
-		"devices unless it has a swiotlb= of its own.\n"
+		"the CMOS clock (0x70), the power button (0x7f, GSI 16: pressed on SIGTERM), a PCI host\n"
+		"bridge (0xcf8) with the virtio devices above, and the in-kernel PIC, IOAPIC, LAPIC and\n"
+		"PIT. bzImage, PVH and Multiboot guests also get ACPI tables; under --sev a bzImage's\n"
+		"command line gets swiotlb=<slabs> sized from the devices unless it has a swiotlb= of\n"
+		"its own.\n"
 		"\n"
 		"Exit status: 0 the guest powered off or reset itself; odd values (v << 1) | 1 the guest\n"
-		"wrote v to port 0xf4; 2 cloak could not start or run the guest (the message says why);\n"
+		"wrote v to port 0xf4; 2 cloak could not start or run the guest, or a thread made a system\n"
+		"call its seccomp filter forbids (the message says why);\n"
 		"4 the guest crashed (triple fault); 6 KVM could not go on running the guest (emulation or\n"
-		"entry failure); 8 cloak was interrupted by a signal.\n",
+		"entry failure); 8 cloak was stopped by SIGINT, or by SIGTERM when the guest did not power\n"
+		"off within --shutdown-timeout (a guest that does gives 0).\n",
 		0x7e);
 }
 
@@ -358,7 +376,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
 	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE, OPT_DISK, OPT_NET, OPT_CONSOLE,
 	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
-	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY,
+	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
 };
 
 static const struct option run_options[] = {
@@ -384,6 +402,10 @@ static const struct option run_options[] = {
 	{ "sev-backend", required_argument, NULL, OPT_SEV_BACKEND },
 	{ "sev-device", required_argument, NULL, OPT_SEV_DEVICE },
 	{ "sev-sim-key", required_argument, NULL, OPT_SEV_SIM_KEY },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -423,6 +445,101 @@ static int parse_mem(const char *s, uint64_t *out, struct cloak_err *err)
 	return 0;
 }
 
+int config_parse_mem(const char *s, uint64_t *out, struct cloak_err *err)
+{
+	return parse_mem(s, out, err);
+}
+
+int config_parse_cpus(const char *s, unsigned *out, struct cloak_err *err)
+{
+	return parse_cpus(s, out, err);
+}
+
+/* A plain decimal id, or false. */
+static bool parse_id(const char *s, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v >= UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+int config_parse_user(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	char user[256];
+	const char *group = strchr(s, ':');
+	size_t ulen = group ? (size_t)(group - s) : strlen(s);
+	struct passwd *pw;
+	struct group *gr;
+	uint32_t uid, gid;
+
+	if (ulen == 0 || ulen >= sizeof(user) || (group && !group[1]))
+		return err_set(err, "--user: '%s' is not USER[:GROUP]; give a user name or number, e.g. --user cloak "
+				    "or --user 1000:1000", s);
+	memcpy(user, s, ulen);
+	user[ulen] = 0;
+	pw = getpwnam(user);
+	if (pw)
+		uid = pw->pw_uid;
+	else if (!parse_id(user, &uid))
+		return err_set(err, "--user: no user '%s' on this host; create it (useradd --system %s) or give a "
+				    "number", user, user);
+	if (uid == 0)
+		return err_set(err, "--user: '%s' is root; give an unprivileged user", user);
+	if (group) {
+		gr = getgrnam(group + 1);
+		if (gr)
+			gid = gr->gr_gid;
+		else if (!parse_id(group + 1, &gid))
+			return err_set(err, "--user: no group '%s' on this host; give an existing group or a number",
+				       group + 1);
+	} else {
+		if (!pw)
+			pw = getpwuid(uid);
+		gid = pw ? pw->pw_gid : uid;
+	}
+	if (gid == 0)
+		return err_set(err, "--user: group 0 is root's; give an unprivileged group");
+	cfg->has_user = true;
+	cfg->user_uid = uid;
+	cfg->user_gid = gid;
+	return 0;
+}
+
+int config_parse_seccomp(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	if (!strcmp(s, "on"))
+		cfg->seccomp = CLOAK_SECCOMP_ON;
+	else if (!strcmp(s, "off"))
+		cfg->seccomp = CLOAK_SECCOMP_OFF;
+	else if (!strcmp(s, "log"))
+		cfg->seccomp = CLOAK_SECCOMP_LOG;
+	else
+		return err_set(err, "--seccomp: '%s' is not a mode; give on, off or log", s);
+	return 0;
+}
+
+int config_parse_shutdown_timeout(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *s == '+' || v > CONFIG_MAX_SHUTDOWN_TIMEOUT)
+		return err_set(err, "--shutdown-timeout: '%s' is not a number of seconds from 0 to %d", s,
+			       CONFIG_MAX_SHUTDOWN_TIMEOUT);
+	cfg->shutdown_timeout = (unsigned)v;
+	return 0;
+}
+
 /* The SEV options only mean something together with --sev; says which one came without it. */
 static int config_check_sev(const struct vm_config *cfg, const char *sev_only_opt, struct cloak_err *err)
 {
@@ -446,13 +563,22 @@ static int config_check_sev(const struct vm_config *cfg, const char *sev_only_op
 
 int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_err *err)
 {
-	const char *sev_only_opt = NULL;
+	const char *sev_only_opt = NULL, *config_path = NULL;
+	bool cli_disks = false, cli_cpuid = false;
 	int c;
 
+	/* --config first, wherever it stands: the other options override the file's keys. */
 	optind = 0;  /* 0, not 1: glibc then also forgets a cluster (-xh) a previous parse stopped inside */
 	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1)
+		if (c == OPT_CONFIG)
+			config_path = optarg;
+	if (config_path && config_load_file(config_path, cfg, err) < 0)
+		return -1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
 		switch (c) {
+		case OPT_CONFIG: break;
 		case OPT_KERNEL: cfg->kernel_path = optarg; break;
 		case OPT_INITRD: cfg->initrd_path = optarg; break;
 		case OPT_CMDLINE:
@@ -471,6 +597,9 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			break;
 		case OPT_TIMELINE: cfg->timeline_path = optarg; break;
 		case OPT_CPUID_CLEAR:
+			if (!cli_cpuid)
+				cfg->ncpuid_clear = 0;  /* replaces the file's list */
+			cli_cpuid = true;
 			if (config_parse_cpuid_clear(optarg, cfg, err) < 0)
 				return -1;
 			break;
@@ -478,10 +607,18 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 		case OPT_HUGEPAGES: cfg->hugepages = true; break;
 		case OPT_KVM_DEVICE: cfg->kvm_device = optarg; break;
 		case OPT_DISK:
+			/* Disks given here replace the file's list. */
+			if (!cli_disks)
+				cfg->ndisks = 0;
+			cli_disks = true;
 			if (config_parse_disk(optarg, cfg, err) < 0)
 				return -1;
 			break;
 		case OPT_NET:
+			if (config_path) {
+				cfg->net_tap[0] = 0;  /* replaces the file's */
+				cfg->net_has_mac = false;
+			}
 			if (config_parse_net(optarg, cfg, err) < 0)
 				return -1;
 			break;
@@ -517,6 +654,18 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			break;
 		case OPT_SEV_DEVICE: cfg->sev_device = optarg; sev_only_opt = "--sev-device"; break;
 		case OPT_SEV_SIM_KEY: cfg->sev_sim_key = optarg; sev_only_opt = "--sev-sim-key"; break;
+		case OPT_USER:
+			if (config_parse_user(optarg, cfg, err) < 0)
+				return -1;
+			break;
+		case OPT_SECCOMP:
+			if (config_parse_seccomp(optarg, cfg, err) < 0)
+				return -1;
+			break;
+		case OPT_SHUTDOWN_TIMEOUT:
+			if (config_parse_shutdown_timeout(optarg, cfg, err) < 0)
+				return -1;
+			break;
 		case 'h': return 1;
 		case ':':
 			return err_set(err, "%s needs a value; see `cloak run --help`", argv[optind - 1]);

@@ -12,6 +12,8 @@
 #define CONFIG_MAX_CPUS 64
 #define CONFIG_MAX_CPUID_CLEAR 32
 #define CONFIG_MAX_CMDLINE 4096
+#define CONFIG_DEFAULT_SHUTDOWN_TIMEOUT 10
+#define CONFIG_MAX_SHUTDOWN_TIMEOUT 3600
 
 enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
@@ -34,6 +36,9 @@ struct cpuid_clear {
 };
 
 enum sev_backend_kind { SEV_BACKEND_REAL, SEV_BACKEND_SIM };
+
+/* --seccomp: on (a forbidden call stops cloak), off, or log (the kernel logs it and lets it run). */
+enum seccomp_mode { CLOAK_SECCOMP_ON, CLOAK_SECCOMP_OFF, CLOAK_SECCOMP_LOG };
 
 struct vm_config {
 	const char *kernel_path;    /* NULL: the demo guest embedded in cloak */
@@ -64,6 +69,12 @@ struct vm_config {
 	const char *sev_measurement_out;
 	const char *sev_attest_cmd;
 	const char *sev_sim_key;          /* the simulated platform's PDH key (PEM) */
+	/* Confinement (vmm/sandbox.h). */
+	enum seccomp_mode seccomp;
+	bool has_user;                    /* --user: run as user_uid:user_gid once set up */
+	uint32_t user_uid, user_gid;
+	unsigned shutdown_timeout;        /* --shutdown-timeout: seconds a guest gets to power off on SIGTERM */
+	void *file_json;                  /* --config: the parsed file, which the strings above may point into */
 };
 
 void config_defaults(struct vm_config *cfg);
@@ -86,5 +97,25 @@ void config_print_run_help(FILE *out);
 int config_parse_disk(const char *s, struct vm_config *cfg, struct cloak_err *err);
 int config_parse_net(const char *s, struct vm_config *cfg, struct cloak_err *err);
 int config_parse_console(const char *s, struct vm_config *cfg, struct cloak_err *err);
+/* --user USER[:GROUP] (names or numbers; GROUP defaults to USER's primary group) and --seccomp on|off|log. */
+int config_parse_user(const char *s, struct vm_config *cfg, struct cloak_err *err);
+int config_parse_seccomp(const char *s, struct vm_config *cfg, struct cloak_err *err);
+/* --mem and --cpus values (the messages name the option). */
+int config_parse_mem(const char *s, uint64_t *out, struct cloak_err *err);
+int config_parse_cpus(const char *s, unsigned *out, struct cloak_err *err);
+
+/*
+ * --config FILE: a JSON object whose keys are the long options with _ for -
+ * (README "Configuration file"); errors name the file and the key.
+ * config_parse_run loads it before the other options, which override it.
+ */
+int config_load_file(const char *path, struct vm_config *cfg, struct cloak_err *err);
+/* Frees what --config loaded (the strings it gave cfg go with it). */
+void config_release(struct vm_config *cfg);
+/* The effective configuration as a JSON text --config reads back (malloc'd; NULL when out of memory). */
+char *config_to_json(const struct vm_config *cfg);
+
+/* --shutdown-timeout SECS: 0 to CONFIG_MAX_SHUTDOWN_TIMEOUT. */
+int config_parse_shutdown_timeout(const char *s, struct vm_config *cfg, struct cloak_err *err);
 
 #endif

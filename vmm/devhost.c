@@ -3,6 +3,7 @@
 
 #include "eventloop.h"
 #include "machine.h"
+#include "sandbox.h"
 
 static int host_io_register(void *ctx, enum dev_space space, uint64_t base, uint64_t len, const char *name,
 			    io_fn fn, void *opaque, struct cloak_err *err)
@@ -95,6 +96,12 @@ static void host_io_end(void *ctx, struct tl_device *d)
 	timeline_io_end(&m->tl, d);
 }
 
+static bool host_thread_enter(void *ctx, enum dev_thread_role role)
+{
+	(void)ctx;
+	return sandbox_thread_enter(role == DEV_THREAD_DISK ? SANDBOX_DISK : SANDBOX_CONSOLE_READER);
+}
+
 static const struct dev_host_ops machine_host_ops = {
 	.io_register = host_io_register,
 	.io_unclaimed = host_io_unclaimed,
@@ -110,6 +117,7 @@ static const struct dev_host_ops machine_host_ops = {
 	.stats = host_stats,
 	.io_begin = host_io_begin,
 	.io_end = host_io_end,
+	.thread_enter = host_thread_enter,
 };
 
 void machine_host_init(struct machine *m)

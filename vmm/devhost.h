@@ -19,6 +19,9 @@
 
 enum dev_space { DEV_SPACE_PIO, DEV_SPACE_MMIO };
 
+/* The threads a device starts; each confines itself (capabilities, seccomp) with its role's rules. */
+enum dev_thread_role { DEV_THREAD_DISK, DEV_THREAD_CONSOLE_READER };
+
 /* Runs on the device I/O thread with the epoll events that fired. */
 typedef void (*dev_watch_fn)(void *opaque, uint32_t events);
 
@@ -51,6 +54,13 @@ struct dev_host_ops {
 	struct tl_device *(*stats)(void *ctx, const char *name);
 	void (*io_begin)(void *ctx, struct tl_device *d);
 	void (*io_end)(void *ctx, struct tl_device *d);
+	/*
+	 * The first call of a thread a device starts: waits until cloak is set
+	 * up, then drops the thread's privileges and installs its seccomp
+	 * filter. False: the launch is being abandoned (the thread may just wait
+	 * to be stopped).
+	 */
+	bool (*thread_enter)(void *ctx, enum dev_thread_role role);
 };
 
 struct pci_bus;
@@ -94,6 +104,11 @@ static inline void devhost_unwatch(struct dev_host *h, int fd)
 {
 	if (h->ops->unwatch)
 		h->ops->unwatch(h->ctx, fd);
+}
+
+static inline bool devhost_thread_enter(struct dev_host *h, enum dev_thread_role role)
+{
+	return h->ops->thread_enter ? h->ops->thread_enter(h->ctx, role) : true;
 }
 
 static inline struct tl_device *devhost_stats(struct dev_host *h, const char *name)

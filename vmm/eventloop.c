@@ -1,6 +1,8 @@
 /* eventloop.c: an epoll thread for device events (queue kicks, tap frames, console input). */
 #include "eventloop.h"
 
+#include "sandbox.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -110,6 +112,7 @@ static void *eventloop_thread(void *opaque)
 	struct eventloop *el = opaque;
 	struct epoll_event evs[16];
 
+	(void)sandbox_thread_enter(SANDBOX_DEVICE_IO);
 	for (;;) {
 		int n = epoll_wait(el->epfd, evs, 16, -1), i;
 

@@ -4,6 +4,7 @@
 #include "cvm.h"
 #include "devices.h"
 #include "eventloop.h"
+#include "sandbox.h"
 
 /* Everything before the guest's first instruction; the confidential kind is called at each of its steps. */
 static int launch_prepare(struct machine *m, const struct plan_inputs *in, struct cloak_err *err)
@@ -37,17 +38,27 @@ int launch_run(struct machine *m, const struct plan_inputs *in, struct cloak_err
 {
 	int rc = -1;
 
-	if (launch_prepare(m, in, err) < 0)
+	if (launch_prepare(m, in, err) < 0) {
+		sandbox_abort();
 		return -1;
+	}
 	/* The device I/O thread's loop exists before the devices, which watch their fds on it. */
-	if (eventloop_create(&m->ev, err) < 0)
+	if (eventloop_create(&m->ev, err) < 0) {
+		sandbox_abort();
 		return -1;
+	}
 	if (devices_init(&m->host, err) < 0)
 		goto out;
-	/* Everything cloak needs from the host is open now; the I/O thread starts once every device is attached. */
-	if (eventloop_start(m->ev, err) == 0 && privs_drop(err) == 0 && machine_run(m, err) == 0)
+	/*
+	 * Everything cloak needs from the host is open now. The device threads
+	 * wait at the sandbox gate; machine_run starts the vCPUs and seals it
+	 * (vmm/sandbox.h), so every thread is confined before the guest runs.
+	 */
+	if (eventloop_start(m->ev, err) == 0 && machine_run(m, err) == 0)
 		rc = 0;
 out:
+	/* A launch abandoned before the seal lets the waiting threads go, so they can be joined. */
+	sandbox_abort();
 	/* The I/O thread stops before any device goes away, so no callback runs into a device being torn down. */
 	eventloop_destroy(m->ev);
 	m->ev = NULL;

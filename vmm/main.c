@@ -3,8 +3,10 @@
 #include "cloak.h"
 #include "config.h"
 #include "cvm.h"
+#include "devices.h"
 #include "launch.h"
 #include "plan.h"
+#include "sandbox.h"
 #include "sev/sev.h"
 #include "virtio_blk.h"
 
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
@@ -30,6 +33,9 @@ static void usage(FILE *out)
 		"  bench [OPTIONS] boot one guest many times under several variants; figures, CSV, JSON, plots\n"
 		"  host-check      can this host launch AMD SEV guests, and if not, what to change\n"
 		"  sev-export      write the SEV platform's PDH certificate for the guest owner\n"
+		"  config print [RUN OPTIONS]\n"
+		"                  print the effective configuration of `cloak run` with those options\n"
+		"                  (--config FILE and the options that override it) as JSON\n"
 		"  help            this text; `cloak run --help` describes the options of run\n"
 		"  version         print cloak's version\n"
 		"\n"
@@ -43,23 +49,59 @@ struct signal_waiter {
 };
 
 /*
- * SIGINT/SIGTERM become a stop request, handled on a thread of their own. It
- * ends only on the SIGUSR2 cmd_run sends once `done` is set: a SIGUSR2 from
- * anyone else is ignored, or SIGINT and SIGTERM would go unheard after it.
+ * SIGINT stops the VM; SIGTERM first presses the guest's power button and
+ * gives it --shutdown-timeout seconds to power off (README "Exit status"); a
+ * second SIGTERM or a SIGINT stops it at once. Handled on a thread of their
+ * own, which ends only on the SIGUSR2 cmd_run sends once `done` is set: a
+ * SIGUSR2 from anyone else is ignored, or SIGINT and SIGTERM would go unheard
+ * after it.
  */
 static void *signal_thread(void *opaque)
 {
 	struct signal_waiter *w = opaque;
+	unsigned grace = w->m->cfg->shutdown_timeout;
+	struct timespec deadline = { 0 };
+	bool pressed = false;
 	int sig;
 
+	(void)sandbox_thread_enter(SANDBOX_SIGNAL);
 	for (;;) {
-		if (sigwait(&w->set, &sig) != 0)
+		if (pressed) {
+			struct timespec now, left;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left.tv_sec = deadline.tv_sec - now.tv_sec;
+			left.tv_nsec = deadline.tv_nsec - now.tv_nsec;
+			if (left.tv_nsec < 0) {
+				left.tv_sec--;
+				left.tv_nsec += 1000000000L;
+			}
+			sig = left.tv_sec < 0 ? -1 : sigtimedwait(&w->set, NULL, &left);
+			if (sig < 0 && (left.tv_sec < 0 || errno == EAGAIN)) {
+				pressed = false;
+				machine_request_stop(w->m, CLOAK_EXIT_SIGNAL, "cloak received SIGTERM and the guest did "
+						     "not power off within %u s (--shutdown-timeout); stopped it", grace);
+				continue;
+			}
+			if (sig < 0)
+				continue;
+		} else if (sigwait(&w->set, &sig) != 0) {
 			continue;
+		}
 		if (sig == SIGUSR2) {
 			if (atomic_load(&w->done))
 				return NULL;
 			continue;
 		}
+		if (sig == SIGTERM && grace && !pressed && power_button_press()) {
+			fprintf(stderr, "cloak: SIGTERM: pressed the guest's power button; it has %u s to power off\n",
+				grace);
+			clock_gettime(CLOCK_MONOTONIC, &deadline);
+			deadline.tv_sec += grace;
+			pressed = true;
+			continue;
+		}
+		pressed = false;
 		machine_request_stop(w->m, CLOAK_EXIT_SIGNAL, "cloak received signal %d (%s)", sig, strsignal(sig));
 	}
 }
@@ -142,12 +184,12 @@ static int check_host_inputs(const struct vm_config *cfg, struct cloak_err *err)
 	return 0;
 }
 
-static int cmd_run(int argc, char **argv)
+/* `cloak run` with *cfg, whose --config file cmd_run releases however this ends. */
+static int run_vm(int argc, char **argv, struct vm_config *cfg)
 {
 	struct signal_waiter waiter;
 	struct plan_inputs in;
 	struct launch_plan plan;
-	struct vm_config cfg;
 	struct cloak_err err = { "" };
 	struct cvm cvm;
 	struct machine m;
@@ -155,8 +197,7 @@ static int cmd_run(int argc, char **argv)
 	uint64_t pin_bytes;
 	int rc, status;
 
-	config_defaults(&cfg);
-	rc = config_parse_run(argc, argv, &cfg, &err);
+	rc = config_parse_run(argc, argv, cfg, &err);
 	if (rc == 1) {
 		config_print_run_help(stdout);
 		return 0;
@@ -165,12 +206,12 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
-	if (check_host_inputs(&cfg, &err) < 0 || plan_inputs_open(&in, &cfg, &err) < 0) {
+	if (check_host_inputs(cfg, &err) < 0 || plan_inputs_open(&in, cfg, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
 	/* The confidential kind (the PSP, under SEV) says where the C-bit goes, and the plan's page tables carry it. */
-	if (cvm_open(&cvm, &cfg, &in.cbit, &err) < 0) {
+	if (cvm_open(&cvm, cfg, &in.cbit, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		plan_inputs_close(&in);
 		return CLOAK_EXIT_ERROR;
@@ -190,7 +231,7 @@ static int cmd_run(int argc, char **argv)
 		return CLOAK_EXIT_ERROR;
 	}
 
-	machine_init(&m, &cfg, &plan, &cvm);
+	machine_init(&m, cfg, &plan, &cvm);
 	atomic_store(&m.tl.at[TL_PROCESS_START], 1);  /* 0 us: the clock starts in main() */
 	waiter.m = &m;
 	atomic_init(&waiter.done, false);
@@ -199,6 +240,11 @@ static int cmd_run(int argc, char **argv)
 	sigaddset(&waiter.set, SIGTERM);
 	sigaddset(&waiter.set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &waiter.set, NULL);
+	/* From here every thread cloak starts waits at the sandbox gate until the launch seals it. */
+	if (sandbox_configure(cfg, &err) < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		return CLOAK_EXIT_ERROR;
+	}
 	if (pthread_create(&sigthread, NULL, signal_thread, &waiter) != 0) {
 		fprintf(stderr, "cloak: cannot start the signal thread (pthread_create)\n");
 		return CLOAK_EXIT_ERROR;
@@ -222,7 +268,7 @@ static int cmd_run(int argc, char **argv)
 	/* Measured before teardown: what the VMM itself costs, beside the guest's RAM. */
 	m.tl.rss_kib = process_rss_kib();
 	m.tl.guest_resident_kib = guestmem_resident_bytes(&m.mem) / KiB;
-	if (cfg.timeline_path && timeline_write(&m.tl, cfg.timeline_path, &plan, status, &err) < 0) {
+	if (cfg->timeline_path && timeline_write(&m.tl, cfg->timeline_path, &plan, status, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		if (status == CLOAK_EXIT_POWEROFF)
 			status = CLOAK_EXIT_ERROR;
@@ -234,6 +280,52 @@ static int cmd_run(int argc, char **argv)
 	return status;
 }
 
+static int cmd_run(int argc, char **argv)
+{
+	struct vm_config cfg;
+	int status;
+
+	config_defaults(&cfg);
+	status = run_vm(argc, argv, &cfg);
+	config_release(&cfg);
+	return status;
+}
+
+/* `cloak config print [run options]`: what `cloak run` would use, in the --config format. */
+static int cmd_config(int argc, char **argv)
+{
+	struct cloak_err err = { "" };
+	struct vm_config cfg;
+	char *text;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "print")) {
+		fprintf(stderr, "cloak: usage: cloak config print [RUN OPTIONS]; see `cloak help`\n");
+		return CLOAK_EXIT_ERROR;
+	}
+	config_defaults(&cfg);
+	rc = config_parse_run(argc - 1, argv + 1, &cfg, &err);
+	if (rc == 1) {
+		config_print_run_help(stdout);
+		config_release(&cfg);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		config_release(&cfg);
+		return CLOAK_EXIT_ERROR;
+	}
+	text = config_to_json(&cfg);
+	config_release(&cfg);
+	if (!text) {
+		fprintf(stderr, "cloak: out of memory\n");
+		return CLOAK_EXIT_ERROR;
+	}
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	clock_start();
@@ -243,6 +335,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "bench"))
 		return bench_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "config"))
+		return cmd_config(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "host-check"))
 		return sev_host_check_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sev-export"))

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <grp.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 int pin_decide(uint64_t bytes, uint64_t rlim_cur, uint64_t rlim_max, bool has_cap_ipc_lock,
 	       uint64_t *raise_to, struct cloak_err *err)
@@ -57,20 +59,38 @@ int pin_preflight(uint64_t bytes, struct cloak_err *err)
 	return 0;
 }
 
-int privs_drop(struct cloak_err *err)
+int privs_drop_bounding(struct cloak_err *err)
 {
-	cap_t none;
 	cap_value_t c;
 
-	/* Keep no capability to regain: empty the bounding set while CAP_SETPCAP is still held. */
-	if (has_effective_cap(CAP_SETPCAP))
-		for (c = 0; c <= CAP_LAST_CAP; c++)
-			if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0)
-				return err_errno(err, "cannot drop capability %d from the bounding set (cap_drop_bound)",
-						 c);
-	none = cap_init();
+	/* The bounding set is per thread, and emptying it needs CAP_SETPCAP: without it there is nothing to drop. */
+	if (!has_effective_cap(CAP_SETPCAP))
+		return 0;
+	for (c = 0; c <= CAP_LAST_CAP; c++)
+		if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0)
+			return err_errno(err, "cannot drop capability %d from the bounding set (cap_drop_bound)", c);
+	return 0;
+}
+
+int privs_switch_user(uid_t uid, gid_t gid, struct cloak_err *err)
+{
+	/* glibc runs each of these on every thread of the process (its setxid broadcast). */
+	if (setgroups(1, &gid) < 0)
+		return err_errno(err, "--user: cannot drop supplementary groups (setgroups)");
+	if (setresgid(gid, gid, gid) < 0)
+		return err_errno(err, "--user: cannot switch to group %u (setresgid)", (unsigned)gid);
+	if (setresuid(uid, uid, uid) < 0)
+		return err_errno(err, "--user: cannot switch to user %u (setresuid)", (unsigned)uid);
+	return 0;
+}
+
+int privs_drop_thread(struct cloak_err *err)
+{
+	cap_t none = cap_init();
+
 	if (!none)
 		return err_errno(err, "cap_init");
+	/* capset acts on the calling thread only: every thread calls this for itself. */
 	if (cap_set_proc(none) < 0) {
 		cap_free(none);
 		return err_errno(err, "cannot drop capabilities (cap_set_proc)");

@@ -4,6 +4,8 @@
 
 #include "cloak.h"
 
+#include <sys/types.h>
+
 /*
  * Whether `bytes` of guest memory can be locked, given RLIMIT_MEMLOCK and
  * CAP_IPC_LOCK; *raise_to is set when the soft limit must be raised first.
@@ -13,7 +15,15 @@ int pin_decide(uint64_t bytes, uint64_t rlim_cur, uint64_t rlim_max, bool has_ca
 /* pin_decide against this process's limits and capabilities; raises the soft limit when needed. */
 int pin_preflight(uint64_t bytes, struct cloak_err *err);
 
-/* Drops every capability and sets no_new_privs: called once all host resources are open. */
-int privs_drop(struct cloak_err *err);
+/*
+ * Capabilities and no_new_privs belong to each thread, so every thread
+ * calls these for itself (vmm/sandbox.c orders them): first the bounding
+ * set, while CAP_SETPCAP is held; then, once the process runs as --user,
+ * every capability, and no_new_privs.
+ */
+int privs_drop_bounding(struct cloak_err *err);
+int privs_drop_thread(struct cloak_err *err);
+/* setgroups, setresgid, setresuid: the process (every thread) becomes uid:gid. */
+int privs_switch_user(uid_t uid, gid_t gid, struct cloak_err *err);
 
 #endif

@@ -2,6 +2,8 @@
 #include "machine.h"
 
 #include "cvm.h"
+#include "sandbox.h"
+#include "service.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -124,6 +126,9 @@ static void *vcpu_thread(void *opaque)
 	struct kvm_run *run = m->run[i];
 	sigset_t set;
 
+	/* Confined (no capabilities, its seccomp filter) before the guest's first instruction, or not run at all. */
+	if (!sandbox_thread_enter(SANDBOX_VCPU))
+		return NULL;
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -170,10 +175,20 @@ int machine_run(struct machine *m, struct cloak_err *err)
 		}
 		started++;
 	}
+	/* Every thread now waits at the sandbox gate; the vCPUs enter the guest once all are confined. */
+	if (rc == 0 && sandbox_seal(err) < 0) {
+		machine_request_stop(m, CLOAK_EXIT_ERROR, "%s", err->msg);
+		rc = -1;
+	} else if (rc) {
+		sandbox_abort();
+	} else {
+		service_ready();
+	}
 	pthread_mutex_lock(&m->stop_lock);
 	while (!atomic_load(&m->stopping))
 		pthread_cond_wait(&m->stop_cond, &m->stop_lock);
 	pthread_mutex_unlock(&m->stop_lock);
+	service_stopping(m->stop_reason);
 	for (i = 0; i < started; i++) {
 		m->run[i]->immediate_exit = 1;
 		pthread_kill(m->vcpu_thread[i], SIG_KICK);

@@ -11,6 +11,7 @@
 #define GUEST_PORT_COM1        0x3f8
 #define GUEST_PORT_DEBUG_EXIT  0xf4
 #define GUEST_PORT_BOOT_TIMER  0x7e
+#define GUEST_PORT_POWER_BUTTON 0x7f
 #define GUEST_BOOT_TIMER_MAGIC 123
 #define GUEST_PORT_I8042_CMD   0x64
 
@@ -48,6 +49,8 @@ void gvprintf(const char *fmt, va_list ap);
 /* Ending the VM: exit(v) makes cloak exit with (v << 1) | 1; poweroff makes it exit 0. */
 __attribute__((noreturn)) void guest_exit(unsigned code);
 __attribute__((noreturn)) void guest_poweroff(void);
+/* Whether cloak pressed the power button (SIGTERM): acknowledges the press; the guest should now power off. */
+bool guest_power_button(void);
 /* Marks "booted" in cloak's --timeline. */
 void guest_boot_done(void);
 

@@ -1,4 +1,4 @@
-/* blktest.c: virtio-blk test guest: round trip, flush, GET_ID, read-only refusal, and a measured burst. */
+/* blktest.c: virtio-blk test guest: round trip, flush, GET_ID, read-only refusal, a measured burst, writes until SIGTERM. */
 #include "virtio.h"
 
 #define BURST 32
@@ -7,6 +7,15 @@
 static uint8_t buf[4096];
 
 static struct vdev d;
+
+static unsigned long ulpow10(unsigned n)
+{
+	unsigned long p = 1;
+
+	while (n--)
+		p *= 10;
+	return p;
+}
 
 /* BURST one-sector reads posted at once, one kick, one interrupt asked for: the steady-state cost. */
 static int burst(void)
@@ -88,6 +97,31 @@ int guest_main(const void *bootinfo)
 		gprintf("blktest: burst of %u requests done with %lu interrupts\n", BURST * ROUNDS,
 			(unsigned long)(irq_count - irqs_before));
 		return 0;
+	}
+	if (strstr(args, "sigterm")) {
+		/*
+		 * Writes a counter to sector 4 and flushes it, over and over, printing
+		 * each value once FLUSH acknowledged it, until cloak presses the power
+		 * button: then it powers off, and the image must hold the last value.
+		 */
+		unsigned long k;
+
+		for (k = 1;; k++) {
+			memset(buf, 0, 512);
+			memcpy(buf, "cloak-counter ", 14);
+			for (i = 0; i < 10; i++)
+				buf[14 + 9 - i] = (uint8_t)('0' + (k / ulpow10(i)) % 10);
+			if (vblk_request(&d, VBLK_OUT, 4, buf, 512) != VBLK_S_OK ||
+			    vblk_request(&d, VBLK_FLUSH, 0, NULL, 0) != VBLK_S_OK) {
+				gprintf("blktest: write or flush of %lu failed\n", k);
+				return 5;
+			}
+			gprintf("blktest: flushed %lu\n", k);
+			if (guest_power_button()) {
+				gprintf("blktest: power button pressed after %lu; powering off\n", k);
+				guest_poweroff();
+			}
+		}
 	}
 	gprintf("blktest: disk of %lu sectors\n", (unsigned long)sectors);
 	s = vblk_request(&d, VBLK_GET_ID, 0, buf, 20);

@@ -112,6 +112,15 @@ static void fake_io_mark(void *ctx, struct tl_device *d)
 	(void)d;
 }
 
+/* Device threads run unconfined here; the count shows each announced its role. */
+static bool fake_thread_enter(void *ctx, enum dev_thread_role role)
+{
+	struct fake_host *f = ctx;
+
+	atomic_fetch_add(&f->threads_entered[role], 1);
+	return true;
+}
+
 /* No doorbells and no I/O thread: kicks come through the notify BAR, devices are driven by hand. */
 static const struct dev_host_ops fake_host_ops = {
 	.io_register = fake_io_register,
@@ -125,6 +134,7 @@ static const struct dev_host_ops fake_host_ops = {
 	.stats = fake_stats,
 	.io_begin = fake_io_mark,
 	.io_end = fake_io_mark,
+	.thread_enter = fake_thread_enter,
 };
 
 void fake_host_init(struct fake_host *f, uint8_t *ram, uint64_t ram_size, bool confidential,

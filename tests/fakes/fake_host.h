@@ -31,6 +31,7 @@ struct fake_host {
 	char stop_reason[256];
 	struct tl_device dev[4];
 	unsigned ndev;
+	atomic_uint threads_entered[2];  /* by enum dev_thread_role */
 };
 
 /*

@@ -273,4 +273,57 @@ fi
 run_cloak version
 expect "cloak version" 0 --out "cloak 0."
 
+bad "--user: unknown user" "--user: no user 'no-such-cloak-user' on this host" run --user no-such-cloak-user
+bad "--user: root is refused" "--user: 'root' is root; give an unprivileged user" run --user root
+bad "--user: group 0 is refused" "--user: group 0 is root's" run --user 65534:0
+bad "--user: empty group" "is not USER[:GROUP]" run --user 65534:
+bad "--seccomp: unknown mode" "--seccomp: 'strict' is not a mode; give on, off or log" run --seccomp strict
+
+bad "--shutdown-timeout: not a number" "--shutdown-timeout: 'soon' is not a number of seconds from 0 to 3600" \
+	run --shutdown-timeout soon
+bad "--shutdown-timeout: too long" "is not a number of seconds from 0 to 3600" run --shutdown-timeout 3601
+
+# --config FILE: one JSON file for the whole VM; options beside it override its keys; config print shows the result.
+cat >"$T/vm.json" <<'JSON'
+{"kernel": "/boot/vmlinuz", "mem": "512M", "cpus": 2, "disks": [{"path": "/srv/a.img", "ro": true}],
+ "sev": {"mode": "sev", "backend": "sim"}, "shutdown_timeout": 30}
+JSON
+run_cloak config print --config "$T/vm.json" --cpus 3
+expect "config print: the file's keys, with --cpus from the command line" 0 --out '"mem": 536870912' \
+	--out '"cpus": 3' --out '"path": "/srv/a.img"' --out '"ro": true' --out '"backend": "sim"' \
+	--out '"shutdown_timeout": 30'
+cp "$out" "$T/printed.json"
+run_cloak config print --config "$T/printed.json" --cpus 3
+if [ $rc = 0 ] && cmp -s "$out" "$T/printed.json"; then
+	ok "config print: its output, read back with --config, prints the same"
+else
+	not_ok "config print: its output, read back with --config, prints the same" "differs"
+fi
+echo '{"kernel": "/k", "memory": "1G"}' >"$T/unknown.json"
+bad "--config: an unknown key is named" "--config $T/unknown.json: unknown key \"memory\"" run --config "$T/unknown.json"
+echo '{"cpus": 100}' >"$T/cpus.json"
+bad "--config: a bad value names the file, the key and the rule" \
+	"--config $T/cpus.json: key \"cpus\": --cpus: 100 vCPUs are more than cloak supports" run --config "$T/cpus.json"
+echo '{"cpus": 2' >"$T/broken.json"
+bad "--config: a JSON syntax error gives line and column" "--config $T/broken.json: line" run --config "$T/broken.json"
+bad "--config: a missing file" "--config $T/none.json: unable to open" run --config "$T/none.json"
+bad "config: only print is a subcommand" "usage: cloak config print" config show
+
+# The systemd unit (tools/systemd/cloak@.service) passes systemd-analyze verify, pointed at this cloak.
+unit=$(cd "$(dirname "$0")/../../tools/systemd" && pwd)/cloak@.service
+if command -v systemd-analyze >/dev/null && [ -f "$unit" ]; then
+	mkdir -p "$T/units"
+	sed "s|^ExecStart=/usr/local/bin/cloak |ExecStart=$(cd "$(dirname "$CLOAK")" && pwd)/$(basename "$CLOAK") |" "$unit" \
+		>"$T/units/cloak@vm1.service"
+	out=$T/verify.out err=$T/verify.err rc=0
+	(cd "$T/units" && systemd-analyze verify ./cloak@vm1.service) >"$out" 2>"$err" || rc=$?
+	if [ $rc = 0 ] && ! [ -s "$err" ] && grep -q "^Type=notify" "$T/units/cloak@vm1.service"; then
+		ok "systemd unit: systemd-analyze verify is clean"
+	else
+		not_ok "systemd unit: systemd-analyze verify is clean" "status $rc"
+	fi
+else
+	ok "systemd unit: systemd-analyze verify # SKIP no systemd-analyze here"
+fi
+
 tap_done

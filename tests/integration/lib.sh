@@ -70,3 +70,26 @@ tap_done() {
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }
+
+# tasks_confined PID [UID]: every thread of PID holds no capability (effective, permitted, bounding), has
+# no_new_privs and a seccomp filter (and runs as UID on all four ids). Sets $tasks (how many threads) and
+# $task_bad (one line per thread that is not confined).
+tasks_confined() {
+	tasks=0 task_bad=""
+	for st in /proc/"$1"/task/*/status; do
+		[ -r "$st" ] || continue
+		tasks=$((tasks + 1))
+		bad=$(awk -v uid="${2:-}" -v task="$st" '
+			/^Name:/ { n = $2 } /^Uid:/ { u = $2 " " $3 " " $4 " " $5 } /^CapPrm:/ { p = $2 }
+			/^CapEff:/ { e = $2 } /^CapBnd:/ { b = $2 } /^NoNewPrivs:/ { nn = $2 } /^Seccomp:/ { sc = $2 }
+			END {
+				z = "0000000000000000"
+				ok = p == z && e == z && b == z && nn == "1" && sc == "2"
+				if (uid != "" && u != uid " " uid " " uid " " uid) ok = 0
+				if (!ok) printf "%s (%s): Uid %s CapPrm %s CapEff %s CapBnd %s NoNewPrivs %s Seccomp %s\n",
+					n, task, u, p, e, b, nn, sc
+			}' "$st")
+		[ -n "$bad" ] && task_bad="$task_bad$bad; "
+	done
+	[ -z "$task_bad" ] && [ "$tasks" -gt 0 ]
+}

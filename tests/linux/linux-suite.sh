@@ -54,6 +54,24 @@ run_cloak run --kernel "$BZ" --initrd "$INITRD" --mem 512M --disk "$tap_tmp/disk
 expect "simulated SEV launch of a stock kernel: measured, then runs as a plain guest, and says so" 0 \
 	--out "cloak-linux: PASS blk" --err "NOT encrypted" --err "a Linux guest cannot be shown SEV"
 
+# SIGTERM: Linux gets cloak's power button through the DSDT's GED (evged) and the button driver (KEY_POWER);
+# the test init waits for the key, then powers off, and cloak exits 0.
+"$CLOAK" run --kernel "$BZ" --initrd "$INITRD" --mem 512M --cmdline "$base cloak.expect=pwrbtn" --shutdown-timeout 120 \
+	>"$tap_tmp/out.pwr" 2>"$tap_tmp/err.pwr" </dev/null &
+pid=$!
+i=0
+while ! grep -q "waiting for the power button\|cloak-linux: done" "$tap_tmp/out.pwr" 2>/dev/null && [ $i -lt 1500 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+kill -TERM $pid 2>/dev/null
+rc=0
+wait $pid || rc=$?
+out=$tap_tmp/out.pwr err=$tap_tmp/err.pwr
+expect "SIGTERM reaches Linux as KEY_POWER through the ACPI GED and power button; it powers off" 0 \
+	--out "cloak-linux: PASS pwrbtn: KEY_POWER from cloak's power button" --out "cloak-linux: done, 0 failed" \
+	--err "SIGTERM: pressed the guest's power button; it has 120 s"
+
 # Network: cloak creates the tap; its peer end lives in a network namespace of its own.
 # CLOAK_IP names iproute2's ip where a busybox shell would prefer its own (netns-less) applet.
 ip() { "${CLOAK_IP:-/sbin/ip}" "$@"; }

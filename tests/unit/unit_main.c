@@ -14,6 +14,8 @@ int main(void)
 	srunner_add_suite(sr, machine_suite());
 	srunner_add_suite(sr, cvm_suite());
 	srunner_add_suite(sr, bench_suite());
+	srunner_add_suite(sr, sandbox_suite());
+	srunner_add_suite(sr, config_file_suite());
 	/* TAP on stdout, so meson and the test command count every check. */
 	srunner_set_tap(sr, "-");
 	srunner_run_all(sr, CK_SILENT);

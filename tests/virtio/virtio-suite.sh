@@ -77,7 +77,7 @@ stop_with_term() {
 
 # A stray SIGUSR2 (cloak uses it internally) must not cost the SIGTERM that follows.
 out=$tap_tmp/out.usr2 err=$tap_tmp/err.usr2
-"$CLOAK" run --kernel "$G/blktest.elf" --disk "$fresh" --cmdline hang >"$out" 2>"$err" &
+"$CLOAK" run --kernel "$G/blktest.elf" --disk "$fresh" --cmdline hang --shutdown-timeout 0 >"$out" 2>"$err" &
 pid=$!
 i=0
 while ! grep -q "flush status 0" "$out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
@@ -86,6 +86,50 @@ sleep 0.5
 stop_with_term $pid
 expect "a stray SIGUSR2 does not disable SIGTERM: cloak stops with status 8" 8 --out "flush status 0" \
 	--err "received signal 15"
+
+# SIGTERM: cloak presses the power button; the guest (writing and flushing a counter in a loop) powers off,
+# and the image holds the last value FLUSH acknowledged.
+term=$tap_tmp/term.img
+dd if=/dev/zero of="$term" bs=1024 count=1024 2>/dev/null
+"$CLOAK" run --kernel "$G/blktest.elf" --disk "$term" --cmdline sigterm >"$tap_tmp/out.term" 2>"$tap_tmp/err.term" &
+pid=$!
+i=0
+# (the output file may not exist yet when the loop starts: no count is 0)
+while n=$(grep -c "blktest: flushed" "$tap_tmp/out.term" 2>/dev/null); [ "${n:-0}" -lt 20 ] && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+out=$tap_tmp/out.term err=$tap_tmp/err.term
+last=$(grep "blktest: flushed" "$out" | tail -1 | awk '{print $3}')
+ondisk=$(dd if="$term" bs=512 skip=4 count=1 2>/dev/null | tr -d '\000' | sed 's/^cloak-counter 0*//')
+echo "# SIGTERM after $last acknowledged flushes; the image holds $ondisk"
+expect "SIGTERM: the power button asks the guest to power off; cloak exits 0" 0 \
+	--err "SIGTERM: pressed the guest's power button; it has 10 s to power off" \
+	--out "blktest: power button pressed after $last; powering off"
+if [ -n "$last" ] && [ "$ondisk" = "$last" ]; then
+	ok "SIGTERM: no acknowledged write is lost (the image holds the last flushed counter, $last)"
+else
+	not_ok "SIGTERM: no acknowledged write is lost" "last flushed $last, image holds '$ondisk'"
+fi
+
+# A guest that ignores the button is stopped after --shutdown-timeout, with status 8.
+mkfifo "$tap_tmp/fifo.term"
+"$CLOAK" run --kernel "$G/echo.elf" --disk "$term" --shutdown-timeout 1 <"$tap_tmp/fifo.term" \
+	>"$tap_tmp/out.term2" 2>"$tap_tmp/err.term2" &
+pid=$!
+exec 9>"$tap_tmp/fifo.term"
+i=0
+while ! grep -q ready "$tap_tmp/out.term2" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+exec 9>&-
+out=$tap_tmp/out.term2 err=$tap_tmp/err.term2
+expect "SIGTERM: a guest that ignores the button is stopped after --shutdown-timeout (status 8)" 8 \
+	--err "the guest did not power off within 1 s (--shutdown-timeout); stopped it"
 
 tl=$tap_tmp/blk-timeline.json
 run_cloak run --kernel "$G/blktest.elf" --disk "$disk" --cmdline burst --timeline "$tl"
@@ -150,7 +194,8 @@ NET
 	# The RX wedge: a guest puts the receive used ring on its avail ring and mixes bad chains with good
 	# buffers. cloak must refuse the rings, complete each bad chain once, stay responsive and stop on SIGTERM.
 	out=$tap_tmp/out.nethostile err=$tap_tmp/err.nethostile
-	unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nethostile.elf" --net tap=ctap0 >"$out" 2>"$err" &
+	unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nethostile.elf" --net tap=ctap0 --shutdown-timeout 0 \
+		>"$out" 2>"$err" &
 	pid=$!
 	i=0
 	while ! grep -q "waiting to be stopped" "$out" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
@@ -159,6 +204,35 @@ NET
 		--out "used ring on the avail ring: device status" --out "(NEEDS_RESET)" \
 		--out "bad chain completed 1 time(s); small buffer 1, large buffer 1; num_buffers 2" \
 		--err "rings overlap" --err "received signal 15"
+
+	# Confinement with every kind of device thread: a disk, a NIC, a console and COM1 input. The script runs
+	# inside the namespace, checks every task while the echo guest waits, then answers it.
+	libsh=$(cd "$(dirname "${CLOAK_LIB_SH:-$0}")" && pwd)/lib.sh
+	cat >"$tap_tmp/confined.sh" <<CONF
+. "$libsh"
+mkfifo "$tap_tmp/fifo.net"
+"$CLOAK" run --kernel "$G/echo.elf" --disk "$disk" --net tap=ctap0 --console "file=$tap_tmp/hvc0.net" \\
+	<"$tap_tmp/fifo.net" >"$tap_tmp/out.conf" 2>"$tap_tmp/err.conf" &
+pid=\$!
+exec 9>"$tap_tmp/fifo.net"
+i=0
+while ! grep -q ready "$tap_tmp/out.conf" 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+if tasks_confined \$pid; then echo "confined \$tasks"; else echo "unconfined \$tasks: \$task_bad"; fi
+cat /proc/\$pid/task/*/comm 2>/dev/null | sort | tr '\\n' ' '; echo
+echo done >&9
+exec 9>&-
+wait \$pid
+echo "status \$?"
+CONF
+	out=$tap_tmp/out.confined err=$tap_tmp/err.conf rc=0
+	timeout 120 unshare -n sh "$tap_tmp/net.sh" sh "$tap_tmp/confined.sh" >"$out" 2>&1 || rc=$?
+	sed 's/^/# /' "$out"
+	if grep -q "^confined [6-9]" "$out" && grep -q "status 0" "$out" && grep -q "got: DONE" "$tap_tmp/out.conf"; then
+		ok "every thread (disk, NIC, console, COM1 input): no capabilities, no_new_privs, Seccomp 2"
+	else
+		not_ok "every thread (disk, NIC, console, COM1 input): no capabilities, no_new_privs, Seccomp 2" \
+			"$(cat "$out")"
+	fi
 else
 	echo "# SKIP net: no /dev/net/tun or unshare here"
 fi

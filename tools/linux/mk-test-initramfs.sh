@@ -41,5 +41,5 @@ add_module() {
 	esac
 	echo "$name" >>"$work/root/modules.order"
 }
-for m in virtio_pci virtio_blk virtio_net virtio_console; do add_module "$m"; done
+for m in virtio_pci virtio_blk virtio_net virtio_console evdev button; do add_module "$m"; done
 (cd "$work/root" && find . | cpio -o -H newc 2>/dev/null) | gzip -1 >"$out"

@@ -70,6 +70,25 @@ if want console; then
 	fi
 fi
 
+if want pwrbtn; then
+	# cloak's SIGTERM: the GED runs _EVT, the button driver sends KEY_POWER (type 1, code 116, value 1).
+	for d in ACPI0013:00 PNP0C0C:00; do [ -e /sys/bus/acpi/devices/$d ] || fail "pwrbtn: no ACPI device $d"; done
+	ev=$(sed -n '/Name="Power Button"/,/^$/s/.*Handlers=.*\(event[0-9]*\).*/\1/p' /proc/bus/input/devices | head -1)
+	if [ -z "$ev" ] || ! [ -c "/dev/input/$ev" ]; then
+		fail "pwrbtn: no input device for the power button"
+	else
+		# Open before saying so: evdev gives an event only to those who have it open.
+		exec 3<"/dev/input/$ev"
+		echo "cloak-linux: waiting for the power button on $ev"
+		while :; do
+			key=$(dd bs=24 count=1 <&3 2>/dev/null | od -An -tu2 -j16 -N6 | tr -s ' ')
+			case "$key" in " 1 116 1"*) break ;; esac
+		done
+		exec 3<&-
+		pass "pwrbtn: KEY_POWER from cloak's power button"
+	fi
+fi
+
 if grep -q swiotlb /proc/cmdline; then
 	echo "cloak-linux: swiotlb: $(dmesg | grep -i 'software io tlb' | head -1)"
 fi
