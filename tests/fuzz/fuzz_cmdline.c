@@ -1,6 +1,7 @@
 /* fuzz_cmdline.c: libFuzzer target: the arguments of `cloak run` (config_parse_run). */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char buf[8192];
 	static char *argv[MAX_ARGS + 2];
+	static char *reset_argv[] = { (char *)"reset", NULL };
 	struct cloak_err err = { "" };
 	struct vm_config cfg;
 	size_t i, start = 0;
@@ -34,6 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			start = i + 1;
 		}
 	argv[argc] = NULL;
+	/*
+	 * A parse that stopped inside a cluster such as "-xh" leaves glibc's getopt
+	 * pointing into that argument, and config_parse_run's optind = 1 does not
+	 * clear it. cloak parses once per process, so each input starts afresh
+	 * (optind 0 makes glibc reinitialise).
+	 */
+	optind = 0;
+	(void)getopt(1, reset_argv, "");
 	config_defaults(&cfg);
 	rc = config_parse_run(argc, argv, &cfg, &err);
 	if (rc < 0) {

@@ -140,7 +140,7 @@ for name, args in {
     'devices': ['--disk', 'a.img', '--disk', 'b.img,ro', '--net', 'tap=tap0,mac=52:54:00:12:34:56',
                 '--console', 'socket=/tmp/c.sock', '--timeline', 't.json'],
     'cpuid': ['--cpuid-clear', 'xsave,avx', '--cpuid-clear', '7.0:ebx:5', '--no-pin', '--hugepages'],
-    'sev': ['--sev', '--policy', '0x5', '--dh-cert-file', 'g.b64', '--session-file', 's.b64', '--sev-backend', 'sim',
+    'sev': ['--sev', '--policy', '0x1', '--dh-cert-file', 'g.b64', '--session-file', 's.b64', '--sev-backend', 'sim',
             '--sev-sim-key', 'k.pem', '--attest-cmd', './verify', '--measurement-out', 'm.bin'],
     'repro-xh': ['-xh'],  # issue 12: a cluster of short options
     'help': ['--help'],

@@ -11,7 +11,7 @@ if ! command -v clang >/dev/null || ! command -v ld.lld >/dev/null; then
 fi
 sh "$here/build.sh" "$out" || exit 1
 failed=
-for t in $(cat "$here/targets"); do
+for t in $(grep -v "^#" "$here/targets"); do
 	# New inputs go to the work directory, never into the corpus in the source tree.
 	rm -rf "$out/smoke-$t"
 	mkdir -p "$out/smoke-$t"
