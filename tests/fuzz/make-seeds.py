@@ -191,4 +191,7 @@ put('session', 'pdh-raw', pdh)
 put('session', 'pdh-b64', base64.b64encode(pdh) + b'\n')
 put('session', 'godh-and-session-b64', base64.encodebytes(godh + session))
 put('session', 'session-b64', base64.b64encode(session))
-put('session', 'repro-pdh-5-bytes', b'AAAAA')  # issue 12: cloak-owner session frees garbage
+put('session', 'repro-pdh-5-bytes', b'AAAAA')
+put('owner', 'pdh-raw', pdh)
+put('owner', 'pdh-b64', base64.b64encode(pdh) + b'\n')
+put('owner', 'repro-pdh-5-bytes', b'AAAAA')  # issue 12: cloak-owner session frees garbage
