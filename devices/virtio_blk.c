@@ -232,12 +232,45 @@ uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req)
 }
 
 /* The worker: takes requests under the device lock, does the I/O without it, completes them under it again. */
+void virtio_blk_serve(struct virtio_blk *b)
+{
+	struct virtio_dev *vd = &b->vd;
+
+	for (;;) {
+		unsigned gen;
+		uint32_t written;
+
+		pthread_mutex_lock(&vd->lock);
+		if (!virtio_pop(vd, 0, b->req)) {
+			bool more = virtio_queue_live(vd, 0) && virtq_arm_notify(&vd->vq[0]);
+
+			virtio_interrupt(vd, 0);
+			pthread_mutex_unlock(&vd->lock);
+			if (more)
+				continue;
+			return;
+		}
+		virtq_suppress_notify(&vd->vq[0]);
+		gen = vd->generation;
+		b->in_flight = true;
+		pthread_mutex_unlock(&vd->lock);
+		written = virtio_blk_handle(b, b->req);
+		pthread_mutex_lock(&vd->lock);
+		/* A reset waited for this I/O; the request was the old driver's: drop it. */
+		if (gen == vd->generation)
+			virtio_push(vd, 0, b->req->head, written);
+		b->in_flight = false;
+		pthread_cond_broadcast(&b->idle);
+		pthread_mutex_unlock(&vd->lock);
+	}
+}
+
+/* The worker: woken by kicks, it serves the queue until it is empty. */
 static void *blk_worker(void *opaque)
 {
 	struct virtio_blk *b = opaque;
-	struct virtio_dev *vd = &b->vd;
 
-	(void)devhost_thread_enter(vd->host, DEV_THREAD_DISK);
+	(void)devhost_thread_enter(b->vd.host, DEV_THREAD_DISK);
 	pthread_mutex_lock(&b->wlock);
 	for (;;) {
 		while (!b->work && !b->stop)
@@ -246,33 +279,7 @@ static void *blk_worker(void *opaque)
 			break;
 		b->work = false;
 		pthread_mutex_unlock(&b->wlock);
-		for (;;) {
-			unsigned gen;
-			uint32_t written;
-
-			pthread_mutex_lock(&vd->lock);
-			if (!virtio_pop(vd, 0, b->req)) {
-				bool more = virtio_queue_live(vd, 0) && virtq_arm_notify(&vd->vq[0]);
-
-				virtio_interrupt(vd, 0);
-				pthread_mutex_unlock(&vd->lock);
-				if (more)
-					continue;
-				break;
-			}
-			virtq_suppress_notify(&vd->vq[0]);
-			gen = vd->generation;
-			b->in_flight = true;
-			pthread_mutex_unlock(&vd->lock);
-			written = virtio_blk_handle(b, b->req);
-			pthread_mutex_lock(&vd->lock);
-			/* A reset waited for this I/O; the request was the old driver's: drop it. */
-			if (gen == vd->generation)
-				virtio_push(vd, 0, b->req->head, written);
-			b->in_flight = false;
-			pthread_cond_broadcast(&b->idle);
-			pthread_mutex_unlock(&vd->lock);
-		}
+		virtio_blk_serve(b);
 		pthread_mutex_lock(&b->wlock);
 	}
 	pthread_mutex_unlock(&b->wlock);

@@ -31,6 +31,12 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloa
 /* Puts it on the PCI bus as virtio-blk<index> and starts its worker. */
 int virtio_blk_attach(struct virtio_blk *b, struct dev_host *host, unsigned index, struct cloak_err *err);
 void virtio_blk_close(struct virtio_blk *b);
+/*
+ * What the worker does when kicked, on the calling thread: pops requests under
+ * the device lock, does their I/O without it, completes them under it again,
+ * until the queue stays empty (the fuzz target calls it directly).
+ */
+void virtio_blk_serve(struct virtio_blk *b);
 /* Serves one request against the image; returns the bytes written into the guest's buffers. */
 uint32_t virtio_blk_handle(struct virtio_blk *b, const struct virtq_req *req);
 

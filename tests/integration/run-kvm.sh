@@ -9,4 +9,10 @@ mkdir -p "$payload/guests" "$payload/suites"
 cp "$CLOAK" "$payload/cloak"
 cp "$GUESTS"/*.elf "$GUESTS"/*.bin "$GUESTS"/*.bzImage "$payload/guests/"
 cp "$SUITES"/lib.sh "$SUITES"/kvm-suite.sh "$payload/suites/"
-sh "$SUITES/../run-on-kvm.sh" kvm "$payload" -- sh suites/kvm-suite.sh ./cloak ./guests
+# In the background, so that a signal ends this script at once (a trap would wait for a foreground
+# command to finish); run-on-kvm.sh stops the suite, and its QEMU, when this script is gone.
+sh "$SUITES/../run-on-kvm.sh" kvm "$payload" -- sh suites/kvm-suite.sh ./cloak ./guests &
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+wait $!

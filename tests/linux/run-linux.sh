@@ -25,5 +25,6 @@ cp "$SRC/tests/linux/linux-suite.sh" "$payload/tests/linux/"
 cp "$SRC/tests/integration/lib.sh" "$payload/tests/integration/"
 # iproute2's ip for the network namespace of the tap's peer (busybox's ip has no netns).
 cp "$(command -v ip)" "$payload/bin/ip"
-sh "$SRC/tests/run-on-kvm.sh" --full-kvm --modules tun Linux "$payload" -- \
+# exec: a signal to this script reaches the suite and run-nested.sh's QEMU directly.
+exec sh "$SRC/tests/run-on-kvm.sh" --full-kvm --modules tun Linux "$payload" -- \
 	env CLOAK_IP=./bin/ip sh tests/linux/linux-suite.sh ./cloak ./bzImage ./vmlinux ./test-initrd.gz

@@ -49,6 +49,7 @@ case $mem$smp$tmo in *[!0-9]*) die "--mem, --smp and --timeout take plain number
 qemu=${NESTED_QEMU:-qemu-system-x86_64}
 command -v "$qemu" >/dev/null || die "$qemu not found (Debian package qemu-system-x86)"
 command -v cpio >/dev/null || die "cpio not found (Debian package cpio)"
+command -v setpriv >/dev/null || die "setpriv not found (Debian package util-linux)"
 busybox=$(command -v busybox) || die "busybox not found (Debian package busybox-static)"
 # A dynamically linked busybox would need its libraries too; the static one is what we ship.
 if ldd "$busybox" >/dev/null 2>&1; then
@@ -80,10 +81,25 @@ klog=$work/console.$$.log
 qlog=$work/qemu.$$.log
 keep_logs=${NESTED_KEEP_LOGS:-}
 qpid=
+fpid=
+# Stops QEMU (through its timeout, which passes the TERM on) and the output filter, waiting up to 5 s
+# before SIGKILL. Only our own children are signalled: the process group may be our caller's too.
+# shellcheck disable=SC2317  # called through the EXIT trap
+stop_qemu() {
+	local p i
+	for p in $qpid $fpid; do
+		kill "$p" 2>/dev/null || continue
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	qpid= fpid=
+}
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
-	# timeout passes the TERM on to QEMU.
-	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
+	stop_qemu
 	rm -rf "$run"
 	if [ -n "$own_work" ]; then
 		if [ -n "$keep_logs" ]; then
@@ -298,11 +314,18 @@ filter() {
 	[ -z "$held" ] || printf '\n'
 }
 # Background jobs rather than a pipeline, so that a signal to this script can stop QEMU too.
+# QEMU must never outlive this script, however it ends (issue: a caller's timeout left QEMU running
+# for minutes):
+# - timeout --foreground stays in our process group, so a signal to the group (meson's timeout,
+#   a terminal's ^C) reaches QEMU as well; without it timeout makes a group of its own;
+# - each setpriv --pdeathsig KILL makes the next process die with its parent: timeout with this
+#   script, QEMU with timeout. That covers a SIGKILL to this script, where no trap runs;
+# - the traps stop QEMU on INT, TERM and HUP, and at every exit.
 mkfifo "$run/out"
 filter <"$run/out" &
 fpid=$!
 set +e
-timeout -k 10 "$tmo" "$qemu" \
+setpriv --pdeathsig KILL timeout --foreground -k 10 "$tmo" setpriv --pdeathsig KILL "$qemu" \
 	-accel tcg -cpu "${NESTED_CPU:-EPYC,+svm,+npt}" -m "$mem" -smp "$smp" \
 	-nographic -nodefaults -no-user-config -no-reboot \
 	-monitor none \
@@ -315,6 +338,7 @@ wait "$qpid"
 qrc=$?
 qpid=
 wait "$fpid"
+fpid=
 set -e
 t2=$(date +%s.%N)
 [ -z "${NESTED_VERBOSE:-}" ] || echo "$prog: guest ran for $(elapsed "$t1" "$t2") s" >&2
