@@ -26,6 +26,7 @@ extern char **environ;
 /* The phases drawn, in launch order: what a reader compares first. */
 static const char *const drawn_phases[] = {
 	"kvm_open", "vm_create", "memory_map_and_lock", "load", "vcpu_create", "first_guest_exit", "guest_exit",
+	"teardown",
 };
 
 struct bench_metric {
@@ -69,7 +70,7 @@ static void bench_usage(FILE *out)
 		"  results.csv   the same, one line per variant and metric\n"
 		"  results.png, results.svg  the median time to each launch phase per variant, p10-p90 bars\n"
 		"  runs/         each run's timeline JSON and output\n"
-		"Metrics: wall_us (the whole process, spawn to exit), phase.* (from --timeline), exits.*,\n"
+		"Metrics: wall_us (the whole process, spawn to exit), before_main_us, phase.* (from --timeline), exits.*,\n"
 		"exits_total, vmm_rss_kib (cloak's memory beside guest RAM) and measured_bytes.\n"
 		"\n"
 		"  --runs N           launches per variant (default 10, at most %d)\n"
@@ -258,6 +259,8 @@ static int timeline_collect(struct bench_variant *v, const char *path, unsigned 
 		metric_add(v, "vmm_rss_kib", json_number_value(val), runs);
 	if ((val = json_object_get(root, "measured_bytes")))
 		metric_add(v, "measured_bytes", json_number_value(val), runs);
+	if ((val = json_object_get(root, "before_main_us")))
+		metric_add(v, "before_main_us", json_number_value(val), runs);
 	json_decref(root);
 	return 0;
 }

@@ -64,5 +64,7 @@ uint64_t process_rss_kib(void);
 /* Monotonic microseconds since the process entered main(). */
 void clock_start(void);
 uint64_t clock_us(void);
+/* Microseconds from the process's start to main() (fork, exec, loading libraries), in 10 ms steps; 0: unknown. */
+uint64_t clock_before_main_us(void);
 
 #endif

@@ -266,6 +266,7 @@ static int run_vm(int argc, char **argv, struct vm_config *cfg)
 	pthread_join(sigthread, NULL);
 
 	/* Measured before teardown: what the VMM itself costs, beside the guest's RAM. */
+	timeline_mark(&m.tl, TL_TEARDOWN);
 	m.tl.rss_kib = process_rss_kib();
 	m.tl.guest_resident_kib = guestmem_resident_bytes(&m.mem) / KiB;
 	if (cfg->timeline_path && timeline_write(&m.tl, cfg->timeline_path, &plan, status, &err) < 0) {

@@ -23,6 +23,7 @@ static const char *const phase_names[TL_NPHASES] = {
 	[TL_FIRST_GUEST_EXIT] = "first_guest_exit",
 	[TL_BOOT_TIMER] = "boot_timer",
 	[TL_GUEST_EXIT] = "guest_exit",
+	[TL_TEARDOWN] = "teardown",  /* devices stopped, threads joined: all before the timeline is written */
 };
 
 const char *timeline_phase_name(enum tl_phase phase)
@@ -183,8 +184,9 @@ int timeline_write(const struct timeline *tl, const char *path, const struct lau
 	fprintf(f, ",\n  \"boot\": \"%s\",\n  \"mem_bytes\": %llu,\n  \"cpus\": %u,\n  \"sev\": %s,\n",
 		plan_kind_name(plan->kind), (unsigned long long)plan->mem_size, plan->cpus,
 		plan->cbit >= 0 ? "true" : "false");
-	fprintf(f, "  \"exit_status\": %d,\n  \"measured_bytes\": %llu,\n  \"phases_us\": {", status,
-		(unsigned long long)tl->measured_bytes);
+	fprintf(f, "  \"exit_status\": %d,\n  \"measured_bytes\": %llu,\n  \"before_main_us\": %llu,\n"
+		   "  \"phases_us\": {", status, (unsigned long long)tl->measured_bytes,
+		(unsigned long long)clock_before_main_us());
 	for (i = 0; i < TL_NPHASES; i++) {
 		uint64_t at = atomic_load(&tl->at[i]);
 

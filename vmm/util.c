@@ -135,9 +135,54 @@ uint64_t process_rss_kib(void)
 
 static struct timespec clock_zero;
 
+static uint64_t before_main_us;
+
+/*
+ * How long the process existed before main(): the kernel's start time of this
+ * process (/proc/self/stat field 22, in clock ticks since boot: 10 ms steps)
+ * against the boot-time clock now. What it covers is fork, exec and the
+ * dynamic loader mapping and relocating the shared libraries.
+ */
+static uint64_t measure_before_main(void)
+{
+	char buf[1024], *p;
+	unsigned long long start_ticks = 0;
+	struct timespec now;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n;
+	int field;
+
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* The command name (field 2) may hold spaces and parentheses: count from the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &now) < 0)
+		return 0;
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start_ticks) != 1)
+		return 0;
+	{
+		uint64_t now_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+		uint64_t start_us = start_ticks * 1000000 / (uint64_t)hz;
+
+		return now_us > start_us ? now_us - start_us : 0;
+	}
+}
+
 void clock_start(void)
 {
 	clock_gettime(CLOCK_MONOTONIC, &clock_zero);
+	before_main_us = measure_before_main();
+}
+
+uint64_t clock_before_main_us(void)
+{
+	return before_main_us;
 }
 
 uint64_t clock_us(void)

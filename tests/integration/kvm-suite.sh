@@ -19,7 +19,8 @@ if [ -f "$tl" ] && grep -q '"process_start": 0' "$tl" && grep -q '"first_guest_e
 	grep -q '"boot_timer": [0-9]' "$tl" && grep -q '"guest_exit": [0-9]' "$tl" &&
 	grep -q '"memory_map_and_lock": [0-9]' "$tl" && grep -q '"io": [0-9]' "$tl" &&
 	grep -q '"exit_status": 0' "$tl" && grep -q '"vmm_rss": [1-9]' "$tl" &&
-	grep -q '"guest_resident": [1-9]' "$tl"; then
+	grep -q '"guest_resident": [1-9]' "$tl" && grep -q '"teardown": [0-9]' "$tl" &&
+	grep -q '"before_main_us": [0-9]' "$tl"; then
 	ok "timeline JSON has every phase and the exit counts"
 	sed 's/^/#   /' "$tl"
 else
