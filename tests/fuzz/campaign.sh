@@ -2,8 +2,8 @@
 # campaign.sh: fuzzes each target in turn for N inputs (default 10^7) and prints a line of figures per target.
 # usage: tests/fuzz/campaign.sh OUTDIR [N] [TARGET...]   (OUTDIR from build.sh; default every target)
 #        FUZZ_MAX_SECS=S caps each target at S seconds (the line then shows how many inputs it reached).
-# One target at a time, one job. Known defects are masked (FUZZ_MASK_KNOWN, tests/fuzz/known.h); a new crash or
-# hang ends the run, lands in OUTDIR/findings-TARGET/, and the target goes on with the inputs still to run
+# One target at a time, one job. A crash or hang ends the run, lands in OUTDIR/findings-TARGET/, and the
+# target goes on with the inputs still to run
 # (at most 5 such restarts). New inputs go to OUTDIR/work-TARGET; logs to OUTDIR/campaign-TARGET.N.log.
 set -u
 out=$1
@@ -11,7 +11,6 @@ want=${2:-10000000}
 shift $(($# < 2 ? $# : 2))
 here=$(cd "$(dirname "$0")" && pwd)
 targets=${*:-$(grep -v "^#" "$here/targets")}
-export FUZZ_MASK_KNOWN=1
 for t in $targets; do
 	mkdir -p "$out/work-$t" "$out/findings-$t"
 	done_runs=0 round=0 secs=0
