@@ -1,6 +1,8 @@
 /* sev_main.c: runs the unit tests of the simulated PSP, the SEV formats, cloak-owner and the launch. */
 #include "sev_tests.h"
 
+#include "sev/sev.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -17,6 +19,17 @@ const char *fixtures_dir(void)
 		fprintf(stderr, "######## SKIPPED: no fixtures at %s (../shared/fixtures); the third-party vector tests "
 				"did NOT run ########\n", d ? d : "(CLOAK_FIXTURES unset)");
 	return NULL;
+}
+
+uint8_t *fixture(const char *rel, size_t *len)
+{
+	struct cloak_err err = { "" };
+	char path[1024];
+	uint8_t *d;
+
+	snprintf(path, sizeof(path), "%s/%s", fixtures_dir(), rel);
+	ck_assert_msg(sev_file_read(path, "fixture", 64 * MiB, &d, len, &err) == 0, "%s", err.msg);
+	return d;
 }
 
 /* With the argument "vectors": only the third-party vectors, skipped without the fixtures. */

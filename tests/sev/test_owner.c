@@ -6,17 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static uint8_t *fixture(const char *rel, size_t *len)
-{
-	struct cloak_err err = { "" };
-	char path[1024];
-	uint8_t *d;
-
-	snprintf(path, sizeof(path), "%s/%s", fixtures_dir(), rel);
-	ck_assert_msg(sev_file_read(path, "fixture", 64 * MiB, &d, len, &err) == 0, "%s", err.msg);
-	return d;
-}
-
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

@@ -83,17 +83,6 @@ static const struct vector vectors[] = {
 	  "b4c021e085fb83ceffe6571a3d357b4a98773c83c474e47f76c876708fe316da", NULL },
 };
 
-static uint8_t *fixture(const char *rel, size_t *len)
-{
-	struct cloak_err err = { "" };
-	char path[1024];
-	uint8_t *d;
-
-	snprintf(path, sizeof(path), "%s/%s", fixtures_dir(), rel);
-	ck_assert_msg(sev_file_read(path, "fixture", 64 * MiB, &d, len, &err) == 0, "%s", err.msg);
-	return d;
-}
-
 static void unhex(const char *s, uint8_t *out, size_t n)
 {
 	size_t i;
