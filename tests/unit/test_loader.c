@@ -69,25 +69,32 @@ START_TEST(elf_high_virtual_entry_maps_to_physical)
 }
 END_TEST
 
+/* Makes program header `index` a PT_NOTE at `off` holding XEN_ELFNOTE_PHYS32_ENTRY = entry. */
+static Elf64_Phdr *put_pvh_note(unsigned index, uint64_t off, uint32_t entry)
+{
+	Elf64_Nhdr nh = { .n_namesz = 4, .n_descsz = 4, .n_type = 18 };
+	Elf64_Phdr *note = phdr(img, index);
+
+	*note = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = off, .p_filesz = sizeof(nh) + 8 };
+	memcpy(img + off, &nh, sizeof(nh));
+	memcpy(img + off + sizeof(nh), "Xen", 4);
+	memcpy(img + off + sizeof(nh) + 4, &entry, 4);
+	return note;
+}
+
 START_TEST(elf_pvh_note)
 {
 	uint64_t pa[2] = { 0x100000, 0 };
 	size_t len = make_elf(img, sizeof(img), 2, pa, 0x100000);
-	Elf64_Phdr *note = phdr(img, 1);
-	Elf64_Nhdr nh = { .n_namesz = 4, .n_descsz = 4, .n_type = 18 };
-	uint32_t entry = 0x100200;
+	Elf64_Phdr *note = put_pvh_note(1, 0x2000, 0x100200);
 	struct elf_image e;
 	struct cloak_err err;
 
-	*note = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = 0x2000, .p_filesz = sizeof(nh) + 8 };
-	memcpy(img + 0x2000, &nh, sizeof(nh));
-	memcpy(img + 0x2000 + sizeof(nh), "Xen", 4);
-	memcpy(img + 0x2000 + sizeof(nh) + 4, &entry, 4);
 	ck_assert_int_eq(elf_parse(img, len, 0x100000, "k", &e, &err), 0);
 	ck_assert(e.has_pvh);
 	ck_assert_uint_eq(e.pvh_entry, 0x100200);
 	/* A note that claims more bytes than it has is refused. */
-	note->p_filesz = sizeof(nh) + 2;
+	note->p_filesz = sizeof(Elf64_Nhdr) + 2;
 	ck_assert_int_eq(elf_parse(img, len, 0x100000, "k", &e, &err), -1);
 	ck_assert_msg_has(err.msg, "note segment is malformed");
 }
@@ -207,20 +214,13 @@ START_TEST(elf_pvh_entry_between_segments)
 {
 	uint64_t pa[3] = { 0x100000, 0x300000, 0 };
 	size_t len = make_elf(img, sizeof(img), 3, pa, 0x100000);
-	Elf64_Phdr *note = phdr(img, 2);
-	Elf64_Nhdr nh = { .n_namesz = 4, .n_descsz = 4, .n_type = 18 };
-	uint32_t entry = 0x200000;
 	struct elf_image e;
 	struct cloak_err err;
 
-	*note = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = 0x3000, .p_filesz = sizeof(nh) + 8 };
-	memcpy(img + 0x3000, &nh, sizeof(nh));
-	memcpy(img + 0x3000 + sizeof(nh), "Xen", 4);
-	memcpy(img + 0x3000 + sizeof(nh) + 4, &entry, 4);
+	put_pvh_note(2, 0x3000, 0x200000);
 	ck_assert_int_eq(elf_parse(img, len, 0x100000, "k", &e, &err), -1);
 	ck_assert_msg_has(err.msg, "PVH entry 0x200000 is not inside any loaded segment");
-	entry = 0x300ffc;
-	memcpy(img + 0x3000 + sizeof(nh) + 4, &entry, 4);
+	put_pvh_note(2, 0x3000, 0x300ffc);
 	ck_assert_int_eq(elf_parse(img, len, 0x100000, "k", &e, &err), 0);
 	ck_assert_uint_eq(e.pvh_entry, 0x300ffc);
 }
