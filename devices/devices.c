@@ -1,6 +1,8 @@
 /* devices.c: the table of devices every VM gets, started in order and stopped in reverse. */
 #include "devices.h"
 
+#include <string.h>
+
 static const struct device_ops *const device_table[] = {
 	&uart8250_device,
 	&debug_exit_device,
@@ -15,6 +17,45 @@ static const struct device_ops *const device_table[] = {
 };
 
 static unsigned devices_started;
+
+const struct device_ops *devices_for_option(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(device_table); i++)
+		if (device_table[i]->option && !strcmp(device_table[i]->option, name))
+			return device_table[i];
+	return NULL;
+}
+
+int devices_check_options(const struct vm_config *cfg, bool probe_host, struct cloak_err *err)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->ndevice_args; i++) {
+		const struct device_arg *a = &cfg->device_args[i];
+		const char *name = a->option->name;
+		const struct device_ops *d = devices_for_option(name);
+		char origin[sizeof(err->msg)];
+
+		if (!d)
+			return err_set(err, "--%s: no device in this build takes it; see `cloak run --help`", name);
+		if (d->parse(a->value, err) < 0 || (probe_host && d->probe && d->probe(a->value, err) < 0)) {
+			config_device_origin(cfg, a, origin, sizeof(origin));
+			return err_prefix(err, "%s", origin);
+		}
+	}
+	return 0;
+}
+
+void devices_print_help(FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(device_table); i++)
+		if (device_table[i]->help)
+			device_table[i]->help(out);
+}
 
 int devices_init(struct dev_host *host, struct cloak_err *err)
 {

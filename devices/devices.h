@@ -4,6 +4,8 @@
 
 #include "devhost.h"
 
+#include <stdio.h>
+
 /* Ports of cloak's own devices (the guest ABI, docs/guest-abi.md). */
 #define PORT_COM1         0x3f8
 #define IRQ_COM1          4
@@ -19,10 +21,27 @@
 
 /*
  * Adding a device means writing its file, one line in devices.c and one in
- * devices/meson.build. A device reaches the machine only through `host`.
+ * devices/meson.build; a device with a command-line option also names it in
+ * the core's table (config_device_options, vmm/config.c: its name, --config
+ * key, count and DMA bytes), which cloak-owner needs without linking devices/.
+ * A device reaches the machine only through `host`.
  */
 struct device_ops {
 	const char *name;
+	/*
+	 * The device's option (its row in config_device_options), or NULL. The
+	 * device owns the option's grammar and help: init reads each value with
+	 * the same parser the hooks use.
+	 *   parse: checks one value as init will read it, touching nothing on
+	 *          the host; the message names the option and the remedy.
+	 *   probe: (optional) checks what a parsed value names on the host (an
+	 *          image, /dev/net/tun, a directory) before /dev/kvm opens.
+	 *   help:  prints the option's lines of `cloak run --help`.
+	 */
+	const char *option;
+	int (*parse)(const char *value, struct cloak_err *err);
+	int (*probe)(const char *value, struct cloak_err *err);
+	void (*help)(FILE *out);
 	int (*init)(struct dev_host *host, struct cloak_err *err);
 	void (*fini)(struct dev_host *host);
 };
@@ -34,6 +53,17 @@ struct device_ops {
  */
 int devices_init(struct dev_host *host, struct cloak_err *err);
 void devices_fini(struct dev_host *host);
+
+/*
+ * Every device option of cfg through its device's parse hook, in order, and
+ * with probe_host through its probe hook too; a value from --config gets the
+ * file and key in front of the device's message.
+ */
+int devices_check_options(const struct vm_config *cfg, bool probe_host, struct cloak_err *err);
+/* The device options' lines of `cloak run --help`, from each device's help hook. */
+void devices_print_help(FILE *out);
+/* The device that takes option `name` (without --), or NULL. */
+const struct device_ops *devices_for_option(const char *name);
 
 extern const struct device_ops uart8250_device;
 extern const struct device_ops debug_exit_device;

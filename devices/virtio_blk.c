@@ -32,6 +32,7 @@ struct blk_range {
 };
 
 static struct virtio_blk disks[CONFIG_MAX_DISKS];
+static struct virtio_blk_options disk_options[CONFIG_MAX_DISKS];  /* the disks' paths live here while they run */
 static unsigned ndisks;
 
 static void blk_config(struct virtio_dev *vd, uint32_t off, bool is_write, uint8_t *data, unsigned size)
@@ -453,14 +454,101 @@ void virtio_blk_close(struct virtio_blk *b)
 	b->req = NULL;
 }
 
+/* Whether `item` (len bytes) is `key`=... ; *val then points past the '='. */
+static bool item_key(const char *item, size_t len, const char *key, const char **val, size_t *val_len)
+{
+	size_t k = strlen(key);
+
+	if (len <= k || strncmp(item, key, k) || item[k] != '=')
+		return false;
+	*val = item + k + 1;
+	*val_len = len - k - 1;
+	return true;
+}
+
+int virtio_blk_parse_options(const char *s, struct virtio_blk_options *o, struct cloak_err *err)
+{
+	const char *item = s, *path = NULL, *val = NULL;
+	size_t path_len = 0, len, val_len = 0;
+	bool first = true;
+
+	o->ro = false;
+	for (;; first = false) {
+		const char *comma = strchr(item, ',');
+		bool keyed_path = false, bare_path = false;
+
+		len = comma ? (size_t)(comma - item) : strlen(item);
+		if (item_key(item, len, "path", &val, &val_len))
+			keyed_path = true;
+		else if (first && !item_key(item, len, "ro", &val, &val_len))
+			bare_path = true;  /* --disk PATH[,ro]: even a file named "ro" */
+		if (keyed_path || bare_path) {
+			if (path)
+				return err_set(err, "--disk: '%s' gives the path twice; give one", s);
+			path = keyed_path ? val : item;
+			path_len = keyed_path ? val_len : len;
+		} else if ((len == 2 && !strncmp(item, "ro", 2)) ||
+			   (item_key(item, len, "ro", &val, &val_len) && val_len == 2 && !strncmp(val, "on", 2))) {
+			o->ro = true;
+		} else if (item_key(item, len, "ro", &val, &val_len) && val_len == 3 && !strncmp(val, "off", 3)) {
+			o->ro = false;
+		} else {
+			return err_set(err, "--disk: unknown flag '%.*s' in '%s'; the only flag is ro (--disk PATH,ro)",
+				       (int)len, item, s);
+		}
+		if (!comma)
+			break;
+		item = comma + 1;
+	}
+	if (!path || path_len == 0)
+		return err_set(err, "--disk: no path in '%s'; write --disk PATH or --disk PATH,ro", s);
+	if (path_len >= sizeof(o->path))
+		return err_set(err, "--disk: the path is longer than %zu bytes; use a shorter one", sizeof(o->path) - 1);
+	memcpy(o->path, path, path_len);
+	o->path[path_len] = 0;
+	return 0;
+}
+
+static int blk_parse(const char *value, struct cloak_err *err)
+{
+	struct virtio_blk_options o;
+
+	return virtio_blk_parse_options(value, &o, err);
+}
+
+/* The image exists, is a file or a block device, and can be opened and locked as the disk will be. */
+static int blk_probe(const char *value, struct cloak_err *err)
+{
+	struct virtio_blk_options o;
+	struct virtio_blk probe;
+
+	if (virtio_blk_parse_options(value, &o, err) < 0 || virtio_blk_open(&probe, o.path, o.ro, err) < 0)
+		return -1;
+	close(probe.fd);
+	return 0;
+}
+
+static void blk_help(FILE *out)
+{
+	fprintf(out,
+		"  --disk PATH[,ro]     a virtio-blk disk on the raw image PATH (repeatable, up to %d);\n"
+		"                       ro: the guest can read but not write it (also path=PATH,ro=on|off)\n",
+		CONFIG_MAX_DISKS);
+}
+
 static int blk_init(struct dev_host *host, struct cloak_err *err)
 {
+	const char *value;
 	unsigned i;
 
-	for (ndisks = 0; ndisks < host->cfg->ndisks; ndisks++) {
-		const struct disk_config *d = &host->cfg->disks[ndisks];
+	for (ndisks = 0; (value = config_device_value(host->cfg, "disk", ndisks)); ndisks++) {
+		struct virtio_blk_options *o = &disk_options[ndisks];
 
-		if (virtio_blk_open(&disks[ndisks], d->path, d->ro, err) < 0)
+		if (ndisks == CONFIG_MAX_DISKS) {
+			err_set(err, "--disk: more than %d disks; attach at most %d", CONFIG_MAX_DISKS, CONFIG_MAX_DISKS);
+			goto fail;
+		}
+		if (virtio_blk_parse_options(value, o, err) < 0 || virtio_blk_open(&disks[ndisks], o->path, o->ro, err) < 0)
 			goto fail;
 		if (virtio_blk_attach(&disks[ndisks], host, ndisks, err) < 0) {
 			ndisks++;
@@ -485,4 +573,12 @@ static void blk_fini(struct dev_host *host)
 	ndisks = 0;
 }
 
-const struct device_ops virtio_blk_device = { .name = "virtio-blk", .init = blk_init, .fini = blk_fini };
+const struct device_ops virtio_blk_device = {
+	.name = "virtio-blk",
+	.option = "disk",
+	.parse = blk_parse,
+	.probe = blk_probe,
+	.help = blk_help,
+	.init = blk_init,
+	.fini = blk_fini,
+};

@@ -26,6 +26,18 @@ struct virtio_blk {
 	uint64_t write_through_syncs;
 };
 
+/*
+ * --disk PATH[,ro]: the image and whether the guest may write it. The keyed
+ * form path=PATH[,ro=on|off] is what --config's {"path": PATH, "ro": BOOL}
+ * becomes; a first item that is neither path= nor ro= is the path.
+ */
+struct virtio_blk_options {
+	char path[4096];  /* copied, since the value carries ",ro" after it */
+	bool ro;
+};
+
+/* One --disk value; the message names --disk and the remedy. */
+int virtio_blk_parse_options(const char *value, struct virtio_blk_options *out, struct cloak_err *err);
 /* Opens and locks the image (errors name --disk). */
 int virtio_blk_open(struct virtio_blk *b, const char *path, bool ro, struct cloak_err *err);
 /* Puts it on the PCI bus as virtio-blk<index> and starts its worker. */

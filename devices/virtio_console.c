@@ -1,4 +1,6 @@
 /* virtio_console.c: virtio-console (hvc0) on cloak's stdout, a file, or a Unix socket cloak listens on. */
+#include "virtio_console.h"
+
 #include "devices.h"
 #include "virtio_pci.h"
 #include "virtio_queues.h"
@@ -219,22 +221,82 @@ static int cons_listen(struct vconsole *c, const char *path, struct cloak_err *e
 	return 0;
 }
 
+int virtio_console_parse_options(const char *s, struct virtio_console_options *o, struct cloak_err *err)
+{
+	if (!strcmp(s, "stdio")) {
+		*o = (struct virtio_console_options){ CONSOLE_STDIO, NULL };
+	} else if (!strncmp(s, "file=", 5) && s[5]) {
+		*o = (struct virtio_console_options){ CONSOLE_FILE, s + 5 };
+	} else if (!strncmp(s, "socket=", 7) && s[7]) {
+		if (strlen(s + 7) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return err_set(err, "--console: socket path '%s' is longer than a Unix socket address "
+					    "allows (107 bytes); use a shorter path", s + 7);
+		*o = (struct virtio_console_options){ CONSOLE_SOCKET, s + 7 };
+	} else {
+		return err_set(err, "--console: '%s' is not a console; give stdio, file=PATH or socket=PATH", s);
+	}
+	return 0;
+}
+
+static int cons_parse(const char *value, struct cloak_err *err)
+{
+	struct virtio_console_options o;
+
+	return virtio_console_parse_options(value, &o, err);
+}
+
+/* The file or socket path is usable: init checks again, since the path may change in between. */
+static int cons_probe(const char *value, struct cloak_err *err)
+{
+	struct virtio_console_options o;
+	struct stat st;
+
+	if (virtio_console_parse_options(value, &o, err) < 0)
+		return -1;
+	if (o.kind == CONSOLE_STDIO)
+		return 0;
+	if (lstat(o.path, &st) < 0)
+		return config_check_parent_dir("--console", o.path, err);
+	if (o.kind == CONSOLE_SOCKET) {
+		if (!S_ISSOCK(st.st_mode))
+			return err_set(err, "--console: %s exists and is not a socket; give another path", o.path);
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode))
+		return err_set(err, "--console: %s is a symbolic link; cloak does not follow one, since whoever placed "
+				    "it would choose the file cloak truncates; give the path of the file itself", o.path);
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+		return err_set(err, "--console: %s exists and is neither a regular file nor a character device; give "
+				    "another path", o.path);
+	return 0;
+}
+
+static void cons_help(FILE *out)
+{
+	fprintf(out, "  --console stdio|file=PATH|socket=PATH\n"
+		     "                       a virtio-console (hvc0) on cloak's stdio, a file (output only; a\n"
+		     "                       symbolic link is refused) or a Unix socket cloak listens on\n");
+}
+
 static void cons_fini(struct dev_host *host);
 
 static int cons_init(struct dev_host *host, struct cloak_err *err)
 {
 	struct vconsole *c = &cons;
-	const struct vm_config *cfg = host->cfg;
+	const char *value = config_device_value(host->cfg, "console", 0);
+	struct virtio_console_options o;
 
 	*c = (struct vconsole){ .out_fd = -1, .listen_fd = -1, .client_fd = -1 };
-	if (cfg->console == CONSOLE_NONE)
+	if (!value)
 		return 0;
+	if (virtio_console_parse_options(value, &o, err) < 0)
+		return -1;
 	c->req = malloc(sizeof(*c->req));
 	if (!c->req) {
 		err_set(err, "out of memory");
 		goto fail;
 	}
-	switch (cfg->console) {
+	switch (o.kind) {
 	case CONSOLE_STDIO:
 		/* Input from stdin stays with COM1, which reads it already. */
 		c->out_fd = STDOUT_FILENO;
@@ -245,26 +307,24 @@ static int cons_init(struct dev_host *host, struct cloak_err *err)
 		 * whoever can write its directory choose the file truncated, so none
 		 * is followed. O_NONBLOCK keeps a FIFO without a reader from hanging.
 		 */
-		c->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		c->out_fd = open(o.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
 				 0644);
 		if (c->out_fd < 0 && errno == ELOOP) {
 			err_set(err, "--console: %s is a symbolic link; cloak does not follow one, since whoever "
 				     "placed it would choose the file cloak truncates; give the path of the file itself",
-				cfg->console_path);
+				o.path);
 			goto fail;
 		}
 		if (c->out_fd < 0) {
-			err_errno(err, "--console: cannot create %s", cfg->console_path);
+			err_errno(err, "--console: cannot create %s", o.path);
 			goto fail;
 		}
 		/* Output then blocks as it should on a terminal; a reader that is slow just slows the guest's hvc0. */
 		(void)fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) & ~O_NONBLOCK);
 		break;
 	case CONSOLE_SOCKET:
-		if (cons_listen(c, cfg->console_path, err) < 0)
+		if (cons_listen(c, o.path, err) < 0)
 			goto fail;
-		break;
-	case CONSOLE_NONE:
 		break;
 	}
 	if (virtio_pci_init(&c->vd, host, &cons_ops, "virtio-console0", c, err) < 0)
@@ -302,4 +362,12 @@ static void cons_fini(struct dev_host *host)
 	*c = (struct vconsole){ .out_fd = -1, .listen_fd = -1, .client_fd = -1 };
 }
 
-const struct device_ops virtio_console_device = { .name = "virtio-console", .init = cons_init, .fini = cons_fini };
+const struct device_ops virtio_console_device = {
+	.name = "virtio-console",
+	.option = "console",
+	.parse = cons_parse,
+	.probe = cons_probe,
+	.help = cons_help,
+	.init = cons_init,
+	.fini = cons_fini,
+};

@@ -1,8 +1,11 @@
 /* virtio_net.c: virtio-net on a tap device, frames moved on the I/O thread with the virtio header passed through. */
+#include "virtio_net.h"
+
 #include "devices.h"
 #include "virtio_pci.h"
 #include "virtio_queues.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -248,17 +251,102 @@ static int tap_open(struct vnet *n, const char *name, struct cloak_err *err)
 	return 0;
 }
 
+/* Exactly six pairs of hex digits joined by colons; no signs, blanks or other separators. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned i;
+
+	if (strlen(s) != 17)
+		return -1;
+	for (i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return -1;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)strtoul((char[3]){ s[3 * i], s[3 * i + 1], 0 }, NULL, 16);
+	return 0;
+}
+
+int virtio_net_parse_options(const char *s, struct virtio_net_options *o, struct cloak_err *err)
+{
+	char *copy = strdup(s), *item, *save = NULL;
+
+	if (!copy)
+		return err_set(err, "out of memory");
+	*o = (struct virtio_net_options){ .has_mac = false };
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(item, "tap=", 4) && item[4]) {
+			if (strlen(item + 4) >= sizeof(o->tap)) {
+				err_set(err, "--net: tap name '%s' is longer than 15 characters (IFNAMSIZ)", item + 4);
+				goto fail;
+			}
+			snprintf(o->tap, sizeof(o->tap), "%s", item + 4);
+		} else if (!strncmp(item, "mac=", 4)) {
+			if (parse_mac(item + 4, o->mac) < 0) {
+				err_set(err, "--net: '%s' is not a MAC address; write it like mac=52:54:00:12:34:56",
+					item + 4);
+				goto fail;
+			}
+			if (o->mac[0] & 1) {
+				err_set(err, "--net: %s is a multicast address; give a unicast MAC (first byte even)",
+					item + 4);
+				goto fail;
+			}
+			o->has_mac = true;
+		} else {
+			err_set(err, "--net: unknown setting '%s'; write --net tap=NAME[,mac=MAC]", item);
+			goto fail;
+		}
+	}
+	free(copy);
+	if (!o->tap[0])
+		return err_set(err, "--net: no tap device named in '%s'; write --net tap=NAME[,mac=MAC]", s);
+	return 0;
+fail:
+	free(copy);
+	return -1;
+}
+
+static int net_parse(const char *value, struct cloak_err *err)
+{
+	struct virtio_net_options o;
+
+	return virtio_net_parse_options(value, &o, err);
+}
+
+/* The tap itself is made or attached only by init: creating it here would leave one behind on a later error. */
+static int net_probe(const char *value, struct cloak_err *err)
+{
+	int fd;
+
+	(void)value;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return err_errno(err, "--net: cannot open /dev/net/tun%s",
+				 errno == ENOENT ? " (load the tun module: modprobe tun)" : "");
+	close(fd);
+	return 0;
+}
+
+static void net_help(FILE *out)
+{
+	fprintf(out, "  --net tap=NAME[,mac=MAC]\n"
+		     "                       a virtio-net device on the tap device NAME (created if missing)\n");
+}
+
 static void net_fini(struct dev_host *host);
 
 static int net_init(struct dev_host *host, struct cloak_err *err)
 {
 	struct vnet *n = &net;
-	const struct vm_config *cfg = host->cfg;
+	const char *value = config_device_value(host->cfg, "net", 0);
+	struct virtio_net_options o;
 	struct timespec ts;
 
 	*n = (struct vnet){ .tap = -1 };
-	if (!cfg->net_tap[0])
+	if (!value)
 		return 0;
+	if (virtio_net_parse_options(value, &o, err) < 0)
+		return -1;
 	n->frame = malloc(NET_FRAME_MAX);
 	n->req = malloc(sizeof(*n->req));
 	n->req0 = malloc(sizeof(*n->req0));
@@ -266,10 +354,10 @@ static int net_init(struct dev_host *host, struct cloak_err *err)
 		err_set(err, "out of memory");
 		goto fail;
 	}
-	if (tap_open(n, cfg->net_tap, err) < 0)
+	if (tap_open(n, o.tap, err) < 0)
 		goto fail;
-	if (cfg->net_has_mac) {
-		memcpy(n->mac, cfg->net_mac, 6);
+	if (o.has_mac) {
+		memcpy(n->mac, o.mac, 6);
 	} else {
 		/* Locally administered, unicast, different per run: 52:54:00 and three varying bytes. */
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -310,4 +398,12 @@ static void net_fini(struct dev_host *host)
 	*n = (struct vnet){ .tap = -1 };
 }
 
-const struct device_ops virtio_net_device = { .name = "virtio-net", .init = net_init, .fini = net_fini };
+const struct device_ops virtio_net_device = {
+	.name = "virtio-net",
+	.option = "net",
+	.parse = net_parse,
+	.probe = net_probe,
+	.help = net_help,
+	.init = net_init,
+	.fini = net_fini,
+};

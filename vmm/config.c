@@ -2,15 +2,18 @@
 #include "config.h"
 
 #include "sev/sev.h"
+#include "virtio_queues.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void config_defaults(struct vm_config *cfg)
 {
@@ -182,106 +185,115 @@ int config_parse_cpuid_clear(const char *s, struct vm_config *cfg, struct cloak_
 	return rc;
 }
 
-int config_parse_disk(const char *s, struct vm_config *cfg, struct cloak_err *err)
-{
-	const char *comma = strchr(s, ',');
-	size_t len = comma ? (size_t)(comma - s) : strlen(s);
-	struct disk_config *d;
+/*
+ * The device options. Each row is all cloak-owner needs of a device to take
+ * `cloak run`'s arguments and size the DMA budget; the device parses the
+ * value (devices/devices.h) and names its option in the same way.
+ */
+const struct device_option config_device_options[] = {
+	{ "disk", "disks", "disk", CONFIG_MAX_DISKS, (uint64_t)BLK_QUEUE_SIZE * BLK_SEGMENT_DMA_BYTES },
+	{ "net", "net", "network device", 1, (uint64_t)NET_QUEUES * NET_QUEUE_SIZE * QUEUE_BUFFER_DMA_BYTES },
+	{ "console", "console", "console", 1, (uint64_t)CONSOLE_QUEUES * CONSOLE_QUEUE_SIZE * QUEUE_BUFFER_DMA_BYTES },
+};
+const unsigned config_ndevice_options = ARRAY_SIZE(config_device_options);
+_Static_assert(ARRAY_SIZE(config_device_options) <= 32, "config_parse_run keeps one bit per device option");
 
-	if (cfg->ndisks == CONFIG_MAX_DISKS)
-		return err_set(err, "--disk: more than %d disks; attach at most %d", CONFIG_MAX_DISKS, CONFIG_MAX_DISKS);
-	if (len == 0)
-		return err_set(err, "--disk: no path in '%s'; write --disk PATH or --disk PATH,ro", s);
-	if (comma && strcmp(comma + 1, "ro"))
-		return err_set(err, "--disk: unknown flag '%s' in '%s'; the only flag is ro (--disk PATH,ro)",
-			       comma + 1, s);
-	if (len >= sizeof(d->path))
-		return err_set(err, "--disk: the path is longer than %zu bytes; use a shorter one", sizeof(d->path) - 1);
-	d = &cfg->disks[cfg->ndisks++];
-	memcpy(d->path, s, len);
-	d->path[len] = 0;
-	d->ro = comma != NULL;
-	return 0;
-}
-
-/* Exactly six pairs of hex digits joined by colons; no signs, blanks or other separators. */
-static int parse_mac(const char *s, uint8_t mac[6])
+const struct device_option *config_device_option(const char *name)
 {
 	unsigned i;
 
-	if (strlen(s) != 17)
-		return -1;
-	for (i = 0; i < 17; i++)
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			return -1;
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)strtoul((char[3]){ s[3 * i], s[3 * i + 1], 0 }, NULL, 16);
+	for (i = 0; i < config_ndevice_options; i++)
+		if (!strcmp(config_device_options[i].name, name))
+			return &config_device_options[i];
+	return NULL;
+}
+
+static unsigned option_count(const struct vm_config *cfg, unsigned option)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < cfg->ndevice_args; i++)
+		n += cfg->device_args[i].option == &config_device_options[option];
+	return n;
+}
+
+/* Appends a value of option `option`; from_file/item say where it came from. */
+static int add_device(struct vm_config *cfg, unsigned option, const char *value, bool from_file, int item,
+		      struct cloak_err *err)
+{
+	const struct device_option *o = &config_device_options[option];
+
+	if (option_count(cfg, option) >= o->max) {
+		if (o->max == 1)
+			return err_set(err, "--%s: given twice; cloak attaches one %s", o->name, o->noun);
+		return err_set(err, "--%s: more than %u %ss; attach at most %u", o->name, o->max, o->noun, o->max);
+	}
+	if (cfg->ndevice_args == CONFIG_MAX_DEVICE_ARGS)
+		return err_set(err, "--%s: more than %d device options in all; attach fewer devices", o->name,
+			       CONFIG_MAX_DEVICE_ARGS);
+	cfg->device_args[cfg->ndevice_args++] = (struct device_arg){ o, value, from_file, item };
 	return 0;
 }
 
-int config_parse_net(const char *s, struct vm_config *cfg, struct cloak_err *err)
+int config_add_device(struct vm_config *cfg, const char *name, const char *value, struct cloak_err *err)
 {
-	char *copy = strdup(s), *item, *save = NULL;
+	const struct device_option *o = config_device_option(name);
+
+	if (!o)
+		return err_set(err, "--%s: no device takes this option; see `cloak run --help`", name);
+	return add_device(cfg, (unsigned)(o - config_device_options), value, false, -1, err);
+}
+
+int config_add_file_device(struct vm_config *cfg, unsigned option, const char *value, int item,
+			   struct cloak_err *err)
+{
+	return add_device(cfg, option, value, true, item, err);
+}
+
+/* Forgets the values of `option` that came from the file: the command line's replace them. */
+static void drop_file_devices(struct vm_config *cfg, unsigned option)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < cfg->ndevice_args; i++)
+		if (cfg->device_args[i].option != &config_device_options[option] || !cfg->device_args[i].from_file)
+			cfg->device_args[n++] = cfg->device_args[i];
+	cfg->ndevice_args = n;
+}
+
+void config_device_origin(const struct vm_config *cfg, const struct device_arg *a, char *buf, size_t len)
+{
+	if (!a->from_file)
+		snprintf(buf, len, "%s", "");
+	else if (a->file_item < 0)
+		snprintf(buf, len, "--config %s: key \"%s\": ", cfg->file_path ? cfg->file_path : "",
+			 a->option->file_key);
+	else
+		snprintf(buf, len, "--config %s: key \"%s\": item %d: ", cfg->file_path ? cfg->file_path : "",
+			 a->option->file_key, a->file_item);
+}
+
+int config_check_parent_dir(const char *opt, const char *path, struct cloak_err *err)
+{
+	char *copy = strdup(path);
+	struct stat st;
+	const char *dir;
+	int rc = 0;
 
 	if (!copy)
 		return err_set(err, "out of memory");
-	if (cfg->net_tap[0]) {
-		free(copy);
-		return err_set(err, "--net: given twice; cloak attaches one network device");
-	}
-	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		if (!strncmp(item, "tap=", 4) && item[4]) {
-			if (strlen(item + 4) >= 16) {
-				err_set(err, "--net: tap name '%s' is longer than 15 characters (IFNAMSIZ)", item + 4);
-				goto fail;
-			}
-			snprintf(cfg->net_tap, sizeof(cfg->net_tap), "%s", item + 4);
-		} else if (!strncmp(item, "mac=", 4)) {
-			if (parse_mac(item + 4, cfg->net_mac) < 0) {
-				err_set(err, "--net: '%s' is not a MAC address; write it like mac=52:54:00:12:34:56",
-					item + 4);
-				goto fail;
-			}
-			if (cfg->net_mac[0] & 1) {
-				err_set(err, "--net: %s is a multicast address; give a unicast MAC (first byte even)",
-					item + 4);
-				goto fail;
-			}
-			cfg->net_has_mac = true;
-		} else {
-			err_set(err, "--net: unknown setting '%s'; write --net tap=NAME[,mac=MAC]", item);
-			goto fail;
-		}
-	}
+	dir = dirname(copy);
+	if (stat(dir, &st) < 0)
+		rc = err_errno(err, "%s: the directory %s of %s is not usable; create it or give another path", opt,
+			       dir, path);
+	else if (!S_ISDIR(st.st_mode))
+		rc = err_set(err, "%s: %s is not a directory, so %s cannot be created; give another path", opt, dir,
+			     path);
 	free(copy);
-	if (!cfg->net_tap[0])
-		return err_set(err, "--net: no tap device named in '%s'; write --net tap=NAME[,mac=MAC]", s);
-	return 0;
-fail:
-	free(copy);
-	return -1;
+	return rc;
 }
 
-int config_parse_console(const char *s, struct vm_config *cfg, struct cloak_err *err)
-{
-	if (!strcmp(s, "stdio")) {
-		cfg->console = CONSOLE_STDIO;
-	} else if (!strncmp(s, "file=", 5) && s[5]) {
-		cfg->console = CONSOLE_FILE;
-		cfg->console_path = s + 5;
-	} else if (!strncmp(s, "socket=", 7) && s[7]) {
-		if (strlen(s + 7) >= 108)
-			return err_set(err, "--console: socket path '%s' is longer than a Unix socket address "
-					    "allows (107 bytes); use a shorter path", s + 7);
-		cfg->console = CONSOLE_SOCKET;
-		cfg->console_path = s + 7;
-	} else {
-		return err_set(err, "--console: '%s' is not a console; give stdio, file=PATH or socket=PATH", s);
-	}
-	return 0;
-}
-
-void config_print_run_help(FILE *out)
+void config_print_run_help(FILE *out, void (*device_help)(FILE *out))
 {
 	size_t i;
 
@@ -310,13 +322,6 @@ void config_print_run_help(FILE *out)
 		"  --no-pin             do not lock guest memory in RAM (it is locked by default)\n"
 		"  --hugepages          back guest memory with 2 MiB huge pages (hugetlbfs must have enough)\n"
 		"  --kvm-device PATH    the KVM device to open (default /dev/kvm)\n"
-		"  --disk PATH[,ro]     a virtio-blk disk on the raw image PATH (repeatable, up to %d);\n"
-		"                       ro: the guest can read but not write it\n"
-		"  --net tap=NAME[,mac=MAC]\n"
-		"                       a virtio-net device on the tap device NAME (created if missing)\n"
-		"  --console stdio|file=PATH|socket=PATH\n"
-		"                       a virtio-console (hvc0) on cloak's stdio, a file (output only; a\n"
-		"                       symbolic link is refused) or a Unix socket cloak listens on\n"
 		"  --user USER[:GROUP]  once set up, run as USER (name or number) and GROUP (default:\n"
 		"                       USER's primary group) on every thread\n"
 		"  --seccomp on|off|log every thread gets a seccomp allowlist for its role (default on: a\n"
@@ -349,12 +354,20 @@ void config_print_run_help(FILE *out)
 		"\n"
 		"Feature names for --cpuid-clear:",
 		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),
-		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS, CONFIG_MAX_DISKS,
+		(unsigned long long)(CONFIG_MAX_MEM / GiB), CONFIG_MAX_CPUS,
 		CONFIG_DEFAULT_SHUTDOWN_TIMEOUT, CONFIG_MAX_SHUTDOWN_TIMEOUT, SEV_POLICY_DEFAULT);
 	for (i = 0; i < ARRAY_SIZE(cpuid_features); i++)
 		fprintf(out, "%s%s", i % 10 ? " " : "\n  ", cpuid_features[i].name);
+	fprintf(out, "\n");
+	if (device_help) {
+		fprintf(out, "\nDevice options (README \"Devices\"; their --config keys:");
+		for (i = 0; i < ARRAY_SIZE(config_device_options); i++)
+			fprintf(out, "%s%s", i ? ", " : " ", config_device_options[i].file_key);
+		fprintf(out, "):\n");
+		device_help(out);
+	}
 	fprintf(out,
-		"\n\n"
+		"\n"
 		"Guest devices: COM1 8250 UART at 0x3f8 (stdout; stdin when it is a terminal or pipe),\n"
 		"the exit device at port 0xf4, the boot-timer port 0x%x, the i8042 reset line (0x64),\n"
 		"the CMOS clock (0x70), the power button (0x7f, GSI 16: pressed on SIGTERM), a PCI host\n"
@@ -374,7 +387,7 @@ void config_print_run_help(FILE *out)
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
-	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE, OPT_DISK, OPT_NET, OPT_CONSOLE,
+	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE,
 	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
 	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
 };
@@ -390,9 +403,6 @@ static const struct option run_options[] = {
 	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
 	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 	{ "kvm-device", required_argument, NULL, OPT_KVM_DEVICE },
-	{ "disk", required_argument, NULL, OPT_DISK },
-	{ "net", required_argument, NULL, OPT_NET },
-	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "sev", no_argument, NULL, OPT_SEV },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "dh-cert-file", required_argument, NULL, OPT_DH_CERT },
@@ -561,22 +571,50 @@ static int config_check_sev(const struct vm_config *cfg, const char *sev_only_op
 	return 0;
 }
 
+/* The device options' getopt codes: OPT_DEVICE + their row in config_device_options. */
+#define OPT_DEVICE 1024
+
+/* run_options behind one entry per device option. */
+static const struct option *all_run_options(void)
+{
+	static struct option all[ARRAY_SIZE(config_device_options) + ARRAY_SIZE(run_options)];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(config_device_options); i++)
+		all[i] = (struct option){ config_device_options[i].name, required_argument, NULL, OPT_DEVICE + (int)i };
+	memcpy(&all[i], run_options, sizeof(run_options));
+	return all;
+}
+
 int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_err *err)
 {
+	const struct option *options = all_run_options();
+	unsigned cli_devices = 0;  /* bit k: option k was given here, so the file's values of it are gone */
 	const char *sev_only_opt = NULL, *config_path = NULL;
-	bool cli_disks = false, cli_cpuid = false;
+	bool cli_cpuid = false;
 	int c;
 
 	/* --config first, wherever it stands: the other options override the file's keys. */
 	optind = 0;  /* 0, not 1: glibc then also forgets a cluster (-xh) a previous parse stopped inside */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1)
 		if (c == OPT_CONFIG)
 			config_path = optarg;
 	if (config_path && config_load_file(config_path, cfg, err) < 0)
 		return -1;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		if (c >= OPT_DEVICE && c < OPT_DEVICE + (int)ARRAY_SIZE(config_device_options)) {
+			unsigned k = (unsigned)(c - OPT_DEVICE);
+
+			/* The command line's values of a device option replace the file's. */
+			if (!(cli_devices & 1u << k))
+				drop_file_devices(cfg, k);
+			cli_devices |= 1u << k;
+			if (add_device(cfg, k, optarg, false, -1, err) < 0)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case OPT_CONFIG: break;
 		case OPT_KERNEL: cfg->kernel_path = optarg; break;
@@ -606,26 +644,6 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 		case OPT_NO_PIN: cfg->pin = false; break;
 		case OPT_HUGEPAGES: cfg->hugepages = true; break;
 		case OPT_KVM_DEVICE: cfg->kvm_device = optarg; break;
-		case OPT_DISK:
-			/* Disks given here replace the file's list. */
-			if (!cli_disks)
-				cfg->ndisks = 0;
-			cli_disks = true;
-			if (config_parse_disk(optarg, cfg, err) < 0)
-				return -1;
-			break;
-		case OPT_NET:
-			if (config_path) {
-				cfg->net_tap[0] = 0;  /* replaces the file's */
-				cfg->net_has_mac = false;
-			}
-			if (config_parse_net(optarg, cfg, err) < 0)
-				return -1;
-			break;
-		case OPT_CONSOLE:
-			if (config_parse_console(optarg, cfg, err) < 0)
-				return -1;
-			break;
 		case OPT_SEV: cfg->sev = true; break;
 		case OPT_POLICY:
 			if (sev_policy_parse(optarg, &cfg->sev_policy, "--policy", err) < 0)

@@ -5,6 +5,7 @@
 #include "cloak.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define CONFIG_MIN_MEM (16 * MiB)
 #define CONFIG_MAX_MEM (1024 * GiB)
@@ -17,16 +18,34 @@
 
 enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
-/* Virtio devices (README "Devices"). */
-#define CONFIG_MAX_DISKS 8
-
-struct disk_config {
-	char path[4096];  /* copied, since the option's value carries ",ro" after it */
-	bool ro;
+/*
+ * A device's command-line option, as far as the core knows it: its name, its
+ * --config key, how many the VM may have and the guest memory each may have
+ * in flight (the DMA budget, which sizes the measured swiotlb=). The grammar
+ * of the value is the device's own: devices/devices.h parses it, so that
+ * cloak-owner, which links nothing from devices/, still takes the option.
+ */
+struct device_option {
+	const char *name;      /* --NAME VALUE */
+	const char *file_key;  /* its key in --config: a list of values, or one value when max is 1 */
+	const char *noun;      /* one of what it adds, for messages: "disk" */
+	unsigned max;          /* how many the VM may have */
+	uint64_t dma_bytes;    /* the guest memory one may have in flight (vmm/dma_budget.c) */
 };
 
-enum console_kind { CONSOLE_NONE, CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_SOCKET };
+extern const struct device_option config_device_options[];
+extern const unsigned config_ndevice_options;
 
+#define CONFIG_MAX_DISKS 8
+#define CONFIG_MAX_DEVICE_ARGS 16
+
+/* One device option as given, in order; its device parses the value (devices/devices.h). */
+struct device_arg {
+	const struct device_option *option;  /* its row in config_device_options */
+	const char *value;   /* as on the command line: points into argv or into the --config file's tree */
+	bool from_file;      /* from --config's key, else from the command line */
+	int file_item;       /* the item of the key's list; -1: the key's value itself */
+};
 /* One set of bits to hide from the guest's CPUID. */
 struct cpuid_clear {
 	uint32_t leaf;
@@ -52,13 +71,8 @@ struct vm_config {
 	bool hugepages;
 	struct cpuid_clear cpuid_clear[CONFIG_MAX_CPUID_CLEAR];
 	unsigned ncpuid_clear;
-	struct disk_config disks[CONFIG_MAX_DISKS];  /* --disk: virtio-blk */
-	unsigned ndisks;
-	char net_tap[16];           /* --net tap=NAME: virtio-net; empty: none */
-	uint8_t net_mac[6];
-	bool net_has_mac;
-	enum console_kind console;  /* --console: virtio-console (hvc0) */
-	const char *console_path;
+	struct device_arg device_args[CONFIG_MAX_DEVICE_ARGS];  /* --disk, --net, --console ... */
+	unsigned ndevice_args;
 	/* SEV launch (vmm/sev/sev.h); the other sev_* fields need sev. */
 	bool sev;
 	enum sev_backend_kind sev_backend;
@@ -75,6 +89,7 @@ struct vm_config {
 	uint32_t user_uid, user_gid;
 	unsigned shutdown_timeout;        /* --shutdown-timeout: seconds a guest gets to power off on SIGTERM */
 	void *file_json;                  /* --config: the parsed file, which the strings above may point into */
+	const char *file_path;            /* --config FILE, for the messages about its device values */
 };
 
 void config_defaults(struct vm_config *cfg);
@@ -91,12 +106,49 @@ int config_parse_size(const char *s, uint64_t *out);
 /* "cx16", "xsave,avx" or raw "LEAF[.SUBLEAF]:REG:BIT". */
 int config_parse_cpuid_clear(const char *s, struct vm_config *cfg, struct cloak_err *err);
 
-void config_print_run_help(FILE *out);
+/* `cloak run --help`; device_help prints the device options' lines (devices_print_help), or NULL. */
+void config_print_run_help(FILE *out, void (*device_help)(FILE *out));
 
-/* The values of --disk, --net and --console (each may name its option in errors). */
-int config_parse_disk(const char *s, struct vm_config *cfg, struct cloak_err *err);
-int config_parse_net(const char *s, struct vm_config *cfg, struct cloak_err *err);
-int config_parse_console(const char *s, struct vm_config *cfg, struct cloak_err *err);
+/* The option named `name` (without --), or NULL. */
+const struct device_option *config_device_option(const char *name);
+/*
+ * Records one value of a device option after those given before it; refuses
+ * one more than the option's max with a message naming it. The value is not
+ * copied: it must live as long as cfg.
+ */
+int config_add_device(struct vm_config *cfg, const char *name, const char *value, struct cloak_err *err);
+/* The same for the --config file's key of option row `option` (item -1: the key's value itself). */
+int config_add_file_device(struct vm_config *cfg, unsigned option, const char *value, int item,
+			   struct cloak_err *err);
+/*
+ * How many values the device option `name` has, and the nth of them (NULL past
+ * the last). Inline, so a device reads its values without linking the core.
+ */
+static inline unsigned config_device_count(const struct vm_config *cfg, const char *name)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < cfg->ndevice_args; i++)
+		n += !strcmp(cfg->device_args[i].option->name, name);
+	return n;
+}
+
+static inline const char *config_device_value(const struct vm_config *cfg, const char *name, unsigned nth)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->ndevice_args; i++)
+		if (!strcmp(cfg->device_args[i].option->name, name) && nth-- == 0)
+			return cfg->device_args[i].value;
+	return NULL;
+}
+/*
+ * "--config FILE: key \"disks\": item 1: " for a value from the file, "" for
+ * one from the command line: what a message about the value starts with.
+ */
+void config_device_origin(const struct vm_config *cfg, const struct device_arg *a, char *buf, size_t len);
+/* Whether the directory a file is to be created in exists; `opt` names the option in the message. */
+int config_check_parent_dir(const char *opt, const char *path, struct cloak_err *err);
 /* --user USER[:GROUP] (names or numbers; GROUP defaults to USER's primary group) and --seccomp on|off|log. */
 int config_parse_user(const char *s, struct vm_config *cfg, struct cloak_err *err);
 int config_parse_seccomp(const char *s, struct vm_config *cfg, struct cloak_err *err);

@@ -20,6 +20,7 @@ struct file_ctx {
 	const char *path;
 	struct vm_config *cfg;
 	struct cloak_err *err;
+	json_t *keep;  /* what cfg's strings point into: the file's tree, then the texts made from objects */
 };
 
 static int key_error(struct file_ctx *c, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -71,79 +72,94 @@ static int want_text(struct file_ctx *c, const char *key, json_t *v, char *buf, 
 	return key_error(c, key, "give a number or a string");
 }
 
-static int load_disks(struct file_ctx *c, json_t *v)
+static int item_error(struct file_ctx *c, const char *key, int item, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int item_error(struct file_ctx *c, const char *key, int item, const char *fmt, ...)
 {
-	size_t i;
-	json_t *d;
+	char msg[sizeof(c->err->msg)];
+	va_list ap;
 
-	if (!json_is_array(v))
-		return key_error(c, "disks", "give a list of {\"path\": PATH, \"ro\": BOOL}");
-	c->cfg->ndisks = 0;
-	json_array_foreach(v, i, d) {
-		const char *k, *path = NULL;
-		bool ro = false;
-		json_t *x;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (item < 0)
+		return key_error(c, key, "%s", msg);
+	return key_error(c, key, "item %d: %s", item, msg);
+}
 
-		if (!json_is_object(d))
-			return key_error(c, "disks", "item %zu is not an object {\"path\": PATH, \"ro\": BOOL}", i);
-		json_object_foreach(d, k, x) {
-			if (!strcmp(k, "path")) {
-				if (!json_is_string(x))
-					return key_error(c, "disks", "item %zu: path: give a string", i);
-				path = json_string_value(x);
-			} else if (!strcmp(k, "ro")) {
-				if (!json_is_boolean(x))
-					return key_error(c, "disks", "item %zu: ro: give true or false", i);
-				ro = json_is_true(x);
-			} else {
-				return key_error(c, "disks", "item %zu: unknown key \"%s\"; the keys are path and ro", i, k);
-			}
-		}
-		if (!path || !*path)
-			return key_error(c, "disks", "item %zu has no path", i);
-		if (c->cfg->ndisks == CONFIG_MAX_DISKS)
-			return key_error(c, "disks", "more than %d disks; attach at most %d", CONFIG_MAX_DISKS,
-					 CONFIG_MAX_DISKS);
-		if (strlen(path) >= sizeof(c->cfg->disks[0].path))
-			return key_error(c, "disks", "item %zu: the path is longer than %zu bytes", i,
-					 sizeof(c->cfg->disks[0].path) - 1);
-		snprintf(c->cfg->disks[c->cfg->ndisks].path, sizeof(c->cfg->disks[0].path), "%s", path);
-		c->cfg->disks[c->cfg->ndisks++].ro = ro;
+/*
+ * A device option's value in the file: the option's text as a string, or an
+ * object whose keys become the text's settings, in order: "k": "v" gives k=v,
+ * true and false k=on and k=off, a number k=N ({"tap": "tap0", "mac": MAC} is
+ * tap=tap0,mac=MAC). The text made from an object lives in c->keep. The device
+ * parses the text as it parses the command line's (devices/devices.h).
+ */
+static int device_text(struct file_ctx *c, const char *key, int item, json_t *v, const char **out)
+{
+	char text[8192], num[32];
+	size_t n = 0;
+	const char *k, *s;
+	json_t *x, *str;
+
+	if (json_is_string(v)) {
+		*out = json_string_value(v);
+		return 0;
 	}
+	if (!json_is_object(v))
+		return item_error(c, key, item, "give the option's text as a string (as on the command line) or an "
+						"object of its settings");
+	json_object_foreach(v, k, x) {
+		int w;
+
+		if (json_is_string(x)) {
+			s = json_string_value(x);
+		} else if (json_is_boolean(x)) {
+			s = json_is_true(x) ? "on" : "off";
+		} else if (json_is_integer(x)) {
+			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(x));
+			s = num;
+		} else {
+			return item_error(c, key, item, "%s: give a string, true or false, or a number", k);
+		}
+		if (!*k || strpbrk(k, ",=") || strchr(s, ','))
+			return item_error(c, key, item, "%s: a setting's name must be non-empty without ',' or '=', and "
+							"its value without ','; rename what holds one", k);
+		w = snprintf(text + n, sizeof(text) - n, "%s%s=%s", n ? "," : "", k, s);
+		if (w < 0 || (size_t)w >= sizeof(text) - n)
+			return item_error(c, key, item, "the settings are longer than %zu bytes; shorten them",
+					  sizeof(text) - 1);
+		n += (size_t)w;
+	}
+	if (n == 0)
+		return item_error(c, key, item, "no settings; give the device's settings, or leave the item out");
+	str = json_string(text);
+	if (!str || json_array_append_new(c->keep, str) < 0)
+		return err_set(c->err, "out of memory");
+	*out = json_string_value(str);
 	return 0;
 }
 
-static int load_net(struct file_ctx *c, json_t *v)
+/* A device option's key: one value, or a list of them; each is recorded for its device to parse. */
+static int load_device(struct file_ctx *c, unsigned option, json_t *v)
 {
-	char spec[128];
-	const char *tap = NULL, *mac = NULL, *k;
-	json_t *n, *x;
+	const char *key = config_device_options[option].file_key, *text;
+	size_t i;
+	json_t *x;
 
-	if (!json_is_array(v))
-		return key_error(c, "net", "give a list of {\"tap\": NAME, \"mac\": MAC}");
-	if (json_array_size(v) == 0)
+	if (!json_is_array(v)) {
+		if (device_text(c, key, -1, v, &text) < 0)
+			return -1;
+		if (config_add_file_device(c->cfg, option, text, -1, c->err) < 0)
+			return key_failed(c, key);
 		return 0;
-	if (json_array_size(v) > 1)
-		return key_error(c, "net", "%zu devices; cloak attaches one network device", json_array_size(v));
-	n = json_array_get(v, 0);
-	if (!json_is_object(n))
-		return key_error(c, "net", "item 0 is not an object {\"tap\": NAME, \"mac\": MAC}");
-	json_object_foreach(n, k, x) {
-		if (!json_is_string(x))
-			return key_error(c, "net", "item 0: %s: give a string", k);
-		if (!strcmp(k, "tap"))
-			tap = json_string_value(x);
-		else if (!strcmp(k, "mac"))
-			mac = json_string_value(x);
-		else
-			return key_error(c, "net", "item 0: unknown key \"%s\"; the keys are tap and mac", k);
 	}
-	if (!tap)
-		return key_error(c, "net", "item 0 has no tap");
-	snprintf(spec, sizeof(spec), "tap=%s%s%s", tap, mac ? ",mac=" : "", mac ? mac : "");
-	c->cfg->net_tap[0] = 0;
-	c->cfg->net_has_mac = false;
-	return config_parse_net(spec, c->cfg, c->err) < 0 ? key_failed(c, "net") : 0;
+	json_array_foreach(v, i, x) {
+		if (device_text(c, key, (int)i, x, &text) < 0)
+			return -1;
+		if (config_add_file_device(c->cfg, option, text, (int)i, c->err) < 0)
+			return item_error(c, key, (int)i, "%s", c->err->msg);
+	}
+	return 0;
 }
 
 static int load_sev(struct file_ctx *c, json_t *v)
@@ -203,6 +219,7 @@ static int load_key(struct file_ctx *c, const char *k, json_t *v)
 	char num[32];
 	const char *s = NULL;
 	bool b = false;
+	unsigned i;
 
 	if (!strcmp(k, "kernel"))
 		return want_string(c, k, v, &cfg->kernel_path);
@@ -245,15 +262,9 @@ static int load_key(struct file_ctx *c, const char *k, json_t *v)
 			cfg->hugepages = b;
 		return 0;
 	}
-	if (!strcmp(k, "disks"))
-		return load_disks(c, v);
-	if (!strcmp(k, "net"))
-		return load_net(c, v);
-	if (!strcmp(k, "console")) {
-		if (want_string(c, k, v, &s) < 0)
-			return -1;
-		return config_parse_console(s, cfg, c->err) < 0 ? key_failed(c, k) : 0;
-	}
+	for (i = 0; i < config_ndevice_options; i++)
+		if (!strcmp(k, config_device_options[i].file_key))
+			return load_device(c, i, v);
 	if (!strcmp(k, "sev"))
 		return load_sev(c, v);
 	if (!strcmp(k, "user")) {
@@ -266,10 +277,17 @@ static int load_key(struct file_ctx *c, const char *k, json_t *v)
 			return -1;
 		return config_parse_seccomp(s, cfg, c->err) < 0 ? key_failed(c, k) : 0;
 	}
-	return err_set(c->err, "--config %s: unknown key \"%s\"; the keys are the long options of `cloak run` with _ "
-			       "for - (kernel, initrd, cmdline, mem, cpus, timeline, cpuid_clear, no_pin, hugepages, "
-			       "kvm_device, disks, net, console, sev, user, seccomp, shutdown_timeout)",
-		       c->path, k);
+	{
+		char devices[256] = "";
+
+		for (i = 0; i < config_ndevice_options; i++)
+			snprintf(devices + strlen(devices), sizeof(devices) - strlen(devices), "%s, ",
+				 config_device_options[i].file_key);
+		return err_set(c->err, "--config %s: unknown key \"%s\"; the keys are the long options of `cloak run` "
+				       "with _ for - (kernel, initrd, cmdline, mem, cpus, timeline, cpuid_clear, no_pin, "
+				       "hugepages, kvm_device, %ssev, user, seccomp, shutdown_timeout)",
+			       c->path, k, devices);
+	}
 }
 
 int config_load_file(const char *path, struct vm_config *cfg, struct cloak_err *err)
@@ -289,9 +307,15 @@ int config_load_file(const char *path, struct vm_config *cfg, struct cloak_err *
 		json_decref(root);
 		return err_set(err, "--config %s: the file must hold one JSON object ({\"kernel\": ..., ...})", path);
 	}
-	/* The strings cfg points at live in the tree until config_release. */
+	/* The strings cfg points at live in c.keep (the tree and the texts made from it) until config_release. */
 	config_release(cfg);
-	cfg->file_json = root;
+	c.keep = json_array();
+	if (!c.keep || json_array_append_new(c.keep, root) < 0) {
+		json_decref(c.keep);
+		return err_set(err, "out of memory");
+	}
+	cfg->file_json = c.keep;
+	cfg->file_path = path;
 	json_object_foreach(root, k, v)
 		if (load_key(&c, k, v) < 0)
 			return -1;
@@ -313,9 +337,8 @@ static void set_str(json_t *o, const char *k, const char *s)
 
 char *config_to_json(const struct vm_config *cfg)
 {
-	static const char *const console_kinds[] = { "", "stdio", "file=", "socket=" };
 	static const char *const seccomp_modes[] = { "on", "off", "log" };
-	json_t *o = json_object(), *disks = json_array(), *net = json_array();
+	json_t *o = json_object();
 	char buf[64], *text;
 	unsigned i;
 
@@ -344,29 +367,21 @@ char *config_to_json(const struct vm_config *cfg)
 	json_object_set_new(o, "no_pin", json_boolean(!cfg->pin));
 	json_object_set_new(o, "hugepages", json_boolean(cfg->hugepages));
 	set_str(o, "kvm_device", cfg->kvm_device);
-	for (i = 0; i < cfg->ndisks; i++)
-		json_array_append_new(disks, json_pack("{s:s, s:b}", "path", cfg->disks[i].path, "ro", cfg->disks[i].ro));
-	json_object_set_new(o, "disks", disks);
-	if (cfg->net_tap[0]) {
-		json_t *n = json_pack("{s:s}", "tap", cfg->net_tap);
+	/* Each device option as its text, which --config reads back: a list, or one string when max is 1. */
+	for (i = 0; i < config_ndevice_options; i++) {
+		const struct device_option *d = &config_device_options[i];
+		json_t *list = json_array();
+		const char *v;
+		unsigned n;
 
-		if (cfg->net_has_mac) {
-			const uint8_t *m = cfg->net_mac;
-
-			snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-			json_object_set_new(n, "mac", json_string(buf));
-		}
-		json_array_append_new(net, n);
-	}
-	json_object_set_new(o, "net", net);
-	if (cfg->console != CONSOLE_NONE) {
-		snprintf(buf, sizeof(buf), "%s", console_kinds[cfg->console]);
-		text = malloc(strlen(buf) + (cfg->console_path ? strlen(cfg->console_path) : 0) + 1);
-		if (text) {
-			sprintf(text, "%s%s", buf, cfg->console == CONSOLE_STDIO ? "" : cfg->console_path);
-			json_object_set_new(o, "console", json_string(text));
-			free(text);
-		}
+		for (n = 0; (v = config_device_value(cfg, d->name, n)); n++)
+			json_array_append_new(list, json_string(v));
+		if (d->max > 1)
+			json_object_set_new(o, d->file_key, list);
+		else if (n == 1)
+			json_object_set_new(o, d->file_key, json_incref(json_array_get(list, 0)));
+		if (d->max == 1)
+			json_decref(list);
 	}
 	if (cfg->sev) {
 		json_t *s = json_object();

@@ -1,15 +1,18 @@
 /* dma_budget.c: the guest memory the configured devices may have in flight: a pure function of the config. */
 #include "plan.h"
 
-#include "virtio_queues.h"
-
+/*
+ * Each device option's value adds one device, and each device its row's
+ * dma_bytes (vmm/config.c): no sub-option changes what a device may have in
+ * flight, so the budget needs no device's grammar and cloak-owner computes it
+ * without linking devices/.
+ */
 uint64_t plan_dma_budget(const struct vm_config *cfg)
 {
-	uint64_t bytes = (uint64_t)cfg->ndisks * BLK_QUEUE_SIZE * BLK_SEGMENT_DMA_BYTES;
+	uint64_t bytes = 0;
+	unsigned i;
 
-	if (cfg->net_tap[0])
-		bytes += (uint64_t)NET_QUEUES * NET_QUEUE_SIZE * QUEUE_BUFFER_DMA_BYTES;
-	if (cfg->console != CONSOLE_NONE)
-		bytes += (uint64_t)CONSOLE_QUEUES * CONSOLE_QUEUE_SIZE * QUEUE_BUFFER_DMA_BYTES;
+	for (i = 0; i < cfg->ndevice_args; i++)
+		bytes += cfg->device_args[i].option->dma_bytes;
 	return bytes;
 }

@@ -8,11 +8,8 @@
 #include "plan.h"
 #include "sandbox.h"
 #include "sev/sev.h"
-#include "virtio_blk.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,79 +103,23 @@ static void *signal_thread(void *opaque)
 	}
 }
 
-/* Whether the directory a file is to be created in exists; `opt` names the option in the message. */
-static int check_parent_dir(const char *opt, const char *path, struct cloak_err *err)
-{
-	char *copy = strdup(path);
-	struct stat st;
-	const char *dir;
-	int rc = 0;
-
-	if (!copy)
-		return err_set(err, "out of memory");
-	dir = dirname(copy);
-	if (stat(dir, &st) < 0)
-		rc = err_errno(err, "%s: the directory %s of %s is not usable; create it or give another path", opt,
-			       dir, path);
-	else if (!S_ISDIR(st.st_mode))
-		rc = err_set(err, "%s: %s is not a directory, so %s cannot be created; give another path", opt, dir,
-			     path);
-	free(copy);
-	return rc;
-}
-
 /*
  * The host resources the devices and the timeline will use, checked before
  * /dev/kvm opens so that a mistake in them is reported as itself and before
- * anything runs. The devices open them again for real later; their own checks
- * stay, since a path may change in between.
+ * anything runs: each device's option through its parse and probe hooks
+ * (devices/devices.h). The devices open them again for real later; their own
+ * checks stay, since a path may change in between.
  */
 static int check_host_inputs(const struct vm_config *cfg, struct cloak_err *err)
 {
 	struct stat st;
-	unsigned i;
-	int fd;
 
-	for (i = 0; i < cfg->ndisks; i++) {
-		struct virtio_blk probe;
-
-		if (virtio_blk_open(&probe, cfg->disks[i].path, cfg->disks[i].ro, err) < 0)
-			return -1;
-		close(probe.fd);
-	}
-	if (cfg->net_tap[0]) {
-		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			return err_errno(err, "--net: cannot open /dev/net/tun%s",
-					 errno == ENOENT ? " (load the tun module: modprobe tun)" : "");
-		close(fd);
-	}
-	if (cfg->console == CONSOLE_FILE) {
-		if (lstat(cfg->console_path, &st) == 0) {
-			if (S_ISLNK(st.st_mode))
-				return err_set(err, "--console: %s is a symbolic link; cloak does not follow one, since "
-						    "whoever placed it would choose the file cloak truncates; give the path "
-						    "of the file itself", cfg->console_path);
-			if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
-				return err_set(err, "--console: %s exists and is neither a regular file nor a character "
-						    "device; give another path", cfg->console_path);
-		} else if (check_parent_dir("--console", cfg->console_path, err) < 0) {
-			return -1;
-		}
-	}
-	if (cfg->console == CONSOLE_SOCKET) {
-		if (lstat(cfg->console_path, &st) == 0) {
-			if (!S_ISSOCK(st.st_mode))
-				return err_set(err, "--console: %s exists and is not a socket; give another path",
-					       cfg->console_path);
-		} else if (check_parent_dir("--console", cfg->console_path, err) < 0) {
-			return -1;
-		}
-	}
+	if (devices_check_options(cfg, true, err) < 0)
+		return -1;
 	if (cfg->timeline_path) {
 		if (stat(cfg->timeline_path, &st) == 0 && S_ISDIR(st.st_mode))
 			return err_set(err, "--timeline: %s is a directory; give the path of a file", cfg->timeline_path);
-		if (check_parent_dir("--timeline", cfg->timeline_path, err) < 0)
+		if (config_check_parent_dir("--timeline", cfg->timeline_path, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -199,7 +140,7 @@ static int run_vm(int argc, char **argv, struct vm_config *cfg)
 
 	rc = config_parse_run(argc, argv, cfg, &err);
 	if (rc == 1) {
-		config_print_run_help(stdout);
+		config_print_run_help(stdout, devices_print_help);
 		return 0;
 	}
 	if (rc < 0) {
@@ -307,11 +248,17 @@ static int cmd_config(int argc, char **argv)
 	config_defaults(&cfg);
 	rc = config_parse_run(argc - 1, argv + 1, &cfg, &err);
 	if (rc == 1) {
-		config_print_run_help(stdout);
+		config_print_run_help(stdout, devices_print_help);
 		config_release(&cfg);
 		return 0;
 	}
 	if (rc < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		config_release(&cfg);
+		return CLOAK_EXIT_ERROR;
+	}
+	/* Each device checks its own option's values (nothing on the host: this only prints). */
+	if (devices_check_options(&cfg, false, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		config_release(&cfg);
 		return CLOAK_EXIT_ERROR;

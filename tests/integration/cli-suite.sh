@@ -290,7 +290,7 @@ cat >"$T/vm.json" <<'JSON'
 JSON
 run_cloak config print --config "$T/vm.json" --cpus 3
 expect "config print: the file's keys, with --cpus from the command line" 0 --out '"mem": 536870912' \
-	--out '"cpus": 3' --out '"path": "/srv/a.img"' --out '"ro": true' --out '"backend": "sim"' \
+	--out '"cpus": 3' --out '"path=/srv/a.img,ro=on"' --out '"backend": "sim"' \
 	--out '"shutdown_timeout": 30'
 cp "$out" "$T/printed.json"
 run_cloak config print --config "$T/printed.json" --cpus 3

@@ -1,18 +1,27 @@
-/* test_config.c: option parsing for `cloak run`: sizes, counts, CPUID masks and their messages. */
+/* test_config.c: option parsing for `cloak run`: sizes, counts, CPUID masks, device options and their messages. */
 #include "config.h"
+#include "devices.h"
+#include "plan.h"
 #include "unit.h"
+#include "virtio_net.h"
+#include "virtio_queues.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int parse(struct vm_config *cfg, struct cloak_err *err, char **argv)
 {
-	int argc = 0;
+	int argc = 0, rc;
 
 	while (argv[argc])
 		argc++;
 	config_defaults(cfg);
 	memset(err, 0, sizeof(*err));
-	return config_parse_run(argc, argv, cfg, err);
+	rc = config_parse_run(argc, argv, cfg, err);
+	/* As cloak run does before anything opens: each device checks its option's values. */
+	if (rc == 0 && devices_check_options(cfg, false, err) < 0)
+		return -1;
+	return rc;
 }
 
 #define ARGV(...) ((char *[]){ "run", __VA_ARGS__, NULL })
@@ -128,10 +137,98 @@ START_TEST(cpuid_clear)
 	ck_assert_uint_eq(cfg.cpuid_clear[2].mask, 1u << 5);
 	ck_assert_uint_eq(cfg.cpuid_clear[3].leaf, 0x80000001u);
 	ck_assert_int_eq(cfg.cpuid_clear[3].reg, CPUID_EDX);
-	ck_assert_int_eq(parse(&cfg, &err, ARGV("--net", "tap=t0,mac=0a:Bc:00:12:34:56")), 0);
-	ck_assert_uint_eq(cfg.net_mac[0], 0x0a);
-	ck_assert_uint_eq(cfg.net_mac[1], 0xbc);
-	ck_assert_uint_eq(cfg.net_mac[5], 0x56);
+}
+END_TEST
+
+/* The core records device options as text, in order, and knows only their count limits. */
+START_TEST(device_options_are_recorded_in_order)
+{
+	struct vm_config cfg;
+	struct cloak_err err;
+	struct virtio_net_options net;
+
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--disk", "a.img", "--net", "tap=t0,mac=0a:Bc:00:12:34:56", "--disk",
+						 "b.img,ro", "--console", "stdio")), 0);
+	ck_assert_uint_eq(cfg.ndevice_args, 4);
+	ck_assert_uint_eq(config_device_count(&cfg, "disk"), 2);
+	ck_assert_str_eq(config_device_value(&cfg, "disk", 0), "a.img");
+	ck_assert_str_eq(config_device_value(&cfg, "disk", 1), "b.img,ro");
+	ck_assert_ptr_null(config_device_value(&cfg, "disk", 2));
+	ck_assert_str_eq(config_device_value(&cfg, "console", 0), "stdio");
+	ck_assert_uint_eq(config_device_count(&cfg, "nope"), 0);
+	ck_assert_int_eq(virtio_net_parse_options(config_device_value(&cfg, "net", 0), &net, &err), 0);
+	ck_assert_uint_eq(net.mac[0], 0x0a);
+	ck_assert_uint_eq(net.mac[1], 0xbc);
+	ck_assert_uint_eq(net.mac[5], 0x56);
+
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--net", "tap=a", "--net", "tap=b")), -1);
+	ck_assert_msg_has(err.msg, "--net: given twice; cloak attaches one network device");
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--console", "stdio", "--console", "stdio")), -1);
+	ck_assert_msg_has(err.msg, "--console: given twice; cloak attaches one console");
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--disk", "1", "--disk", "2", "--disk", "3", "--disk", "4", "--disk", "5",
+						 "--disk", "6", "--disk", "7", "--disk", "8", "--disk", "9")), -1);
+	ck_assert_msg_has(err.msg, "--disk: more than 8 disks; attach at most 8");
+	/* A device's grammar is checked by the device, and the message names the option. */
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--disk", ",ro")), -1);
+	ck_assert_msg_has(err.msg, "--disk: no path in ',ro'");
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--console", "tty")), -1);
+	ck_assert_msg_has(err.msg, "--console: 'tty' is not a console; give stdio, file=PATH or socket=PATH");
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--net", "mac=52:54:00:12:34:56")), -1);
+	ck_assert_msg_has(err.msg, "--net: no tap device named");
+}
+END_TEST
+
+/*
+ * The DMA budget (the measured swiotlb= of an SEV guest) counts devices, not
+ * their settings: cloak-owner, which parses no device option, gets the same.
+ */
+START_TEST(dma_budget_counts_devices)
+{
+	const uint64_t disk = (uint64_t)BLK_QUEUE_SIZE * BLK_SEGMENT_DMA_BYTES;
+	const uint64_t net = (uint64_t)NET_QUEUES * NET_QUEUE_SIZE * QUEUE_BUFFER_DMA_BYTES;
+	const uint64_t cons = (uint64_t)CONSOLE_QUEUES * CONSOLE_QUEUE_SIZE * QUEUE_BUFFER_DMA_BYTES;
+	struct vm_config cfg;
+	struct cloak_err err;
+
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--kernel", "k")), 0);
+	ck_assert_uint_eq(plan_dma_budget(&cfg), 0);
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--disk", "a", "--disk", "b,ro", "--net", "tap=t", "--console",
+						 "socket=/s")), 0);
+	ck_assert_uint_eq(plan_dma_budget(&cfg), 2 * disk + net + cons);
+	ck_assert_int_eq(parse(&cfg, &err, ARGV("--disk", "path=a,ro=off", "--console", "stdio")), 0);
+	ck_assert_uint_eq(plan_dma_budget(&cfg), disk + cons);
+	ck_assert_uint_eq(disk, 16 * MiB);  /* README "Devices" gives these figures */
+	ck_assert_uint_eq(net, 2 * MiB);
+}
+END_TEST
+
+/* Each device option of the core's table has one device that parses it and describes it in --help, and back. */
+START_TEST(every_device_option_has_its_device)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	unsigned i;
+
+	ck_assert_ptr_nonnull(out);
+	config_print_run_help(out, devices_print_help);
+	fclose(out);
+	for (i = 0; i < config_ndevice_options; i++) {
+		const struct device_option *o = &config_device_options[i];
+		const struct device_ops *d = devices_for_option(o->name);
+		char flag[32];
+
+		ck_assert_msg(d && d->parse && d->help, "no device parses and describes --%s", o->name);
+		ck_assert_ptr_eq(config_device_option(o->name), o);
+		snprintf(flag, sizeof(flag), "  --%s ", o->name);
+		ck_assert_msg(strstr(text, flag), "--help does not describe --%s", o->name);
+		ck_assert(o->max >= 1 && o->dma_bytes > 0);
+	}
+	ck_assert_ptr_null(devices_for_option("nope"));
+	ck_assert_msg_has(text, "their --config keys: disks, net, console");
+	ck_assert_msg_has(text, "--disk PATH[,ro]");
+	ck_assert_msg_has(text, "up to 8");
+	free(text);
 }
 END_TEST
 
@@ -144,6 +241,9 @@ Suite *config_suite(void)
 	tcase_add_test(tc, defaults_and_values);
 	tcase_add_test(tc, bad_values_name_the_option);
 	tcase_add_test(tc, cpuid_clear);
+	tcase_add_test(tc, device_options_are_recorded_in_order);
+	tcase_add_test(tc, dma_budget_counts_devices);
+	tcase_add_test(tc, every_device_option_has_its_device);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,6 +2,10 @@
 #include "unit.h"
 
 #include "config.h"
+#include "devices.h"
+#include "virtio_blk.h"
+#include "virtio_console.h"
+#include "virtio_net.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +34,10 @@ static int parse(struct vm_config *cfg, struct cloak_err *err, int n, const char
 	for (i = 0; i < n; i++)
 		argv[3 + i] = (char *)args[i];
 	config_defaults(cfg);
-	return config_parse_run(3 + n, argv, cfg, err);
+	if (config_parse_run(3 + n, argv, cfg, err) < 0)
+		return -1;
+	/* As cloak run and config print do: each device checks its option's values. */
+	return devices_check_options(cfg, false, err);
 }
 
 static const char full[] =
@@ -45,6 +52,9 @@ START_TEST(every_key_lands_in_the_config)
 {
 	struct vm_config cfg;
 	struct cloak_err err;
+	struct virtio_blk_options disk;
+	struct virtio_net_options net;
+	struct virtio_console_options cons;
 
 	write_file(full);
 	ck_assert_msg(parse(&cfg, &err, 0, NULL) == 0, "%s", err.msg);
@@ -57,13 +67,21 @@ START_TEST(every_key_lands_in_the_config)
 	ck_assert_uint_eq(cfg.ncpuid_clear, 1);
 	ck_assert(cfg.pin && cfg.hugepages);
 	ck_assert_str_eq(cfg.kvm_device, "/dev/kvm2");
-	ck_assert_uint_eq(cfg.ndisks, 2);
-	ck_assert_str_eq(cfg.disks[1].path, "/b.img");
-	ck_assert(!cfg.disks[0].ro && cfg.disks[1].ro);
-	ck_assert_str_eq(cfg.net_tap, "tap7");
-	ck_assert(cfg.net_has_mac && cfg.net_mac[5] == 7);
-	ck_assert_int_eq(cfg.console, CONSOLE_FILE);
-	ck_assert_str_eq(cfg.console_path, "/c.txt");
+	/* Objects become the option's text, which the device parses as it parses the command line's. */
+	ck_assert_uint_eq(config_device_count(&cfg, "disk"), 2);
+	ck_assert_str_eq(config_device_value(&cfg, "disk", 0), "path=/a.img");
+	ck_assert_str_eq(config_device_value(&cfg, "disk", 1), "path=/b.img,ro=on");
+	ck_assert_int_eq(virtio_blk_parse_options(config_device_value(&cfg, "disk", 1), &disk, &err), 0);
+	ck_assert_str_eq(disk.path, "/b.img");
+	ck_assert(disk.ro);
+	ck_assert_int_eq(virtio_blk_parse_options(config_device_value(&cfg, "disk", 0), &disk, &err), 0);
+	ck_assert(!disk.ro);
+	ck_assert_int_eq(virtio_net_parse_options(config_device_value(&cfg, "net", 0), &net, &err), 0);
+	ck_assert_str_eq(net.tap, "tap7");
+	ck_assert(net.has_mac && net.mac[5] == 7);
+	ck_assert_int_eq(virtio_console_parse_options(config_device_value(&cfg, "console", 0), &cons, &err), 0);
+	ck_assert_int_eq(cons.kind, CONSOLE_FILE);
+	ck_assert_str_eq(cons.path, "/c.txt");
 	ck_assert(cfg.sev);
 	ck_assert_uint_eq(cfg.sev_policy, 0x3);
 	ck_assert_int_eq(cfg.sev_backend, SEV_BACKEND_SIM);
@@ -85,10 +103,11 @@ START_TEST(the_command_line_overrides_the_file)
 	write_file(full);
 	ck_assert_msg(parse(&cfg, &err, 8, args) == 0, "%s", err.msg);
 	ck_assert_uint_eq(cfg.cpus, 4);
-	ck_assert_uint_eq(cfg.ndisks, 1);  /* --disk replaces the file's list */
-	ck_assert_str_eq(cfg.disks[0].path, "/c.img");
-	ck_assert_str_eq(cfg.net_tap, "tap9");
-	ck_assert(!cfg.net_has_mac);
+	ck_assert_uint_eq(config_device_count(&cfg, "disk"), 1);  /* --disk replaces the file's list */
+	ck_assert_str_eq(config_device_value(&cfg, "disk", 0), "/c.img,ro");
+	ck_assert_uint_eq(config_device_count(&cfg, "net"), 1);
+	ck_assert_str_eq(config_device_value(&cfg, "net", 0), "tap=tap9");
+	ck_assert_str_eq(config_device_value(&cfg, "console", 0), "file=/c.txt");  /* not given: the file's stays */
 	ck_assert_int_eq(cfg.seccomp, CLOAK_SECCOMP_ON);
 	ck_assert_uint_eq(cfg.mem_size, 512ull << 20);  /* untouched keys stay */
 	config_release(&cfg);
@@ -118,10 +137,20 @@ START_TEST(errors_name_the_file_and_the_key)
 	assert_refused("{\"cpus\": true}", "key \"cpus\": give a number or a string");
 	assert_refused("{\"kernel\": 5}", "key \"kernel\": give a string");
 	assert_refused("{\"hugepages\": \"yes\"}", "key \"hugepages\": give true or false");
-	assert_refused("{\"disks\": [{\"path\": \"/a\", \"rw\": true}]}", "item 0: unknown key \"rw\"");
-	assert_refused("{\"disks\": [{\"ro\": true}]}", "item 0 has no path");
-	assert_refused("{\"net\": [{\"tap\": \"a\"}, {\"tap\": \"b\"}]}", "cloak attaches one network device");
-	assert_refused("{\"net\": [{\"tap\": \"t\", \"mac\": \"01:00:00:00:00:01\"}]}", "multicast");
+	assert_refused("{\"disks\": [{\"path\": \"/a\", \"rw\": true}]}",
+		       "key \"disks\": item 0: --disk: unknown flag 'rw=on'");
+	assert_refused("{\"disks\": [\"/a\", {\"ro\": true}]}", "key \"disks\": item 1: --disk: no path");
+	assert_refused("{\"disks\": [{\"path\": [1]}]}", "key \"disks\": item 0: path: give a string");
+	assert_refused("{\"disks\": [{\"path\": \"/a,b\"}]}", "its value without ','");
+	assert_refused("{\"disks\": [{}]}", "key \"disks\": item 0: no settings");
+	assert_refused("{\"disks\": [5]}", "key \"disks\": item 0: give the option's text as a string");
+	assert_refused("{\"disks\": [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\"]}",
+		       "key \"disks\": item 8: --disk: more than 8 disks");
+	assert_refused("{\"net\": [{\"tap\": \"a\"}, {\"tap\": \"b\"}]}",
+		       "key \"net\": item 1: --net: given twice; cloak attaches one network device");
+	assert_refused("{\"net\": [{\"tap\": \"t\", \"mac\": \"01:00:00:00:00:01\"}]}",
+		       "key \"net\": item 0: --net: 01:00:00:00:00:01 is a multicast address");
+	assert_refused("{\"net\": \"mac=52:54:00:00:00:01\"}", "key \"net\": --net: no tap device named");
 	assert_refused("{\"console\": \"tty\"}", "key \"console\": --console: 'tty' is not a console");
 	assert_refused("{\"sev\": {\"policy\": \"0x4\"}}", "key \"sev.policy\"");
 	assert_refused("{\"sev\": {\"flavour\": \"x\"}}", "key \"sev.flavour\": unknown key");
@@ -152,6 +181,10 @@ START_TEST(the_printed_form_reads_back_the_same)
 	ck_assert_str_eq(first, second);
 	ck_assert_msg_has(first, "\"shutdown_timeout\": 30");
 	ck_assert_msg_has(first, "\"user\": \"4242:4343\"");
+	/* Devices print as their option's text, the form --config and the command line share. */
+	ck_assert_msg_has(first, "\"path=/b.img,ro=on\"");
+	ck_assert_msg_has(first, "\"net\": \"tap=tap7,mac=52:54:00:00:00:07\"");
+	ck_assert_msg_has(first, "\"console\": \"file=/c.txt\"");
 	free(first);
 	free(second);
 	unlink(path);

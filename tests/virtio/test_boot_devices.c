@@ -1,7 +1,11 @@
-/* test_boot_devices.c: the MP table, the shared DMA window in the plan and device tree, device options. */
+/* test_boot_devices.c: the MP table, the shared DMA window in the plan and device tree, the device options' hooks. */
 #include "vt.h"
 
+#include "devices.h"
 #include "plan.h"
+#include "virtio_blk.h"
+#include "virtio_console.h"
+#include "virtio_net.h"
 
 #include <libfdt.h>
 
@@ -105,50 +109,130 @@ START_TEST(dma_window_in_plan_and_fdt)
 }
 END_TEST
 
-START_TEST(device_options)
+/* One value through a device's parse hook: 0, or -1 with a message holding `msg`. */
+static void assert_parse(const char *option, const char *value, const char *msg)
 {
-	struct vm_config cfg;
+	const struct device_ops *d = devices_for_option(option);
+	struct cloak_err err = { "" };
+
+	ck_assert_ptr_nonnull(d);
+	if (!msg) {
+		ck_assert_msg(d->parse(value, &err) == 0, "--%s %s: %s", option, value, err.msg);
+		return;
+	}
+	ck_assert_msg(d->parse(value, &err) == -1, "--%s %s was accepted", option, value);
+	ck_assert_msg_has(err.msg, msg);
+}
+
+START_TEST(disk_option)
+{
+	struct virtio_blk_options o;
 	struct cloak_err err;
 
-	config_defaults(&cfg);
-	ck_assert_int_eq(config_parse_disk("a.img", &cfg, &err), 0);
-	ck_assert_int_eq(config_parse_disk("/x/b.img,ro", &cfg, &err), 0);
-	ck_assert_uint_eq(cfg.ndisks, 2);
-	ck_assert_str_eq(cfg.disks[1].path, "/x/b.img");
-	ck_assert(cfg.disks[1].ro && !cfg.disks[0].ro);
-	ck_assert_int_eq(config_parse_disk("c.img,rw", &cfg, &err), -1);
-	ck_assert_msg_has(err.msg, "--disk: unknown flag 'rw'");
-	ck_assert_int_eq(config_parse_disk(",ro", &cfg, &err), -1);
-	ck_assert_msg_has(err.msg, "--disk: no path");
+	ck_assert_int_eq(virtio_blk_parse_options("a.img", &o, &err), 0);
+	ck_assert_str_eq(o.path, "a.img");
+	ck_assert(!o.ro);
+	ck_assert_int_eq(virtio_blk_parse_options("/x/b.img,ro", &o, &err), 0);
+	ck_assert_str_eq(o.path, "/x/b.img");
+	ck_assert(o.ro);
+	/* The keyed form --config's objects become, in any order. */
+	ck_assert_int_eq(virtio_blk_parse_options("ro=on,path=/x/c=d.img", &o, &err), 0);
+	ck_assert_str_eq(o.path, "/x/c=d.img");
+	ck_assert(o.ro);
+	ck_assert_int_eq(virtio_blk_parse_options("path=e.img,ro=off", &o, &err), 0);
+	ck_assert(!o.ro);
+	ck_assert_int_eq(virtio_blk_parse_options("ro", &o, &err), 0);  /* a file named ro, as before */
+	ck_assert_str_eq(o.path, "ro");
+	ck_assert(!o.ro);
 
-	ck_assert_int_eq(config_parse_net("tap=tap0,mac=52:54:00:12:34:56", &cfg, &err), 0);
-	ck_assert_str_eq(cfg.net_tap, "tap0");
-	ck_assert(cfg.net_has_mac);
-	ck_assert_uint_eq(cfg.net_mac[5], 0x56);
-	ck_assert_int_eq(config_parse_net("tap=tap1", &cfg, &err), -1);
-	ck_assert_msg_has(err.msg, "given twice");
-	config_defaults(&cfg);
-	ck_assert_int_eq(config_parse_net("mac=52:54:00:12:34:56", &cfg, &err), -1);
-	ck_assert_msg_has(err.msg, "no tap device");
-	config_defaults(&cfg);
-	ck_assert_int_eq(config_parse_net("tap=t,mac=52:54:00:12:34", &cfg, &err), -1);
-	ck_assert_msg_has(err.msg, "is not a MAC address");
-	config_defaults(&cfg);
-	ck_assert_int_eq(config_parse_net("tap=t,mac=01:00:5e:00:00:01", &cfg, &err), -1);
-	ck_assert_msg_has(err.msg, "multicast");
-	config_defaults(&cfg);
-	ck_assert_int_eq(config_parse_net("tap=averyveryverylongname", &cfg, &err), -1);
-	ck_assert_msg_has(err.msg, "longer than 15");
+	assert_parse("disk", "a.img", NULL);
+	assert_parse("disk", "c.img,rw", "--disk: unknown flag 'rw' in 'c.img,rw'; the only flag is ro");
+	assert_parse("disk", "c.img,ro=yes", "--disk: unknown flag 'ro=yes'");
+	assert_parse("disk", ",ro", "--disk: no path in ',ro'; write --disk PATH or --disk PATH,ro");
+	assert_parse("disk", "", "--disk: no path");
+	assert_parse("disk", "ro=on", "--disk: no path");
+	assert_parse("disk", "path=", "--disk: no path");
+	assert_parse("disk", "a.img,path=b.img", "gives the path twice");
+}
+END_TEST
 
-	ck_assert_int_eq(config_parse_console("stdio", &cfg, &err), 0);
-	ck_assert_int_eq(cfg.console, CONSOLE_STDIO);
-	ck_assert_int_eq(config_parse_console("file=/tmp/x", &cfg, &err), 0);
-	ck_assert_str_eq(cfg.console_path, "/tmp/x");
-	ck_assert_int_eq(config_parse_console("socket=/tmp/s", &cfg, &err), 0);
-	ck_assert_int_eq(cfg.console, CONSOLE_SOCKET);
-	ck_assert_int_eq(config_parse_console("tcp=1", &cfg, &err), -1);
-	ck_assert_msg_has(err.msg, "give stdio, file=PATH or socket=PATH");
-	ck_assert_int_eq(config_parse_console("file=", &cfg, &err), -1);
+START_TEST(net_option)
+{
+	struct virtio_net_options o;
+	struct cloak_err err;
+
+	ck_assert_int_eq(virtio_net_parse_options("tap=tap0,mac=52:54:00:12:34:56", &o, &err), 0);
+	ck_assert_str_eq(o.tap, "tap0");
+	ck_assert(o.has_mac);
+	ck_assert_uint_eq(o.mac[0], 0x52);
+	ck_assert_uint_eq(o.mac[5], 0x56);
+	ck_assert_int_eq(virtio_net_parse_options("tap=tap1", &o, &err), 0);
+	ck_assert(!o.has_mac);
+
+	assert_parse("net", "tap=t0", NULL);
+	assert_parse("net", "mac=52:54:00:12:34:56", "--net: no tap device named");
+	assert_parse("net", "tap=t,mac=52:54:00:12:34", "'52:54:00:12:34' is not a MAC address");
+	assert_parse("net", "tap=t,mac=01:00:5e:00:00:01", "multicast");
+	assert_parse("net", "tap=averyveryverylongname", "longer than 15");
+	assert_parse("net", "tap=t,speed=10", "--net: unknown setting 'speed=10'; write --net tap=NAME[,mac=MAC]");
+	assert_parse("net", "", "--net: no tap device named");
+}
+END_TEST
+
+START_TEST(console_option)
+{
+	struct virtio_console_options o;
+	struct cloak_err err;
+	char longer[160];
+
+	ck_assert_int_eq(virtio_console_parse_options("stdio", &o, &err), 0);
+	ck_assert_int_eq(o.kind, CONSOLE_STDIO);
+	ck_assert_int_eq(virtio_console_parse_options("file=/tmp/x", &o, &err), 0);
+	ck_assert_int_eq(o.kind, CONSOLE_FILE);
+	ck_assert_str_eq(o.path, "/tmp/x");
+	ck_assert_int_eq(virtio_console_parse_options("socket=/tmp/s", &o, &err), 0);
+	ck_assert_int_eq(o.kind, CONSOLE_SOCKET);
+
+	assert_parse("console", "stdio", NULL);
+	assert_parse("console", "tcp=1", "--console: 'tcp=1' is not a console; give stdio, file=PATH or socket=PATH");
+	assert_parse("console", "file=", "is not a console");
+	snprintf(longer, sizeof(longer), "socket=/%0120d", 0);
+	assert_parse("console", longer, "longer than a Unix socket address allows");
+}
+END_TEST
+
+/* The probe hooks look at the host before /dev/kvm opens; parse alone never does. */
+START_TEST(probes_check_the_host)
+{
+	const struct device_ops *disk = devices_for_option("disk"), *cons = devices_for_option("console");
+	struct cloak_err err = { "" };
+
+	ck_assert_int_eq(disk->parse("/nonexistent/disk.img", &err), 0);
+	ck_assert_int_eq(disk->probe("/nonexistent/disk.img", &err), -1);
+	ck_assert_msg_has(err.msg, "--disk: /nonexistent/disk.img does not exist");
+	ck_assert_int_eq(cons->probe("file=/nonexistent-dir/out", &err), -1);
+	ck_assert_msg_has(err.msg, "--console: the directory /nonexistent-dir of /nonexistent-dir/out is not usable");
+	ck_assert_int_eq(cons->probe("socket=/dev/null", &err), -1);
+	ck_assert_msg_has(err.msg, "--console: /dev/null exists and is not a socket");
+	ck_assert_int_eq(cons->probe("file=/dev/null", &err), 0);
+	ck_assert_int_eq(cons->probe("stdio", &err), 0);
+}
+END_TEST
+
+/* Every device option's line of `cloak run --help` comes from its device. */
+START_TEST(help_comes_from_the_devices)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(out);
+	devices_print_help(out);
+	fclose(out);
+	ck_assert_msg_has(text, "  --disk PATH[,ro]     a virtio-blk disk on the raw image PATH (repeatable, up to 8)");
+	ck_assert_msg_has(text, "  --net tap=NAME[,mac=MAC]\n");
+	ck_assert_msg_has(text, "  --console stdio|file=PATH|socket=PATH\n");
+	free(text);
 }
 END_TEST
 
@@ -159,7 +243,11 @@ Suite *boot_devices_suite(void)
 
 	tcase_add_loop_test(tc, mptable_checksums_and_entries, 0, 64);
 	tcase_add_test(tc, dma_window_in_plan_and_fdt);
-	tcase_add_test(tc, device_options);
+	tcase_add_test(tc, disk_option);
+	tcase_add_test(tc, net_option);
+	tcase_add_test(tc, console_option);
+	tcase_add_test(tc, probes_check_the_host);
+	tcase_add_test(tc, help_comes_from_the_devices);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -381,6 +381,16 @@ static unsigned open_fds(void)
 	return n;
 }
 
+/* The fake host's device options: none (name NULL), or one value of option `name`. */
+static void set_device(const char *name, const char *value)
+{
+	struct cloak_err err;
+
+	cfg.ndevice_args = 0;
+	if (name)
+		ck_assert_msg(config_add_device(&cfg, name, value, &err) == 0, "%s", err.msg);
+}
+
 /*
  * A device whose init fails is not finished by devices_init (only the ones
  * before it are), so its init must undo what it did: here the PCI bus is
@@ -390,29 +400,29 @@ START_TEST(failed_init_leaves_nothing_behind)
 {
 	static struct pci_device filler;
 	struct cloak_err err;
-	char sock[64];
+	char sock[64], tap[32];
 	unsigned slot, before;
 
 	for (slot = 1; slot < PCI_MAX_SLOTS; slot++)
 		if (!bus.dev[slot])
 			bus.dev[slot] = &filler;
-	snprintf(sock, sizeof(sock), "/tmp/cloak-test-cons.%d", (int)getpid());
-	cfg.console = CONSOLE_SOCKET;
-	cfg.console_path = sock;
+	snprintf(sock, sizeof(sock), "socket=/tmp/cloak-test-cons.%d", (int)getpid());
+	set_device("console", sock);
 	before = open_fds();
 	ck_assert_int_eq(virtio_console_device.init(&fh.host, &err), -1);
 	ck_assert_msg_has(err.msg, "no free PCI slot");
-	ck_assert_msg(access(sock, F_OK) < 0, "the console socket %s was left behind", sock);
+	ck_assert_msg(access(sock + 7, F_OK) < 0, "the console socket %s was left behind", sock + 7);
 	ck_assert_uint_eq(open_fds(), before);
-	cfg.console = CONSOLE_NONE;
+	set_device(NULL, NULL);
 
 	/* The tap: with CAP_NET_ADMIN init gets as far as the bus; without it TUNSETIFF fails. Either way no fd stays. */
 	if (access("/dev/net/tun", R_OK | W_OK) == 0) {
-		snprintf(cfg.net_tap, sizeof(cfg.net_tap), "cltest%d", (int)getpid() % 100000);
+		snprintf(tap, sizeof(tap), "tap=cltest%d", (int)getpid() % 100000);
+		set_device("net", tap);
 		before = open_fds();
 		ck_assert_int_eq(virtio_net_device.init(&fh.host, &err), -1);
 		ck_assert_uint_eq(open_fds(), before);
-		cfg.net_tap[0] = 0;
+		set_device(NULL, NULL);
 	} else {
 		fprintf(stderr, "# no /dev/net/tun here: the tap half of failed_init_leaves_nothing_behind did not run\n");
 	}
@@ -429,7 +439,7 @@ END_TEST
  */
 START_TEST(console_file_refuses_a_symlink)
 {
-	char target[64], link[64], back[16] = "";
+	char target[64], link[64], value[80], back[16] = "";
 	struct cloak_err err;
 	int fd;
 
@@ -440,13 +450,13 @@ START_TEST(console_file_refuses_a_symlink)
 	close(fd);
 	unlink(link);
 	ck_assert_int_eq(symlink(target, link), 0);
-	cfg.console = CONSOLE_FILE;
-	cfg.console_path = link;
+	snprintf(value, sizeof(value), "file=%s", link);
+	set_device("console", value);
 	if (virtio_console_device.init(&fh.host, &err) == 0) {
 		virtio_console_device.fini(&fh.host);
 		err.msg[0] = 0;
 	}
-	cfg.console = CONSOLE_NONE;
+	set_device(NULL, NULL);
 	fd = open(target, O_RDONLY);
 	ck_assert_int_eq(read(fd, back, sizeof(back)), 8);
 	close(fd);
