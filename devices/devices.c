@@ -28,23 +28,27 @@ const struct device_ops *devices_for_option(const char *name)
 	return NULL;
 }
 
+/* Pass 0 parses every value, pass 1 probes the host: a typo is reported before a missing file. */
 int devices_check_options(const struct vm_config *cfg, bool probe_host, struct cloak_err *err)
 {
-	unsigned i;
+	unsigned pass, i;
 
-	for (i = 0; i < cfg->ndevice_args; i++) {
-		const struct device_arg *a = &cfg->device_args[i];
-		const char *name = a->option->name;
-		const struct device_ops *d = devices_for_option(name);
-		char origin[sizeof(err->msg)];
+	for (pass = 0; pass < (probe_host ? 2u : 1u); pass++)
+		for (i = 0; i < cfg->ndevice_args; i++) {
+			const struct device_arg *a = &cfg->device_args[i];
+			const struct device_ops *d = devices_for_option(a->option->name);
+			char origin[sizeof(err->msg)];
+			int rc;
 
-		if (!d)
-			return err_set(err, "--%s: no device in this build takes it; see `cloak run --help`", name);
-		if (d->parse(a->value, err) < 0 || (probe_host && d->probe && d->probe(a->value, err) < 0)) {
-			config_device_origin(cfg, a, origin, sizeof(origin));
-			return err_prefix(err, "%s", origin);
+			if (!d)
+				return err_set(err, "--%s: no device in this build takes it; see `cloak run --help`",
+					       a->option->name);
+			rc = pass == 0 ? d->parse(a->value, err) : d->probe ? d->probe(a->value, err) : 0;
+			if (rc < 0) {
+				config_device_origin(cfg, a, origin, sizeof(origin));
+				return err_prefix(err, "%s", origin);
+			}
 		}
-	}
 	return 0;
 }
 

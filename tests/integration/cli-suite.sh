@@ -123,6 +123,16 @@ bad "option without its value" "--kernel needs a value" run --kernel
 bad "unknown short option in a cluster names the letter" "unknown option -x;" run -xh
 bad "MAC with a negative byte" "'02:-1:00:00:00:00' is not a MAC address" run --net tap=t0,mac=02:-1:00:00:00:00
 bad "MAC with a space" "'02: 1:00:00:00:00' is not a MAC address" run --net "tap=t0,mac=02: 1:00:00:00:00"
+bad "--disk without a path names the option and the form" "--disk: no path in ',ro'; write --disk PATH or --disk PATH,ro" \
+	run --disk ,ro
+bad "--disk with an unknown flag" "--disk: unknown flag 'rw' in 'a.img,rw'; the only flag is ro" run --disk a.img,rw
+bad "--net without a tap" "--net: no tap device named in 'mac=52:54:00:12:34:56'" run --net mac=52:54:00:12:34:56
+bad "--net given twice" "--net: given twice; cloak attaches one network device" run --net tap=a --net tap=b
+bad "--console that is no console" "--console: 'tcp=1' is not a console; give stdio, file=PATH or socket=PATH" \
+	run --console tcp=1
+bad "nine disks" "--disk: more than 8 disks; attach at most 8" \
+	run --disk 1 --disk 2 --disk 3 --disk 4 --disk 5 --disk 6 --disk 7 --disk 8 --disk 9
+bad "config print checks the device options too" "--net: unknown setting 'speed=1'" config print --net tap=t,speed=1
 bad "CPUID bit with a space" "'1:eax: 5' is neither" run --cpuid-clear "1:eax: 5"
 bad "stray argument" "unexpected argument 'extra'" run extra
 bad "unknown command" "unknown command 'fly'" fly
@@ -224,7 +234,9 @@ fi
 run_cloak run --help
 expect "run --help documents every option" 0 --out "--kernel FILE" --out "--initrd FILE" --out "--cmdline STR" \
 	--out "--mem SIZE" --out "--cpus N" --out "--timeline FILE" --out "--cpuid-clear LIST" --out "--no-pin" \
-	--out "--hugepages" --out "--kvm-device PATH" --out "Exit status:" --out "cx16"
+	--out "--hugepages" --out "--kvm-device PATH" --out "Exit status:" --out "cx16" \
+	--out "--disk PATH[,ro]" --out "--net tap=NAME[,mac=MAC]" --out "--console stdio|file=PATH|socket=PATH" \
+	--out "their --config keys: disks, net, console"
 run_cloak help
 expect "cloak help lists the commands" 0 --out "run [OPTIONS]" --out "bench [OPTIONS]" --out "version"
 
@@ -307,6 +319,9 @@ bad "--config: a bad value names the file, the key and the rule" \
 echo '{"cpus": 2' >"$T/broken.json"
 bad "--config: a JSON syntax error gives line and column" "--config $T/broken.json: line" run --config "$T/broken.json"
 bad "--config: a missing file" "--config $T/none.json: unable to open" run --config "$T/none.json"
+echo '{"disks": ["/srv/a.img", {"path": "/srv/b.img", "rw": true}]}' >"$T/disks.json"
+bad "--config: a bad device value names the file, the key, the item and the rule" \
+	"--config $T/disks.json: key \"disks\": item 1: --disk: unknown flag 'rw=on'" run --config "$T/disks.json"
 bad "config: only print is a subcommand" "usage: cloak config print" config show
 
 # The systemd unit (tools/systemd/cloak@.service) passes systemd-analyze verify, pointed at this cloak.

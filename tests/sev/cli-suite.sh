@@ -236,6 +236,24 @@ if [ -n "$mdigest" ] && grep -qF "launch digest $mdigest" "$err"; then
 else
 	not_ok "measure --cloak-plan prints the digest measurement build measures" "measure printed '$mdigest'"
 fi
+# The device options size the measured swiotlb= of a bzImage: the owner takes them as cloak run does, without
+# linking any device (owner-links.sh), and only how many devices there are changes the digest.
+plan_digest() {  # plan_digest DEVICE-OPTIONS...: the digest of the bzImage test guest's plan with them
+	run "$OWNER" measure --mode sev --cbit 51 --cloak-plan --kernel "$G/bzguest.bzImage" "$@"
+	[ "$rc" = 0 ] && cat "$out"
+}
+d1=$(plan_digest --disk "$T/a.img")
+d1ro=$(plan_digest --disk "path=$T/b.img,ro=on")
+d2=$(plan_digest --disk "$T/a.img" --disk "$T/b.img,ro" --console stdio)
+if [ -n "$d1" ] && [ "$d1" = "$d1ro" ] && [ -n "$d2" ] && [ "$d1" != "$d2" ]; then
+	ok "measure --cloak-plan takes cloak run's device options; the digest follows the number of devices"
+else
+	not_ok "measure --cloak-plan takes cloak run's device options; the digest follows the number of devices" \
+		"one disk '$d1', one read-only '$d1ro', two and a console '$d2': $(cat "$err")"
+fi
+run "$OWNER" measure --mode sev --cbit 51 --cloak-plan --net tap=a --net tap=b
+expect "measure --cloak-plan counts device options as cloak run does" 2 \
+	--err "--cloak-plan: --net: given twice; cloak attaches one network device"
 # The C-bit comes from the CPU generation the owner names, never from the host (CLOAK_SEV_CBIT).
 run "$OWNER" measure --mode sev --cbit 52 --cloak-plan --mem 64M
 expect "the owner refuses a C-bit no AMD generation has" 2 --err "--cbit: '52' is no AMD CPU generation's C-bit" \
