@@ -28,7 +28,10 @@ sources() {
 	blk) echo "$transport $d/virtio_blk.c $fz/dev_glue.c" ;;
 	net) echo "$transport $fz/dev_glue.c" ;;  # fuzz_net.c compiles virtio_net.c in
 	elf | bzimage) echo "$loader" ;;
-	cmdline | config) echo "$v/config.c $v/config_file.c $v/sev/sev_measure.c $v/sev/sev_crypto.c $v/util.c" ;;
+	config) echo "$v/config.c $v/config_file.c $v/sev/sev_measure.c $v/sev/sev_crypto.c $v/util.c" ;;
+	# The devices' option parsers come with their files, which link against the transport and the fake host.
+	cmdline) echo "$v/config.c $v/config_file.c $v/sev/sev_measure.c $v/sev/sev_crypto.c $transport
+	  $d/virtio_blk.c $d/virtio_net.c $d/virtio_console.c" ;;
 	attest) echo "$v/sev/sev_attest.c $v/sev/sev_encoding.c $v/sev/sev_crypto.c $v/util.c" ;;
 	session) echo "$v/sev/sev_crypto.c $v/sev/sev_encoding.c $v/sev/sev_files.c $v/util.c" ;;
 	ovmf) echo "$top/tools/owner/ovmf.c $v/sev/sev_crypto.c $v/sev/sev_encoding.c $v/util.c" ;;
@@ -54,7 +57,8 @@ extra() {
 libs() {
 	case $1 in
 	elf | bzimage) echo "-lfdt" ;;
-	cmdline | config) echo "-lcrypto -ljansson" ;;
+	config) echo "-lcrypto -ljansson" ;;
+	cmdline) echo "-lcrypto -ljansson -lpthread" ;;
 	attest | session | ovmf) echo "-lcrypto" ;;
 	owner) echo "-lcrypto -lfdt -ljansson" ;;
 	*) echo "-lpthread" ;;

@@ -1,5 +1,8 @@
-/* fuzz_cmdline.c: libFuzzer target: the arguments of `cloak run` (config_parse_run). */
+/* fuzz_cmdline.c: libFuzzer target: the arguments of `cloak run` (config_parse_run) and the devices' option parsers. */
 #include "config.h"
+#include "virtio_blk.h"
+#include "virtio_console.h"
+#include "virtio_net.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -53,16 +56,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rc == 0) {
 		if (cfg.mem_size < CONFIG_MIN_MEM || cfg.mem_size > CONFIG_MAX_MEM || !cfg.cpus ||
-		    cfg.cpus > CONFIG_MAX_CPUS || cfg.ndisks > CONFIG_MAX_DISKS ||
+		    cfg.cpus > CONFIG_MAX_CPUS || cfg.ndevice_args > CONFIG_MAX_DEVICE_ARGS ||
 		    cfg.ncpuid_clear > CONFIG_MAX_CPUID_CLEAR)
 			abort();
 		if (cfg.cmdline && strlen(cfg.cmdline) >= CONFIG_MAX_CMDLINE)
 			abort();
-		for (i = 0; i < cfg.ndisks; i++)
-			if (!cfg.disks[i].path[0] || !memchr(cfg.disks[i].path, 0, sizeof(cfg.disks[i].path)))
+		for (i = 0; i < config_ndevice_options; i++)
+			if (config_device_count(&cfg, config_device_options[i].name) > config_device_options[i].max)
 				abort();
-		if (!memchr(cfg.net_tap, 0, sizeof(cfg.net_tap)))
-			abort();
+		/* Each value through its device's parser (what the parse hooks run), which fails with a message or fills its options. */
+		for (i = 0; i < cfg.ndevice_args; i++) {
+			const char *name = cfg.device_args[i].option->name, *value = cfg.device_args[i].value;
+			struct virtio_blk_options disk;
+			struct virtio_net_options net;
+			struct virtio_console_options cons;
+			int prc;
+
+			if (!value)
+				abort();
+			err.msg[0] = 0;
+			if (!strcmp(name, "disk")) {
+				prc = virtio_blk_parse_options(value, &disk, &err);
+				if (prc == 0 && (!disk.path[0] || !memchr(disk.path, 0, sizeof(disk.path))))
+					abort();
+			} else if (!strcmp(name, "net")) {
+				prc = virtio_net_parse_options(value, &net, &err);
+				if (prc == 0 && (!net.tap[0] || !memchr(net.tap, 0, sizeof(net.tap)) || (net.has_mac && net.mac[0] & 1)))
+					abort();
+			} else if (!strcmp(name, "console")) {
+				prc = virtio_console_parse_options(value, &cons, &err);
+				if (prc == 0 && cons.kind != CONSOLE_STDIO && (!cons.path || !*cons.path))
+					abort();
+			} else {
+				abort();  /* a device option this target does not know: add its parser here */
+			}
+			if (prc < 0 && !err.msg[0])
+				abort();
+		}
 	}
 	return 0;
 }

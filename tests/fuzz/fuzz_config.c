@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cloak_err err = { "" };
 	struct vm_config cfg, again;
 	char *text, *text2;
+	unsigned i;
 	FILE *f;
 
 	if (fd < 0) {
@@ -39,8 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (cfg.mem_size < CONFIG_MIN_MEM || cfg.mem_size > CONFIG_MAX_MEM || !cfg.cpus || cfg.cpus > CONFIG_MAX_CPUS ||
-	    cfg.ndisks > CONFIG_MAX_DISKS || cfg.ncpuid_clear > CONFIG_MAX_CPUID_CLEAR)
+	    cfg.ndevice_args > CONFIG_MAX_DEVICE_ARGS || cfg.ncpuid_clear > CONFIG_MAX_CPUID_CLEAR)
 		abort();
+	for (i = 0; i < cfg.ndevice_args; i++)
+		if (!cfg.device_args[i].value || !cfg.device_args[i].from_file ||
+		    config_device_count(&cfg, cfg.device_args[i].option->name) > cfg.device_args[i].option->max)
+			abort();
 	/* What config print writes, --config reads back to the same text. */
 	text = config_to_json(&cfg);
 	if (!text)

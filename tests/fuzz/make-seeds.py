@@ -139,6 +139,7 @@ for name, args in {
     'kernel-mem-cpus': ['--kernel', 'k.elf', '--initrd', 'i.gz', '--cmdline', 'console=ttyS0', '--mem', '512M', '--cpus', '2'],
     'devices': ['--disk', 'a.img', '--disk', 'b.img,ro', '--net', 'tap=tap0,mac=52:54:00:12:34:56',
                 '--console', 'socket=/tmp/c.sock', '--timeline', 't.json'],
+    'device-forms': ['--disk', 'ro=on,path=c=d.img', '--disk', 'path=e.img,ro=off', '--net', 'mac=02:00:00:00:00:01,tap=t'],
     'cpuid': ['--cpuid-clear', 'xsave,avx', '--cpuid-clear', '7.0:ebx:5', '--no-pin', '--hugepages'],
     'sev': ['--sev', '--policy', '0x1', '--dh-cert-file', 'g.b64', '--session-file', 's.b64', '--sev-backend', 'sim',
             '--sev-sim-key', 'k.pem', '--attest-cmd', './verify', '--measurement-out', 'm.bin'],
