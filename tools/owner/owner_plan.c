@@ -19,6 +19,11 @@ int owner_plan_digest(int argc, char **argv, int cbit, bool verbose, uint8_t dig
 	int rc;
 
 	config_defaults(&cfg);
+	/*
+	 * The device options are recorded as text and counted, which is all the
+	 * DMA budget (the measured swiotlb=) needs; their grammar is the devices'
+	 * own, which `cloak run` checks and this tool does not link.
+	 */
 	rc = config_parse_run(argc, argv, &cfg, err);
 	if (rc == 1)
 		return err_set(err, "--cloak-plan: --help is not a launch; see `cloak run --help`");
