@@ -27,7 +27,7 @@ enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
  */
 struct device_option {
 	const char *name;      /* --NAME VALUE */
-	const char *file_key;  /* its key in --config: a list of values, or one value when max is 1 */
+	const char *file_key;  /* its key in --config (one value or a list; config print writes one when max is 1) */
 	const char *noun;      /* one of what it adds, for messages: "disk" */
 	unsigned max;          /* how many the VM may have */
 	uint64_t dma_bytes;    /* the guest memory one may have in flight (vmm/dma_budget.c) */
@@ -36,8 +36,8 @@ struct device_option {
 extern const struct device_option config_device_options[];
 extern const unsigned config_ndevice_options;
 
-#define CONFIG_MAX_DISKS 8
-#define CONFIG_MAX_DEVICE_ARGS 16
+#define CONFIG_MAX_DISKS 8         /* --disk's max: virtio-blk keeps a slot for each */
+#define CONFIG_MAX_DEVICE_ARGS 16  /* at least the sum of the options' max */
 
 /* One device option as given, in order; its device parses the value (devices/devices.h). */
 struct device_arg {
@@ -46,6 +46,7 @@ struct device_arg {
 	bool from_file;      /* from --config's key, else from the command line */
 	int file_item;       /* the item of the key's list; -1: the key's value itself */
 };
+
 /* One set of bits to hide from the guest's CPUID. */
 struct cpuid_clear {
 	uint32_t leaf;

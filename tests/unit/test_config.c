@@ -208,7 +208,7 @@ START_TEST(every_device_option_has_its_device)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
-	unsigned i;
+	unsigned i, all = 0;
 
 	ck_assert_ptr_nonnull(out);
 	config_print_run_help(out, devices_print_help);
@@ -223,7 +223,9 @@ START_TEST(every_device_option_has_its_device)
 		snprintf(flag, sizeof(flag), "  --%s ", o->name);
 		ck_assert_msg(strstr(text, flag), "--help does not describe --%s", o->name);
 		ck_assert(o->max >= 1 && o->dma_bytes > 0);
+		all += o->max;
 	}
+	ck_assert_uint_le(all, CONFIG_MAX_DEVICE_ARGS);  /* every option can be given its max times at once */
 	ck_assert_ptr_null(devices_for_option("nope"));
 	ck_assert_msg_has(text, "their --config keys: disks, net, console");
 	ck_assert_msg_has(text, "--disk PATH[,ro]");
