@@ -20,10 +20,11 @@
 #define GSI_POWER_BUTTON  16  /* an IOAPIC pin above the ISA ones, which Linux assumes edge-triggered */
 
 /*
- * Adding a device means writing its file, one line in devices.c and one in
- * devices/meson.build; a device with a command-line option also names it in
- * the core's table (config_device_options, vmm/config.c: its name, --config
- * key, count and DMA bytes), which cloak-owner needs without linking devices/.
+ * Adding a device means writing its file, one line in devices.c (and its
+ * extern below) and one in devices/meson.build; a device with a command-line
+ * option also names it in the core's table (config_device_options,
+ * vmm/config.c: its name, --config key, count and DMA bytes), which
+ * cloak-owner needs without linking devices/.
  * A device reaches the machine only through `host`.
  */
 struct device_ops {
