@@ -118,7 +118,7 @@ static bool loaded[LAZYLIB_COUNT];
 int lazylib_load_soname(enum lazylib_id lib, const char *soname, const char *why, struct cloak_err *err)
 {
 	const struct lazylib_info *li = &libs[lib];
-	void *handle;
+	void *handle, *found[SLOT_COUNT];
 	int rc = 0;
 
 	pthread_mutex_lock(&load_lock);
@@ -132,17 +132,18 @@ int lazylib_load_soname(enum lazylib_id lib, const char *soname, const char *why
 			     why, soname, dlerror(), li->package);
 		goto out;
 	}
+	/* All or nothing: the slots are filled only once every function was found. */
 	for (unsigned s = li->first; s < li->end; s++) {
-		void *sym = dlsym(handle, slot_names[s]);
-
-		if (!sym) {
+		found[s] = dlsym(handle, slot_names[s]);
+		if (!found[s]) {
 			rc = err_set(err, "%s needs %s from %s, which lacks it (dlsym: %s); install the Debian package %s "
 					  "of this release", why, slot_names[s], soname, dlerror(), li->package);
 			dlclose(handle);
 			goto out;
 		}
-		__atomic_store_n(&slots[s], sym, __ATOMIC_RELEASE);
 	}
+	for (unsigned s = li->first; s < li->end; s++)
+		__atomic_store_n(&slots[s], found[s], __ATOMIC_RELEASE);
 	loaded[lib] = true;
 out:
 	pthread_mutex_unlock(&load_lock);
