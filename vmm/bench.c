@@ -21,7 +21,7 @@ extern char **environ;
 #define BENCH_MAX_VARIANTS 8
 #define BENCH_MAX_ARGS 128
 #define BENCH_MAX_RUNS 1000
-#define BENCH_MAX_METRICS 64
+#define BENCH_MAX_METRICS 96
 
 /* The phases drawn, in launch order: what a reader compares first. */
 static const char *const drawn_phases[] = {
@@ -78,14 +78,17 @@ static void bench_usage(FILE *out)
 		"  results.png, results.svg  the median time to each launch phase per variant, p10-p90 bars\n"
 		"  runs/         each run's timeline JSON and output\n"
 		"Metrics: wall_us (the whole process, spawn to exit), before_main_us, phase.* (from --timeline), exits.*,\n"
-		"exits_total, vmm_rss_kib (cloak's memory beside guest RAM) and measured_bytes.\n"
+		"exits_total, vmm_rss_kib (cloak's memory beside guest RAM) and measured_bytes; a guest that prints\n"
+		"lines `iobench: test=NAME ... mbps=X iops=N p50_ns=N p90_ns=N p99_ns=N` (firmware/bench/iobench.c)\n"
+		"adds io.NAME.mbps, io.NAME.iops, io.NAME.p50_ns and so on.\n"
 		"\n"
 		"  --runs N           launches per variant (default 10, at most %d)\n"
 		"  --out DIR          where the results go (default bench-results; created)\n"
 		"  --variant NAME=OPTIONS\n"
 		"                     a variant: `cloak run` options added after RUN-OPTIONS, split on spaces\n"
-		"                     (a later option of the same name wins), e.g. plain= or\n"
-		"                     sev=\"--sev --sev-backend sim\" or bounce=\"--cmdline swiotlb=force\".\n"
+		"                     except inside single quotes (a later option of the same name wins),\n"
+		"                     e.g. plain= or sev=\"--sev --sev-backend sim\" or\n"
+		"                     bounce=\"--cmdline 'console=ttyS0 swiotlb=force'\".\n"
 		"                     Without --variant: plain and sev (--sev --sev-backend sim).\n"
 		"  --draw DIR         only draw DIR's results again (results.png, results.svg) with gnuplot:\n"
 		"                     for a run made where gnuplot is not installed\n"
@@ -111,8 +114,6 @@ static int variant_add(struct bench *b, const char *spec, enum variant_kind kind
 	struct bench_variant *v;
 	const char *eq = strchr(spec, '=');
 	size_t nlen = eq ? (size_t)(eq - spec) : strlen(spec);
-	char *save = NULL, *tok;
-
 	if (b->nvar == BENCH_MAX_VARIANTS)
 		return err_set(err, "--variant: at most %d variants", BENCH_MAX_VARIANTS);
 	if (nlen == 0 || nlen >= sizeof(v->name) || strcspn(spec, " /\t") < nlen)
@@ -128,10 +129,27 @@ static int variant_add(struct bench *b, const char *spec, enum variant_kind kind
 	v->argbuf = strdup(eq ? eq + 1 : "");
 	if (!v->argbuf)
 		return err_set(err, "out of memory");
-	for (tok = strtok_r(v->argbuf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+	/* Split on spaces and tabs, except inside single quotes (a --cmdline of several words); in place. */
+	for (char *in = v->argbuf, *out = v->argbuf; *in;) {
+		bool quoted = false;
+
+		while (*in == ' ' || *in == '\t')
+			in++;
+		if (!*in)
+			break;
 		if (v->argc == BENCH_MAX_ARGS)
 			return err_set(err, "--variant %s: more than %d options", v->name, BENCH_MAX_ARGS);
-		v->argv[v->argc++] = tok;
+		v->argv[v->argc++] = out;
+		for (; *in && (quoted || (*in != ' ' && *in != '\t')); in++)
+			if (*in == '\'')
+				quoted = !quoted;
+			else
+				*out++ = *in;
+		if (quoted)
+			return err_set(err, "--variant %s: a ' is not closed", v->name);
+		if (*in)
+			in++;
+		*out++ = 0;
 	}
 	b->nvar++;
 	return 0;
@@ -336,6 +354,61 @@ static int timeline_collect(struct bench_variant *v, const char *path, unsigned 
 	return 0;
 }
 
+/*
+ * The figures an I/O benchmark guest printed (firmware/bench/iobench.c, or a
+ * Linux guest's init in the same format), one line per test:
+ *   iobench: test=NAME ... mbps=X iops=N p50_ns=N p90_ns=N p99_ns=N
+ * become the metrics io.NAME.mbps, io.NAME.iops and io.NAME.p50_ns and so on.
+ * Returns how many lines were read.
+ */
+static unsigned iobench_collect(struct bench_variant *v, const char *log, unsigned runs)
+{
+	static const char *const keys[] = { "mbps", "iops", "p50_ns", "p90_ns", "p99_ns" };
+	FILE *f = fopen(log, "r");
+	char line[1024];
+	unsigned lines = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "iobench: test="), *save = NULL, *tok, test[32] = "";
+		double val[ARRAY_SIZE(keys)];
+		bool have[ARRAY_SIZE(keys)] = { false };
+
+		if (!p)
+			continue;
+		for (tok = strtok_r(p + strlen("iobench: "), " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+			char *eq = strchr(tok, '='), *end;
+
+			if (!eq)
+				continue;
+			*eq = 0;
+			if (!strcmp(tok, "test")) {
+				if (strlen(eq + 1) < sizeof(test) && !strchr(eq + 1, ','))
+					snprintf(test, sizeof(test), "%s", eq + 1);
+				continue;
+			}
+			for (unsigned k = 0; k < ARRAY_SIZE(keys); k++)
+				if (!strcmp(tok, keys[k])) {
+					val[k] = strtod(eq + 1, &end);
+					have[k] = end != eq + 1 && !*end;
+				}
+		}
+		if (!test[0])
+			continue;
+		lines++;
+		for (unsigned k = 0; k < ARRAY_SIZE(keys); k++)
+			if (have[k]) {
+				char name[64];
+
+				snprintf(name, sizeof(name), "io.%s.%s", test, keys[k]);
+				metric_add(v, name, val[k], runs);
+			}
+	}
+	fclose(f);
+	return lines;
+}
+
 /* Runs argv with stdout and stderr into `log`; returns its wait status, or -1 when it could not start. */
 static int spawn_wait(char *const argv[], const char *cwd, const char *log, uint64_t *wall_us)
 {
@@ -454,6 +527,7 @@ static int run_one(struct bench *b, struct bench_variant *v, unsigned r, struct 
 	metric_add(v, "wall_us", (double)wall, b->runs);
 	if (v->kind == VARIANT_CLOAK && timeline_collect(v, tl, b->runs) < 0)
 		return err_set(err, "run %u of %s wrote no readable timeline %s", r, v->name, tl);
+	iobench_collect(v, log, b->runs);
 	return 0;
 }
 
@@ -765,6 +839,25 @@ int bench_main(int argc, char **argv)
 			printf("   x%.2f floor-pinned", ws.median / floor_pinned_us);
 		printf("\n");
 	}
+	/* What the I/O benchmark guest measured, per variant: throughput and median latency per test. */
+	for (unsigned i = 0; i < b.nvar; i++)
+		for (unsigned k = 0; k < b.var[i].nmetric; k++) {
+			const struct bench_metric *m = &b.var[i].metric[k], *lat;
+			char test[40], name[96];
+			struct bench_stats ms = { 0 }, ls = { 0 };
+			size_t len = strlen(m->name);
+
+			if (strncmp(m->name, "io.", 3) || len < 8 || strcmp(m->name + len - 5, ".mbps"))
+				continue;
+			snprintf(test, sizeof(test), "%.*s", (int)(len - 8), m->name + 3);
+			snprintf(name, sizeof(name), "io.%s.p50_ns", test);
+			lat = metric_find(&b.var[i], name);
+			bench_summary(m->v, m->n, &ms);
+			if (lat)
+				bench_summary(lat->v, lat->n, &ls);
+			printf("%-20s %-16s %10.2f MB/s   p50 latency %10.1f us\n", b.var[i].name, test, ms.median,
+			       ls.median / 1000);
+		}
 	printf("results: %s/results.json, results.csv%s\n", b.out, rc == 1 ? "" : ", results.png, results.svg");
 	return failed ? 1 : 0;
 }
