@@ -1,6 +1,7 @@
 #!/bin/sh
-# ratios.sh: one `cloak bench` run of the guest that exits at once under cloak (locked and unlocked), the
-# floor loader (cloak-floor) and QEMU microvm, on this host's /dev/kvm or inside the nested QEMU host.
+# ratios.sh: one `cloak bench` run of the guest that exits at once under cloak (locked, unlocked, and
+# unlocked without seccomp filters: what they cost), the floor loader (cloak-floor) and QEMU microvm, on
+# this host's /dev/kvm or inside the nested QEMU host.
 # usage: tools/bench/ratios.sh [RUNS] [BUILD_DIR]      prints the summary, then results.csv
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,9 +34,10 @@ if [ -d qemu-share ] && [ ! -e /usr/share/qemu ]; then
 fi
 export PATH="\$PWD/bin:\$PATH"
 echo "# host: \$(uname -r), \$(grep -c ^processor /proc/cpuinfo) CPU(s), \$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
-echo "# cloak bench --runs $runs --variant pinned= --variant unpinned=--no-pin --compare-floor=./cloak-floor $compare_qemu -- --kernel null.elf --mem 64M"
+echo "# cloak bench --runs $runs --out results --variant pinned= --variant unpinned=--no-pin --variant unpinned-noseccomp='--no-pin --seccomp off' --compare-floor=./cloak-floor $compare_qemu -- --kernel null.elf --mem 64M"
 rc=0
-./cloak bench --runs $runs --out results --variant pinned= --variant unpinned=--no-pin --compare-floor=./cloak-floor \
+./cloak bench --runs $runs --out results --variant pinned= --variant unpinned=--no-pin \
+	--variant unpinned-noseccomp="--no-pin --seccomp off" --compare-floor=./cloak-floor \
 	$compare_qemu -- --kernel null.elf --mem 64M || rc=\$?
 cat results/results.csv
 exit \$rc

@@ -281,6 +281,12 @@ for l in "${!libs[@]}"; do
 	mkdir -p "$st${l%/*}"
 	cp -L "$l" "$st$l"
 done
+# The host's loader cache, so that programs find their libraries as they do on a host (without it the
+# loader probes a dozen directories per library, which is most of a launch's system calls here).
+if [ ${#libs[@]} -gt 0 ] && [ -r /etc/ld.so.cache ]; then
+	mkdir -p "$st/etc"
+	cp /etc/ld.so.cache "$st/etc/"
+fi
 nonce=RUN-NESTED-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 echo "$nonce" >"$st/run-nested/nonce"
 {
