@@ -855,8 +855,10 @@ int bench_main(int argc, char **argv)
 			bench_summary(m->v, m->n, &ms);
 			if (lat)
 				bench_summary(lat->v, lat->n, &ls);
-			printf("%-20s %-16s %10.2f MB/s   p50 latency %10.1f us\n", b.var[i].name, test, ms.median,
-			       ls.median / 1000);
+			printf("%-20s %-16s %10.2f MB/s", b.var[i].name, test, ms.median);
+			if (lat)
+				printf("   p50 latency %10.1f us", ls.median / 1000);
+			printf("\n");
 		}
 	printf("results: %s/results.json, results.csv%s\n", b.out, rc == 1 ? "" : ", results.png, results.svg");
 	return failed ? 1 : 0;
