@@ -17,6 +17,25 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#ifdef LAZYLIB_LINKED
+/* Built with -Dlazy_libs=false: the libraries are linked, so there is nothing to open. */
+int lazylib_load_soname(enum lazylib_id lib, const char *soname, const char *why, struct cloak_err *err)
+{
+	(void)lib, (void)soname, (void)why, (void)err;
+	return 0;
+}
+
+int lazylib_load(enum lazylib_id lib, const char *why, struct cloak_err *err)
+{
+	return lazylib_load_soname(lib, NULL, why, err);
+}
+
+bool lazylib_loaded(enum lazylib_id lib)
+{
+	(void)lib;
+	return true;
+}
+#else
 /*
  * Every function cloak calls in a lazily opened library: X for those that
  * return a value, V for void ones. The definitions below repeat the library's
@@ -233,3 +252,4 @@ int sd_notify(int unset_environment, const char *state)
 	fn = (int (*)(int, const char *))slot_fn(SLOT_sd_notify, LAZYLIB_SYSTEMD);
 	return fn(unset_environment, state);
 }
+#endif
