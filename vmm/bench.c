@@ -114,6 +114,7 @@ static int variant_add(struct bench *b, const char *spec, enum variant_kind kind
 	struct bench_variant *v;
 	const char *eq = strchr(spec, '=');
 	size_t nlen = eq ? (size_t)(eq - spec) : strlen(spec);
+
 	if (b->nvar == BENCH_MAX_VARIANTS)
 		return err_set(err, "--variant: at most %d variants", BENCH_MAX_VARIANTS);
 	if (nlen == 0 || nlen >= sizeof(v->name) || strcspn(spec, " /\t") < nlen)
@@ -156,8 +157,8 @@ static int variant_add(struct bench *b, const char *spec, enum variant_kind kind
 }
 
 /*
- * The cloak-floor executable: the path given, else beside cloak (installed), else where meson builds it
- * (build/tools/bench beside build/vmm), else on PATH.
+ * The cloak-floor executable: the path given, else beside cloak (as the test payloads put it), else where
+ * meson builds it (build/tools/bench beside build/vmm), else on PATH.
  */
 static int floor_find(struct bench *b, const char *given, struct cloak_err *err)
 {
