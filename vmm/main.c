@@ -5,6 +5,7 @@
 #include "cvm.h"
 #include "devices.h"
 #include "launch.h"
+#include "lazylib.h"
 #include "plan.h"
 #include "sandbox.h"
 #include "sev/sev.h"
@@ -144,6 +145,12 @@ static int run_vm(int argc, char **argv, struct vm_config *cfg)
 		return 0;
 	}
 	if (rc < 0) {
+		fprintf(stderr, "cloak: %s\n", err.msg);
+		return CLOAK_EXIT_ERROR;
+	}
+	/* The libraries only some runs need (lazylib.h), opened before anything is launched or sandboxed. */
+	if ((cfg->sev && lazylib_load(LAZYLIB_CRYPTO, "--sev", &err) < 0) ||
+	    (getenv("NOTIFY_SOCKET") && lazylib_load(LAZYLIB_SYSTEMD, "$NOTIFY_SOCKET (systemd's Type=notify)", &err) < 0)) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		return CLOAK_EXIT_ERROR;
 	}
@@ -287,8 +294,15 @@ int main(int argc, char **argv)
 		return cmd_config(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "host-check"))
 		return sev_host_check_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "sev-export"))
+	if (!strcmp(argv[1], "sev-export")) {
+		struct cloak_err err = { "" };
+
+		if (lazylib_load(LAZYLIB_CRYPTO, "cloak sev-export", &err) < 0) {
+			fprintf(stderr, "cloak: %s\n", err.msg);
+			return CLOAK_EXIT_ERROR;
+		}
 		return sev_export_main(argc - 1, argv + 1);
+	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -248,6 +248,10 @@ run_cloak bench --runs 0
 expect "bench refuses --runs 0" 2 --err "--runs: '0' is not a number of launches"
 run_cloak bench --variant "a b=--sev"
 expect "bench refuses a variant name with a space" 2 --err "--variant: 'a b=--sev' needs a name"
+run_cloak bench --variant "q=--cmdline 'console=ttyS0 swiotlb=force"
+expect "bench refuses a variant whose quote is not closed" 2 --err "--variant q: a ' is not closed"
+run_cloak bench --compare-floor -- --mem 64M
+expect "bench --compare-floor needs a PVH --kernel of 64 MiB" 2 --err "--compare-floor runs cloak-floor, which boots only a PVH ELF"
 run_cloak bench --variant x= --variant x=--sev
 expect "bench refuses a variant name given twice" 2 --err "the name 'x' is given twice"
 run_cloak bench --compare-qemu

@@ -214,6 +214,46 @@ else
 		"$(cat "$csv" 2>/dev/null)"
 fi
 
+# The floor: cloak-floor (beside cloak) runs the guest that exits at once; every variant gets its ratio to it.
+if [ -x "$(dirname "$CLOAK")/cloak-floor" ]; then
+	run_cloak bench --runs 2 --out "$tap_tmp/floor" --variant pinned= --variant unpinned=--no-pin --compare-floor \
+		-- --kernel "$G/null.elf" --mem 64M
+	expect "cloak bench --compare-floor: cloak locked and not, the floor loader locked and not" 0 \
+		--out "pinned " --out "unpinned " --out "floor " --out "floor-pinned " --out "x1.00 floor " \
+		--out "x1.00 floor-pinned" --err "cloak bench: 2 runs of 4 variants"
+	csv=$tap_tmp/floor/results.csv json=$tap_tmp/floor/results.json
+	if grep -q '^floor,wall_us,[1-9][0-9.]*,[0-9.]*,[0-9.]*,2$' "$csv" &&
+		grep -q '^floor-pinned,wall_us,[1-9][0-9.]*,[0-9.]*,[0-9.]*,2$' "$csv" &&
+		grep -q '^unpinned,phase.guest_exit,[1-9]' "$csv" && grep -q '"wall_vs_floor": [0-9]' "$json" &&
+		[ "$(grep -c '"wall_vs_floor_pinned": [0-9]' "$json")" = 4 ] && ! ls "$tap_tmp/floor/runs/floor-001.json" 2>/dev/null; then
+		ok "cloak bench --compare-floor: the floor's wall times and every variant's ratios in results.csv and .json"
+	else
+		not_ok "cloak bench --compare-floor: the floor's wall times and every variant's ratios in results.csv and .json" \
+			"$(cat "$csv" "$json" 2>/dev/null)"
+	fi
+else
+	ok "cloak bench --compare-floor # SKIP no cloak-floor beside $CLOAK"
+fi
+
+# A plain run maps neither libcrypto nor libsystemd; a SEV launch opens libcrypto (LD_DEBUG=files lists every
+# library the loader maps, at start or by dlopen).
+export LD_DEBUG=files
+run_cloak run --kernel "$G/null.elf" --mem 64M
+unset LD_DEBUG
+if [ "$rc" = 1 ] && grep -q "file=libseccomp.so.2" "$err" && ! grep -q "libcrypto\|libsystemd" "$err"; then
+	ok "a plain run loads neither libcrypto nor libsystemd"
+else
+	not_ok "a plain run loads neither libcrypto nor libsystemd" "$(grep -o 'file=[^ ]*' "$err" | sort -u | tr '\n' ' ')"
+fi
+export LD_DEBUG=files
+run_cloak run --sev --sev-backend sim --mem 64M
+unset LD_DEBUG
+if [ "$rc" = 0 ] && grep -q "file=libcrypto.so.3 .*dynamically loaded by" "$err" && ! grep -q "libsystemd" "$err"; then
+	ok "a SEV launch opens libcrypto when it starts, and not libsystemd"
+else
+	not_ok "a SEV launch opens libcrypto when it starts, and not libsystemd" "$(grep -o 'file=[^ ]*' "$err" | sort -u | tr '\n' ' ')"
+fi
+
 # seccomp: a forbidden call stops cloak and names the call (CLOAK_TEST_SECCOMP_VIOLATE makes a thread open a
 # socket once confined); with --seccomp log the same call runs and the guest finishes.
 for role in disk vcpu; do

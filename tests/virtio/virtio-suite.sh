@@ -1,7 +1,7 @@
 #!/bin/sh
 # virtio-suite.sh: the device test guests on a real /dev/kvm: blk, net (tap in its own netns), console, hostile (TAP).
 # usage: virtio-suite.sh CLOAK GUEST_DIR   (GUEST_DIR holds blktest.elf, nettest.elf, constest.elf, hostile.elf,
-#        nethostile.elf)
+#        nethostile.elf, iobench.elf)
 set -u
 CLOAK=$1
 G=$2
@@ -233,8 +233,36 @@ CONF
 		not_ok "every thread (disk, NIC, console, COM1 input): no capabilities, no_new_privs, Seccomp 2" \
 			"$(cat "$out")"
 	fi
+
+	# The I/O benchmark guest under cloak bench: one run each with its buffers in the DMA pool and bounced
+	# through it; every test prints its line, and cloak bench turns each into metrics (figures, not timed).
+	dd if=/dev/zero of="$tap_tmp/io.img" bs=1M count=4 2>/dev/null
+	out=$tap_tmp/out.io err=$tap_tmp/err.io rc=0
+	timeout 600 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" bench --runs 1 --out "$tap_tmp/io" \
+		--variant direct="--cmdline dma=direct,qd=4,mib=2,ops=64" --variant bounce="--cmdline dma=bounce,qd=4,mib=2,ops=64" \
+		-- --kernel "$G/iobench.elf" --mem 64M --disk "$tap_tmp/io.img" --net tap=ctap0 >"$out" 2>"$err" || rc=$?
+	expect "iobench under cloak bench: blk and net tests, direct and bounced" 0 --out "blk-seq-write" \
+		--out "blk-rand-read" --out "net-tx" --err "cloak bench: 1 runs of 2 variants"
+	csv=$tap_tmp/io/results.csv n=0
+	for v in direct bounce; do
+		for t in blk-seq-write blk-seq-read blk-rand-write blk-rand-read net-tx; do
+			grep -q "^$v,io\.$t\.mbps,[0-9.]*,[0-9.]*,[0-9.]*,1$" "$csv" &&
+				grep -q "^$v,io\.$t\.p99_ns,[1-9][0-9.]*," "$csv" &&
+				grep -q "iobench: test=$t dma=$v qd=4 " "$tap_tmp/io/runs/$v-001.log" && n=$((n + 1))
+		done
+	done
+	if [ $n = 10 ] && grep -q "iobench: done" "$tap_tmp/io/runs/bounce-001.log"; then
+		ok "iobench: five tests' lines per variant, each collected as io.TEST.* metrics in results.csv"
+	else
+		not_ok "iobench: five tests' lines per variant, each collected as io.TEST.* metrics in results.csv" \
+			"$n of 10; $(grep iobench "$tap_tmp/io/runs/"*.log)"
+	fi
 else
 	echo "# SKIP net: no /dev/net/tun or unshare here"
 fi
+
+# The I/O benchmark guest with no device to measure says so.
+run_cloak run --kernel "$G/iobench.elf" --mem 64M
+expect "iobench without --disk or --net says what it needs" 7 --out "no virtio device to measure (give cloak --disk"
 
 tap_done

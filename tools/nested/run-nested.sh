@@ -249,10 +249,23 @@ is_elf() {
 	[ -f "$1" ] && [ "$(od -An -tx1 -N4 "$1" 2>/dev/null | tr -d ' \n')" = 7f454c46 ]
 }
 declare -A libs=()
+# Libraries a program opens itself (dlopen by soname, as cloak does libcrypto) are not in ldd's list: the
+# sonames written in the program that this host's loader knows are taken too, with what they need.
+dlopened() {
+	local so path
+	for so in $(grep -aoE 'lib[A-Za-z0-9_+-]+\.so\.[0-9]+' "$1" | sort -u); do
+		path=$(ldconfig -p 2>/dev/null | awk -v so="$so" '$1 == so && /x86-64/ { print $NF; exit }')
+		[ -z "$path" ] || echo "$path"
+	done
+}
 while IFS= read -r -d '' f; do
 	is_elf "$f" || continue
 	# ldd fails on static and non-executable ELF files; they need nothing.
 	out=$(ldd "$f" 2>/dev/null) || continue
+	for l in $(dlopened "$f"); do
+		libs[$l]=1
+		out=$out$'\n'$(ldd "$l" 2>/dev/null)
+	done
 	while read -r a b c _; do
 		if [ "$b" = '=>' ]; then
 			case $c in
@@ -268,6 +281,12 @@ for l in "${!libs[@]}"; do
 	mkdir -p "$st${l%/*}"
 	cp -L "$l" "$st$l"
 done
+# The host's loader cache, so that programs find their libraries as they do on a host (without it the
+# loader probes a dozen directories per library, which is most of a launch's system calls here).
+if [ ${#libs[@]} -gt 0 ] && [ -r /etc/ld.so.cache ]; then
+	mkdir -p "$st/etc"
+	cp /etc/ld.so.cache "$st/etc/"
+fi
 nonce=RUN-NESTED-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 echo "$nonce" >"$st/run-nested/nonce"
 {

@@ -1,0 +1,468 @@
+/* iobench.c: the I/O benchmark guest: virtio-blk sequential and random reads and writes and virtio-net sends, timed by kvm-clock, one machine-readable line per test. */
+#include "virtio.h"
+
+/*
+ * Command line (space separated, all optional):
+ *   blk / net       which devices to measure (default: every one found)
+ *   qd=N            requests in flight (1 to MAX_QD; default 8)
+ *   mib=N           the disk region the sequential tests cover (default 16)
+ *   ops=N           requests of each random test and frames of the net test (default 1024)
+ *   dma=direct      the device reads and writes the guest's buffers in the shared DMA pool (default)
+ *   dma=bounce      the guest's buffers are private and each request is copied through the pool,
+ *                   as a confidential guest must (what swiotlb does in Linux)
+ * Each test prints one line:
+ *   iobench: test=NAME dma=MODE qd=N bs=BYTES ops=N bytes=N ns=N mbps=X.XX iops=N p50_ns=N p90_ns=N p99_ns=N
+ * then "iobench: done" and a power-off (cloak's status 0) when every test ran; otherwise it exits with
+ * 3 (no device, pool or clock), 4 (a disk request failed), 5 (no peer on the net) or 6.
+ */
+
+#define MAX_QD 32
+#define SEQ_BS 65536u
+#define RAND_BS 4096u
+#define MAX_OPS 4096u
+#define NET_HDR_LEN 12
+#define FRAME_LEN 1514u
+#define SLOT_LEN 2048u
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+
+struct pvclock {
+	uint32_t version, pad0;
+	uint64_t tsc_timestamp, system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags, pad[2];
+};
+
+static volatile struct pvclock *clock;
+static struct vdev blk_dev, net_dev;
+static unsigned qd = 8, mib = 16, nops = 1024;
+static bool bounce;
+static uint64_t lat[MAX_OPS];
+/* dma=bounce: where the guest's data lives, in private memory; copied to and from the pool per request. */
+static uint8_t private_buf[MAX_QD][SEQ_BS] __attribute__((aligned(4096)));
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* kvm-clock, in the DMA pool so that a confidential guest's host can fill it too. */
+static bool clock_init(void)
+{
+	uint32_t r[4];
+
+	cpuid(0x40000001, 0, r);
+	if (!(r[0] & (1u << 3)))  /* KVM_FEATURE_CLOCKSOURCE2 */
+		return false;
+	clock = dma_alloc(sizeof(*clock), 64);
+	if (!clock)
+		return false;
+	wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uint64_t)(uintptr_t)clock | 1);
+	return clock->tsc_to_system_mul != 0;
+}
+
+static uint64_t now_ns(void)
+{
+	uint32_t v;
+	uint64_t ns;
+
+	do {
+		v = clock->version;
+		__asm__ volatile("" ::: "memory");
+		{
+			uint64_t delta = rdtsc() - clock->tsc_timestamp;
+
+			if (clock->tsc_shift >= 0)
+				delta <<= clock->tsc_shift;
+			else
+				delta >>= -clock->tsc_shift;
+			ns = clock->system_time + (uint64_t)(((unsigned __int128)delta * clock->tsc_to_system_mul) >> 32);
+		}
+		__asm__ volatile("" ::: "memory");
+	} while ((v & 1) || v != clock->version);
+	return ns;
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t xorshift(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Shell sort: a few thousand values, no library to call. */
+static void sort_u64(uint64_t *v, unsigned n)
+{
+	static const unsigned gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
+
+	for (unsigned g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++)
+		for (unsigned i = gaps[g]; i < n; i++) {
+			uint64_t t = v[i];
+			unsigned j = i;
+
+			for (; j >= gaps[g] && v[j - gaps[g]] > t; j -= gaps[g])
+				v[j] = v[j - gaps[g]];
+			v[j] = t;
+		}
+}
+
+static uint64_t pct(const uint64_t *v, unsigned n, unsigned p)
+{
+	unsigned rank = (p * n + 99) / 100;
+
+	return n ? v[rank ? rank - 1 : 0] : 0;
+}
+
+static void report(const char *test, unsigned bs, unsigned ops, uint64_t bytes, uint64_t ns)
+{
+	/* MB/s (10^6 bytes) with two decimals, IOPS: integers only, the runtime prints no floats. */
+	uint64_t centi_mbps = ns ? bytes * 100000ull / ns : 0, iops = ns ? (uint64_t)ops * 1000000000ull / ns : 0;
+
+	sort_u64(lat, ops);
+	gprintf("iobench: test=%s dma=%s qd=%u bs=%u ops=%u bytes=%lu ns=%lu mbps=%lu.%02lu iops=%lu p50_ns=%lu "
+		"p90_ns=%lu p99_ns=%lu\n", test, bounce ? "bounce" : "direct", qd, bs, ops, (unsigned long)bytes,
+		(unsigned long)ns, (unsigned long)(centi_mbps / 100), (unsigned long)(centi_mbps % 100),
+		(unsigned long)iops, (unsigned long)pct(lat, ops, 50), (unsigned long)pct(lat, ops, 90),
+		(unsigned long)pct(lat, ops, 99));
+}
+
+/* One request slot: its header, data and status in the pool, and when it was posted. */
+struct slot {
+	uint8_t *hdr, *data, *status;
+	uint64_t posted;
+	unsigned idx;          /* which op it carries */
+};
+
+static struct slot slots[MAX_QD];
+static int slot_of_head[256];
+
+/*
+ * `ops` requests of `bs` bytes, `qd` in flight, completions polled: sector of
+ * op i from `sector_of`. Returns 0, or -1 when the device failed a request.
+ */
+static int blk_run(const char *test, uint32_t type, unsigned bs, unsigned ops, uint64_t (*sector_of)(unsigned i))
+{
+	struct vq *q = &blk_dev.q[0];
+	unsigned posted = 0, done = 0;
+	uint64_t t0 = now_ns(), t1;
+
+	for (unsigned s = 0; s < qd; s++)
+		for (unsigned i = 0; i < bs; i++)
+			private_buf[s][i] = (uint8_t)(i * 13 + s);
+	while (done < ops) {
+		while (posted < ops && posted - done < qd) {
+			/* The slot that the request `qd` before this one used has completed. */
+			struct slot *sl = &slots[posted % qd];
+			uint64_t sector = sector_of(posted);
+			struct vbuf b[3] = { { sl->hdr, 16, false }, { sl->data, bs, type == VBLK_IN }, { sl->status, 1, true } };
+			int head;
+
+			memcpy(sl->hdr, &type, 4);
+			memset(sl->hdr + 4, 0, 4);
+			memcpy(sl->hdr + 8, &sector, 8);
+			*sl->status = 0xff;
+			sl->idx = posted;
+			sl->posted = now_ns();
+			if (bounce && type == VBLK_OUT)
+				memcpy(sl->data, private_buf[posted % qd], bs);
+			head = vq_add(q, b, 3);
+			if (head < 0 || head >= 256)
+				return -1;
+			slot_of_head[head] = (int)(posted % qd);
+			vq_kick(q);
+			posted++;
+		}
+		for (;;) {
+			int head = vq_used(q, NULL);
+			struct slot *sl;
+
+			if (head < 0) {
+				__asm__ volatile("pause");
+				continue;
+			}
+			sl = &slots[slot_of_head[head]];
+			if (*sl->status != VBLK_S_OK)
+				return -1;
+			if (bounce && type == VBLK_IN)
+				memcpy(private_buf[slot_of_head[head]], sl->data, bs);
+			lat[sl->idx] = now_ns() - sl->posted;
+			done++;
+			break;
+		}
+	}
+	t1 = now_ns();
+	report(test, bs, ops, (uint64_t)bs * ops, t1 - t0);
+	return 0;
+}
+
+static uint64_t region_sectors;
+
+static uint64_t seq_sector(unsigned i)
+{
+	return (uint64_t)i * (SEQ_BS / 512);
+}
+
+static uint64_t rand_sector(unsigned i)
+{
+	(void)i;
+	return (xorshift() % (region_sectors / (RAND_BS / 512))) * (RAND_BS / 512);
+}
+
+static int blk_bench(unsigned slot)
+{
+	uint64_t sectors = 0;
+	unsigned seq_ops, rops = nops > MAX_OPS ? MAX_OPS : nops;
+
+	if (vblk_open(&blk_dev, slot, &sectors) < 0) {
+		gprintf("iobench: virtio-blk at slot %u did not start\n", slot);
+		return 3;
+	}
+	for (unsigned s = 0; s < qd; s++) {
+		slots[s].hdr = dma_alloc(16, 16);
+		slots[s].status = dma_alloc(1, 1);
+		slots[s].data = dma_alloc(SEQ_BS, 4096);
+		if (!slots[s].hdr || !slots[s].status || !slots[s].data) {
+			gprintf("iobench: the DMA pool is too small for qd=%u\n", qd);
+			return 3;
+		}
+	}
+	region_sectors = (uint64_t)mib * 2048;
+	if (region_sectors > sectors)
+		region_sectors = sectors;
+	seq_ops = (unsigned)(region_sectors / (SEQ_BS / 512));
+	if (seq_ops > MAX_OPS)
+		seq_ops = MAX_OPS;
+	if (seq_ops == 0 || region_sectors < RAND_BS / 512) {
+		gprintf("iobench: the disk (%lu sectors) is smaller than one %u-byte request\n", (unsigned long)sectors,
+			SEQ_BS);
+		return 3;
+	}
+	gprintf("iobench: disk of %lu sectors, region %lu sectors\n", (unsigned long)sectors,
+		(unsigned long)region_sectors);
+	if (blk_run("blk-seq-write", VBLK_OUT, SEQ_BS, seq_ops, seq_sector) < 0 ||
+	    blk_run("blk-seq-read", VBLK_IN, SEQ_BS, seq_ops, seq_sector) < 0 ||
+	    blk_run("blk-rand-write", VBLK_OUT, RAND_BS, rops, rand_sector) < 0 ||
+	    blk_run("blk-rand-read", VBLK_IN, RAND_BS, rops, rand_sector) < 0) {
+		gprintf("iobench: a virtio-blk request failed\n");
+		return 4;
+	}
+	return 0;
+}
+
+/* --- virtio-net: UDP frames to the discard port of the tap's host end, 10.0.2.1. */
+static uint8_t mac[6], peer[6];
+static const uint8_t my_ip[4] = { 10, 0, 2, 15 }, host_ip[4] = { 10, 0, 2, 1 };
+
+static void put16be(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t ip_csum(const uint8_t *p, unsigned n)
+{
+	uint32_t s = 0;
+
+	for (; n > 1; n -= 2, p += 2)
+		s += (uint32_t)p[0] << 8 | p[1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static unsigned arp_request(uint8_t *f)
+{
+	memset(f, 0xff, 6);
+	memcpy(f + 6, mac, 6);
+	put16be(f + 12, 0x0806);
+	put16be(f + 14, 1);
+	put16be(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	put16be(f + 20, 1);
+	memcpy(f + 22, mac, 6);
+	memcpy(f + 28, my_ip, 4);
+	memset(f + 32, 0, 6);
+	memcpy(f + 38, host_ip, 4);
+	return 42;
+}
+
+/* A full-sized UDP frame (1472 bytes of payload) to 10.0.2.1 port 9; no UDP checksum (0 is allowed in IPv4). */
+static void udp_frame(uint8_t *f, uint16_t seq)
+{
+	uint8_t *ip = f + 14, *udp = ip + 20;
+
+	memcpy(f, peer, 6);
+	memcpy(f + 6, mac, 6);
+	put16be(f + 12, 0x0800);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16be(ip + 2, (uint16_t)(FRAME_LEN - 14));
+	put16be(ip + 4, seq);
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, my_ip, 4);
+	memcpy(ip + 16, host_ip, 4);
+	put16be(ip + 10, ip_csum(ip, 20));
+	put16be(udp, 40000);
+	put16be(udp + 2, 9);
+	put16be(udp + 4, (uint16_t)(FRAME_LEN - 34));
+	put16be(udp + 6, 0);
+}
+
+static bool arp_reply(const uint8_t *f, int len)
+{
+	if (len < 42 || f[12] != 0x08 || f[13] != 0x06 || f[21] != 2 || memcmp(f + 28, host_ip, 4))
+		return false;
+	memcpy(peer, f + 22, 6);
+	return true;
+}
+
+static bool find_peer(void)
+{
+	static uint8_t frame[1600];
+
+	/* The host may still be configuring its end of the tap: ask again until it answers (about 30 s). */
+	for (unsigned tries = 0; tries < 300; tries++) {
+		uint64_t until;
+
+		vnet_send(&net_dev, frame, arp_request(frame));
+		for (until = now_ns() + 100000000ull; now_ns() < until;) {
+			int len = vnet_recv(&net_dev, frame, sizeof(frame));
+
+			if (len > 0 && arp_reply(frame, len))
+				return true;
+			__asm__ volatile("pause");
+		}
+	}
+	return false;
+}
+
+static int net_bench(unsigned slot)
+{
+	struct vq *q = &net_dev.q[1];
+	static uint8_t *tx[MAX_QD];
+	unsigned posted = 0, done = 0, ops = nops > MAX_OPS ? MAX_OPS : nops;
+	uint64_t posted_at[MAX_QD], t0, t1;
+	int slot_of[256];
+
+	if (vnet_open(&net_dev, slot, mac) < 0) {
+		gprintf("iobench: virtio-net at slot %u did not start\n", slot);
+		return 3;
+	}
+	for (unsigned s = 0; s < qd; s++)
+		if (!(tx[s] = dma_alloc(SLOT_LEN, 64))) {
+			gprintf("iobench: the DMA pool is too small for qd=%u\n", qd);
+			return 3;
+		}
+	if (!find_peer()) {
+		gprintf("iobench: no ARP reply from 10.0.2.1 (is the tap's host end up?)\n");
+		return 5;
+	}
+	t0 = now_ns();
+	while (done < ops) {
+		while (posted < ops && posted - done < qd) {
+			unsigned s = posted % qd;
+			uint8_t *src = bounce ? private_buf[s] : tx[s];
+			struct vbuf b = { tx[s], NET_HDR_LEN + FRAME_LEN, false };
+			int head;
+
+			/* The frame is built where the guest keeps its data: with dma=bounce, copied into the pool. */
+			memset(src, 0, NET_HDR_LEN);
+			udp_frame(src + NET_HDR_LEN, (uint16_t)posted);
+			if (bounce)
+				memcpy(tx[s], src, NET_HDR_LEN + FRAME_LEN);
+			posted_at[s] = now_ns();
+			head = vq_add(q, &b, 1);
+			if (head < 0 || head >= 256)
+				return 6;
+			slot_of[head] = (int)s;
+			vq_kick(q);
+			posted++;
+		}
+		{
+			int head = vq_used(q, NULL);
+
+			if (head < 0) {
+				__asm__ volatile("pause");
+				continue;
+			}
+			lat[done] = now_ns() - posted_at[slot_of[head]];
+			done++;
+		}
+		/* Whatever the host sends back (ICMP port unreachable) is taken off the receive queue. */
+		while (vnet_recv(&net_dev, private_buf[0], SLOT_LEN) >= 0)
+			;
+	}
+	t1 = now_ns();
+	report("net-tx", FRAME_LEN, ops, (uint64_t)FRAME_LEN * ops, t1 - t0);
+	return 0;
+}
+
+static unsigned arg_u(const char *args, const char *key, unsigned dflt, unsigned max)
+{
+	const char *p = strstr(args, key), *end;
+	unsigned long v;
+
+	if (!p)
+		return dflt;
+	v = parse_ulong(p + strlen(key), &end);
+	return v >= 1 && v <= max ? (unsigned)v : dflt;
+}
+
+int guest_main(const void *bootinfo)
+{
+	const char *args = bootinfo_bootargs(bootinfo);
+	struct pci_fn fns[32];
+	unsigned n = pci_enumerate(fns, 32), blk_slot = 0, net_slot = 0;
+	bool want_blk = strstr(args, "blk") != NULL, want_net = strstr(args, "net") != NULL;
+	unsigned measured = 0;
+	int rc = 0;
+
+	if (!want_blk && !want_net)
+		want_blk = want_net = true;
+	qd = arg_u(args, "qd=", 8, MAX_QD);
+	mib = arg_u(args, "mib=", 16, 1u << 20);
+	nops = arg_u(args, "ops=", 1024, MAX_OPS);
+	bounce = strstr(args, "dma=bounce") != NULL;
+	for (unsigned i = 0; i < n; i++) {
+		if (fns[i].vendor == 0x1af4 && fns[i].device == 0x1042 && !blk_slot)
+			blk_slot = fns[i].slot;
+		if (fns[i].vendor == 0x1af4 && fns[i].device == 0x1041 && !net_slot)
+			net_slot = fns[i].slot;
+	}
+	if (!dma_pool_init(bootinfo)) {
+		gprintf("iobench: no shared DMA pool in the boot info\n");
+		return 3;
+	}
+	if (!clock_init()) {
+		gprintf("iobench: no kvm-clock (CPUID 0x40000001 bit 3), so nothing can be timed\n");
+		return 3;
+	}
+	if (want_blk && blk_slot) {
+		rc = blk_bench(blk_slot);
+		measured++;
+	}
+	if (!rc && want_net && net_slot) {
+		rc = net_bench(net_slot);
+		measured++;
+	}
+	if (!rc && !measured) {
+		gprintf("iobench: no virtio device to measure (give cloak --disk and/or --net)\n");
+		rc = 3;
+	}
+	if (!rc)
+		gprintf("iobench: done\n");
+	return rc;
+}
