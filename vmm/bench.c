@@ -71,7 +71,8 @@ static void bench_usage(FILE *out)
 		"  results.png, results.svg  the median time to each launch phase per variant, p10-p90 bars\n"
 		"  runs/         each run's timeline JSON and output\n"
 		"Metrics: wall_us (the whole process, spawn to exit), before_main_us, phase.* (from --timeline), exits.*,\n"
-		"exits_total, vmm_rss_kib (cloak's memory beside guest RAM) and measured_bytes.\n"
+		"exits_total, vmm_rss_kib (cloak's memory beside guest RAM), measured_bytes and, under --sev,\n"
+		"psp_modelled_us (what a PSP would take to measure them: a model, see README \"Launch timeline\").\n"
 		"\n"
 		"  --runs N           launches per variant (default 10, at most %d)\n"
 		"  --out DIR          where the results go (default bench-results; created)\n"
@@ -259,6 +260,8 @@ static int timeline_collect(struct bench_variant *v, const char *path, unsigned 
 		metric_add(v, "vmm_rss_kib", json_number_value(val), runs);
 	if ((val = json_object_get(root, "measured_bytes")))
 		metric_add(v, "measured_bytes", json_number_value(val), runs);
+	if ((val = json_object_get(root, "psp_modelled_us")))
+		metric_add(v, "psp_modelled_us", json_number_value(val), runs);
 	if ((val = json_object_get(root, "before_main_us")))
 		metric_add(v, "before_main_us", json_number_value(val), runs);
 	json_decref(root);

@@ -355,7 +355,7 @@ void config_print_run_help(FILE *out)
 		"                       kernel, initrd and command line themselves are measured\n"
 		"  --debug-tamper-staged ITEM\n"
 		"                       FOR TESTS ONLY: after LAUNCH_FINISH, change one byte of the staged\n"
-		"                       ITEM (kernel, initrd or command line), which the verifier must refuse\n"
+		"                       ITEM (kernel, initrd or cmdline), which the verifier must refuse\n"
 		"\n"
 		"Feature names for --cpuid-clear:",
 		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),

@@ -193,6 +193,14 @@ size_t boot_mptable_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, unsigned c
  */
 int plan_add_verifier(struct launch_plan *plan, struct cloak_err *err);
 
+/*
+ * Under the verifier: names what of [gpa, gpa+len) the verifier's boot would
+ * expose or overwrite (the shared staging area, an item's destination), or
+ * NULL when nothing does; *at and *size give that range.
+ */
+const char *plan_verifier_conflict(const struct launch_plan *plan, uint64_t gpa, uint64_t len, uint64_t *at,
+				   uint64_t *size);
+
 /* The region that stages the payload called `name` ("kernel", "initrd", "command line"), or NULL. */
 const struct plan_region *plan_staged_region(const struct launch_plan *plan, const char *name);
 

@@ -185,3 +185,32 @@ const struct plan_region *plan_staged_region(const struct launch_plan *plan, con
 			return &plan->regions[i];
 	return NULL;
 }
+
+const char *plan_verifier_conflict(const struct launch_plan *plan, uint64_t gpa, uint64_t len, uint64_t *at,
+				   uint64_t *size)
+{
+	const struct plan_region *tr = NULL;
+	const struct verify_table *t;
+	unsigned i;
+
+	if (!plan->verifier)
+		return NULL;
+	if (overlaps(gpa, len, plan->staging_gpa, plan->staging_size)) {
+		*at = plan->staging_gpa;
+		*size = plan->staging_size;
+		return "the verifier's shared staging area";
+	}
+	for (i = 0; i < plan->nregions; i++)
+		if (!strcmp(plan->regions[i].name, "verifier table"))
+			tr = &plan->regions[i];
+	if (!tr)
+		return NULL;
+	t = (const struct verify_table *)tr->data;
+	for (i = 0; i < t->nitems; i++)
+		if (overlaps(gpa, len, t->items[i].dest_gpa, t->items[i].len + t->items[i].zero_len)) {
+			*at = t->items[i].dest_gpa;
+			*size = t->items[i].len + t->items[i].zero_len;
+			return "the place the verifier copies a staged item to";
+		}
+	return NULL;
+}
