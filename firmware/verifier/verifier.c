@@ -100,7 +100,20 @@ int guest_main(const void *arg)
 		set_encrypted(t->staging_gpa, t->staging_size, t->cbit, 1);
 	gprintf("cloak verifier: %u items match the measured SHA-256 table; entering the guest at 0x%llx\n",
 		t->nitems, (unsigned long long)t->entry_rip);
-	__asm__ volatile("mov %0, %%rsp; xor %%ebp, %%ebp; jmp *%1"
+	/*
+	 * The guest starts as cloak would have started it: its RIP, RSP, RDI and
+	 * RSI, RFLAGS 0x2 and every other general register zero (the entry's
+	 * address rides on the new stack, below RSP, and RET takes it).
+	 */
+	__asm__ volatile("mov %0, %%rsp\n\t"
+			 "push %1\n\t"
+			 "push $2\n\t"
+			 "popfq\n\t"
+			 "xor %%eax, %%eax\n\txor %%ebx, %%ebx\n\txor %%ecx, %%ecx\n\txor %%edx, %%edx\n\t"
+			 "xor %%ebp, %%ebp\n\txor %%r8d, %%r8d\n\txor %%r9d, %%r9d\n\txor %%r10d, %%r10d\n\t"
+			 "xor %%r11d, %%r11d\n\txor %%r12d, %%r12d\n\txor %%r13d, %%r13d\n\txor %%r14d, %%r14d\n\t"
+			 "xor %%r15d, %%r15d\n\t"
+			 "ret"
 			 : : "r"(t->entry_rsp), "r"(t->entry_rip), "D"(t->entry_rdi), "S"(t->entry_rsi) : "memory");
 	__builtin_unreachable();
 }
