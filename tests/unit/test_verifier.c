@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A fixed xorshift stream: the same inputs on every run, so a failure reproduces. */
 static uint64_t rng_state;
@@ -387,6 +388,37 @@ START_TEST(measured_boot_option)
 }
 END_TEST
 
+/* The configuration file's sev.measured_boot key, and the printed configuration that --config reads back. */
+START_TEST(measured_boot_in_the_config_file)
+{
+	char file[64], *argv[] = { "run", "--config", file }, *json;
+	struct vm_config c;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "/tmp/cloak-verifier-test.%d.json", (int)getpid());
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"sev\": {\"mode\": \"sev\", \"measured_boot\": \"full\"}}", f);
+	fclose(f);
+	ck_assert_int_eq(parse(&c, 3, argv), 0);
+	ck_assert_int_eq(c.measured_boot, MEASURED_BOOT_FULL);
+	json = config_to_json(&c);
+	ck_assert_ptr_nonnull(json);
+	ck_assert_msg_has(json, "\"measured_boot\": \"full\"");
+	free(json);
+	config_release(&c);
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"sev\": {\"mode\": \"sev\", \"measured_boot\": \"half\"}}", f);
+	fclose(f);
+	ck_assert_int_eq(parse(&c, 3, argv), -1);
+	ck_assert_msg_has(err.msg, "sev.measured_boot");
+	ck_assert_msg_has(err.msg, "'half' is not a mode");
+	config_release(&c);
+	unlink(file);
+}
+END_TEST
+
 Suite *verifier_suite(void)
 {
 	Suite *s = suite_create("verifier");
@@ -396,6 +428,7 @@ Suite *verifier_suite(void)
 	tcase_add_test(tc, sha256_known_answers);
 	tcase_add_test(tc, sha256_matches_openssl);
 	tcase_add_test(tc, measured_boot_option);
+	tcase_add_test(tc, measured_boot_in_the_config_file);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("verifier plan");
 	tcase_set_timeout(tc, 60);
