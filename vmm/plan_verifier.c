@@ -120,6 +120,11 @@ int plan_add_verifier(struct launch_plan *plan, struct cloak_err *err)
 				    "enters only 64-bit guests (ELF64, bzImage)", plan_kind_name(plan->kind));
 	for (i = 0; i < plan->nregions; i++)
 		if (plan->regions[i].flags & PLAN_PAYLOAD) {
+			/* The verifier runs on cloak's identity map, which ends at 4 GiB. */
+			if (plan->regions[i].gpa + plan->regions[i].size > 4 * GiB)
+				return err_set(err, "--measured-boot verifier: %s's %s lies above 4 GiB, out of the "
+						    "verifier's reach; use --measured-boot full", plan->kernel_name,
+					       plan->regions[i].name);
 			nitems++;
 			staged += ALIGN_UP(plan->regions[i].data_len ? plan->regions[i].data_len : 1, PAGE_SIZE);
 		}
