@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include "boot.h"
+#include "firmware/verifier/verify_table.h"
 #include "loader.h"
 
 #include <libfdt.h>
@@ -613,7 +614,8 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 		break;
 	}
 	/* A confidential plan (a C-bit: cloak under --sev, or cloak-owner) boots through the verifier by default. */
-	if (plan->cbit >= 0 && cfg->measured_boot == MEASURED_BOOT_VERIFIER && plan_add_verifier(plan, err) < 0)
+	if (plan->cbit >= 0 && cfg->measured_boot == MEASURED_BOOT_VERIFIER &&
+	    plan_add_verifier(plan, in->verify_hash ? in->verify_hash : VERIFY_HASH_SHA256, err) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -127,6 +127,7 @@ struct plan_inputs {
 	struct file_map kernel;   /* the demo guest when cfg->kernel_path is NULL */
 	struct file_map initrd;   /* size 0 when none */
 	int cbit;                 /* -1 unless the guest is confidential */
+	unsigned verify_hash;     /* the verifier's table hash (firmware/verifier/verify_table.h); 0: SHA-256 */
 };
 
 /* Opens the kernel (or the embedded demo) and the initrd. */
@@ -186,12 +187,13 @@ uint64_t plan_dma_budget(const struct vm_config *cfg);
 size_t boot_mptable_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, unsigned cpus);
 
 /*
- * Under --sev with --measured-boot verifier (called last by plan_build): moves
+ * Under --sev with --measured-boot verifier (called last by plan_build, with
+ * in->verify_hash: SHA-256, or SHA-384 for SNP's tables): moves
  * every payload region into the staging area, unmeasured, and measures the
  * verifier and the table of their hashes instead; the verifier becomes the
  * entry. Regions keep their order, so cloak and cloak-owner measure the same.
  */
-int plan_add_verifier(struct launch_plan *plan, struct cloak_err *err);
+int plan_add_verifier(struct launch_plan *plan, unsigned hash_alg, struct cloak_err *err);
 
 /*
  * Under the verifier: names what of [gpa, gpa+len) the verifier's boot would

@@ -3,8 +3,8 @@
 
 #include "firmware/verifier/verify_table.h"
 #include "loader.h"
-#include "sev/sev.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,13 +108,23 @@ static void item_name(struct verify_item *it, const char *name, unsigned seg)
 		snprintf(it->name, sizeof(it->name), "%s", name);
 }
 
-int plan_add_verifier(struct launch_plan *plan, struct cloak_err *err)
+/* The host's side of the table's hash: OpenSSL, not the guest's code, so the two check each other. */
+static int table_hash(unsigned alg, const uint8_t *data, uint64_t len, uint8_t out[VERIFY_DIGEST_MAX])
+{
+	const EVP_MD *md = alg == VERIFY_HASH_SHA384 ? EVP_sha384() : EVP_sha256();
+
+	return EVP_Digest(data, (size_t)len, out, NULL, md, NULL) == 1 ? 0 : -1;
+}
+
+int plan_add_verifier(struct launch_plan *plan, unsigned hash_alg, struct cloak_err *err)
 {
 	struct verify_table *t;
 	uint64_t staged = 0, at, verifier_entry;
 	unsigned i, nitems = 0, segs = 0;
 	uint8_t *buf;
 
+	if (hash_alg != VERIFY_HASH_SHA256 && hash_alg != VERIFY_HASH_SHA384)
+		return err_set(err, "internal error: verifier table hash %u is neither SHA-256 nor SHA-384", hash_alg);
 	if (plan->entry.mode != ENTRY_LONG64)
 		return err_set(err, "--measured-boot verifier: a %s guest is entered in 32-bit mode; the verifier "
 				    "enters only 64-bit guests (ELF64, bzImage)", plan_kind_name(plan->kind));
@@ -140,7 +150,7 @@ int plan_add_verifier(struct launch_plan *plan, struct cloak_err *err)
 	t = (struct verify_table *)buf;
 	memcpy(t->magic, VERIFY_TABLE_MAGIC, sizeof(t->magic));
 	t->version = VERIFY_TABLE_VERSION;
-	t->hash_alg = VERIFY_HASH_SHA256;
+	t->hash_alg = hash_alg;
 	t->nitems = nitems;
 	t->cbit = plan->cbit;
 	t->staging_gpa = plan->staging_gpa;
@@ -164,8 +174,8 @@ int plan_add_verifier(struct launch_plan *plan, struct cloak_err *err)
 		it->dest_gpa = r->gpa;
 		it->len = r->data_len;
 		it->zero_len = (r->flags & PLAN_SCRATCH_TAIL) ? 0 : r->size - r->data_len;
-		if (sev_sha256(r->data, r->data_len, it->digest) < 0)
-			return err_set(err, "cannot hash the %s for the verifier's table (OpenSSL SHA-256)", r->name);
+		if (table_hash(hash_alg, r->data, r->data_len, it->digest) < 0)
+			return err_set(err, "cannot hash the %s for the verifier's table (OpenSSL)", r->name);
 		r->name = staged_name(r->name);
 		r->gpa = at;
 		r->size = ALIGN_UP(r->data_len ? r->data_len : 1, PAGE_SIZE);

@@ -1,6 +1,7 @@
 /* verifier.c: the measured-boot verifier: copies the staged kernel, initrd and command line into private memory, checks their hashes, enters the guest. */
 #include "guest.h"
 #include "sha256.h"
+#include "sha384.h"
 #include "verify_table.h"
 
 /*
@@ -49,34 +50,78 @@ static __attribute__((noreturn)) void refuse(const char *why)
 	guest_exit(VERIFY_EXIT_REFUSED);
 }
 
+/* The table's hash: SHA-256, or SHA-384 for SNP (the SNP launch digest's own hash). */
+struct hasher {
+	uint32_t alg;
+	union {
+		struct sha256 s256;
+		struct sha384 s384;
+	} u;
+};
+
+static unsigned digest_len(uint32_t alg)
+{
+	return alg == VERIFY_HASH_SHA384 ? SHA384_LEN : SHA256_LEN;
+}
+
+static const char *alg_name(uint32_t alg)
+{
+	return alg == VERIFY_HASH_SHA384 ? "SHA-384" : "SHA-256";
+}
+
+static void hasher_init(struct hasher *h, uint32_t alg)
+{
+	h->alg = alg;
+	if (alg == VERIFY_HASH_SHA384)
+		sha384_init(&h->u.s384);
+	else
+		sha256_init(&h->u.s256);
+}
+
+static void hasher_update(struct hasher *h, const void *p, size_t n)
+{
+	if (h->alg == VERIFY_HASH_SHA384)
+		sha384_update(&h->u.s384, p, n);
+	else
+		sha256_update(&h->u.s256, p, n);
+}
+
+static void hasher_final(struct hasher *h, uint8_t out[VERIFY_DIGEST_MAX])
+{
+	if (h->alg == VERIFY_HASH_SHA384)
+		sha384_final(&h->u.s384, out);
+	else
+		sha256_final(&h->u.s256, out);
+}
+
 /* Copies one item from shared to private memory, hashing the private copy, and checks its hash. */
-static void verify_item(const struct verify_item *it)
+static void verify_item(const struct verify_item *it, uint32_t alg)
 {
 	const uint8_t *src = (const uint8_t *)(uintptr_t)it->staged_gpa;
 	uint8_t *dst = (uint8_t *)(uintptr_t)it->dest_gpa;
-	uint8_t got[SHA256_LEN];
+	uint8_t got[VERIFY_DIGEST_MAX];
 	char name[VERIFY_NAME_MAX + 1];
-	struct sha256 s;
+	struct hasher h;
 	uint64_t off;
 
-	sha256_init(&s);
+	hasher_init(&h, alg);
 	for (off = 0; off < it->len; off += CHUNK) {
 		size_t n = it->len - off < CHUNK ? (size_t)(it->len - off) : CHUNK;
 
 		memcpy(dst + off, src + off, n);
-		sha256_update(&s, dst + off, n);
+		hasher_update(&h, dst + off, n);
 	}
-	sha256_final(&s, got);
+	hasher_final(&h, got);
 	memset(dst + it->len, 0, it->zero_len);
-	if (memcmp(got, it->digest, SHA256_LEN)) {
+	if (memcmp(got, it->digest, digest_len(alg))) {
 		memcpy(name, it->name, VERIFY_NAME_MAX);
 		name[VERIFY_NAME_MAX] = 0;
 		gprintf("cloak verifier: the %s staged at 0x%llx (%llu bytes) does not match the measured "
-			"table: it hashes to ", name, (unsigned long long)it->staged_gpa,
-			(unsigned long long)it->len);
-		print_digest(got, SHA256_LEN);
+			"table: its %s is ", name, (unsigned long long)it->staged_gpa, (unsigned long long)it->len,
+			alg_name(alg));
+		print_digest(got, digest_len(alg));
 		gprintf(", the launch measured ");
-		print_digest(it->digest, SHA256_LEN);
+		print_digest(it->digest, digest_len(alg));
 		gprintf("; refusing to boot\n");
 		guest_exit(VERIFY_EXIT_REFUSED);
 	}
@@ -90,16 +135,16 @@ int guest_main(const void *arg)
 	if (memcmp(t->magic, VERIFY_TABLE_MAGIC, 8) || t->version != VERIFY_TABLE_VERSION ||
 	    t->nitems > VERIFY_MAX_ITEMS)
 		refuse("the measured table is not a version 1 cloak table");
-	if (t->hash_alg != VERIFY_HASH_SHA256)
-		refuse("the measured table asks for a hash this verifier does not implement (it has SHA-256 only)");
+	if (t->hash_alg != VERIFY_HASH_SHA256 && t->hash_alg != VERIFY_HASH_SHA384)
+		refuse("the measured table asks for a hash this verifier does not implement (SHA-256, SHA-384)");
 	if (t->cbit >= 0)
 		set_encrypted(t->staging_gpa, t->staging_size, t->cbit, 0);
 	for (i = 0; i < t->nitems; i++)
-		verify_item(&t->items[i]);
+		verify_item(&t->items[i], t->hash_alg);
 	if (t->cbit >= 0)
 		set_encrypted(t->staging_gpa, t->staging_size, t->cbit, 1);
-	gprintf("cloak verifier: %u items match the measured SHA-256 table; entering the guest at 0x%llx\n",
-		t->nitems, (unsigned long long)t->entry_rip);
+	gprintf("cloak verifier: %u items match the measured %s table; entering the guest at 0x%llx\n", t->nitems,
+		alg_name(t->hash_alg), (unsigned long long)t->entry_rip);
 	/*
 	 * The guest starts as cloak would have started it: its RIP, RSP, RDI and
 	 * RSI, RFLAGS 0x2 and every other general register zero (the entry's

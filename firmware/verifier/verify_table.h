@@ -25,7 +25,7 @@
 /* The hash of every item; the field makes room for SHA-384 under SNP. */
 enum verify_hash_alg {
 	VERIFY_HASH_SHA256 = 1,  /* 32 bytes */
-	VERIFY_HASH_SHA384 = 2,  /* 48 bytes; the verifier does not implement it yet and refuses to boot */
+	VERIFY_HASH_SHA384 = 2,  /* 48 bytes: for SNP, whose launch digest is SHA-384 */
 };
 
 struct verify_item {

@@ -28,7 +28,7 @@ sources() {
 	pci) echo "$transport" ;;
 	blk) echo "$transport $d/virtio_blk.c $fz/dev_glue.c" ;;
 	net) echo "$transport $fz/dev_glue.c" ;;  # fuzz_net.c compiles virtio_net.c in
-	elf | bzimage) echo "$loader $v/sev/sev_crypto.c" ;;
+	elf | bzimage) echo "$loader" ;;
 	cmdline | config) echo "$v/config.c $v/config_file.c $v/sev/sev_measure.c $v/sev/sev_crypto.c $v/util.c" ;;
 	attest) echo "$v/sev/sev_attest.c $v/sev/sev_encoding.c $v/sev/sev_crypto.c $v/util.c" ;;
 	session) echo "$v/sev/sev_crypto.c $v/sev/sev_encoding.c $v/sev/sev_files.c $v/util.c" ;;

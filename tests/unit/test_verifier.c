@@ -1,5 +1,6 @@
 /* test_verifier.c: the measured-boot verifier: its SHA-256 against OpenSSL, the plan's staging and table, the options. */
 #include "firmware/verifier/sha256.h"
+#include "firmware/verifier/sha384.h"
 #include "firmware/verifier/verify_table.h"
 #include "plan.h"
 #include "sev/sev.h"
@@ -46,6 +47,58 @@ static void guest_sha256(const uint8_t *p, size_t n, bool pieces, uint8_t out[SH
 	}
 	sha256_final(&s, out);
 }
+
+static void guest_sha384(const uint8_t *p, size_t n, bool pieces, uint8_t out[SHA384_LEN])
+{
+	struct sha384 s;
+	size_t off = 0;
+
+	sha384_init(&s);
+	while (off < n) {
+		size_t k = pieces ? 1 + rng() % 300 : n;
+
+		if (k > n - off)
+			k = n - off;
+		sha384_update(&s, p + off, k);
+		off += k;
+	}
+	sha384_final(&s, out);
+}
+
+START_TEST(sha384_matches_openssl)
+{
+	size_t max = 1 << 20, n, i;
+	uint8_t *buf = malloc(max), want[SHA384_LEN], got[SHA384_LEN];
+	/* FIPS 180-4's "abc" example. */
+	static const uint8_t abc[SHA384_LEN] = {
+		0xcb, 0x00, 0x75, 0x3f, 0x45, 0xa3, 0x5e, 0x8b, 0xb5, 0xa0, 0x3d, 0x69, 0x9a, 0xc6, 0x50, 0x07,
+		0x27, 0x2c, 0x32, 0xab, 0x0e, 0xde, 0xd1, 0x63, 0x1a, 0x8b, 0x60, 0x5a, 0x43, 0xff, 0x5b, 0xed,
+		0x80, 0x86, 0x07, 0x2b, 0xa1, 0xe7, 0xcc, 0x23, 0x58, 0xba, 0xec, 0xa1, 0x34, 0xc8, 0x25, 0xa7,
+	};
+
+	ck_assert_ptr_nonnull(buf);
+	guest_sha384((const uint8_t *)"abc", 3, false, got);
+	ck_assert_mem_eq(got, abc, SHA384_LEN);
+	rng_state = 0x2545f4914f6cdd1dull;
+	/* Every length across the padding boundaries (111, 112, 127, 128...), whole and in pieces. */
+	for (n = 0; n <= 1100; n++) {
+		fill(buf, n);
+		SHA384(buf, n, want);
+		guest_sha384(buf, n, false, got);
+		ck_assert_msg(!memcmp(got, want, SHA384_LEN), "length %zu, one update", n);
+		guest_sha384(buf, n, true, got);
+		ck_assert_msg(!memcmp(got, want, SHA384_LEN), "length %zu, in pieces", n);
+	}
+	for (i = 0; i < 200; i++) {
+		n = (size_t)(rng() % max);
+		fill(buf, n);
+		SHA384(buf, n, want);
+		guest_sha384(buf, n, i & 1, got);
+		ck_assert_msg(!memcmp(got, want, SHA384_LEN), "length %zu, case %zu", n, i);
+	}
+	free(buf);
+}
+END_TEST
 
 START_TEST(sha256_known_answers)
 {
@@ -169,7 +222,7 @@ static const struct verify_table *check_both_plans(void)
 	t = table_of(&plan);
 	ck_assert(!memcmp(t->magic, VERIFY_TABLE_MAGIC, 8));
 	ck_assert_uint_eq(t->version, VERIFY_TABLE_VERSION);
-	ck_assert_uint_eq(t->hash_alg, VERIFY_HASH_SHA256);
+	ck_assert_uint_eq(t->hash_alg, in.verify_hash ? in.verify_hash : VERIFY_HASH_SHA256);
 	ck_assert_int_eq(t->cbit, 51);
 	ck_assert_uint_eq(t->staging_gpa, plan.staging_gpa);
 	ck_assert_uint_eq(t->staging_size, plan.staging_size);
@@ -193,7 +246,7 @@ static const struct verify_table *check_both_plans(void)
 	for (i = 0; i < full.nregions; i++) {
 		const struct plan_region *f = &full.regions[i], *v = &plan.regions[i];
 		const struct verify_item *it;
-		uint8_t want[32];
+		uint8_t want[48];
 		unsigned j;
 
 		if (!(f->flags & PLAN_PAYLOAD)) {
@@ -215,8 +268,14 @@ static const struct verify_table *check_both_plans(void)
 		ck_assert_uint_eq(it->len, f->data_len);
 		ck_assert_uint_eq(it->zero_len, (f->flags & PLAN_SCRATCH_TAIL) ? 0 : f->size - f->data_len);
 		ck_assert(v->data == f->data || !memcmp(v->data, f->data, f->data_len));
-		ck_assert_int_eq(sev_sha256(f->data, f->data_len, want), 0);
-		ck_assert(!memcmp(it->digest, want, 32));
+		if (t->hash_alg == VERIFY_HASH_SHA384) {
+			SHA384(f->data, f->data_len, want);
+			ck_assert(!memcmp(it->digest, want, 48));
+		} else {
+			SHA256(f->data, f->data_len, want);
+			ck_assert(!memcmp(it->digest, want, 32));
+			ck_assert(!memcmp(it->digest + 32, (uint8_t[16]){ 0 }, 16));  /* the unused tail is zero */
+		}
 		ck_assert(it->name[VERIFY_NAME_MAX - 1] == 0);
 		/* A staged copy meets no destination and no other region of the full plan. */
 		for (j = 0; j < full.nregions; j++)
@@ -344,6 +403,22 @@ START_TEST(verifier_plan_is_deterministic)
 }
 END_TEST
 
+/* SNP's tables: SHA-384, the hash of its launch digest. */
+START_TEST(verifier_plan_with_sha384)
+{
+	const struct verify_table *t;
+
+	in.verify_hash = VERIFY_HASH_SHA384;
+	cfg.cmdline = "snp";
+	t = check_both_plans();
+	ck_assert_uint_eq(t->hash_alg, VERIFY_HASH_SHA384);
+	in.verify_hash = 7;
+	plan_free(&plan);
+	ck_assert_int_eq(plan_build(&in, &plan, &err), -1);
+	ck_assert_msg_has(err.msg, "neither SHA-256 nor SHA-384");
+}
+END_TEST
+
 /* Without a C-bit (no --sev) nothing is staged, whatever --measured-boot says. */
 START_TEST(no_verifier_without_sev)
 {
@@ -427,6 +502,7 @@ Suite *verifier_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, sha256_known_answers);
 	tcase_add_test(tc, sha256_matches_openssl);
+	tcase_add_test(tc, sha384_matches_openssl);
 	tcase_add_test(tc, measured_boot_option);
 	tcase_add_test(tc, measured_boot_in_the_config_file);
 	suite_add_tcase(s, tc);
@@ -437,6 +513,7 @@ Suite *verifier_suite(void)
 	tcase_add_test(tc, verifier_plan_of_a_big_bzimage_and_initrd);
 	tcase_add_test(tc, verifier_plan_needs_room_to_stage);
 	tcase_add_test(tc, verifier_plan_is_deterministic);
+	tcase_add_test(tc, verifier_plan_with_sha384);
 	tcase_add_test(tc, no_verifier_without_sev);
 	suite_add_tcase(s, tc);
 	return s;
