@@ -118,8 +118,9 @@ static int table_hash(unsigned alg, const uint8_t *data, uint64_t len, uint8_t o
 
 int plan_add_verifier(struct launch_plan *plan, unsigned hash_alg, struct cloak_err *err)
 {
-	struct verify_table *t;
-	uint64_t staged = 0, at, verifier_entry;
+	struct verify_table table;  /* built whole here; the region holds its first nitems items */
+	struct verify_table *t = &table;
+	uint64_t staged = 0, at, verifier_entry = 0;
 	unsigned i, nitems = 0, segs = 0;
 	uint8_t *buf;
 
@@ -147,7 +148,7 @@ int plan_add_verifier(struct launch_plan *plan, unsigned hash_alg, struct cloak_
 				  PLAN_MEASURED, &buf, err) < 0 ||
 	    plan_place_staging(plan, staged, err) < 0)
 		return -1;
-	t = (struct verify_table *)buf;
+	memset(t, 0, sizeof(*t));
 	memcpy(t->magic, VERIFY_TABLE_MAGIC, sizeof(t->magic));
 	t->version = VERIFY_TABLE_VERSION;
 	t->hash_alg = hash_alg;
@@ -182,6 +183,7 @@ int plan_add_verifier(struct launch_plan *plan, unsigned hash_alg, struct cloak_
 		r->flags = (r->flags & PLAN_OWNED) | PLAN_STAGED;
 		at += r->size;
 	}
+	memcpy(buf, t, VERIFY_TABLE_SIZE(nitems));
 	plan->verifier = true;
 	plan->guest_entry = plan->entry;
 	plan->entry = (struct plan_entry){ .mode = ENTRY_LONG64, .rip = verifier_entry, .rsp = PLAN_STACK_TOP,
