@@ -1,4 +1,4 @@
-/* sha384.c: a freestanding SHA-384 (FIPS 180-4: the SHA-512 compression, its own IV, 48 bytes out) for the boot verifier. */
+/* sha384.c: a freestanding SHA-384 (FIPS 180-4: the SHA-512 compression, its own IV) for the boot verifier. */
 #include "sha384.h"
 
 static const uint64_t k[80] = {

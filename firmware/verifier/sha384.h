@@ -1,4 +1,4 @@
-/* sha384.h: a freestanding SHA-384 (FIPS 180-4, the SHA-512 core) for the boot verifier's SNP tables; tested against OpenSSL. */
+/* sha384.h: a freestanding SHA-384 (FIPS 180-4) for the boot verifier's SNP tables; tested against OpenSSL. */
 #ifndef CLOAK_VERIFIER_SHA384_H
 #define CLOAK_VERIFIER_SHA384_H
 

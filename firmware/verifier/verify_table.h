@@ -1,4 +1,4 @@
-/* verify_table.h: the measured table of hashes the boot verifier checks; cloak's plan writes it, the verifier reads it. */
+/* verify_table.h: the measured table of hashes the boot verifier checks; cloak's plan writes it. */
 #ifndef CLOAK_VERIFY_TABLE_H
 #define CLOAK_VERIFY_TABLE_H
 

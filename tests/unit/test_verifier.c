@@ -1,4 +1,4 @@
-/* test_verifier.c: the measured-boot verifier: its SHA-256 against OpenSSL, the plan's staging and table, the options. */
+/* test_verifier.c: the measured-boot verifier: its hashes against OpenSSL, the plan's staging and table, its options. */
 #include "firmware/verifier/sha256.h"
 #include "firmware/verifier/sha384.h"
 #include "firmware/verifier/verify_table.h"
