@@ -1,4 +1,4 @@
-/* verifier.c: the measured-boot verifier: copies the staged payloads into private memory, checks them, enters the guest. */
+/* verifier.c: the measured-boot verifier: copies the staged payloads to private memory, checks them, enters the guest. */
 #include "guest.h"
 #include "sha256.h"
 #include "sha384.h"
