@@ -78,8 +78,9 @@ static void bench_usage(FILE *out)
 		"  results.png, results.svg  the median time to each launch phase per variant, p10-p90 bars\n"
 		"  runs/         each run's timeline JSON and output\n"
 		"Metrics: wall_us (the whole process, spawn to exit), before_main_us, phase.* (from --timeline), exits.*,\n"
-		"exits_total, vmm_rss_kib (cloak's memory beside guest RAM) and measured_bytes; a guest that prints\n"
-		"lines `iobench: test=NAME ... mbps=X iops=N p50_ns=N p90_ns=N p99_ns=N` (firmware/bench/iobench.c)\n"
+		"exits_total, vmm_rss_kib (cloak's memory beside guest RAM), measured_bytes, under --sev\n"
+		"psp_modelled_us (what a PSP would take to measure them: a model, see README \"Launch timeline\"); a guest\n"
+		"that prints lines `iobench: test=NAME ... mbps=X iops=N p50_ns=N p90_ns=N p99_ns=N` (firmware/bench/iobench.c)\n"
 		"adds io.NAME.mbps, io.NAME.iops, io.NAME.p50_ns and so on.\n"
 		"\n"
 		"  --runs N           launches per variant (default 10, at most %d)\n"
@@ -349,6 +350,8 @@ static int timeline_collect(struct bench_variant *v, const char *path, unsigned 
 		metric_add(v, "vmm_rss_kib", json_number_value(val), runs);
 	if ((val = json_object_get(root, "measured_bytes")))
 		metric_add(v, "measured_bytes", json_number_value(val), runs);
+	if ((val = json_object_get(root, "psp_modelled_us")))
+		metric_add(v, "psp_modelled_us", json_number_value(val), runs);
 	if ((val = json_object_get(root, "before_main_us")))
 		metric_add(v, "before_main_us", json_number_value(val), runs);
 	json_decref(root);

@@ -351,6 +351,16 @@ void config_print_run_help(FILE *out, void (*device_help)(FILE *out))
 		"                       guest memory is NOT encrypted)\n"
 		"  --sev-device PATH    the PSP device (default /dev/sev)\n"
 		"  --sev-sim-key FILE   the simulated platform's PDH key (PEM, from `cloak sev-export`)\n"
+		"  --measured-boot verifier|full\n"
+		"                       what the launch measures. verifier (default): cloak's boot verifier\n"
+		"                       and a table of SHA-256 hashes, at most 64 KiB whatever the kernel;\n"
+		"                       the kernel, initrd and command line are staged in shared memory and\n"
+		"                       the verifier copies, hashes and checks them before entering the\n"
+		"                       guest (a mismatch stops it with exit status 123). full: the\n"
+		"                       kernel, initrd and command line themselves are measured\n"
+		"  --debug-tamper-staged ITEM\n"
+		"                       FOR TESTS ONLY: after LAUNCH_FINISH, change one byte of the staged\n"
+		"                       ITEM (kernel, initrd or cmdline), which the verifier must refuse\n"
 		"\n"
 		"Feature names for --cpuid-clear:",
 		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),
@@ -389,7 +399,8 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
 	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE,
 	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
-	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
+	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_MEASURED_BOOT, OPT_DEBUG_TAMPER_STAGED, OPT_USER, OPT_SECCOMP,
+	OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
 };
 
 static const struct option run_options[] = {
@@ -412,6 +423,8 @@ static const struct option run_options[] = {
 	{ "sev-backend", required_argument, NULL, OPT_SEV_BACKEND },
 	{ "sev-device", required_argument, NULL, OPT_SEV_DEVICE },
 	{ "sev-sim-key", required_argument, NULL, OPT_SEV_SIM_KEY },
+	{ "measured-boot", required_argument, NULL, OPT_MEASURED_BOOT },
+	{ "debug-tamper-staged", required_argument, NULL, OPT_DEBUG_TAMPER_STAGED },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
@@ -568,6 +581,20 @@ static int config_check_sev(const struct vm_config *cfg, const char *sev_only_op
 			       cfg->sev_dh_cert_path ? "--session-file" : "--dh-cert-file");
 	if (cfg->sev_sim_key && cfg->sev_backend != SEV_BACKEND_SIM)
 		return err_set(err, "--sev-sim-key needs --sev-backend sim: the real PSP keeps its own PDH key");
+	if (cfg->debug_tamper_staged && cfg->measured_boot != MEASURED_BOOT_VERIFIER)
+		return err_set(err, "--debug-tamper-staged needs --measured-boot verifier: only then is anything staged");
+	return 0;
+}
+
+int config_parse_measured_boot(const char *s, struct vm_config *cfg, struct cloak_err *err)
+{
+	if (!strcmp(s, "verifier"))
+		cfg->measured_boot = MEASURED_BOOT_VERIFIER;
+	else if (!strcmp(s, "full"))
+		cfg->measured_boot = MEASURED_BOOT_FULL;
+	else
+		return err_set(err, "--measured-boot: '%s' is not a mode; give verifier (measure cloak's boot verifier "
+				    "and a table of hashes) or full (measure the kernel, initrd and command line)", s);
 	return 0;
 }
 
@@ -672,6 +699,19 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			break;
 		case OPT_SEV_DEVICE: cfg->sev_device = optarg; sev_only_opt = "--sev-device"; break;
 		case OPT_SEV_SIM_KEY: cfg->sev_sim_key = optarg; sev_only_opt = "--sev-sim-key"; break;
+		case OPT_MEASURED_BOOT:
+			if (config_parse_measured_boot(optarg, cfg, err) < 0)
+				return -1;
+			sev_only_opt = "--measured-boot";
+			break;
+		case OPT_DEBUG_TAMPER_STAGED:
+			if (strcmp(optarg, "kernel") && strcmp(optarg, "initrd") && strcmp(optarg, "command line") &&
+			    strcmp(optarg, "cmdline"))
+				return err_set(err, "--debug-tamper-staged: '%s' is not a staged item; give kernel, initrd "
+						    "or cmdline", optarg);
+			cfg->debug_tamper_staged = strcmp(optarg, "cmdline") ? optarg : "command line";
+			sev_only_opt = "--debug-tamper-staged";
+			break;
 		case OPT_USER:
 			if (config_parse_user(optarg, cfg, err) < 0)
 				return -1;

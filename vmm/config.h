@@ -57,6 +57,13 @@ struct cpuid_clear {
 
 enum sev_backend_kind { SEV_BACKEND_REAL, SEV_BACKEND_SIM };
 
+/*
+ * --measured-boot: under --sev, what the launch measures. verifier (the
+ * default): the boot verifier and a table of hashes, with the kernel, initrd
+ * and command line staged in shared memory; full: every byte of them.
+ */
+enum measured_boot_mode { MEASURED_BOOT_VERIFIER, MEASURED_BOOT_FULL };
+
 /* --seccomp: on (a forbidden call stops cloak), off, or log (the kernel logs it and lets it run). */
 enum seccomp_mode { CLOAK_SECCOMP_ON, CLOAK_SECCOMP_OFF, CLOAK_SECCOMP_LOG };
 
@@ -84,6 +91,8 @@ struct vm_config {
 	const char *sev_measurement_out;
 	const char *sev_attest_cmd;
 	const char *sev_sim_key;          /* the simulated platform's PDH key (PEM) */
+	enum measured_boot_mode measured_boot;
+	const char *debug_tamper_staged;  /* tests only: the staged item cloak changes after LAUNCH_FINISH */
 	/* Confinement (vmm/sandbox.h). */
 	enum seccomp_mode seccomp;
 	bool has_user;                    /* --user: run as user_uid:user_gid once set up */
@@ -167,6 +176,9 @@ int config_load_file(const char *path, struct vm_config *cfg, struct cloak_err *
 void config_release(struct vm_config *cfg);
 /* The effective configuration as a JSON text --config reads back (malloc'd; NULL when out of memory). */
 char *config_to_json(const struct vm_config *cfg);
+
+/* --measured-boot verifier|full. */
+int config_parse_measured_boot(const char *s, struct vm_config *cfg, struct cloak_err *err);
 
 /* --shutdown-timeout SECS: 0 to CONFIG_MAX_SHUTDOWN_TIMEOUT. */
 int config_parse_shutdown_timeout(const char *s, struct vm_config *cfg, struct cloak_err *err);

@@ -205,9 +205,12 @@ static int load_sev(struct file_ctx *c, json_t *v)
 			c->cfg->sev_attest_cmd = s;
 		} else if (!strcmp(k, "sim_key")) {
 			c->cfg->sev_sim_key = s;
+		} else if (!strcmp(k, "measured_boot")) {
+			if (config_parse_measured_boot(s, c->cfg, c->err) < 0)
+				return key_failed(c, key);
 		} else {
 			return key_error(c, key, "unknown key; the keys of sev are mode, policy, backend, device, "
-						 "dh_cert_file, session_file, measurement_out, attest_cmd, sim_key");
+						 "dh_cert_file, session_file, measurement_out, attest_cmd, sim_key, measured_boot");
 		}
 	}
 	return 0;
@@ -396,6 +399,8 @@ char *config_to_json(const struct vm_config *cfg)
 		set_str(s, "measurement_out", cfg->sev_measurement_out);
 		set_str(s, "attest_cmd", cfg->sev_attest_cmd);
 		set_str(s, "sim_key", cfg->sev_sim_key);
+		json_object_set_new(s, "measured_boot",
+				    json_string(cfg->measured_boot == MEASURED_BOOT_FULL ? "full" : "verifier"));
 		json_object_set_new(o, "sev", s);
 	}
 	if (cfg->has_user) {

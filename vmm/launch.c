@@ -6,6 +6,30 @@
 #include "eventloop.h"
 #include "sandbox.h"
 
+#include <stdio.h>
+
+/*
+ * --debug-tamper-staged, for tests only: the host changes a staged item after
+ * LAUNCH_FINISH, as a hostile host could, and the verifier must refuse it.
+ */
+static int launch_tamper_staged(struct machine *m, const char *item, struct cloak_err *err)
+{
+	const struct plan_region *r = plan_staged_region(m->plan, item);
+	uint8_t *p;
+
+	if (!r || !r->data_len)
+		return err_set(err, "--debug-tamper-staged: this guest has no staged %s; give one it has (kernel, "
+				    "initrd or cmdline)", item);
+	p = gpa_range(&m->mem, r->gpa + r->data_len / 2, 1);
+	if (!p)
+		return err_set(err, "internal error: the staged %s at 0x%llx is outside guest memory", item,
+			       (unsigned long long)r->gpa);
+	*p ^= 0x01;
+	fprintf(stderr, "cloak: --debug-tamper-staged (testing only): flipped a bit of the staged %s at 0x%llx after "
+			"LAUNCH_FINISH\n", item, (unsigned long long)(r->gpa + r->data_len / 2));
+	return 0;
+}
+
 /* Everything before the guest's first instruction; the confidential kind is called at each of its steps. */
 static int launch_prepare(struct machine *m, const struct plan_inputs *in, struct cloak_err *err)
 {
@@ -31,7 +55,11 @@ static int launch_prepare(struct machine *m, const struct plan_inputs *in, struc
 	if (kvm_create_vcpus(m, err) < 0 || kvm_set_entry(m, err) < 0 || cvm_vcpus_ready(m->cvm, m, err) < 0)
 		return -1;
 	timeline_mark(&m->tl, TL_VCPU_CREATE);
-	return cvm_finish(m->cvm, m, err);
+	if (cvm_finish(m->cvm, m, err) < 0)
+		return -1;
+	if (cfg->debug_tamper_staged && launch_tamper_staged(m, cfg->debug_tamper_staged, err) < 0)
+		return -1;
+	return 0;
 }
 
 int launch_run(struct machine *m, const struct plan_inputs *in, struct cloak_err *err)

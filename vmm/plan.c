@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include "boot.h"
+#include "firmware/verifier/verify_table.h"
 #include "loader.h"
 
 #include <libfdt.h>
@@ -172,7 +173,8 @@ static int plan_place_initrd(struct launch_plan *plan, const struct file_map *in
 			       fmt_size(initrd->size, a), fmt_size(plan->mem_size, b),
 			       (unsigned long long)plan->image_end);
 	*gpa = top - size;
-	return plan_add_region(plan, "initrd", *gpa, size, initrd->data, initrd->size, PLAN_MEASURED, err);
+	return plan_add_region(plan, "initrd", *gpa, size, initrd->data, initrd->size, PLAN_MEASURED | PLAN_PAYLOAD,
+			       err);
 }
 
 /* The shared DMA window: below the initrd (or the top of low RAM), above the kernel. */
@@ -212,7 +214,7 @@ static int plan_add_segments(struct launch_plan *plan, const struct plan_inputs 
 				       fmt_size(plan->mem_size, a),
 				       (unsigned long long)(ALIGN_UP(s->paddr + s->memsz + 2 * MiB, 2 * MiB) / MiB));
 		if (plan_add_region(plan, "kernel segment", s->paddr, s->memsz, in->kernel.data + s->offset,
-				    s->filesz, PLAN_MEASURED, err) < 0)
+				    s->filesz, PLAN_MEASURED | PLAN_PAYLOAD, err) < 0)
 			return -1;
 	}
 	plan->image_end = elf->highest;
@@ -345,8 +347,9 @@ static int plan_add_bzimage(struct launch_plan *plan, const struct plan_inputs *
 				    "%s; give --mem of at least %lluM", in->kernel.path, (unsigned long long)load,
 			       (unsigned long long)(load + need - 1), fmt_size(plan->mem_size, a),
 			       (unsigned long long)(ALIGN_UP(load + need + 16 * MiB, 2 * MiB) / MiB));
+	/* Past the image is the kernel's decompression and .bss room, which it clears itself. */
 	if (plan_add_region(plan, "kernel", load, ALIGN_UP(need, PAGE_SIZE), bz->kernel, bz->kernel_len,
-			    PLAN_MEASURED, err) < 0)
+			    PLAN_MEASURED | PLAN_PAYLOAD | PLAN_SCRATCH_TAIL, err) < 0)
 		return -1;
 	plan->kind = PLAN_KIND_BZIMAGE;
 	plan->image_end = load + need;
@@ -564,7 +567,7 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 		boot_pagetables_build(buf, PLAN_PT_GPA, plan->cbit);
 	}
 	if (plan_add_owned_region(plan, "command line", PLAN_CMDLINE_GPA, ALIGN_UP(strlen(plan->cmdline) + 1, 16),
-				  PLAN_MEASURED, &buf, err) < 0)
+				  PLAN_MEASURED | PLAN_PAYLOAD, &buf, err) < 0)
 		goto fail;
 	memcpy(buf, plan->cmdline, strlen(plan->cmdline));
 
@@ -610,6 +613,10 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 				 initrd_gpa, initrd_size, rsdp_gpa);
 		break;
 	}
+	/* A confidential plan (a C-bit: cloak under --sev, or cloak-owner) boots through the verifier by default. */
+	if (plan->cbit >= 0 && cfg->measured_boot == MEASURED_BOOT_VERIFIER &&
+	    plan_add_verifier(plan, in->verify_hash ? in->verify_hash : VERIFY_HASH_SHA256, err) < 0)
+		goto fail;
 	return 0;
 fail:
 	plan_free(plan);

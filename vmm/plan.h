@@ -38,6 +38,14 @@
  * (below an initrd), so an SEV guest clears the C-bit of whole 2 MiB pages.
  */
 #define PLAN_DMA_WINDOW_SIZE (2 * MiB)
+/*
+ * --measured-boot verifier (plan_verifier.c): the measured table of hashes
+ * and the verifier below the stack, a region no guest image uses (they load
+ * at 1 MiB or above); the staged items in a 2 MiB-aligned shared area.
+ */
+#define PLAN_VERIFY_TABLE_GPA 0x5f000ull
+#define PLAN_VERIFIER_GPA     0x60000ull  /* up to PLAN_STACK_BOTTOM; the verifier runs on the guest's stack */
+#define PLAN_STAGING_ALIGN    (2 * MiB)
 
 /* GDT selectors; the 64-bit boot protocol asks for __BOOT_CS 0x10 and __BOOT_DS 0x18. */
 #define GDT_SEL_CODE64 0x10
@@ -49,6 +57,9 @@
 enum plan_region_flags {
 	PLAN_MEASURED = 1u << 0,  /* loaded with LAUNCH_UPDATE_DATA, part of the launch digest */
 	PLAN_OWNED = 1u << 1,     /* data is owned by the plan and freed with it */
+	PLAN_PAYLOAD = 1u << 2,   /* kernel, initrd or command line: the verifier may stage and check it */
+	PLAN_SCRATCH_TAIL = 1u << 3, /* past data_len the guest writes before it reads: the verifier clears nothing */
+	PLAN_STAGED = 1u << 4,    /* a payload's bytes in the shared staging area, unmeasured */
 };
 
 struct plan_region {
@@ -104,6 +115,10 @@ struct launch_plan {
 	char cmdline[CONFIG_MAX_CMDLINE];
 	uint64_t image_end;       /* highest guest address used by the kernel image */
 	uint64_t dma_gpa, dma_size; /* the shared DMA window of ELF guests (restricted-dma-pool); size 0: none */
+	/* --measured-boot verifier: the guest is entered through the verifier (entry above is the verifier's). */
+	bool verifier;
+	uint64_t staging_gpa, staging_size;  /* the shared area of the staged payloads */
+	struct plan_entry guest_entry;       /* the guest's own entry, which the verifier takes */
 };
 
 /* The inputs a plan is built from: the config plus the image bytes. */
@@ -112,6 +127,7 @@ struct plan_inputs {
 	struct file_map kernel;   /* the demo guest when cfg->kernel_path is NULL */
 	struct file_map initrd;   /* size 0 when none */
 	int cbit;                 /* -1 unless the guest is confidential */
+	unsigned verify_hash;     /* the verifier's table hash (firmware/verifier/verify_table.h); 0: SHA-256 */
 };
 
 /* Opens the kernel (or the embedded demo) and the initrd. */
@@ -170,9 +186,31 @@ uint64_t plan_dma_budget(const struct vm_config *cfg);
 /* Builds the MP table in its page (configuration table first, floating pointer last); returns the table's length. */
 size_t boot_mptable_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, unsigned cpus);
 
-/* Files embedded in the binary (blob.S): the demo guest and the DSDT of Linux guests. */
+/*
+ * Under --sev with --measured-boot verifier (called last by plan_build, with
+ * in->verify_hash: SHA-256, or SHA-384 for SNP's tables): moves
+ * every payload region into the staging area, unmeasured, and measures the
+ * verifier and the table of their hashes instead; the verifier becomes the
+ * entry. Regions keep their order, so cloak and cloak-owner measure the same.
+ */
+int plan_add_verifier(struct launch_plan *plan, unsigned hash_alg, struct cloak_err *err);
+
+/*
+ * Under the verifier: names what of [gpa, gpa+len) the verifier's boot would
+ * expose or overwrite (the shared staging area, an item's destination), or
+ * NULL when nothing does; *at and *size give that range.
+ */
+const char *plan_verifier_conflict(const struct launch_plan *plan, uint64_t gpa, uint64_t len, uint64_t *at,
+				   uint64_t *size);
+
+/* The region that stages the payload called `name` ("kernel", "initrd", "command line"), or NULL. */
+const struct plan_region *plan_staged_region(const struct launch_plan *plan, const char *name);
+
+/* Files embedded in the binary (blob.S): the demo guest, the boot verifier and the DSDT of Linux guests. */
 extern const uint8_t cloak_demo_start[];
 extern const uint8_t cloak_demo_end[];
+extern const uint8_t cloak_verifier_start[];
+extern const uint8_t cloak_verifier_end[];
 extern const uint8_t cloak_dsdt_start[];
 extern const uint8_t cloak_dsdt_end[];
 

@@ -120,6 +120,11 @@ const char *kvm_exit_reason_name(unsigned reason)
 }
 
 /* Paths, kernel names and reasons go into JSON strings: escape what JSON requires. */
+uint64_t timeline_psp_model_us(uint64_t measured_bytes)
+{
+	return measured_bytes * 1000000ull / TIMELINE_PSP_MODEL_BYTES_PER_S;
+}
+
 static void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -184,6 +189,9 @@ int timeline_write(const struct timeline *tl, const char *path, const struct lau
 	fprintf(f, ",\n  \"boot\": \"%s\",\n  \"mem_bytes\": %llu,\n  \"cpus\": %u,\n  \"sev\": %s,\n",
 		plan_kind_name(plan->kind), (unsigned long long)plan->mem_size, plan->cpus,
 		plan->cbit >= 0 ? "true" : "false");
+	if (plan->cbit >= 0)
+		fprintf(f, "  \"measured_boot\": \"%s\",\n  \"psp_modelled_us\": %llu,\n",
+			plan->verifier ? "verifier" : "full", (unsigned long long)timeline_psp_model_us(tl->measured_bytes));
 	fprintf(f, "  \"exit_status\": %d,\n  \"measured_bytes\": %llu,\n  \"before_main_us\": %llu,\n"
 		   "  \"phases_us\": {", status, (unsigned long long)tl->measured_bytes,
 		(unsigned long long)clock_before_main_us());

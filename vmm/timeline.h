@@ -50,6 +50,14 @@ struct tl_device *timeline_device(struct timeline *tl, const char *name);
 void timeline_io_begin(struct timeline *tl, struct tl_device *d);
 void timeline_io_end(struct timeline *tl, struct tl_device *d);
 const char *kvm_exit_reason_name(unsigned reason);
+/*
+ * The PSP's LAUNCH_UPDATE_DATA rate the timeline's psp_modelled_us assumes: a
+ * model, not a measurement (docs/sev-launch.md "Measured boot" gives the
+ * source). The simulator measures at host speed.
+ */
+#define TIMELINE_PSP_MODEL_BYTES_PER_S (8ull * MiB)
+uint64_t timeline_psp_model_us(uint64_t measured_bytes);
+
 /* Writes the JSON to a temporary file beside `path`, then renames it into place. */
 int timeline_write(const struct timeline *tl, const char *path, const struct launch_plan *plan, int status,
 		   struct cloak_err *err);

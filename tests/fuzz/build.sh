@@ -13,13 +13,14 @@ CC=${CC:-clang}
 flags="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections
   -Wall -Wextra -Werror -Wno-missing-field-initializers -DCLOAK_VERSION_STRING=\"fuzz\"
-  -I$top/vmm -I$top/devices -I$top/tools/owner -I$top/tests/fakes"
+  -I$top -I$top/vmm -I$top/devices -I$top/tools/owner -I$top/tests/fakes"
 v=$top/vmm d=$top/devices
 # The virtio transport and guest memory: a device reaches the rest through the fake device host.
 transport="$d/virtq.c $d/pci.c $d/virtio_pci.c $v/util.c $v/guestmem.c $v/shared_map.c
   $top/tests/fakes/fake_host.c"
 loader="$v/plan.c $v/loader_elf.c $v/loader_bzimage.c $v/loader_multiboot.c $v/boot_x86.c $v/boot_info.c
-  $v/boot_multiboot.c $v/boot_acpi.c $v/boot_mptable.c $v/dma_budget.c $v/config.c $v/util.c $fz/plan_glue.c"
+  $v/boot_multiboot.c $v/boot_acpi.c $v/boot_mptable.c $v/dma_budget.c $v/config.c $v/util.c $fz/plan_glue.c
+  $v/plan_verifier.c"
 
 sources() {
 	case $1 in
@@ -56,7 +57,7 @@ extra() {
 }
 libs() {
 	case $1 in
-	elf | bzimage) echo "-lfdt" ;;
+	elf | bzimage) echo "-lfdt -lcrypto" ;;
 	config) echo "-lcrypto -ljansson" ;;
 	cmdline) echo "-lcrypto -ljansson -lpthread" ;;
 	attest | session | ovmf) echo "-lcrypto" ;;

@@ -17,12 +17,17 @@ not_ok() {
 	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; echo "# $2"
 	sed 's/^/#   stdout: /' "$out" | head -20; sed 's/^/#   stderr: /' "$err" | head -20; echo "#   exit status: $rc"
 }
-# expect NAME STATUS [--out TEXT] [--err TEXT]...
+# expect NAME STATUS [--out TEXT] [--err TEXT] [--err-absent TEXT]...
 expect() {
 	name=$1 want=$2
 	shift 2
 	if [ "$rc" != "$want" ]; then not_ok "$name" "exit status $rc, wanted $want"; return; fi
 	while [ $# -gt 0 ]; do
+		if [ "$1" = --err-absent ]; then
+			if grep -qF -- "$2" "$err"; then not_ok "$name" "stderr has: $2"; return; fi
+			shift 2
+			continue
+		fi
 		case $1 in --out) f=$out ;; *) f=$err ;; esac
 		if ! grep -qF -- "$2" "$f"; then not_ok "$name" "${1#--} lacks: $2"; return; fi
 		shift 2
@@ -101,6 +106,18 @@ run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --poli
 expect "--cloak-plan needs --cbit" 2 --err "--cbit"
 run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cpu-generation sim --verbose --cloak-plan --mem 64M
 expect "--cloak-plan measures cloak's own plan of the demo guest" 0 --err "bytes measured in all" --err "page tables"
+run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cpu-generation sim --verbose --cloak-plan --mem 64M --measured-boot verifier
+expect "--cloak-plan measures the boot verifier and its table by default, not the kernel" 0 --err "measured boot verifier" \
+	--err "measured verifier table" --err "staged unmeasured at 0x" --err-absent "measured kernel segment"
+run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cpu-generation sim --verbose --cloak-plan --mem 64M --measured-boot full
+expect "--cloak-plan --measured-boot full measures the kernel itself" 0 --err "measured kernel segment" \
+	--err-absent "verifier"
+run "$CLOAK" run --sev --measured-boot some
+expect "--measured-boot names a bad mode" 2 --err "--measured-boot: 'some' is not a mode"
+run "$CLOAK" run --measured-boot full
+expect "--measured-boot without --sev" 2 --err "--measured-boot needs --sev"
+run "$CLOAK" run --sev --measured-boot full --debug-tamper-staged kernel
+expect "--debug-tamper-staged needs the verifier" 2 --err "needs --measured-boot verifier"
 run "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/tik" --nonce "$NONCE" --cpu-generation sim --cloak-plan --kernel "$T/none"
 expect "--cloak-plan names a missing kernel" 2 --err "--cloak-plan: kernel file"
 

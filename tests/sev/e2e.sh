@@ -123,5 +123,8 @@ else
 	sed 's/^/#   /' "$T/status" "$T/fds" "$T/env" 2>/dev/null
 fi
 
+# The measured-boot verifier (--measured-boot verifier, the default): its own file, same TAP stream.
+. ./verifier-e2e.sh
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -424,6 +424,12 @@ START_TEST(secret_targets_are_checked)
 	ck_assert_msg_has(err.msg, "boot stack");
 	ck_assert_int_eq(sev_secret_target_check(&plan, false, PLAN_STACK_BOTTOM, 16, &err), -1);
 	ck_assert_msg_has(err.msg, "boot stack");
+	/* Under the verifier (the default): its shared staging area, and where it copies the kernel to. */
+	ck_assert(plan.verifier);
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, plan.staging_gpa + 0x100, 64, &err), -1);
+	ck_assert_msg_has(err.msg, "the verifier's shared staging area");
+	ck_assert_int_eq(sev_secret_target_check(&plan, false, 0x100000, 64, &err), -1);
+	ck_assert_msg_has(err.msg, "the place the verifier copies a staged item to");
 	plan_free(&plan);
 	plan_inputs_close(&in);
 

@@ -19,6 +19,8 @@ int owner_plan_digest(int argc, char **argv, int cbit, bool verbose, uint8_t dig
 	int rc;
 
 	config_defaults(&cfg);
+	/* The plan is measured, so confidential whether or not the arguments say --sev (--measured-boot needs it). */
+	cfg.sev = true;
 	/*
 	 * The device options are recorded as text and counted, which is all the
 	 * DMA budget (the measured swiotlb=) needs; their grammar is the devices'
@@ -41,6 +43,10 @@ int owner_plan_digest(int argc, char **argv, int cbit, bool verbose, uint8_t dig
 		sev_plan_measured(&plan, print_region, NULL);
 		fprintf(stderr, "cloak-owner: %llu bytes measured in all (%s guest, %s, C-bit %d)\n",
 			(unsigned long long)bytes, plan_kind_name(plan.kind), plan.kernel_name, cbit);
+		if (plan.verifier)
+			fprintf(stderr, "cloak-owner: --measured-boot verifier: the kernel, initrd and command line are "
+					"staged unmeasured at 0x%llx + 0x%llx; the measured verifier checks their hashes\n",
+				(unsigned long long)plan.staging_gpa, (unsigned long long)plan.staging_size);
 	}
 	plan_free(&plan);
 	plan_inputs_close(&in);

@@ -22,7 +22,8 @@
 int sev_secret_target_check(const struct launch_plan *plan, bool hugepages, uint64_t gpa, size_t len,
 			    struct cloak_err *err)
 {
-	uint64_t page = hugepages ? 2 * MiB : PAGE_SIZE;
+	uint64_t page = hugepages ? 2 * MiB : PAGE_SIZE, at, size;
+	const char *what;
 	unsigned i;
 
 	if (gpa % 16)
@@ -48,6 +49,10 @@ int sev_secret_target_check(const struct launch_plan *plan, bool hugepages, uint
 				    "pages physically contiguous, which only one page guarantees; move it%s",
 			       (unsigned long long)gpa, len, hugepages ? "2 MiB" : "4 KiB",
 			       hugepages ? "" : " or run with --hugepages");
+	if ((what = plan_verifier_conflict(plan, gpa, len, &at, &size)))
+		return err_set(err, "--attest-cmd: the secret (0x%llx+%zu) would land in %s (0x%llx+0x%llx); put it "
+				    "in free guest memory", (unsigned long long)gpa, len, what, (unsigned long long)at,
+			       (unsigned long long)size);
 	for (i = 0; i < plan->nregions; i++) {
 		const struct plan_region *r = &plan->regions[i];
 		uint64_t sgpa, slen;
