@@ -1,5 +1,6 @@
 /* host_check.c: `cloak host-check`: can this host launch SEV guests, and if not, what to change. */
 #include "sev/sev.h"
+#include "sev/snp_abi.h"
 
 #include "plan.h"
 
