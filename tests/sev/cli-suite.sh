@@ -56,6 +56,15 @@ if command -v python3 >/dev/null && python3 -c 'import json' 2>/dev/null; then
 else
 	skip "host-check --json is valid JSON" "no python3"
 fi
+# kvm_amd's parameters from a substitute directory: a kernel whose kvm_amd has SNP switched off.
+mkdir -p "$T/params"
+echo Y >"$T/params/sev"; echo Y >"$T/params/sev_es"; echo N >"$T/params/sev_snp"
+run "$CLOAK" host-check --kvm-amd-params "$T/params"
+expect "host-check reads kvm_amd's sev_snp and says how to turn it on" 1 --out "SEV-SNP: NOT available" \
+	--out "sev_snp=N: reload it with sev_es=1 sev_snp=1"
+rm "$T/params/sev_snp"
+run "$CLOAK" host-check --kvm-amd-params "$T/params"
+expect "host-check names a kernel older than SNP" 1 --out "no sev_snp parameter: this kernel predates SNP"
 run "$CLOAK" host-check --bogus
 expect "host-check refuses unknown options" 2 --err "unknown option --bogus"
 run "$CLOAK" run --sev --policy 0x40

@@ -379,15 +379,26 @@ struct sev_host_facts {
 	int vm_types;                 /* KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES): bitmask, 0 or -1 */
 	uint64_t memlock_cur, memlock_max;
 	bool cap_ipc_lock;
+	/* SNP_PLATFORM_STATUS (Linux 6.11+ /dev/sev); the fields of struct sev_user_data_snp_status. */
+	bool snp_status_ok;
+	int snp_status_errno;
+	uint32_t snp_status_fw_error;
+	uint8_t snp_api_major, snp_api_minor, snp_state;
+	bool snp_rmp_initialized;
+	uint32_t snp_build, snp_guest_count;
+	uint64_t snp_current_tcb, snp_reported_tcb;
 };
 
-void sev_host_probe(struct sev_host_facts *f, const char *sev_device, const char *kvm_device);
+/* kvm_amd_params: the directory of kvm_amd's parameters (NULL: /sys/module/kvm_amd/parameters). */
+void sev_host_probe(struct sev_host_facts *f, const char *sev_device, const char *kvm_device,
+		    const char *kvm_amd_params);
 
 struct sev_verdict {
-	bool sev_ok, sev_es_ok;
-	unsigned nmissing_sev, nmissing_es;
+	bool sev_ok, sev_es_ok, snp_ok;
+	unsigned nmissing_sev, nmissing_es, nmissing_snp;
 	char missing_sev[12][256];   /* "what is missing: what to change" */
 	char missing_es[12][256];
+	char missing_snp[12][256];
 };
 /* What `cloak run --sev --mem guest_mem` pins for the demo guest: sev_pin_bytes of its plan. */
 uint64_t sev_host_pin_estimate(uint64_t guest_mem);
