@@ -1,7 +1,7 @@
 /* snp_report.c: SNP attestation reports and their VCEK chain, and the ID block an owner signs for SNP_LAUNCH_FINISH. */
-#include "snp_report.h"
+#include "sev/snp_report.h"
 
-#include "amd_cert.h"
+#include "sev/amd_cert.h"
 
 #include <ctype.h>
 #include <openssl/asn1.h>
