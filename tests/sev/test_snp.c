@@ -2,10 +2,16 @@
 #include "sev_tests.h"
 
 #include "sev/sev.h"
+#include "sev/snp.h"
 #include "sev/snp_abi.h"
 
 #include <errno.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* An SNP host as a 6.12 kernel on Genoa shows it. */
 static void snp_facts(struct sev_host_facts *f)
@@ -143,6 +149,358 @@ START_TEST(host_check_snp_report)
 }
 END_TEST
 
+
+/* ---- the simulated SNP firmware ---- */
+
+#define POLICY (SNP_POLICY_RSVD_MBO | SNP_POLICY_SMT)
+
+static struct snp_sim *sim_open(void)
+{
+	struct cloak_err err = { "" };
+	struct snp_sim_params p;
+	struct snp_sim *s;
+
+	snp_sim_default_params(&p);
+	s = snp_sim_open(&p, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	return s;
+}
+
+static struct snp_sim_guest *started(struct snp_sim *s, uint64_t policy)
+{
+	static const uint8_t gosvw[16] = { 0x5a };
+	struct snp_sim_guest *g = NULL;
+
+	ck_assert_uint_eq(snp_fw_launch_start(s, policy, gosvw, &g), 0);
+	ck_assert_ptr_nonnull(g);
+	return g;
+}
+
+START_TEST(snp_launch_start_policy_rules)
+{
+	struct snp_sim_params p;
+	struct cloak_err err = { "" };
+	struct snp_sim *s = sim_open(), *two;
+	struct snp_sim_guest *g = NULL;
+	uint8_t gosvw[16] = { 0 };
+
+	/* The guest's lowest acceptable ABI (bits 15:8 major, 7:0 minor) above the firmware's 1.55. */
+	ck_assert_uint_eq(snp_fw_launch_start(s, POLICY | 0x0138, gosvw, &g), SEV_RET_POLICY_FAILURE);
+	ck_assert_uint_eq(snp_fw_launch_start(s, POLICY | 0x0200, gosvw, &g), SEV_RET_POLICY_FAILURE);
+	ck_assert_ptr_null(g);
+	/* Bit 17 must be one; bits above 20 are reserved. */
+	ck_assert_uint_eq(snp_fw_launch_start(s, SNP_POLICY_SMT, gosvw, &g), SEV_RET_INVALID_PARAM);
+	ck_assert_uint_eq(snp_fw_launch_start(s, POLICY | 1ull << 40, gosvw, &g), SEV_RET_INVALID_PARAM);
+	/* SMT is on in the simulated platform: a guest that forbids it cannot launch here. */
+	ck_assert_uint_eq(snp_fw_launch_start(s, SNP_POLICY_RSVD_MBO, gosvw, &g), SEV_RET_POLICY_FAILURE);
+	ck_assert_uint_eq(snp_fw_launch_start(s, POLICY | SNP_POLICY_MIGRATE_MA, gosvw, &g), SEV_RET_POLICY_FAILURE);
+	g = started(s, POLICY | SNP_POLICY_SINGLE_SOCKET | SNP_POLICY_DEBUG | 0x0137);
+	ck_assert_int_eq(snp_fw_guest_state(g), SNP_GSTATE_LAUNCH);
+	snp_fw_guest_free(g);
+
+	snp_sim_default_params(&p);
+	p.sockets = 2;
+	p.smt = false;
+	two = snp_sim_open(&p, &err);
+	ck_assert_uint_eq(snp_fw_launch_start(two, POLICY | SNP_POLICY_SINGLE_SOCKET, gosvw, &g), SEV_RET_POLICY_FAILURE);
+	g = started(two, SNP_POLICY_RSVD_MBO);
+	snp_fw_guest_free(g);
+	snp_sim_close(two);
+	snp_sim_close(s);
+}
+END_TEST
+
+/* One PAGE_INFO step written out by hand, so the shared chaining code is checked against the ABI's layout. */
+static void page_info_step(uint8_t ld[48], uint8_t type, uint64_t gpa, const uint8_t contents[48])
+{
+	uint8_t pi[0x70] = { 0 };
+	unsigned int n;
+
+	memcpy(pi, ld, 48);
+	memcpy(pi + 0x30, contents, 48);
+	pi[0x60] = 0x70;
+	pi[0x62] = type;
+	memcpy(pi + 0x68, &gpa, 8);
+	ck_assert_int_eq(EVP_Digest(pi, sizeof(pi), ld, &n, EVP_sha384(), NULL), 1);
+}
+
+START_TEST(snp_launch_update_page_types_and_digest)
+{
+	static const uint8_t zeros[48];
+	struct snp_sim *s = sim_open();
+	struct snp_sim_guest *g = started(s, POLICY);
+	uint8_t *page = malloc(SNP_PAGE_SIZE), want[48] = { 0 }, h[48], ld[48];
+	unsigned int n;
+
+	/* NORMAL: the page's SHA-384 is chained. */
+	memset(page, 0xab, SNP_PAGE_SIZE);
+	ck_assert_int_eq(EVP_Digest(page, SNP_PAGE_SIZE, h, &n, EVP_sha384(), NULL), 1);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x100000, SNP_PAGE_NORMAL, page), 0);
+	page_info_step(want, SNP_PAGE_NORMAL, 0x100000, h);
+	ck_assert_uint_eq(page[0], 0xab);
+	/* ZERO: the firmware zeroes the page; nothing of it is hashed. */
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x101000, SNP_PAGE_ZERO, page), 0);
+	page_info_step(want, SNP_PAGE_ZERO, 0x101000, zeros);
+	ck_assert_uint_eq(page[0], 0);
+	ck_assert_uint_eq(page[SNP_PAGE_SIZE - 1], 0);
+	/* UNMEASURED: kept as given, chained without its contents. */
+	memset(page, 0x77, SNP_PAGE_SIZE);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x102000, SNP_PAGE_UNMEASURED, page), 0);
+	page_info_step(want, SNP_PAGE_UNMEASURED, 0x102000, zeros);
+	ck_assert_uint_eq(page[100], 0x77);
+	/* SECRETS: the firmware writes version, GOSVW and the VMPCKs. */
+	memset(page, 0x11, SNP_PAGE_SIZE);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x103000, SNP_PAGE_SECRETS, page), 0);
+	page_info_step(want, SNP_PAGE_SECRETS, 0x103000, zeros);
+	ck_assert_uint_eq(page[SNP_SECRETS_OFF_VERSION], 2);
+	ck_assert_uint_eq(page[SNP_SECRETS_OFF_GOSVW], 0x5a);
+	{
+		uint8_t k[SNP_VMPCK_LEN];
+
+		snp_fw_guest_vmpck0(g, k);
+		ck_assert_mem_eq(page + SNP_SECRETS_OFF_VMPCK0, k, SNP_VMPCK_LEN);
+		ck_assert_uint_eq(page[0x500], 0);
+	}
+	/* CPUID: without a hardware table to check against, accepted and chained without contents. */
+	memset(page, 0, SNP_PAGE_SIZE);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x104000, SNP_PAGE_CPUID, page), 0);
+	page_info_step(want, SNP_PAGE_CPUID, 0x104000, zeros);
+
+	snp_fw_guest_digest(g, ld);
+	ck_assert_mem_eq(ld, want, 48);
+
+	/* Each page once; 4 KiB aligned; never a VMSA from the VMM; one secrets page. */
+	memset(page, 0xab, SNP_PAGE_SIZE);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x100000, SNP_PAGE_NORMAL, page), SEV_RET_INVALID_PAGE_STATE);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x105800, SNP_PAGE_NORMAL, page), SEV_RET_INVALID_ADDRESS);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x105000, SNP_PAGE_VMSA, page), SEV_RET_INVALID_PARAM);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x105000, 7, page), SEV_RET_INVALID_PARAM);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x105000, SNP_PAGE_SECRETS, page), SEV_RET_INVALID_PARAM);
+	snp_fw_guest_digest(g, ld);
+	ck_assert_mem_eq(ld, want, 48);   /* refused pages leave the digest alone */
+
+	/* After FINISH, no more updates. */
+	ck_assert_uint_eq(snp_fw_launch_finish(g, NULL, NULL, false, zeros, false), 0);
+	ck_assert_int_eq(snp_fw_guest_state(g), SNP_GSTATE_RUNNING);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x106000, SNP_PAGE_NORMAL, page), SEV_RET_INVALID_GUEST_STATE);
+	ck_assert_uint_eq(snp_fw_launch_finish(g, NULL, NULL, false, zeros, false), SEV_RET_INVALID_GUEST_STATE);
+	snp_fw_guest_free(g);
+	snp_sim_close(s);
+	free(page);
+}
+END_TEST
+
+START_TEST(snp_cpuid_page_is_corrected_to_the_hardware)
+{
+	struct kvm_cpuid_entry2 hw[2] = {
+		{ .function = 1, .ecx = 0x0000ffff, .edx = 0xffffffff },
+		{ .function = 7, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .ebx = 0xf0 },
+	};
+	struct cloak_err err = { "" };
+	struct snp_sim_params p;
+	struct snp_sim *s;
+	struct snp_sim_guest *g;
+	struct snp_cpuid_page *t = calloc(1, SNP_PAGE_SIZE);
+	uint8_t ld[48], before[48];
+
+	snp_sim_default_params(&p);
+	p.hw_cpuid = hw;
+	p.hw_ncpuid = 2;
+	s = snp_sim_open(&p, &err);
+	g = started(s, POLICY);
+	t->count = 3;
+	t->fn[0] = (struct snp_cpuid_fn){ .eax_in = 1, .eax = 0xa10f11, .ecx = 0x8000ff00, .edx = 0x1 };
+	t->fn[1] = (struct snp_cpuid_fn){ .eax_in = 7, .ecx_in = 0, .ebx = 0x1f0 };
+	t->fn[2] = (struct snp_cpuid_fn){ .eax_in = 0x40000000, .ebx = 0x4b4d564b };   /* unchecked leaf */
+	snp_fw_guest_digest(g, before);
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x9000, SNP_PAGE_CPUID, (uint8_t *)t), SEV_RET_INVALID_PARAM);
+	/* The page comes back with what the hardware allows; the rest untouched; nothing measured. */
+	ck_assert_uint_eq(t->fn[0].ecx, 0x0000ff00);
+	ck_assert_uint_eq(t->fn[0].edx, 0x1);
+	ck_assert_uint_eq(t->fn[0].eax, 0xa10f11);
+	ck_assert_uint_eq(t->fn[1].ebx, 0xf0);
+	ck_assert_uint_eq(t->fn[2].ebx, 0x4b4d564b);
+	snp_fw_guest_digest(g, ld);
+	ck_assert_mem_eq(ld, before, 48);
+	/* The corrected page is accepted at the same address. */
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x9000, SNP_PAGE_CPUID, (uint8_t *)t), 0);
+	/* More entries than the table holds. */
+	memset(t, 0, SNP_PAGE_SIZE);
+	t->count = 65;
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0xa000, SNP_PAGE_CPUID, (uint8_t *)t), SEV_RET_INVALID_PARAM);
+	ck_assert_uint_eq(t->count, 64);
+	snp_fw_guest_free(g);
+	snp_sim_close(s);
+	free(t);
+}
+END_TEST
+
+static EVP_PKEY *p384(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-384");
+
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+static void id_block(const uint8_t ld[48], uint64_t policy, EVP_PKEY *id, EVP_PKEY *author, struct snp_id_outputs *o)
+{
+	struct cloak_err err = { "" };
+	struct snp_id_inputs in = { .guest_svn = 7, .policy = policy, .id_key = id, .author_key = author };
+
+	memcpy(in.launch_digest, ld, 48);
+	memset(in.family_id, 0xf1, 16);
+	memset(in.image_id, 0x1d, 16);
+	ck_assert_msg(snp_id_block_build(&in, o, &err) == 0, "%s", err.msg);
+}
+
+/* A guest with one measured page, ready to finish. */
+static struct snp_sim_guest *one_page_guest(struct snp_sim *s, uint8_t ld[48])
+{
+	struct snp_sim_guest *g = started(s, POLICY);
+	uint8_t page[SNP_PAGE_SIZE];
+
+	memset(page, 0x42, sizeof(page));
+	ck_assert_uint_eq(snp_fw_launch_update(g, 0x200000, SNP_PAGE_NORMAL, page), 0);
+	snp_fw_guest_digest(g, ld);
+	return g;
+}
+
+START_TEST(snp_launch_finish_id_block_rules)
+{
+	static const uint8_t host_data[32] = { 0x48, 0x44 };
+	struct snp_sim *s = sim_open();
+	EVP_PKEY *id = p384(), *author = p384();
+	struct snp_id_outputs *o = malloc(sizeof(*o));
+	struct snp_sim_guest *g;
+	struct snp_report r;
+	uint8_t ld[48], rd[64] = { 1 };
+
+	g = one_page_guest(s, ld);
+	/* An ID block for another launch digest. */
+	ld[0] ^= 1;
+	id_block(ld, POLICY, id, NULL, o);
+	ck_assert_uint_eq(snp_fw_launch_finish(g, o->id_block, o->id_auth, false, host_data, false),
+			  SEV_RET_BAD_MEASUREMENT);
+	ld[0] ^= 1;
+	/* ... for another policy. */
+	id_block(ld, POLICY | SNP_POLICY_DEBUG, id, NULL, o);
+	ck_assert_uint_eq(snp_fw_launch_finish(g, o->id_block, o->id_auth, false, host_data, false),
+			  SEV_RET_POLICY_FAILURE);
+	/* A block changed after it was signed. */
+	id_block(ld, POLICY, id, NULL, o);
+	o->id_block[84] ^= 1;
+	ck_assert_uint_eq(snp_fw_launch_finish(g, o->id_block, o->id_auth, false, host_data, false),
+			  SEV_RET_BAD_SIGNATURE);
+	/* An author key claimed but none signed the ID key. */
+	id_block(ld, POLICY, id, NULL, o);
+	ck_assert_uint_eq(snp_fw_launch_finish(g, o->id_block, o->id_auth, true, host_data, false),
+			  SEV_RET_INVALID_PARAM);
+	/* An author key flag without an ID block. */
+	ck_assert_uint_eq(snp_fw_launch_finish(g, NULL, NULL, true, host_data, false), SEV_RET_INVALID_PARAM);
+	/* A tampered ID-key signature by the author key. */
+	id_block(ld, POLICY, id, author, o);
+	o->id_auth[SNP_AUTH_OFF_ID_KEY_SIG + 3] ^= 1;
+	ck_assert_uint_eq(snp_fw_launch_finish(g, o->id_block, o->id_auth, true, host_data, false),
+			  SEV_RET_BAD_SIGNATURE);
+	ck_assert_int_eq(snp_fw_guest_state(g), SNP_GSTATE_LAUNCH);
+	/* The good one; the report names both keys, the block's IDs and SVN, and the host data. */
+	id_block(ld, POLICY, id, author, o);
+	ck_assert_uint_eq(snp_fw_launch_finish(g, o->id_block, o->id_auth, true, host_data, false), 0);
+	ck_assert_uint_eq(snp_fw_guest_report(g, rd, 4, &r), SEV_RET_INVALID_PARAM);
+	ck_assert_uint_eq(snp_fw_guest_report(g, rd, 0, &r), 0);
+	ck_assert_mem_eq(r.measurement, ld, 48);
+	ck_assert_mem_eq(r.id_key_digest, o->id_key_digest, 48);
+	ck_assert_mem_eq(r.author_key_digest, o->author_key_digest, 48);
+	ck_assert_mem_eq(r.host_data, host_data, 32);
+	ck_assert_mem_eq(r.report_data, rd, 64);
+	ck_assert_uint_eq(r.guest_svn, 7);
+	ck_assert_uint_eq(r.family_id[0], 0xf1);
+	ck_assert_uint_eq(r.flags & 1, 1);
+	ck_assert_uint_eq(r.policy, POLICY);
+	snp_fw_guest_free(g);
+
+	/* vcek_disabled: a VLEK would sign, and the simulator has none. */
+	g = one_page_guest(s, ld);
+	ck_assert_uint_eq(snp_fw_guest_report(g, rd, 0, &r), SEV_RET_INVALID_GUEST_STATE);
+	ck_assert_uint_eq(snp_fw_launch_finish(g, NULL, NULL, false, host_data, true), 0);
+	ck_assert_uint_eq(snp_fw_guest_report(g, rd, 0, &r), SEV_RET_INVALID_PARAM);
+	snp_fw_guest_free(g);
+	EVP_PKEY_free(id);
+	EVP_PKEY_free(author);
+	free(o);
+	snp_sim_close(s);
+}
+END_TEST
+
+/* Runs the cloak-owner under test with a shell fragment of arguments; returns its exit status. */
+static int owner_run(const char *args)
+{
+	char cmd[2048];
+	int st;
+
+	ck_assert_msg(getenv("CLOAK_OWNER") != NULL, "CLOAK_OWNER (the cloak-owner binary) is not set");
+	snprintf(cmd, sizeof(cmd), "\"$CLOAK_OWNER\" %s >/dev/null 2>&1", args);
+	st = system(cmd);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* The simulator's report and exported chain pass cloak-owner's checks; a tampered report does not. */
+START_TEST(snp_sim_reports_verify_with_cloak_owner)
+{
+	static const uint8_t host_data[32] = { 0 };
+	struct cloak_err err = { "" };
+	struct snp_sim *s = sim_open();
+	struct snp_sim_guest *g;
+	struct snp_report r, parsed;
+	struct snp_ca ca;
+	char dir[] = "/tmp/cloak-snp-XXXXXX", ca_pem[64], vcek[64], rep[64], args[512];
+	uint8_t ld[48], rd[64] = { 0xee };
+	X509 *v;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(ca_pem, sizeof(ca_pem), "%s/ca.pem", dir);
+	snprintf(vcek, sizeof(vcek), "%s/vcek.der", dir);
+	snprintf(rep, sizeof(rep), "%s/report.bin", dir);
+	g = one_page_guest(s, ld);
+	ck_assert_uint_eq(snp_fw_launch_finish(g, NULL, NULL, false, host_data, false), 0);
+	ck_assert_uint_eq(snp_fw_guest_report(g, rd, 0, &r), 0);
+	ck_assert_msg(snp_sim_export_chain(s, ca_pem, vcek, &err) == 0, "%s", err.msg);
+
+	/* In process: the library's checks, link by link. */
+	ck_assert_msg(snp_report_parse((const uint8_t *)&r, sizeof(r), &parsed, &err) == 0, "%s", err.msg);
+	ck_assert_msg(snp_ca_load(ca_pem, &ca, &err) == 0, "%s", err.msg);
+	ck_assert_msg(snp_ca_verify(&ca, NULL, &err) == 0, "%s", err.msg);
+	f = fopen(vcek, "rb");
+	v = d2i_X509_fp(f, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_msg(snp_vcek_verify(&ca, v, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_msg(snp_vcek_matches_report(v, &parsed, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_msg(snp_report_verify_sig(&parsed, X509_get0_pubkey(v), &err) == 0, "%s", err.msg);
+	X509_free(v);
+	snp_ca_free(&ca);
+
+	/* The owner's tool, as an owner runs it. */
+	ck_assert_msg(sev_file_write(rep, "report", &r, sizeof(r), 0600, &err) == 0, "%s", err.msg);
+	/* The simulator's ARK is not AMD's: refused unless the owner says this is a test chain. */
+	snprintf(args, sizeof(args), "report verify --ca %s --vcek %s --report %s", ca_pem, vcek, rep);
+	ck_assert_int_eq(owner_run(args), 1);
+	snprintf(args, sizeof(args), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", ca_pem, vcek,
+		 rep);
+	ck_assert_int_eq(owner_run(args), 0);
+	r.measurement[5] ^= 1;
+	ck_assert_msg(sev_file_write(rep, "report", &r, sizeof(r), 0600, &err) == 0, "%s", err.msg);
+	ck_assert_int_ne(owner_run(args), 0);
+	snp_fw_guest_free(g);
+	snp_sim_close(s);
+	snprintf(args, sizeof(args), "rm -rf %s", dir);
+	ck_assert_int_eq(system(args), 0);
+}
+END_TEST
+
 Suite *snp_suite(void)
 {
 	Suite *s = suite_create("snp");
@@ -150,6 +508,14 @@ Suite *snp_suite(void)
 
 	tcase_add_test(t, host_check_snp_verdicts);
 	tcase_add_test(t, host_check_snp_report);
+	suite_add_tcase(s, t);
+	t = tcase_create("firmware");
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, snp_launch_start_policy_rules);
+	tcase_add_test(t, snp_launch_update_page_types_and_digest);
+	tcase_add_test(t, snp_cpuid_page_is_corrected_to_the_hardware);
+	tcase_add_test(t, snp_launch_finish_id_block_rules);
+	tcase_add_test(t, snp_sim_reports_verify_with_cloak_owner);
 	suite_add_tcase(s, t);
 	return s;
 }
