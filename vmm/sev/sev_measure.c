@@ -103,8 +103,8 @@ int sev_policy_check(uint32_t policy, const char *what, struct cloak_err *err)
 		return err_set(err, "%s 0x%x: bits 6-15 (0x%x here) are reserved and must be 0; the firmware refuses "
 				    "them with POLICY_FAILURE", what, policy, policy & SEV_POLICY_RESERVED);
 	if (policy & SEV_POLICY_ES)
-		return err_set(err, "%s 0x%x: bit 2 (ES) asks for SEV-ES, which cloak does not launch (it has no "
-				    "VMSA step); clear bit 2", what, policy);
+		return err_set(err, "%s 0x%x: bit 2 (ES) is cloak's to set: give --sev-mode es for an SEV-ES launch "
+				    "and clear bit 2", what, policy);
 	return 0;
 }
 
