@@ -57,6 +57,11 @@ int sev_plan_digest(const struct launch_plan *plan, uint8_t digest[32], uint64_t
 	if (sev_digest_begin(&w.d) < 0)
 		return err_set(err, "cannot start SHA-256 (OpenSSL)");
 	n = sev_plan_measured(plan, digest_region, &w);
+	/* SEV-ES: LAUNCH_UPDATE_VMSA comes after every LAUNCH_UPDATE_DATA, one page per vCPU in index order. */
+	if (w.rc == 0 && plan->vmsas) {
+		w.rc = sev_digest_add(&w.d, plan->vmsas, (size_t)plan->cpus * PAGE_SIZE);
+		n += (uint64_t)plan->cpus * PAGE_SIZE;
+	}
 	if (w.rc < 0 || sev_digest_end(&w.d, digest) < 0) {
 		sev_digest_abort(&w.d);
 		return err_set(err, "cannot hash the launch plan (OpenSSL)");
