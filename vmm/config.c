@@ -333,11 +333,15 @@ void config_print_run_help(FILE *out)
 		"AMD SEV (README \"SEV launch\"; `cloak host-check` says whether this host can):\n"
 		"  --sev                launch the guest encrypted: INIT, LAUNCH_START, LAUNCH_UPDATE_DATA over\n"
 		"                       the measured plan, LAUNCH_MEASURE, [LAUNCH_SECRET], LAUNCH_FINISH\n"
+		"  --sev-mode MODE      sev (default: plain SEV), es (SEV-ES: the vCPUs' VMSAs are encrypted\n"
+		"                       and measured too) or snp (SEV-SNP: not yet)\n"
 		"  --policy HEX         guest policy (default 0x%x = NODBG); bits 6-15 are reserved, and\n"
-		"                       bit 2 (SEV-ES) is refused: cloak launches plain SEV guests\n"
+		"                       bit 2 (SEV-ES) is set by --sev-mode es, never by hand\n"
 		"  --dh-cert-file FILE  the guest owner's GODH certificate, base64 (`cloak-owner session`)\n"
 		"  --session-file FILE  the guest owner's session blob, base64; needs --dh-cert-file\n"
-		"  --measurement-out F  write the launch measurement (MEASURE | MNONCE, base64) to F\n"
+		"  --measurement-out F  write the launch measurement to F: under sev MEASURE | MNONCE in\n"
+		"                       base64; under es the launch digest in hex, as `cloak-owner measure`\n"
+		"                       (and sev-snp-measure) print it\n"
 		"  --attest-cmd CMD     run CMD (sh -c) with the measurement in its environment; its output\n"
 		"                       is empty or a secret to inject; a non-zero status aborts the launch.\n"
 		"                       CMD runs with no capabilities, no_new_privs, only fds 0-2 and an\n"
@@ -376,7 +380,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
 	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE, OPT_DISK, OPT_NET, OPT_CONSOLE,
 	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
-	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
+	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_SEV_MODE, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
 };
 
 static const struct option run_options[] = {
@@ -402,6 +406,7 @@ static const struct option run_options[] = {
 	{ "sev-backend", required_argument, NULL, OPT_SEV_BACKEND },
 	{ "sev-device", required_argument, NULL, OPT_SEV_DEVICE },
 	{ "sev-sim-key", required_argument, NULL, OPT_SEV_SIM_KEY },
+	{ "sev-mode", required_argument, NULL, OPT_SEV_MODE },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
@@ -558,7 +563,28 @@ static int config_check_sev(const struct vm_config *cfg, const char *sev_only_op
 			       cfg->sev_dh_cert_path ? "--session-file" : "--dh-cert-file");
 	if (cfg->sev_sim_key && cfg->sev_backend != SEV_BACKEND_SIM)
 		return err_set(err, "--sev-sim-key needs --sev-backend sim: the real PSP keeps its own PDH key");
+	if (cfg->sev_mode == SEV_LAUNCH_SNP)
+		return err_set(err, "--sev-mode snp: not yet: cloak's SEV-SNP launch is still being built (issue 10); "
+				    "use --sev-mode es or sev");
 	return 0;
+}
+
+bool config_sev_mode_parse(const char *s, enum sev_launch_mode *out)
+{
+	static const char *const names[] = { [SEV_LAUNCH_SEV] = "sev", [SEV_LAUNCH_ES] = "es", [SEV_LAUNCH_SNP] = "snp" };
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum sev_launch_mode)i;
+			return true;
+		}
+	return false;
+}
+
+const char *config_sev_mode_name(enum sev_launch_mode m)
+{
+	return m == SEV_LAUNCH_SNP ? "snp" : m == SEV_LAUNCH_ES ? "es" : "sev";
 }
 
 int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_err *err)
@@ -654,6 +680,12 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			break;
 		case OPT_SEV_DEVICE: cfg->sev_device = optarg; sev_only_opt = "--sev-device"; break;
 		case OPT_SEV_SIM_KEY: cfg->sev_sim_key = optarg; sev_only_opt = "--sev-sim-key"; break;
+		case OPT_SEV_MODE:
+			if (!config_sev_mode_parse(optarg, &cfg->sev_mode))
+				return err_set(err, "--sev-mode: '%s' is not a mode; give sev (plain SEV), es (SEV-ES) or "
+						    "snp (SEV-SNP)", optarg);
+			sev_only_opt = "--sev-mode";
+			break;
 		case OPT_USER:
 			if (config_parse_user(optarg, cfg, err) < 0)
 				return -1;

@@ -37,6 +37,9 @@ struct cpuid_clear {
 
 enum sev_backend_kind { SEV_BACKEND_REAL, SEV_BACKEND_SIM };
 
+/* --sev-mode: which SEV generation launches the guest (vmm/cvm.h picks the kind from it). */
+enum sev_launch_mode { SEV_LAUNCH_SEV, SEV_LAUNCH_ES, SEV_LAUNCH_SNP };
+
 /* --seccomp: on (a forbidden call stops cloak), off, or log (the kernel logs it and lets it run). */
 enum seccomp_mode { CLOAK_SECCOMP_ON, CLOAK_SECCOMP_OFF, CLOAK_SECCOMP_LOG };
 
@@ -62,6 +65,7 @@ struct vm_config {
 	/* SEV launch (vmm/sev/sev.h); the other sev_* fields need sev. */
 	bool sev;
 	enum sev_backend_kind sev_backend;
+	enum sev_launch_mode sev_mode;   /* --sev-mode: sev (default), es, snp */
 	uint32_t sev_policy;
 	const char *sev_device;           /* default /dev/sev */
 	const char *sev_dh_cert_path;     /* the guest owner's GODH certificate, base64 */
@@ -78,6 +82,10 @@ struct vm_config {
 };
 
 void config_defaults(struct vm_config *cfg);
+/* Parses a --sev-mode value (sev, es, snp); false for anything else. */
+bool config_sev_mode_parse(const char *s, enum sev_launch_mode *out);
+/* "sev", "es", "snp": the --sev-mode spelling. */
+const char *config_sev_mode_name(enum sev_launch_mode m);
 
 /*
  * Parses the arguments of `cloak run` (argv[0] is "run"). Returns 0, 1 when

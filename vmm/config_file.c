@@ -162,9 +162,10 @@ static int load_sev(struct file_ctx *c, json_t *v)
 			return key_error(c, key, "give a string");
 		s = json_string_value(x);
 		if (!strcmp(k, "mode")) {
-			if (strcmp(s, "sev") && strcmp(s, "off"))
-				return key_error(c, key, "'%s' is not a mode; give sev (plain SEV) or off", s);
-			c->cfg->sev = !strcmp(s, "sev");
+			if (strcmp(s, "off") && !config_sev_mode_parse(s, &c->cfg->sev_mode))
+				return key_error(c, key, "'%s' is not a mode; give sev (plain SEV), es (SEV-ES), snp (SEV-SNP) "
+						 "or off", s);
+			c->cfg->sev = !!strcmp(s, "off");
 		} else if (!strcmp(k, "policy")) {
 			if (sev_policy_parse(s, &c->cfg->sev_policy, "--policy", c->err) < 0)
 				return key_failed(c, key);
@@ -371,7 +372,7 @@ char *config_to_json(const struct vm_config *cfg)
 	if (cfg->sev) {
 		json_t *s = json_object();
 
-		json_object_set_new(s, "mode", json_string("sev"));
+		json_object_set_new(s, "mode", json_string(config_sev_mode_name(cfg->sev_mode)));
 		snprintf(buf, sizeof(buf), "0x%x", cfg->sev_policy);
 		json_object_set_new(s, "policy", json_string(buf));
 		json_object_set_new(s, "backend", json_string(cfg->sev_backend == SEV_BACKEND_SIM ? "sim" : "real"));

@@ -445,7 +445,7 @@ static int cmd_measurement(int argc, char **argv)
 	else if (a.firmware)
 		rc = digest_of_firmware(&a, in.digest, &err);
 	else
-		rc = owner_plan_digest(a.plan_argc, a.plan_argv, a.cbit, a.verbose, in.digest, &err);
+		rc = owner_plan_digest(a.plan_argc, a.plan_argv, a.cbit, NULL, a.verbose, in.digest, &err);
 	if (rc < 0)
 		return fail(&err);
 	in.api_major = (uint8_t)a.major;

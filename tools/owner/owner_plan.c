@@ -1,4 +1,4 @@
-/* owner_plan.c: the SEV launch digest of cloak's own plan, from `cloak run` arguments, by cloak's plan code. */
+/* owner_plan.c: the SEV and SEV-ES launch digests of cloak's own plan, from `cloak run` arguments, by cloak's plan code. */
 #include "owner.h"
 
 #include <stdio.h>
@@ -10,7 +10,8 @@ static void print_region(void *ctx, const struct plan_region *r, uint64_t gpa, u
 		(unsigned long long)gpa, (unsigned long long)len, (unsigned long long)len);
 }
 
-int owner_plan_digest(int argc, char **argv, int cbit, bool verbose, uint8_t digest[32], struct cloak_err *err)
+int owner_plan_digest(int argc, char **argv, int cbit, const struct owner_plan_es *es, bool verbose,
+		      uint8_t digest[32], struct cloak_err *err)
 {
 	struct plan_inputs in;
 	struct launch_plan plan;
@@ -24,9 +25,20 @@ int owner_plan_digest(int argc, char **argv, int cbit, bool verbose, uint8_t dig
 		return err_set(err, "--cloak-plan: --help is not a launch; see `cloak run --help`");
 	if (rc < 0)
 		return err_prefix(err, "--cloak-plan: ");
+	/* A plan that names its mode must name the one being measured: SEV and SEV-ES digests differ. */
+	if (cfg.sev && (cfg.sev_mode == SEV_LAUNCH_ES) != !!es)
+		return err_set(err, "--cloak-plan: the `cloak run` arguments launch --sev-mode %s, but --mode %s is "
+				    "measured; give the mode cloak launched", config_sev_mode_name(cfg.sev_mode),
+			       es ? "seves" : "sev");
+	if (es && es->vcpus && es->vcpus != cfg.cpus)
+		return err_set(err, "--vcpus %u: the `cloak run` arguments start %u vCPUs (--cpus), and each VMSA "
+				    "is measured; drop --vcpus or make them agree", es->vcpus, cfg.cpus);
 	if (plan_inputs_open(&in, &cfg, err) < 0)
 		return err_prefix(err, "--cloak-plan: ");
 	in.cbit = cbit;
+	if (es)
+		in.vmsa = (struct plan_vmsa_inputs){ .on = true, .features = es->features, .vcpu_sig = es->vcpu_sig,
+						     .fpu_synced = es->init2 };
 	if (plan_build(&in, &plan, err) < 0) {
 		plan_inputs_close(&in);
 		return err_prefix(err, "--cloak-plan: ");
@@ -34,6 +46,8 @@ int owner_plan_digest(int argc, char **argv, int cbit, bool verbose, uint8_t dig
 	rc = sev_plan_digest(&plan, digest, &bytes, err);
 	if (rc == 0 && verbose) {
 		sev_plan_measured(&plan, print_region, NULL);
+		if (plan.vmsas)
+			fprintf(stderr, "cloak-owner: measured %u VMSA page(s), one per vCPU\n", plan.cpus);
 		fprintf(stderr, "cloak-owner: %llu bytes measured in all (%s guest, %s, C-bit %d)\n",
 			(unsigned long long)bytes, plan_kind_name(plan.kind), plan.kernel_name, cbit);
 	}

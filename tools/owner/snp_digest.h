@@ -4,6 +4,7 @@
 
 #include "cloak.h"
 #include "sev/snp_measure.h"
+#include "sev/vmsa.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,30 +12,9 @@
 
 /* ---- the SNP launch digest (PAGE_INFO chaining): vmm/sev/snp_measure.h, shared with the VMM ---- */
 
-/* ---- the VMSA (the save area of struct sev_es_save_area in the kernel's asm/svm.h) ---- */
+/* ---- the VMSA: vmm/sev/vmsa.h, shared with the VMM ---- */
 
-/* Who sets up the vCPU's reset state: they differ in a few registers. */
-enum vmm_type { VMM_QEMU, VMM_EC2, VMM_GCE };
-
-/* "QEMU", "ec2", "gce" as sev-snp-measure spells them; -1 for others. */
-int vmm_type_parse(const char *s);
-const char *vmm_type_name(enum vmm_type t);
-
-/* The architectural reset state of a vCPU starting at `eip` (real mode: CS base = eip & ~0xffff). */
-struct vmsa_params {
-	uint32_t eip;
-	uint64_t sev_features;  /* SEV_FEATURES (0 under SEV-ES as QEMU launches it) */
-	uint32_t vcpu_sig;      /* CPUID 1 EAX, which RDX holds at reset */
-	enum vmm_type vmm;
-};
-void vmsa_build(const struct vmsa_params *p, uint8_t page[SNP_PAGE_SIZE]);
-
-/* CPUID 1 EAX from family, model and stepping (extended family/model fields as AMD defines them). */
-uint32_t cpu_sig(unsigned family, unsigned model, unsigned stepping);
-/* The signature of a QEMU EPYC CPU model name ("EPYC-Milan"); false when unknown. */
-bool cpu_sig_of_type(const char *name, uint32_t *sig);
-/* The known names, comma-separated, for messages and --help. */
-const char *cpu_type_names(void);
+_Static_assert(SNP_PAGE_SIZE == VMSA_SIZE, "a VMSA is one SNP page");
 
 /* ---- OVMF: the GUIDed footer table and the SEV metadata ---- */
 

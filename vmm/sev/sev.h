@@ -287,7 +287,7 @@ void sev_region_span(const struct plan_region *r, uint64_t *gpa, uint64_t *len);
 /* Visits the measured regions in plan order; `fn` may be NULL. Returns the bytes measured. */
 uint64_t sev_plan_measured(const struct launch_plan *plan,
 			   void (*fn)(void *ctx, const struct plan_region *r, uint64_t gpa, uint64_t len), void *ctx);
-/* SHA-256 of the bytes cloak measures for `plan`, computed from the plan alone. */
+/* SHA-256 of the bytes cloak measures for `plan`, computed from the plan alone (under SEV-ES with its VMSAs). */
 int sev_plan_digest(const struct launch_plan *plan, uint8_t digest[32], uint64_t *bytes, struct cloak_err *err);
 /* RLIMIT_MEMLOCK the launch needs: REG_REGION pins all RAM, UPDATE_DATA pins a region more. */
 uint64_t sev_pin_bytes(const struct launch_plan *plan);

@@ -57,6 +57,11 @@ int sev_plan_digest(const struct launch_plan *plan, uint8_t digest[32], uint64_t
 	if (sev_digest_begin(&w.d) < 0)
 		return err_set(err, "cannot start SHA-256 (OpenSSL)");
 	n = sev_plan_measured(plan, digest_region, &w);
+	/* SEV-ES: LAUNCH_UPDATE_VMSA comes after every LAUNCH_UPDATE_DATA, one page per vCPU in index order. */
+	if (w.rc == 0 && plan->vmsas) {
+		w.rc = sev_digest_add(&w.d, plan->vmsas, (size_t)plan->cpus * PAGE_SIZE);
+		n += (uint64_t)plan->cpus * PAGE_SIZE;
+	}
 	if (w.rc < 0 || sev_digest_end(&w.d, digest) < 0) {
 		sev_digest_abort(&w.d);
 		return err_set(err, "cannot hash the launch plan (OpenSSL)");
@@ -103,8 +108,8 @@ int sev_policy_check(uint32_t policy, const char *what, struct cloak_err *err)
 		return err_set(err, "%s 0x%x: bits 6-15 (0x%x here) are reserved and must be 0; the firmware refuses "
 				    "them with POLICY_FAILURE", what, policy, policy & SEV_POLICY_RESERVED);
 	if (policy & SEV_POLICY_ES)
-		return err_set(err, "%s 0x%x: bit 2 (ES) asks for SEV-ES, which cloak does not launch (it has no "
-				    "VMSA step); clear bit 2", what, policy);
+		return err_set(err, "%s 0x%x: bit 2 (ES) is cloak's to set: give --sev-mode es for an SEV-ES launch "
+				    "and clear bit 2", what, policy);
 	return 0;
 }
 
