@@ -593,6 +593,9 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 	bool cli_disks = false, cli_cpuid = false;
 	int c;
 
+	cfg->run_argc = argc;
+	cfg->run_argv = argv;
+
 	/* --config first, wherever it stands: the other options override the file's keys. */
 	optind = 0;  /* 0, not 1: glibc then also forgets a cluster (-xh) a previous parse stopped inside */
 	opterr = 0;

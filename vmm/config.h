@@ -79,6 +79,9 @@ struct vm_config {
 	uint32_t user_uid, user_gid;
 	unsigned shutdown_timeout;        /* --shutdown-timeout: seconds a guest gets to power off on SIGTERM */
 	void *file_json;                  /* --config: the parsed file, which the strings above may point into */
+	/* The `cloak run` arguments as given (argv[0] is the subcommand): the owner recomputes the plan from them. */
+	int run_argc;
+	char **run_argv;
 };
 
 void config_defaults(struct vm_config *cfg);

@@ -242,12 +242,12 @@ int kvm_set_entry(struct machine *m, struct cloak_err *err)
 	struct kvm_regs regs;
 	int fd = m->vcpu_fd[0];
 
-	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
+	if (cvm_vcpu_regs(m->cvm, fd, KVM_GET_SREGS, &sregs) < 0)
 		return err_errno(err, "KVM_GET_SREGS");
 	boot_entry_regs(&m->plan->entry, &regs, &sregs);
-	if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0)
+	if (cvm_vcpu_regs(m->cvm, fd, KVM_SET_SREGS, &sregs) < 0)
 		return err_errno(err, "cannot set the boot vCPU's control registers (KVM_SET_SREGS)");
-	if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
+	if (cvm_vcpu_regs(m->cvm, fd, KVM_SET_REGS, &regs) < 0)
 		return err_errno(err, "cannot set the boot vCPU's registers (KVM_SET_REGS)");
 	return 0;
 }

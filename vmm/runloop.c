@@ -29,8 +29,10 @@ static void vcpu_report_rip(struct machine *m, unsigned i, char *buf, size_t len
 {
 	struct kvm_regs regs;
 
-	if (ioctl(m->vcpu_fd[i], KVM_GET_REGS, &regs) == 0)
+	if (cvm_vcpu_regs(m->cvm, m->vcpu_fd[i], KVM_GET_REGS, &regs) == 0)
 		snprintf(buf, len, "RIP=0x%llx", (unsigned long long)regs.rip);
+	else if (errno == EPERM)
+		snprintf(buf, len, "RIP sealed in the encrypted VMSA");
 	else
 		snprintf(buf, len, "RIP unknown");
 }

@@ -184,6 +184,11 @@ int timeline_write(const struct timeline *tl, const char *path, const struct lau
 	fprintf(f, ",\n  \"boot\": \"%s\",\n  \"mem_bytes\": %llu,\n  \"cpus\": %u,\n  \"sev\": %s,\n",
 		plan_kind_name(plan->kind), (unsigned long long)plan->mem_size, plan->cpus,
 		plan->cbit >= 0 ? "true" : "false");
+	if (tl->owner_command) {
+		fprintf(f, "  \"owner_command\": ");
+		json_string(f, tl->owner_command);
+		fprintf(f, ",\n");
+	}
 	fprintf(f, "  \"exit_status\": %d,\n  \"measured_bytes\": %llu,\n  \"before_main_us\": %llu,\n"
 		   "  \"phases_us\": {", status, (unsigned long long)tl->measured_bytes,
 		(unsigned long long)clock_before_main_us());

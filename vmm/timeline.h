@@ -39,6 +39,7 @@ struct timeline {
 	uint64_t measured_bytes;       /* bytes the confidential launch measured (0: none) */
 	uint64_t rss_kib;              /* cloak's resident memory at the end of the run */
 	uint64_t guest_resident_kib;   /* the part of it that is guest RAM */
+	const char *owner_command;     /* the cloak-owner command that recomputes the launch digest, or NULL */
 };
 
 void timeline_mark(struct timeline *tl, enum tl_phase phase);

@@ -1,4 +1,4 @@
-/* snp_digest.c: SEV-ES and SEV-SNP launch digests of OVMF guests: the reset VMSA, OVMF's SEV metadata, the page order. */
+/* snp_digest.c: SEV-ES and SEV-SNP launch digests of OVMF guests: OVMF's SEV metadata and the order of pages and VMSAs. */
 #include "snp_digest.h"
 
 #include "owner.h"
