@@ -334,7 +334,8 @@ void config_print_run_help(FILE *out)
 		"  --sev                launch the guest encrypted: INIT, LAUNCH_START, LAUNCH_UPDATE_DATA over\n"
 		"                       the measured plan, LAUNCH_MEASURE, [LAUNCH_SECRET], LAUNCH_FINISH\n"
 		"  --sev-mode MODE      sev (default: plain SEV), es (SEV-ES: the vCPUs' VMSAs are encrypted\n"
-		"                       and measured too) or snp (SEV-SNP: not yet)\n"
+		"                       and measured too) or snp (SEV-SNP: private memory, page types,\n"
+		"                       the CPUID and secrets pages, attestation reports)\n"
 		"  --policy HEX         guest policy (default 0x%x = NODBG); bits 6-15 are reserved, and\n"
 		"                       bit 2 (SEV-ES) is set by --sev-mode es, never by hand\n"
 		"  --dh-cert-file FILE  the guest owner's GODH certificate, base64 (`cloak-owner session`)\n"
@@ -350,6 +351,15 @@ void config_print_run_help(FILE *out)
 		"                       guest memory is NOT encrypted)\n"
 		"  --sev-device PATH    the PSP device (default /dev/sev)\n"
 		"  --sev-sim-key FILE   the simulated platform's PDH key (PEM, from `cloak sev-export`)\n"
+		"  --id-block FILE      snp: the ID block for SNP_LAUNCH_FINISH, base64 (`cloak-owner id-block\n"
+		"                       build`); the firmware refuses the launch unless it names its digest\n"
+		"                       and policy; needs --id-auth\n"
+		"  --id-auth FILE       snp: the ID block's authentication information (ID key, its\n"
+		"                       signature, optionally the author key's), base64\n"
+		"  --host-data B64      snp: 32 bytes, base64, that every attestation report carries\n"
+		"  --sev-sim-report DIR snp under --sev-backend sim: after the launch, write a report the\n"
+		"                       simulated firmware signed (report.bin) and its VCEK chain (ca.pem,\n"
+		"                       vcek.der) to DIR for `cloak-owner report verify --allow-unknown-ark`\n"
 		"\n"
 		"Feature names for --cpuid-clear:",
 		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),
@@ -380,7 +390,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
 	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE, OPT_DISK, OPT_NET, OPT_CONSOLE,
 	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
-	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_SEV_MODE, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
+	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_SEV_MODE, OPT_ID_BLOCK, OPT_ID_AUTH, OPT_HOST_DATA, OPT_SEV_SIM_REPORT, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
 };
 
 static const struct option run_options[] = {
@@ -407,6 +417,10 @@ static const struct option run_options[] = {
 	{ "sev-device", required_argument, NULL, OPT_SEV_DEVICE },
 	{ "sev-sim-key", required_argument, NULL, OPT_SEV_SIM_KEY },
 	{ "sev-mode", required_argument, NULL, OPT_SEV_MODE },
+	{ "id-block", required_argument, NULL, OPT_ID_BLOCK },
+	{ "id-auth", required_argument, NULL, OPT_ID_AUTH },
+	{ "host-data", required_argument, NULL, OPT_HOST_DATA },
+	{ "sev-sim-report", required_argument, NULL, OPT_SEV_SIM_REPORT },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
@@ -563,9 +577,18 @@ static int config_check_sev(const struct vm_config *cfg, const char *sev_only_op
 			       cfg->sev_dh_cert_path ? "--session-file" : "--dh-cert-file");
 	if (cfg->sev_sim_key && cfg->sev_backend != SEV_BACKEND_SIM)
 		return err_set(err, "--sev-sim-key needs --sev-backend sim: the real PSP keeps its own PDH key");
-	if (cfg->sev_mode == SEV_LAUNCH_SNP)
-		return err_set(err, "--sev-mode snp: not yet: cloak's SEV-SNP launch is still being built (issue 10); "
-				    "use --sev-mode es or sev");
+	if (cfg->sev_mode != SEV_LAUNCH_SNP && (cfg->snp_id_block_path || cfg->snp_id_auth_path ||
+						  cfg->snp_has_host_data || cfg->snp_sim_report_dir))
+		return err_set(err, "--id-block, --id-auth, --host-data and --sev-sim-report configure SNP_LAUNCH_FINISH: "
+				    "they need --sev-mode snp");
+	if (!!cfg->snp_id_block_path != !!cfg->snp_id_auth_path)
+		return err_set(err, "%s needs %s: the firmware checks the ID block with the keys in its authentication "
+				    "information (`cloak-owner id-block build` writes both)",
+			       cfg->snp_id_block_path ? "--id-block" : "--id-auth",
+			       cfg->snp_id_block_path ? "--id-auth" : "--id-block");
+	if (cfg->snp_sim_report_dir && cfg->sev_backend != SEV_BACKEND_SIM)
+		return err_set(err, "--sev-sim-report needs --sev-backend sim: on hardware the guest asks the firmware "
+				    "for its reports");
 	return 0;
 }
 
@@ -689,6 +712,24 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 						    "snp (SEV-SNP)", optarg);
 			sev_only_opt = "--sev-mode";
 			break;
+		case OPT_ID_BLOCK: cfg->snp_id_block_path = optarg; sev_only_opt = "--id-block"; break;
+		case OPT_ID_AUTH: cfg->snp_id_auth_path = optarg; sev_only_opt = "--id-auth"; break;
+		case OPT_SEV_SIM_REPORT: cfg->snp_sim_report_dir = optarg; sev_only_opt = "--sev-sim-report"; break;
+		case OPT_HOST_DATA: {
+			uint8_t *d = NULL;
+			size_t n = 0;
+
+			if (sev_b64_decode(optarg, strlen(optarg), &d, &n) < 0 || n != sizeof(cfg->snp_host_data)) {
+				free(d);
+				return err_set(err, "--host-data: give exactly 32 bytes in base64 (44 characters), as QEMU's "
+						    "host-data takes them");
+			}
+			memcpy(cfg->snp_host_data, d, n);
+			free(d);
+			cfg->snp_has_host_data = true;
+			sev_only_opt = "--host-data";
+			break;
+		}
 		case OPT_USER:
 			if (config_parse_user(optarg, cfg, err) < 0)
 				return -1;

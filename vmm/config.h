@@ -73,6 +73,12 @@ struct vm_config {
 	const char *sev_measurement_out;
 	const char *sev_attest_cmd;
 	const char *sev_sim_key;          /* the simulated platform's PDH key (PEM) */
+	/* SEV-SNP's SNP_LAUNCH_FINISH (--sev-mode snp). */
+	const char *snp_id_block_path;    /* --id-block: the ID block, base64 (`cloak-owner id-block build`) */
+	const char *snp_id_auth_path;     /* --id-auth: its authentication information, base64 */
+	bool snp_has_host_data;
+	uint8_t snp_host_data[32];        /* --host-data: 32 bytes, base64, that every report carries */
+	const char *snp_sim_report_dir;   /* --sev-sim-report: the simulator's report and VCEK chain go there */
 	/* Confinement (vmm/sandbox.h). */
 	enum seccomp_mode seccomp;
 	bool has_user;                    /* --user: run as user_uid:user_gid once set up */

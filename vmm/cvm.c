@@ -15,7 +15,8 @@ int cvm_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak
 	const struct cvm_ops *ops = &cvm_none_ops;
 
 	if (cfg->sev)
-		ops = cfg->sev_mode == SEV_LAUNCH_ES ? &cvm_sev_es_ops : &cvm_sev_ops;
+		ops = cfg->sev_mode == SEV_LAUNCH_SNP ? &cvm_snp_ops :
+		      cfg->sev_mode == SEV_LAUNCH_ES ? &cvm_sev_es_ops : &cvm_sev_ops;
 	*c = (struct cvm){ .ops = ops, .cfg = cfg };
 	*cbit = -1;
 	return c->ops->open ? c->ops->open(c, cfg, cbit, err) : 0;

@@ -57,6 +57,7 @@ struct cvm {
 extern const struct cvm_ops cvm_none_ops;    /* cvm_none.c: a plain guest */
 extern const struct cvm_ops cvm_sev_ops;     /* sev/cvm_sev.c: AMD SEV */
 extern const struct cvm_ops cvm_sev_es_ops;  /* sev/cvm_sev_es.c: AMD SEV-ES */
+extern const struct cvm_ops cvm_snp_ops;     /* sev/cvm_snp.c: AMD SEV-SNP */
 
 /* Opens the kind the config asks for. */
 int cvm_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err);

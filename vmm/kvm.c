@@ -185,6 +185,27 @@ static struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd, struct cloak_err *err)
 	}
 }
 
+struct kvm_cpuid2 *kvm_guest_cpuid(struct machine *m, unsigned index, struct cloak_err *err)
+{
+	struct kvm_cpuid2 *supported = kvm_supported_cpuid(m->kvm_fd, err), *mine;
+	size_t sz;
+
+	if (!supported)
+		return NULL;
+	sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
+	mine = calloc(1, sz + CPUID_EXTRA_ENTRIES * sizeof(supported->entries[0]));
+	if (!mine) {
+		free(supported);
+		err_set(err, "out of memory");
+		return NULL;
+	}
+	memcpy(mine, supported, sz);
+	kvm_cpuid_adjust(mine, m->cfg, index);
+	cvm_cpuid(m->cvm, m, mine, supported->nent + CPUID_EXTRA_ENTRIES);
+	free(supported);
+	return mine;
+}
+
 int kvm_create_vcpus(struct machine *m, struct cloak_err *err)
 {
 	struct kvm_cpuid2 *supported, *mine;

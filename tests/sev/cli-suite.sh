@@ -234,7 +234,15 @@ expect "measure: --dump-vmsa needs seves or snp" 2 --err "--dump-vmsa needs --mo
 run "$OWNER" measure --mode sev --ovmf "$T/none" --output-format hexadecimal
 expect "measure names a bad --output-format" 2 --err "--output-format: 'hexadecimal'"
 run "$OWNER" measure --mode snp --vcpus 1 --vcpu-sig 1 --cbit 51 --cloak-plan --mem 64M
-expect "measure --cloak-plan refuses SNP (no VMSAs in the plan yet)" 2 --err "SEV launch only"
+if [ "$rc" = 0 ] && grep -qxE '[0-9a-f]{96}' "$out"; then
+	ok "measure --cloak-plan --mode snp prints the 48-byte SNP digest of cloak's plan"
+else
+	not_ok "measure --cloak-plan --mode snp prints the 48-byte SNP digest of cloak's plan" "no 96 hex digits"
+fi
+run "$OWNER" measure --mode snp --vcpus 1 --cbit 51 --cloak-plan --mem 64M
+expect "measure --cloak-plan --mode snp needs the vCPU signature, as sev-snp-measure does" 2 --err "--vcpu-sig"
+run "$OWNER" measure --mode snp --vcpus 2 --vcpu-sig 1 --cbit 51 --cloak-plan --mem 64M
+expect "measure --cloak-plan --mode snp checks --vcpus against the plan" 2 --err "--vcpus 2"
 run "$OWNER" measure --mode sev --cloak-plan --mem 64M
 expect "measure --cloak-plan needs --cbit" 2 --err "--cbit"
 run "$OWNER" measure --mode sev --cbit 51 --cloak-plan --mem 64M

@@ -56,6 +56,14 @@ int owner_plan_digest(int argc, char **argv, int cbit, const struct owner_plan_e
 		      uint8_t digest[32], struct cloak_err *err);
 
 /*
+ * The SEV-SNP launch digest (48 bytes) of cloak's own plan: every page with its
+ * page type, the secrets and CPUID pages, then the VMSAs (vmm/sev/snp_plan.c).
+ * `snp` carries the VMSA inputs; its features lack SNP_ACTIVE, which KVM adds.
+ */
+int owner_plan_snp_digest(int argc, char **argv, int cbit, const struct owner_plan_es *snp, bool verbose,
+			  uint8_t digest[48], struct cloak_err *err);
+
+/*
  * The C-bit for --cbit or --cpu-generation VAL: a generation's name (naples,
  * rome, milan, genoa, turin; sim for cloak's simulated PSP) or 47 or 51.
  * Any other value is refused: the C-bit must not come from the host.

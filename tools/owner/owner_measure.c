@@ -241,9 +241,8 @@ static int measure(const struct measure_opts *o, struct cloak_err *err)
 					    .init2 = !o->kvm_sev_init || !strcmp(o->kvm_sev_init, "init2"),
 					    .vcpus = o->have_vcpus ? (unsigned)o->vcpus : 0 };
 
-		if (ovmf_hash_only || l.mode == SEV_MODE_SNP)
-			return err_set(err, "--cloak-plan measures cloak's SEV and SEV-ES launches: cloak's launch plan "
-					    "does not carry SNP page types yet, so --mode %s cannot be computed from it", o->mode);
+		if (ovmf_hash_only)
+			return err_set(err, "--cloak-plan measures cloak's own launch: --mode snp:ovmf-hash is OVMF's");
 		if (!o->have_cbit)
 			return err_set(err, "--cloak-plan needs --cpu-generation GEN (or --cbit) before it: the C-bit is "
 					    "in the page tables cloak measures, and the platform's CPU generation fixes it");
@@ -253,8 +252,14 @@ static int measure(const struct measure_opts *o, struct cloak_err *err)
 		if (l.mode == SEV_MODE_SEV && (o->kvm_sev_init || o->have_features))
 			return err_set(err, "--kvm-sev-init and --guest-features shape the VMSAs of --mode seves; a "
 					    "plain SEV launch measures none");
-		if (l.mode == SEV_MODE_ES && (vcpu_signature(o, l.mode, VMM_QEMU, &es.vcpu_sig, err) < 0))
+		if (l.mode != SEV_MODE_SEV && (vcpu_signature(o, l.mode, VMM_QEMU, &es.vcpu_sig, err) < 0))
 			return -1;
+		if (l.mode == SEV_MODE_SNP) {
+			if (owner_plan_snp_digest(o->plan_argc, o->plan_argv, o->cbit, &es, o->verbose, digest, err) < 0)
+				return -1;
+			print_digest(digest, SNP_LD_LEN, o, sev_mode_name(l.mode));
+			return 0;
+		}
 		if (owner_plan_digest(o->plan_argc, o->plan_argv, o->cbit, l.mode == SEV_MODE_ES ? &es : NULL,
 				      o->verbose, digest, err) < 0)
 			return -1;

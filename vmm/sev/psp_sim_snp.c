@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <errno.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,6 +443,17 @@ uint32_t snp_fw_launch_update(struct snp_sim_guest *g, uint64_t gpa, uint8_t pag
 	return 0;
 }
 
+uint32_t snp_fw_launch_update_vmsa(struct snp_sim_guest *g, const uint8_t page[SNP_PAGE_SIZE])
+{
+	struct cloak_err err = { "" };
+
+	if (g->state != SNP_GSTATE_LAUNCH)
+		return SEV_RET_INVALID_GUEST_STATE;
+	if (snp_gctx_vmsa_page(&g->ld, page, &err) < 0)
+		return SEV_RET_HWSEV_RET_PLATFORM;
+	return 0;
+}
+
 uint32_t snp_fw_launch_finish(struct snp_sim_guest *g, const uint8_t *id_block, const uint8_t *id_auth,
 			      bool auth_key_en, const uint8_t host_data[32], bool vcek_disabled)
 {
@@ -548,4 +560,249 @@ void snp_fw_guest_free(struct snp_sim_guest *g)
 	OPENSSL_cleanse(g->vmpck, sizeof(g->vmpck));
 	free(g->gpas);
 	free(g);
+}
+
+/* ---- the SIMULATED kernel side: guest_memfd slots, memory attributes, KVM_SEV_SNP_* (arch/x86/kvm/svm/sev.c) ---- */
+
+#define KSIM_MAX_SLOTS 4
+#define KSIM_PAGE 4096ull
+
+struct ksim_slot {
+	uint64_t gpa, size;
+	uint8_t *host;
+	uint8_t *private_map;   /* one bit per page: KVM_MEMORY_ATTRIBUTE_PRIVATE */
+	uint8_t *populated;     /* one bit per page: given to the guest by SNP_LAUNCH_UPDATE (the RMP's "assigned") */
+};
+
+struct snp_ksim {
+	struct snp_sim *fw;
+	struct snp_sim_guest *g;
+	bool inited, finished;
+	uint64_t vmsa_features;
+	struct ksim_slot slots[KSIM_MAX_SLOTS];
+};
+
+/* SVM_SEV_FEAT_SNP_ACTIVE: KVM sets it in every SNP VMSA; DebugSwap is what the simulated KVM offers besides. */
+#define KSIM_FEAT_SNP_ACTIVE (1ull << 0)
+#define KSIM_FEAT_DEBUG_SWAP (1ull << 5)
+
+struct snp_ksim *snp_ksim_open(struct snp_sim *fw, struct cloak_err *err)
+{
+	struct snp_ksim *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		err_set(err, "out of memory");
+	else
+		k->fw = fw;
+	return k;
+}
+
+void snp_ksim_close(struct snp_ksim *k)
+{
+	unsigned i;
+
+	if (!k)
+		return;
+	for (i = 0; i < KSIM_MAX_SLOTS; i++) {
+		free(k->slots[i].private_map);
+		free(k->slots[i].populated);
+	}
+	snp_fw_guest_free(k->g);
+	free(k);
+}
+
+struct snp_sim_guest *snp_ksim_guest(struct snp_ksim *k)
+{
+	return k->g;
+}
+
+int snp_ksim_init2(struct snp_ksim *k, const struct kvm_sev_init *in)
+{
+	if (k->inited)
+		return -EINVAL;
+	/* sev_guest_init2: no flags; only offered VMSA features; GHCB version 2 at most, and SNP needs 2. */
+	if (in->flags || (in->vmsa_features & ~KSIM_FEAT_DEBUG_SWAP) || in->ghcb_version > 2 ||
+	    (in->ghcb_version && in->ghcb_version < 2))
+		return -EINVAL;
+	k->vmsa_features = in->vmsa_features | KSIM_FEAT_SNP_ACTIVE;
+	k->inited = true;
+	return 0;
+}
+
+int snp_ksim_set_slot(struct snp_ksim *k, unsigned slot, uint64_t gpa, uint64_t size, uint8_t *host)
+{
+	struct ksim_slot *s;
+	size_t bytes = (size_t)((size / KSIM_PAGE + 7) / 8);
+
+	if (slot >= KSIM_MAX_SLOTS || !size || (gpa | size) % KSIM_PAGE || gpa + size < gpa)
+		return -EINVAL;
+	s = &k->slots[slot];
+	free(s->private_map);
+	free(s->populated);
+	*s = (struct ksim_slot){ .gpa = gpa, .size = size, .host = host, .private_map = calloc(1, bytes),
+				 .populated = calloc(1, bytes) };
+	if (!s->private_map || !s->populated)
+		return -ENOMEM;
+	return 0;
+}
+
+static struct ksim_slot *ksim_slot_of(const struct snp_ksim *k, uint64_t gpa)
+{
+	unsigned i;
+
+	for (i = 0; i < KSIM_MAX_SLOTS; i++) {
+		const struct ksim_slot *s = &k->slots[i];
+
+		if (s->size && gpa >= s->gpa && gpa - s->gpa < s->size)
+			return (struct ksim_slot *)s;
+	}
+	return NULL;
+}
+
+static bool bit(const uint8_t *map, uint64_t i)
+{
+	return map[i / 8] & (1u << (i % 8));
+}
+
+static void set_bit_to(uint8_t *map, uint64_t i, bool on)
+{
+	if (on)
+		map[i / 8] |= (uint8_t)(1u << (i % 8));
+	else
+		map[i / 8] &= (uint8_t)~(1u << (i % 8));
+}
+
+int snp_ksim_set_attributes(struct snp_ksim *k, uint64_t gpa, uint64_t size, uint64_t attributes, uint64_t flags)
+{
+	uint64_t a;
+
+	/* kvm_vm_ioctl_set_mem_attributes: page-aligned, non-empty, no wrap, known attributes, no flags. */
+	if (flags || !size || (gpa | size) % KSIM_PAGE || gpa + size < gpa ||
+	    (attributes & ~KVM_MEMORY_ATTRIBUTE_PRIVATE))
+		return -EINVAL;
+	for (a = gpa; a < gpa + size; a += KSIM_PAGE) {
+		struct ksim_slot *s = ksim_slot_of(k, a);
+
+		/* Attributes of GPAs without a slot are kept by KVM too; cloak never sets any there. */
+		if (!s)
+			return -EINVAL;
+		set_bit_to(s->private_map, (a - s->gpa) / KSIM_PAGE, attributes != 0);
+		/* A page made shared is given back to the host: the guest must validate it anew. */
+		if (!attributes)
+			set_bit_to(s->populated, (a - s->gpa) / KSIM_PAGE, false);
+	}
+	return 0;
+}
+
+bool snp_ksim_is_private(const struct snp_ksim *k, uint64_t gpa, uint64_t size)
+{
+	uint64_t a;
+
+	for (a = gpa & ~(KSIM_PAGE - 1); a < gpa + size; a += KSIM_PAGE) {
+		const struct ksim_slot *s = ksim_slot_of(k, a);
+
+		if (!s || !bit(s->private_map, (a - s->gpa) / KSIM_PAGE))
+			return false;
+	}
+	return true;
+}
+
+int snp_ksim_launch_start(struct snp_ksim *k, struct kvm_sev_snp_launch_start *p, uint32_t *fw_error)
+{
+	*fw_error = 0;
+	if (!k->inited)
+		return -ENOTTY;   /* not an SNP guest until KVM_SEV_INIT2 */
+	if (k->g || p->flags)
+		return -EINVAL;   /* one SNP context per VM; no flags defined */
+	if ((p->policy & ~SNP_POLICY_KVM_VALID) || !(p->policy & SNP_POLICY_RSVD_MBO))
+		return -EINVAL;
+	*fw_error = snp_fw_launch_start(k->fw, p->policy, p->gosvw, &k->g);
+	return *fw_error ? -EIO : 0;
+}
+
+int snp_ksim_launch_update(struct snp_ksim *k, struct kvm_sev_snp_launch_update *p, uint32_t *fw_error)
+{
+	uint8_t *src = (uint8_t *)(uintptr_t)p->uaddr;
+	uint64_t i, npages;
+
+	*fw_error = 0;
+	if (!k->g)
+		return -EINVAL;
+	if (!p->len || p->len % KSIM_PAGE || p->flags ||
+	    (p->type != KVM_SEV_SNP_PAGE_TYPE_NORMAL && p->type != KVM_SEV_SNP_PAGE_TYPE_ZERO &&
+	     p->type != KVM_SEV_SNP_PAGE_TYPE_UNMEASURED && p->type != KVM_SEV_SNP_PAGE_TYPE_SECRETS &&
+	     p->type != KVM_SEV_SNP_PAGE_TYPE_CPUID))
+		return -EINVAL;
+	if (p->type == KVM_SEV_SNP_PAGE_TYPE_ZERO)
+		src = NULL;
+	if ((uintptr_t)src % KSIM_PAGE)
+		return -EINVAL;
+	if (p->type != KVM_SEV_SNP_PAGE_TYPE_ZERO && !src)
+		return -EFAULT;
+	if (!ksim_slot_of(k, p->gfn_start * KSIM_PAGE))
+		return -EINVAL;   /* the memslot has no guest_memfd */
+	npages = p->len / KSIM_PAGE;
+	for (i = 0; i < npages; i++) {
+		uint64_t gpa = (p->gfn_start + i) * KSIM_PAGE;
+		struct ksim_slot *s = ksim_slot_of(k, gpa);
+		uint8_t *dst;
+		uint64_t pg;
+
+		/* kvm_gmem_populate: every GFN in a guest_memfd slot and private; the RMP entry still the host's. */
+		if (!s || !bit(s->private_map, (gpa - s->gpa) / KSIM_PAGE))
+			return -EIO;
+		pg = (gpa - s->gpa) / KSIM_PAGE;
+		if (bit(s->populated, pg))
+			return -EIO;   /* -EEXIST inside, reported as -EIO with no firmware status */
+		dst = s->host + (gpa - s->gpa);
+		if (src && src + i * KSIM_PAGE != dst)
+			memcpy(dst, src + i * KSIM_PAGE, KSIM_PAGE);
+		*fw_error = snp_fw_launch_update(k->g, gpa, p->type, dst);
+		if (*fw_error) {
+			/* The firmware's corrected CPUID page goes back to the VMM's buffer, as sev_gmem_post_populate does. */
+			if (p->type == KVM_SEV_SNP_PAGE_TYPE_CPUID && *fw_error == SEV_RET_INVALID_PARAM && src &&
+			    src + i * KSIM_PAGE != dst)
+				memcpy(src + i * KSIM_PAGE, dst, KSIM_PAGE);
+			return -EIO;
+		}
+		set_bit_to(s->populated, pg, true);
+	}
+	p->gfn_start += npages;
+	p->len = 0;
+	if (p->type != KVM_SEV_SNP_PAGE_TYPE_ZERO)
+		p->uaddr += npages * KSIM_PAGE;
+	return 0;
+}
+
+int snp_ksim_launch_finish(struct snp_ksim *k, struct kvm_sev_snp_launch_finish *p, const int *vcpu_fds,
+			   unsigned nvcpus, uint32_t *fw_error)
+{
+	uint8_t page[SNP_PAGE_SIZE];
+	unsigned i;
+	int rc;
+
+	*fw_error = 0;
+	if (!k->g)
+		return -EINVAL;
+	if (p->flags)
+		return -EINVAL;
+	/* snp_launch_update_vmsa: every vCPU's registers into its VMSA, measured in vCPU order. */
+	for (i = 0; i < nvcpus; i++) {
+		rc = psp_sim_vcpu_vmsa(vcpu_fds[i], true, k->vmsa_features, page);
+		if (rc < 0)
+			return rc;
+		*fw_error = snp_fw_launch_update_vmsa(k->g, page);
+		if (*fw_error)
+			return -EIO;
+	}
+	/* psp_copy_user_blob of the ID block and auth: unreadable addresses are -EFAULT. */
+	if (p->id_block_en && (!p->id_block_uaddr || !p->id_auth_uaddr))
+		return -EFAULT;
+	*fw_error = snp_fw_launch_finish(k->g, p->id_block_en ? (const uint8_t *)(uintptr_t)p->id_block_uaddr : NULL,
+					 p->id_block_en ? (const uint8_t *)(uintptr_t)p->id_auth_uaddr : NULL,
+					 p->id_block_en && p->auth_key_en, p->host_data, p->vcek_disabled);
+	if (*fw_error)
+		return -EIO;
+	k->finished = true;
+	return 0;
 }

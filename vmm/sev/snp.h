@@ -95,6 +95,8 @@ uint32_t snp_fw_launch_start(struct snp_sim *s, uint64_t policy, const uint8_t g
  * INVALID_PARAM, as the firmware does (the kernel copies it back for the VMM).
  */
 uint32_t snp_fw_launch_update(struct snp_sim_guest *g, uint64_t gpa, uint8_t page_type, uint8_t page[SNP_PAGE_SIZE]);
+/* A vCPU's VMSA, which only KVM hands the firmware, at SNP_LAUNCH_FINISH (GPA: SNP_VMSA_GPA). */
+uint32_t snp_fw_launch_update_vmsa(struct snp_sim_guest *g, const uint8_t page[SNP_PAGE_SIZE]);
 /* id_block NULL: no ID block. host_data: 32 bytes that reports carry. */
 uint32_t snp_fw_launch_finish(struct snp_sim_guest *g, const uint8_t *id_block, const uint8_t *id_auth,
 			      bool auth_key_en, const uint8_t host_data[32], bool vcek_disabled);
@@ -107,5 +109,40 @@ void snp_fw_guest_digest(const struct snp_sim_guest *g, uint8_t ld[SNP_LD_LEN]);
 /* The VMPCK0 the firmware put in the guest's secrets page (zeros before one is placed). */
 void snp_fw_guest_vmpck0(const struct snp_sim_guest *g, uint8_t key[SNP_VMPCK_LEN]);
 void snp_fw_guest_free(struct snp_sim_guest *g);
+
+/*
+ * ---- the SIMULATED kernel side (psp_sim_snp.c) ----
+ *
+ * What a 6.12 KVM does for an SNP VM and what our 6.1 and 6.12 kernels cannot
+ * run here (no guest_memfd, no SNP): the memory slots and their private or
+ * shared attribute kept in cloak, and the KVM_SEV_SNP_* commands with the
+ * argument rules of arch/x86/kvm/svm/sev.c, copying each page into guest
+ * memory and handing it to the simulated firmware. The guest itself runs on
+ * plain KVM with normal memory slots: nothing here is private or encrypted.
+ */
+struct kvm_sev_init;
+struct kvm_sev_snp_launch_start;
+struct kvm_sev_snp_launch_update;
+struct kvm_sev_snp_launch_finish;
+struct snp_ksim;
+
+struct snp_ksim *snp_ksim_open(struct snp_sim *fw, struct cloak_err *err);
+void snp_ksim_close(struct snp_ksim *k);
+/* KVM_SEV_INIT2 on a KVM_X86_SNP_VM: the VMSA features and GHCB version it takes. Returns 0 or -errno. */
+int snp_ksim_init2(struct snp_ksim *k, const struct kvm_sev_init *in);
+/* KVM_SET_USER_MEMORY_REGION2 with a guest_memfd: slot `slot` is [gpa, gpa+size) at host address `host`. */
+int snp_ksim_set_slot(struct snp_ksim *k, unsigned slot, uint64_t gpa, uint64_t size, uint8_t *host);
+/* KVM_SET_MEMORY_ATTRIBUTES: attributes 0 (shared) or KVM_MEMORY_ATTRIBUTE_PRIVATE. Returns 0 or -errno. */
+int snp_ksim_set_attributes(struct snp_ksim *k, uint64_t gpa, uint64_t size, uint64_t attributes, uint64_t flags);
+/* Whether every page of [gpa, gpa+size) is private. */
+bool snp_ksim_is_private(const struct snp_ksim *k, uint64_t gpa, uint64_t size);
+/* The KVM_SEV_SNP_* commands: 0 or -errno, *fw_error the firmware's status. */
+int snp_ksim_launch_start(struct snp_ksim *k, struct kvm_sev_snp_launch_start *p, uint32_t *fw_error);
+int snp_ksim_launch_update(struct snp_ksim *k, struct kvm_sev_snp_launch_update *p, uint32_t *fw_error);
+/* vcpu_fds: the VM's vCPUs, whose VMSAs KVM syncs and measures first. */
+int snp_ksim_launch_finish(struct snp_ksim *k, struct kvm_sev_snp_launch_finish *p, const int *vcpu_fds,
+			   unsigned nvcpus, uint32_t *fw_error);
+/* The guest context the commands made (NULL before SNP_LAUNCH_START). */
+struct snp_sim_guest *snp_ksim_guest(struct snp_ksim *k);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "cloak.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,37 @@ int snp_gctx_normal_pages(struct snp_gctx *g, uint64_t gpa, const uint8_t *data,
 int snp_gctx_blank_pages(struct snp_gctx *g, enum snp_page_type type, uint64_t gpa, uint64_t len,
 			 struct cloak_err *err);
 int snp_gctx_vmsa_page(struct snp_gctx *g, const uint8_t page[SNP_PAGE_SIZE], struct cloak_err *err);
+
+/* ---- the pages of an SNP launch of cloak's plan (snp_plan.c): what the VMM loads, what the owner recomputes ---- */
+
+struct launch_plan;
+
+/*
+ * Where cloak puts the secrets page and the CPUID page: two pages below the
+ * boot stack that no plan region uses (snp_plan_pages refuses a plan that
+ * does). Neither page's contents enter the digest, only its type and address.
+ */
+#define SNP_PLAN_SECRETS_GPA 0x7e000ull
+#define SNP_PLAN_CPUID_GPA 0x7f000ull
+
+/*
+ * One page for SNP_LAUNCH_UPDATE: its type and address, and for NORMAL and
+ * UNMEASURED pages its 4 KiB of contents (NULL for the others).
+ */
+typedef int (*snp_page_fn)(void *ctx, enum snp_page_type type, uint64_t gpa, const uint8_t *page,
+			   struct cloak_err *err);
+/*
+ * Visits the pages of `plan` in launch order: every region's pages in plan
+ * order (NORMAL where a measured region has data, UNMEASURED where an
+ * unmeasured one has, ZERO for the rest of their pages), then the secrets
+ * page, then the CPUID page. Stops at the first error `fn` returns.
+ */
+int snp_plan_pages(const struct launch_plan *plan, snp_page_fn fn, void *ctx, struct cloak_err *err);
+/*
+ * The SNP launch digest of `plan`: its pages, then (with `vmsas`) the VMSA of
+ * every vCPU, which KVM measures at SNP_LAUNCH_FINISH in vCPU order.
+ */
+int snp_plan_digest(const struct launch_plan *plan, bool vmsas, uint8_t ld[SNP_LD_LEN], struct cloak_err *err);
 
 /* SHA-384 of `len` bytes: 0, or -1 when OpenSSL fails. */
 int snp_sha384(const void *data, size_t len, uint8_t out[SNP_LD_LEN]);
