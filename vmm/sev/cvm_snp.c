@@ -364,6 +364,17 @@ static int snp_load(struct cvm *c, struct machine *m, struct cloak_err *err)
 	free(l.scratch);
 	if (rc < 0)
 		return -1;
+	if (sl->sim) {
+		uint8_t pages_ld[SNP_LD_LEN], fw_ld[SNP_LD_LEN];
+
+		/* The pages alone, before KVM adds the VMSAs: a difference here is in the pages, not the registers. */
+		if (snp_plan_digest(m->plan, false, pages_ld, err) < 0)
+			return -1;
+		snp_fw_guest_digest(snp_ksim_guest(sl->ks), fw_ld);
+		if (memcmp(fw_ld, pages_ld, SNP_LD_LEN))
+			return err_set(err, "internal error: the simulated SNP firmware measured other pages than the plan "
+					    "has (%u pages given)", sl->pages);
+	}
 	if (snp_plan_digest(m->plan, true, sl->ld, err) < 0)
 		return -1;
 	timeline_mark(&m->tl, TL_SEV_LAUNCH_UPDATE);
@@ -397,11 +408,24 @@ static void snp_cpuid(struct cvm *c, const struct machine *m, struct kvm_cpuid2 
 	}
 }
 
-/* The APs get the reset state the plan's VMSAs assume; KVM measures every VMSA at SNP_LAUNCH_FINISH. */
+/*
+ * The APs get the reset state the plan's VMSAs assume, and every vCPU the
+ * x87/SSE reset state (FCW 0x37f, MXCSR 0x1f80) that INIT2 makes KVM copy into
+ * the VMSA, set explicitly so that the VMSAs do not depend on what a kernel
+ * leaves in a fresh vCPU. KVM measures every VMSA at SNP_LAUNCH_FINISH.
+ */
 static int snp_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
+	struct kvm_fpu fpu;
 	unsigned i;
 
+	vmsa_reset_fpu(&fpu);
+	for (i = 0; i < m->ncpus; i++) {
+		if (cvm_vcpu_regs(c, m->vcpu_fd[i], KVM_SET_FPU, &fpu) < 0)
+			return err_errno(err, "cannot set vCPU %u's x87/SSE reset state (KVM_SET_FPU)", i);
+		if (snp_of(c)->sim && snp_ksim_set_fpu(snp_of(c)->ks, i, &fpu) < 0)
+			return err_set(err, "simulated KVM: %u vCPUs is more than it keeps", m->ncpus);
+	}
 	for (i = 1; i < m->ncpus; i++) {
 		struct kvm_sregs sregs;
 		struct kvm_regs regs;
@@ -465,6 +489,26 @@ static char *snp_owner_command(const struct snp_launch *sl, const struct launch_
 	return es;
 }
 
+/* Under the simulator: each vCPU's VMSA as KVM will build it is the plan's, or the message says where not. */
+static int check_vmsas(struct snp_launch *sl, struct machine *m, struct cloak_err *err)
+{
+	uint8_t page[SNP_PAGE_SIZE];
+	unsigned i, off;
+	int rc;
+
+	for (i = 0; i < m->ncpus; i++) {
+		rc = snp_ksim_vcpu_vmsa(sl->ks, i, m->vcpu_fd[i], page);
+		if (rc < 0)
+			return errno = -rc, err_errno(err, "cannot read vCPU %u's registers for its VMSA", i);
+		for (off = 0; off < SNP_PAGE_SIZE; off++)
+			if (page[off] != m->plan->vmsas[(size_t)i * SNP_PAGE_SIZE + off])
+				return err_set(err, "internal error: vCPU %u's VMSA differs from the plan's at offset 0x%x "
+						    "(0x%02x, the plan 0x%02x)", i, off, page[off],
+					       m->plan->vmsas[(size_t)i * SNP_PAGE_SIZE + off]);
+	}
+	return 0;
+}
+
 /* SNP_LAUNCH_FINISH (VMSAs, ID block, host data); then the registers are the guest's. */
 static int snp_finish(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
@@ -488,6 +532,8 @@ static int snp_finish(struct cvm *c, struct machine *m, struct cloak_err *err)
 	}
 	if (sl->cfg->snp_has_host_data)
 		memcpy(fin.host_data, sl->cfg->snp_host_data, sizeof(fin.host_data));
+	if (sl->sim && check_vmsas(sl, m, err) < 0)
+		goto out;
 	rc = sl->sim ? snp_ksim_launch_finish(sl->ks, &fin, m->vcpu_fd, m->ncpus, &fw_error) :
 		       sev_cmd(sl, KVM_SEV_SNP_LAUNCH_FINISH, &fin, &fw_error);
 	if (rc < 0) {
@@ -503,7 +549,8 @@ static int snp_finish(struct cvm *c, struct machine *m, struct cloak_err *err)
 		/* The simulated firmware's digest must be the plan's: anything else is a bug in one of them. */
 		snp_fw_guest_digest(snp_ksim_guest(sl->ks), fw_ld);
 		if (memcmp(fw_ld, sl->ld, SNP_LD_LEN)) {
-			err_set(err, "internal error: the simulated SNP firmware measured another digest than the plan's");
+			err_set(err, "internal error: the simulated SNP firmware measured other VMSAs than the plan's (the "
+				     "vCPUs' registers differ from what the plan predicts)");
 			goto out;
 		}
 	}

@@ -431,13 +431,6 @@ static int sim_update_vmsa(struct sim_guest *g, uint32_t *fw_error)
 	return 0;
 }
 
-int psp_sim_vcpu_vmsa(int vcpu_fd, bool init2, uint64_t features, uint8_t page[VMSA_SIZE])
-{
-	struct sim_guest g = { .es_init2 = init2, .vmsa_features = features };
-
-	return sim_vcpu_vmsa(&g, vcpu_fd, page);
-}
-
 int psp_sim_set_vcpus(struct psp *psp, int vm_fd, const int *vcpu_fds, unsigned n)
 {
 	struct sim_guest *g;

@@ -4,6 +4,7 @@
 
 #include "sev/amd_cert.h"
 #include "sev/sev.h"
+#include "sev/vmsa.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -13,6 +14,7 @@
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 /*
  * The commands follow the SNP firmware ABI: SNP_LAUNCH_START (policy checks,
@@ -574,8 +576,11 @@ struct ksim_slot {
 	uint8_t *populated;     /* one bit per page: given to the guest by SNP_LAUNCH_UPDATE (the RMP's "assigned") */
 };
 
+#define KSIM_MAX_VCPUS 64
+
 struct snp_ksim {
 	struct snp_sim *fw;
+	struct kvm_fpu fpu[KSIM_MAX_VCPUS];
 	struct snp_sim_guest *g;
 	bool inited, finished;
 	uint64_t vmsa_features;
@@ -774,6 +779,42 @@ int snp_ksim_launch_update(struct snp_ksim *k, struct kvm_sev_snp_launch_update 
 	return 0;
 }
 
+int snp_ksim_set_fpu(struct snp_ksim *k, unsigned index, const struct kvm_fpu *fpu)
+{
+	if (index >= KSIM_MAX_VCPUS)
+		return -EINVAL;
+	k->fpu[index] = *fpu;
+	return 0;
+}
+
+int snp_ksim_vcpu_vmsa(const struct snp_ksim *k, unsigned index, int vcpu_fd, uint8_t page[SNP_PAGE_SIZE])
+{
+	struct vmsa_vcpu_state st;
+	struct kvm_debugregs dbg;
+	struct kvm_xcrs xcrs;
+	unsigned i;
+
+	if (index >= KSIM_MAX_VCPUS)
+		return -EINVAL;
+	memset(&st, 0, sizeof(st));
+	if (ioctl(vcpu_fd, KVM_GET_REGS, &st.regs) < 0 || ioctl(vcpu_fd, KVM_GET_SREGS, &st.sregs) < 0 ||
+	    ioctl(vcpu_fd, KVM_GET_DEBUGREGS, &dbg) < 0)
+		return -errno;
+	/* sev_es_sync_vmsa refuses a DR7 beyond its fixed bit: the VMSA would start debugging. */
+	if (dbg.dr7 & ~0x400ull)
+		return -EINVAL;
+	st.xcr0 = 1;
+	if (ioctl(vcpu_fd, KVM_GET_XCRS, &xcrs) == 0)
+		for (i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
+			if (xcrs.xcrs[i].xcr == 0)
+				st.xcr0 = xcrs.xcrs[i].value;
+	st.fpu = k->fpu[index];
+	st.fpu_synced = true;   /* SNP VMs are made with KVM_SEV_INIT2 */
+	st.sev_features = k->vmsa_features;
+	vmsa_from_vcpu(&st, page);
+	return 0;
+}
+
 int snp_ksim_launch_finish(struct snp_ksim *k, struct kvm_sev_snp_launch_finish *p, const int *vcpu_fds,
 			   unsigned nvcpus, uint32_t *fw_error)
 {
@@ -788,7 +829,7 @@ int snp_ksim_launch_finish(struct snp_ksim *k, struct kvm_sev_snp_launch_finish 
 		return -EINVAL;
 	/* snp_launch_update_vmsa: every vCPU's registers into its VMSA, measured in vCPU order. */
 	for (i = 0; i < nvcpus; i++) {
-		rc = psp_sim_vcpu_vmsa(vcpu_fds[i], true, k->vmsa_features, page);
+		rc = snp_ksim_vcpu_vmsa(k, i, vcpu_fds[i], page);
 		if (rc < 0)
 			return rc;
 		*fw_error = snp_fw_launch_update_vmsa(k->g, page);

@@ -176,8 +176,6 @@ struct psp *psp_sim_open(const struct psp_sim_params *p, struct cloak_err *err);
  * Fails with -ENOTTY for a VM the simulator does not know, -E2BIG for too many.
  */
 int psp_sim_set_vcpus(struct psp *psp, int vm_fd, const int *vcpu_fds, unsigned n);
-/* The VMSA page KVM's sev_es_sync_vmsa builds from a vCPU's registers (the simulated SNP kernel side uses it too). */
-int psp_sim_vcpu_vmsa(int vcpu_fd, bool init2, uint64_t features, uint8_t page[4096]);
 
 /* Opens the backend the config names (--sev-backend, --sev-device, --sev-sim-key). */
 struct psp *psp_open(const struct vm_config *cfg, bool create_sim_key, struct cloak_err *err);

@@ -120,6 +120,7 @@ void snp_fw_guest_free(struct snp_sim_guest *g);
  * memory and handing it to the simulated firmware. The guest itself runs on
  * plain KVM with normal memory slots: nothing here is private or encrypted.
  */
+struct kvm_fpu;
 struct kvm_sev_init;
 struct kvm_sev_snp_launch_start;
 struct kvm_sev_snp_launch_update;
@@ -139,6 +140,14 @@ bool snp_ksim_is_private(const struct snp_ksim *k, uint64_t gpa, uint64_t size);
 /* The KVM_SEV_SNP_* commands: 0 or -errno, *fw_error the firmware's status. */
 int snp_ksim_launch_start(struct snp_ksim *k, struct kvm_sev_snp_launch_start *p, uint32_t *fw_error);
 int snp_ksim_launch_update(struct snp_ksim *k, struct kvm_sev_snp_launch_update *p, uint32_t *fw_error);
+/*
+ * KVM_SET_FPU on vCPU `index`: the simulated kernel keeps it, because the
+ * nested 6.1 KVM's KVM_GET_FPU reads back zeros (measured), while a 6.12 KVM
+ * copies the vCPU's real x87/SSE state into the VMSA.
+ */
+int snp_ksim_set_fpu(struct snp_ksim *k, unsigned index, const struct kvm_fpu *fpu);
+/* The VMSA KVM's sev_es_sync_vmsa builds for vCPU `index` from its registers (and the kept FPU). */
+int snp_ksim_vcpu_vmsa(const struct snp_ksim *k, unsigned index, int vcpu_fd, uint8_t page[SNP_PAGE_SIZE]);
 /* vcpu_fds: the VM's vCPUs, whose VMSAs KVM syncs and measures first. */
 int snp_ksim_launch_finish(struct snp_ksim *k, struct kvm_sev_snp_launch_finish *p, const int *vcpu_fds,
 			   unsigned nvcpus, uint32_t *fw_error);
