@@ -4,6 +4,7 @@
 #include "sev/sev.h"
 #include "sev/snp.h"
 #include "sev/snp_abi.h"
+#include "plan.h"
 
 #include <errno.h>
 #include <openssl/ec.h>
@@ -501,6 +502,245 @@ START_TEST(snp_sim_reports_verify_with_cloak_owner)
 }
 END_TEST
 
+
+/* ---- the simulated kernel side: sev.c's argument rules over cloak-kept slots and attributes ---- */
+
+struct ksim_world {
+	struct snp_sim *fw;
+	struct snp_ksim *k;
+	uint8_t *ram;   /* 64 pages of "guest memory" at GPA 0x100000 */
+};
+
+static void ksim_world(struct ksim_world *w, bool start)
+{
+	struct cloak_err err = { "" };
+	struct kvm_sev_init init = { .ghcb_version = 2 };
+	struct kvm_sev_snp_launch_start st = { .policy = POLICY };
+	uint32_t fw_error;
+
+	w->fw = sim_open();
+	w->k = snp_ksim_open(w->fw, &err);
+	ck_assert_ptr_nonnull(w->k);
+	w->ram = aligned_alloc(4096, 64 * 4096);
+	memset(w->ram, 0, 64 * 4096);
+	/* Not an SNP guest before INIT2. */
+	ck_assert_int_eq(snp_ksim_launch_start(w->k, &st, &fw_error), -ENOTTY);
+	ck_assert_int_eq(snp_ksim_init2(w->k, &init), 0);
+	ck_assert_int_eq(snp_ksim_set_slot(w->k, 0, 0x100000, 64 * 4096, w->ram), 0);
+	if (start)
+		ck_assert_int_eq(snp_ksim_launch_start(w->k, &st, &fw_error), 0);
+}
+
+static void ksim_world_free(struct ksim_world *w)
+{
+	snp_ksim_close(w->k);
+	snp_sim_close(w->fw);
+	free(w->ram);
+}
+
+START_TEST(snp_ksim_init2_start_and_attributes)
+{
+	struct ksim_world w;
+	struct kvm_sev_init init = { .ghcb_version = 2 };
+	struct kvm_sev_snp_launch_start st = { .policy = POLICY };
+	uint32_t fw_error;
+
+	ksim_world(&w, false);
+	ck_assert_int_eq(snp_ksim_init2(w.k, &init), -EINVAL);   /* once */
+	/* KVM's own policy checks come before the firmware's: reserved bits above 20, bit 17, flags. */
+	st.policy = POLICY | 1ull << 21;
+	ck_assert_int_eq(snp_ksim_launch_start(w.k, &st, &fw_error), -EINVAL);
+	st.policy = SNP_POLICY_SMT;
+	ck_assert_int_eq(snp_ksim_launch_start(w.k, &st, &fw_error), -EINVAL);
+	st.policy = POLICY;
+	st.flags = 1;
+	ck_assert_int_eq(snp_ksim_launch_start(w.k, &st, &fw_error), -EINVAL);
+	st.flags = 0;
+	/* The firmware's: an ABI newer than its own. */
+	st.policy = POLICY | 0x0200;
+	ck_assert_int_eq(snp_ksim_launch_start(w.k, &st, &fw_error), -EIO);
+	ck_assert_uint_eq(fw_error, SEV_RET_POLICY_FAILURE);
+	st.policy = POLICY;
+	ck_assert_int_eq(snp_ksim_launch_start(w.k, &st, &fw_error), 0);
+	ck_assert_int_eq(snp_ksim_launch_start(w.k, &st, &fw_error), -EINVAL);   /* one context per VM */
+
+	/* Attributes: page-aligned, non-empty, PRIVATE or nothing, no flags, inside a slot. */
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x100800, 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), -EINVAL);
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x100000, 0, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), -EINVAL);
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x100000, 4096, 1, 0), -EINVAL);
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x100000, 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 1), -EINVAL);
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x200000, 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), -EINVAL);
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x100000, 8 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	ck_assert(snp_ksim_is_private(w.k, 0x100000, 8 * 4096));
+	ck_assert(!snp_ksim_is_private(w.k, 0x100000, 9 * 4096));
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x101000, 4096, 0, 0), 0);
+	ck_assert(!snp_ksim_is_private(w.k, 0x101000, 4096));
+	ck_assert(snp_ksim_is_private(w.k, 0x102000, 4096));
+	ksim_world_free(&w);
+}
+END_TEST
+
+START_TEST(snp_ksim_launch_update_rules)
+{
+	struct ksim_world w;
+	uint8_t *src = aligned_alloc(4096, 2 * 4096), ld[48], want[48] = { 0 }, h[48];
+	struct kvm_sev_snp_launch_update u;
+	unsigned int n;
+	uint32_t fw_error;
+
+	ksim_world(&w, true);
+	memset(src, 0x5c, 2 * 4096);
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x100000, 16 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+#define UPD(gfn, addr, length, ty) (u = (struct kvm_sev_snp_launch_update){ .gfn_start = (gfn), \
+	.uaddr = (uint64_t)(uintptr_t)(addr), .len = (length), .type = (ty) }, snp_ksim_launch_update(w.k, &u, &fw_error))
+	/* Lengths in whole pages, known types, no flags, a page-aligned source. */
+	ck_assert_int_eq(UPD(0x100, src, 0, KVM_SEV_SNP_PAGE_TYPE_NORMAL), -EINVAL);
+	ck_assert_int_eq(UPD(0x100, src, 100, KVM_SEV_SNP_PAGE_TYPE_NORMAL), -EINVAL);
+	ck_assert_int_eq(UPD(0x100, src, 4096, 2), -EINVAL);   /* VMSA: KVM's own, never userspace's */
+	ck_assert_int_eq(UPD(0x100, src + 8, 4096, KVM_SEV_SNP_PAGE_TYPE_NORMAL), -EINVAL);
+	u.flags = 1;
+	ck_assert_int_eq((u.gfn_start = 0x100, u.uaddr = (uintptr_t)src, u.len = 4096, u.type = 1,
+			  snp_ksim_launch_update(w.k, &u, &fw_error)), -EINVAL);
+	/* Outside any guest_memfd slot; a page not made private; both before the firmware is reached. */
+	ck_assert_int_eq(UPD(0x300, src, 4096, KVM_SEV_SNP_PAGE_TYPE_NORMAL), -EINVAL);
+	ck_assert_int_eq(UPD(0x120, src, 4096, KVM_SEV_SNP_PAGE_TYPE_NORMAL), -EIO);
+	ck_assert_uint_eq(fw_error, 0);
+	/* Two NORMAL pages: copied into guest memory, measured, and the arguments advance as KVM's do. */
+	ck_assert_int_eq(UPD(0x100, src, 2 * 4096, KVM_SEV_SNP_PAGE_TYPE_NORMAL), 0);
+	ck_assert_uint_eq(u.gfn_start, 0x102);
+	ck_assert_uint_eq(u.len, 0);
+	ck_assert_uint_eq(u.uaddr, (uintptr_t)src + 2 * 4096);
+	ck_assert_uint_eq(w.ram[4096 + 7], 0x5c);
+	ck_assert_int_eq(EVP_Digest(src, 4096, h, &n, EVP_sha384(), NULL), 1);
+	page_info_step(want, 1, 0x100000, h);
+	page_info_step(want, 1, 0x101000, h);
+	snp_fw_guest_digest(snp_ksim_guest(w.k), ld);
+	ck_assert_mem_eq(ld, want, 48);
+	/* The same page again: its RMP entry is the guest's now (-EEXIST inside KVM, -EIO outside). */
+	ck_assert_int_eq(UPD(0x101, src, 4096, KVM_SEV_SNP_PAGE_TYPE_NORMAL), -EIO);
+	ck_assert_uint_eq(fw_error, 0);
+	/* ZERO ignores the source: even NULL. */
+	w.ram[2 * 4096] = 0xee;
+	ck_assert_int_eq(UPD(0x102, NULL, 4096, KVM_SEV_SNP_PAGE_TYPE_ZERO), 0);
+	ck_assert_uint_eq(w.ram[2 * 4096], 0);
+	ck_assert_int_eq(UPD(0x103, NULL, 4096, KVM_SEV_SNP_PAGE_TYPE_NORMAL), -EFAULT);
+	/* A page made shared again is the host's: it may be given anew. */
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x102000, 4096, 0, 0), 0);
+	ck_assert_int_eq(UPD(0x102, NULL, 4096, KVM_SEV_SNP_PAGE_TYPE_ZERO), -EIO);
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x102000, 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	ck_assert_int_eq(UPD(0x102, NULL, 4096, KVM_SEV_SNP_PAGE_TYPE_ZERO), -EIO);   /* the firmware's RMP says not */
+	ck_assert_uint_eq(fw_error, SEV_RET_INVALID_PAGE_STATE);
+#undef UPD
+	ksim_world_free(&w);
+	free(src);
+}
+END_TEST
+
+/* A CPUID page asking more than the hardware: the corrected page comes back in the VMM's buffer, as in sev.c. */
+START_TEST(snp_ksim_cpuid_page_comes_back_corrected)
+{
+	struct kvm_cpuid_entry2 hw[1] = { { .function = 1, .ecx = 0xff } };
+	struct cloak_err err = { "" };
+	struct snp_sim_params p;
+	struct snp_sim *fw;
+	struct snp_ksim *k;
+	struct kvm_sev_init init = { 0 };
+	struct kvm_sev_snp_launch_start st = { .policy = POLICY };
+	struct kvm_sev_snp_launch_update u;
+	struct snp_cpuid_page *t = aligned_alloc(4096, 4096);
+	uint8_t *ram = aligned_alloc(4096, 4 * 4096);
+	uint32_t fw_error;
+
+	snp_sim_default_params(&p);
+	p.hw_cpuid = hw;
+	p.hw_ncpuid = 1;
+	fw = snp_sim_open(&p, &err);
+	k = snp_ksim_open(fw, &err);
+	ck_assert_int_eq(snp_ksim_init2(k, &init), 0);
+	ck_assert_int_eq(snp_ksim_set_slot(k, 0, 0, 4 * 4096, ram), 0);
+	ck_assert_int_eq(snp_ksim_set_attributes(k, 0, 4 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	ck_assert_int_eq(snp_ksim_launch_start(k, &st, &fw_error), 0);
+	memset(t, 0, 4096);
+	t->count = 1;
+	t->fn[0] = (struct snp_cpuid_fn){ .eax_in = 1, .ecx = 0x1ff };
+	u = (struct kvm_sev_snp_launch_update){ .gfn_start = 3, .uaddr = (uintptr_t)t, .len = 4096,
+						.type = KVM_SEV_SNP_PAGE_TYPE_CPUID };
+	ck_assert_int_eq(snp_ksim_launch_update(k, &u, &fw_error), -EIO);
+	ck_assert_uint_eq(fw_error, SEV_RET_INVALID_PARAM);
+	ck_assert_uint_eq(t->fn[0].ecx, 0xff);
+	ck_assert_uint_eq(u.gfn_start, 3);   /* nothing advanced */
+	ck_assert_int_eq(snp_ksim_launch_update(k, &u, &fw_error), 0);
+	snp_ksim_close(k);
+	snp_sim_close(fw);
+	free(t);
+	free(ram);
+}
+END_TEST
+
+START_TEST(snp_ksim_launch_finish_rules)
+{
+	struct ksim_world w;
+	struct kvm_sev_snp_launch_finish fin = { 0 };
+	uint32_t fw_error;
+
+	ksim_world(&w, false);
+	ck_assert_int_eq(snp_ksim_launch_finish(w.k, &fin, NULL, 0, &fw_error), -EINVAL);   /* before START */
+	ksim_world_free(&w);
+	ksim_world(&w, true);
+	fin.flags = 1;
+	ck_assert_int_eq(snp_ksim_launch_finish(w.k, &fin, NULL, 0, &fw_error), -EINVAL);
+	fin.flags = 0;
+	fin.id_block_en = 1;   /* an ID block without addresses */
+	ck_assert_int_eq(snp_ksim_launch_finish(w.k, &fin, NULL, 0, &fw_error), -EFAULT);
+	fin.id_block_en = 0;
+	fin.host_data[0] = 0x99;
+	ck_assert_int_eq(snp_ksim_launch_finish(w.k, &fin, NULL, 0, &fw_error), 0);
+	ck_assert_int_eq(snp_fw_guest_state(snp_ksim_guest(w.k)), SNP_GSTATE_RUNNING);
+	ck_assert_int_eq(snp_ksim_launch_finish(w.k, &fin, NULL, 0, &fw_error), -EIO);
+	ck_assert_uint_eq(fw_error, SEV_RET_INVALID_GUEST_STATE);
+	ksim_world_free(&w);
+}
+END_TEST
+
+/* The plan's SNP pages: every region page with its type, then the secrets and CPUID pages; the owner's digest. */
+START_TEST(snp_plan_pages_of_the_demo)
+{
+	struct cloak_err err = { "" };
+	struct plan_inputs in;
+	struct launch_plan plan;
+	struct vm_config cfg;
+	uint8_t a[48], b[48];
+
+	config_defaults(&cfg);
+	cfg.sev = true;
+	cfg.sev_mode = SEV_LAUNCH_SNP;
+	cfg.cpus = 2;
+	ck_assert_int_eq(plan_inputs_open(&in, &cfg, &err), 0);
+	in.cbit = PSP_SIM_CBIT;
+	in.vmsa = (struct plan_vmsa_inputs){ .on = true, .features = 0x21, .vcpu_sig = 0xa00f11, .fpu_synced = true };
+	ck_assert_msg(plan_build(&in, &plan, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(snp_plan_digest(&plan, false, a, &err), 0);
+	ck_assert_int_eq(snp_plan_digest(&plan, true, b, &err), 0);
+	ck_assert(memcmp(a, b, 48) != 0);   /* the VMSAs count */
+	/* A changed byte of a measured region (one the plan owns, so writable) changes the digest. */
+	{
+		unsigned i;
+
+		const unsigned want = PLAN_MEASURED | PLAN_OWNED;
+
+		for (i = 0; i < plan.nregions && ((plan.regions[i].flags & want) != want || !plan.regions[i].data_len); i++)
+			;
+		ck_assert_uint_lt(i, plan.nregions);
+		((uint8_t *)plan.regions[i].data)[0] ^= 1;
+		ck_assert_int_eq(snp_plan_digest(&plan, true, a, &err), 0);
+		ck_assert(memcmp(a, b, 48) != 0);
+		((uint8_t *)plan.regions[i].data)[0] ^= 1;
+	}
+	plan_free(&plan);
+	plan_inputs_close(&in);
+}
+END_TEST
+
 Suite *snp_suite(void)
 {
 	Suite *s = suite_create("snp");
@@ -516,6 +756,13 @@ Suite *snp_suite(void)
 	tcase_add_test(t, snp_cpuid_page_is_corrected_to_the_hardware);
 	tcase_add_test(t, snp_launch_finish_id_block_rules);
 	tcase_add_test(t, snp_sim_reports_verify_with_cloak_owner);
+	suite_add_tcase(s, t);
+	t = tcase_create("kernel_side");
+	tcase_add_test(t, snp_ksim_init2_start_and_attributes);
+	tcase_add_test(t, snp_ksim_launch_update_rules);
+	tcase_add_test(t, snp_ksim_cpuid_page_comes_back_corrected);
+	tcase_add_test(t, snp_ksim_launch_finish_rules);
+	tcase_add_test(t, snp_plan_pages_of_the_demo);
 	suite_add_tcase(s, t);
 	return s;
 }
