@@ -341,7 +341,7 @@ void config_print_run_help(FILE *out)
 		"  --dh-cert-file FILE  the guest owner's GODH certificate, base64 (`cloak-owner session`)\n"
 		"  --session-file FILE  the guest owner's session blob, base64; needs --dh-cert-file\n"
 		"  --measurement-out F  write the launch measurement to F: under sev MEASURE | MNONCE in\n"
-		"                       base64; under es the launch digest in hex, as `cloak-owner measure`\n"
+		"                       base64; under es and snp the launch digest in hex, as `cloak-owner measure`\n"
 		"                       (and sev-snp-measure) print it\n"
 		"  --attest-cmd CMD     run CMD (sh -c) with the measurement in its environment; its output\n"
 		"                       is empty or a secret to inject; a non-zero status aborts the launch.\n"
