@@ -65,6 +65,14 @@ expect "host-check reads kvm_amd's sev_snp and says how to turn it on" 1 --out "
 rm "$T/params/sev_snp"
 run "$CLOAK" host-check --kvm-amd-params "$T/params"
 expect "host-check names a kernel older than SNP" 1 --out "no sev_snp parameter: this kernel predates SNP"
+run "$CLOAK" run --sev --id-block "$T/none" --id-auth "$T/none"
+expect "--id-block needs --sev-mode snp" 2 --err "need --sev-mode snp"
+run "$CLOAK" run --sev --sev-mode snp --id-block "$T/none"
+expect "--id-block needs --id-auth" 2 --err "--id-block needs --id-auth"
+run "$CLOAK" run --sev --sev-mode snp --host-data AAAA
+expect "--host-data must be 32 bytes of base64" 2 --err "exactly 32 bytes"
+run "$CLOAK" run --sev --sev-mode snp --sev-sim-report "$T"
+expect "--sev-sim-report needs the simulator" 2 --err "--sev-sim-report needs --sev-backend sim"
 run "$CLOAK" host-check --bogus
 expect "host-check refuses unknown options" 2 --err "unknown option --bogus"
 run "$CLOAK" run --sev --policy 0x40

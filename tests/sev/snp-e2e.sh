@@ -79,5 +79,24 @@ if [ "$rc" != 0 ] && grep -q "BAD_MEASUREMENT" "$T/err" && ! grep -q "Hello" "$T
 else
 	not_ok "an ID block for another digest stops the launch (BAD_MEASUREMENT)" "exit status $rc"
 fi
+# 5. This host's own kernel (Debian 12's 6.1): no SNP, said plainly by host-check and by cloak run.
+rc=0
+"$CLOAK" host-check >"$T/out" 2>"$T/err" || rc=$?
+if grep -q "this kernel has no SNP support" "$T/out" || grep -q "KVM_X86_SNP_VM offered" "$T/out"; then
+	ok "host-check says whether this kernel offers KVM_X86_SNP_VM"
+else
+	not_ok "host-check says whether this kernel offers KVM_X86_SNP_VM" "neither line in its report"
+fi
+if grep -q "KVM_X86_SNP_VM offered" "$T/out"; then
+	ok "cloak run --sev-mode snp on a kernel without SNP # SKIP this kernel offers SNP"
+else
+	rc=0
+	"$CLOAK" run --sev --sev-mode snp --mem 64M >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	if [ "$rc" = 2 ] && grep -q "this kernel has no SNP support" "$T/err"; then
+		ok "cloak run --sev-mode snp on a kernel without SNP says so (exit 2)"
+	else
+		not_ok "cloak run --sev-mode snp on a kernel without SNP says so (exit 2)" "exit status $rc"
+	fi
+fi
 echo "1..$n"
 [ "$failed" = 0 ]
