@@ -136,7 +136,9 @@ static int kernel_slots(struct snp_launch *sl, struct machine *m, struct cloak_e
 
 /* ---- the steps ---- */
 
-static int snp_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err)
+static void snp_close(struct cvm *c);
+
+static int snp_open_launch(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err)
 {
 	struct snp_launch *sl = calloc(1, sizeof(*sl));
 	unsigned a, b, cx, d;
@@ -189,6 +191,15 @@ static int snp_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struc
 	__cpuid(0x8000001f, a, b, cx, d);
 	*cbit = (int)(b & 0x3f);
 	return 0;
+}
+
+/* A kind that fails to open is not closed by its caller: it lets go of what it had itself. */
+static int snp_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err)
+{
+	if (snp_open_launch(c, cfg, cbit, err) == 0)
+		return 0;
+	snp_close(c);
+	return -1;
 }
 
 static void snp_plan_inputs(struct cvm *c, struct plan_inputs *in)
