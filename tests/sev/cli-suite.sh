@@ -61,7 +61,22 @@ expect "host-check refuses unknown options" 2 --err "unknown option --bogus"
 run "$CLOAK" run --sev --policy 0x40
 expect "reserved policy bits are refused before any ioctl" 2 --err "bits 6-15" --err "reserved"
 run "$CLOAK" run --sev --policy 0x4
-expect "an SEV-ES policy is refused" 2 --err "SEV-ES"
+expect "an SEV-ES policy is refused" 2 --err "SEV-ES" --err "--sev-mode es"
+run "$CLOAK" run --sev --sev-mode esx
+expect "--sev-mode names a bad mode" 2 --err "--sev-mode: 'esx' is not a mode" --err "sev (plain SEV), es (SEV-ES) or snp"
+run "$CLOAK" run --sev --sev-mode ""
+expect "--sev-mode refuses an empty mode" 2 --err "--sev-mode: '' is not a mode"
+run "$CLOAK" run --sev-mode es
+expect "--sev-mode without --sev" 2 --err "--sev-mode needs --sev"
+run "$CLOAK" run --sev --sev-mode snp
+expect "--sev-mode snp: not yet" 2 --err "--sev-mode snp: not yet"
+run "$CLOAK" run --help
+expect "run --help lists --sev-mode" 0 --out "--sev-mode MODE"
+run "$CLOAK" config print --sev --sev-mode es --sev-backend sim
+expect "config print keeps the SEV mode" 0 --out '"mode": "es"'
+printf '{"sev": {"mode": "sev-es"}}\n' >"$T/badmode.json"
+run "$CLOAK" run --config "$T/badmode.json"
+expect "the config file names a bad sev.mode" 2 --err "sev.mode" --err "es (SEV-ES)"
 run "$CLOAK" run --policy 1
 expect "--policy without --sev" 2 --err "--policy needs --sev"
 run "$CLOAK" run --sev --dh-cert-file "$T/x"
@@ -225,7 +240,28 @@ expect "measure: --dump-vmsa needs seves or snp" 2 --err "--dump-vmsa needs --mo
 run "$OWNER" measure --mode sev --ovmf "$T/none" --output-format hexadecimal
 expect "measure names a bad --output-format" 2 --err "--output-format: 'hexadecimal'"
 run "$OWNER" measure --mode snp --vcpus 1 --vcpu-sig 1 --cbit 51 --cloak-plan --mem 64M
-expect "measure --cloak-plan refuses SNP (no VMSAs in the plan yet)" 2 --err "SEV launch only"
+expect "measure --cloak-plan refuses SNP (no SNP page types in the plan yet)" 2 --err "SNP page types"
+run "$OWNER" measure --mode seves --cpu-generation sim --cloak-plan --mem 64M
+expect "measure --mode seves --cloak-plan needs the vCPU signature" 2 --err "--vcpu-type, --vcpu-sig or --vcpu-family"
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --kvm-sev-init init3 --cpu-generation sim --cloak-plan --mem 64M
+expect "measure names a bad --kvm-sev-init" 2 --err "--kvm-sev-init: 'init3'"
+run "$OWNER" measure --mode sev --kvm-sev-init legacy --cpu-generation sim --cloak-plan --mem 64M
+expect "measure --mode sev refuses the VMSA options" 2 --err "plain SEV launch measures none"
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --cpu-generation sim --cloak-plan --sev --sev-mode sev --mem 64M
+expect "measure --mode seves refuses a plan launched as plain SEV" 2 --err "--sev-mode sev, but --mode seves"
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --vcpus 3 --cpu-generation sim --cloak-plan --cpus 2
+expect "measure --mode seves: --vcpus must agree with the plan's --cpus" 2 --err "--vcpus 3" --err "2 vCPUs"
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --cpu-generation sim --cloak-plan --cpus 2 --mem 64M
+es1=$(cat "$out")
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --kvm-sev-init legacy --cpu-generation sim --cloak-plan --cpus 2 --mem 64M
+es2=$(cat "$out")
+run "$OWNER" measure --mode sev --cpu-generation sim --cloak-plan --cpus 2 --mem 64M
+es3=$(cat "$out")
+if [ ${#es1} = 64 ] && [ ${#es2} = 64 ] && [ "$es1" != "$es2" ] && [ "$es1" != "$es3" ]; then
+	ok "measure --mode seves --cloak-plan: the VMSAs and KVM's init path are in the digest"
+else
+	not_ok "measure --mode seves --cloak-plan: the VMSAs and KVM's init path are in the digest" "[$es1] [$es2] [$es3]"
+fi
 run "$OWNER" measure --mode sev --cloak-plan --mem 64M
 expect "measure --cloak-plan needs --cbit" 2 --err "--cbit"
 run "$OWNER" measure --mode sev --cbit 51 --cloak-plan --mem 64M

@@ -155,6 +155,26 @@ static int parse_uint(const char *s, const char *what, unsigned long max, unsign
 
 /* ---- session ---- */
 
+/*
+ * The session's POLICY: any the firmware accepts, SEV-ES (bit 2) included,
+ * since `cloak run --sev-mode es` launches with the ES bit set and
+ * LAUNCH_START checks the policy against this session's MAC.
+ */
+static int session_policy_parse(const char *s, uint32_t *policy, struct cloak_err *err)
+{
+	const char *p = s + ((s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 2 : 0);
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(p, &end, 16);
+	if (!*p || *end || errno || v > UINT32_MAX || *p == '-')
+		return err_set(err, "POLICY: '%s' is not a 32-bit hex number; write it like 0x1 (NODBG) or 0x5 "
+				    "(NODBG, SEV-ES)", s);
+	*policy = (uint32_t)v;
+	return sev_policy_check(*policy & ~SEV_POLICY_ES, "POLICY", err);
+}
+
 static int cmd_session(int argc, char **argv)
 {
 	static const struct option opts[] = { { "name", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
@@ -163,7 +183,7 @@ static int cmd_session(int argc, char **argv)
 	struct sev_keys keys;
 	const char *name = NULL;
 	char path[4096], *b64;
-	uint32_t policy;
+	uint32_t policy = 0;
 	size_t n;
 	int c, rc = OWNER_ERROR;
 
@@ -179,7 +199,7 @@ static int cmd_session(int argc, char **argv)
 		return usage_error("session: --name NAME is needed");
 	if (argc - optind != 2)
 		return usage_error("session: give PDH_CERT and POLICY after the options");
-	if (sev_policy_parse(argv[optind + 1], &policy, "POLICY", &err) < 0)
+	if (session_policy_parse(argv[optind + 1], &policy, &err) < 0)
 		return fail(&err);
 	if (sev_file_read(argv[optind], "PDH certificate", 4 * SEV_CERT_LEN, &pdh, &n, &err) < 0)
 		return fail(&err);
