@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -54,12 +55,39 @@ static unsigned long es_vm_type(struct cvm *c, int kvm_fd)
 /*
  * The boot vCPU has its entry registers (kvm_set_entry); each AP gets the
  * reset state the plan's VMSAs assume, the very function the plan used.
- * Then KVM copies every vCPU into its VMSA and the firmware measures them.
+ * Every vCPU also gets the x87/SSE reset state explicitly, as QEMU sets it:
+ * KVM_SEV_INIT2 copies it into the VMSA, so the digest must not depend on
+ * how a kernel initializes a new vCPU's FPU. It goes through XSAVE because
+ * KVM_SET_FPU and KVM_GET_FPU leave MXCSR out (x86.c). Then KVM copies every
+ * vCPU into its VMSA and the firmware measures them.
  */
+static int es_set_fpu(struct cvm *c, int fd, unsigned index, struct cloak_err *err)
+{
+	struct kvm_xsave *xsave = calloc(1, sizeof(*xsave));
+	struct kvm_fpu fpu;
+	int rc = 0;
+
+	if (!xsave)
+		return err_set(err, "out of memory");
+	vmsa_reset_fpu(&fpu);
+	if (cvm_vcpu_regs(c, fd, KVM_GET_XSAVE, xsave) < 0)
+		rc = err_errno(err, "KVM_GET_XSAVE of vCPU %u", index);
+	else {
+		vmsa_fpu_to_xsave(&fpu, xsave);
+		if (cvm_vcpu_regs(c, fd, KVM_SET_XSAVE, xsave) < 0)
+			rc = err_errno(err, "cannot set vCPU %u's x87/SSE reset state (KVM_SET_XSAVE)", index);
+	}
+	free(xsave);
+	return rc;
+}
+
 static int es_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
 	unsigned i;
 
+	for (i = 0; i < m->ncpus; i++)
+		if (es_set_fpu(c, m->vcpu_fd[i], i, err) < 0)
+			return -1;
 	for (i = 1; i < m->ncpus; i++) {
 		struct kvm_sregs sregs;
 		struct kvm_regs regs;
