@@ -185,6 +185,29 @@ START_TEST(owner_command_names_everything_the_digest_depends_on)
 }
 END_TEST
 
+/* The x87/SSE state goes to KVM and back through the XSAVE legacy area, MXCSR included, with x87 and SSE marked present. */
+START_TEST(fpu_state_round_trips_through_xsave)
+{
+	static struct kvm_xsave x;
+	struct kvm_fpu in, out;
+	uint64_t bv;
+
+	memset(&x, 0, sizeof(x));
+	vmsa_reset_fpu(&in);
+	in.fsw = 0x1234;
+	in.ftwx = 0x81;
+	in.last_ip = 0x1122334455ull;
+	in.fpr[3][9] = 0x77;
+	in.xmm[15][15] = 0x99;
+	vmsa_fpu_to_xsave(&in, &x);
+	ck_assert_uint_eq(((uint32_t *)x.region)[6], 0x1f80);  /* MXCSR at byte 24 */
+	memcpy(&bv, (uint8_t *)x.region + 512, 8);
+	ck_assert_uint_eq(bv & 3, 3);
+	vmsa_fpu_from_xsave(&x, &out);
+	ck_assert_int_eq(memcmp(&in, &out, sizeof(in)), 0);
+}
+END_TEST
+
 /* After LAUNCH_UPDATE_VMSA nothing asks KVM for a register: the door refuses before the ioctl. */
 START_TEST(sealed_registers_never_reach_kvm)
 {
@@ -213,6 +236,7 @@ Suite *vmsa_suite(void)
 	tcase_add_test(t, es_digest_is_the_regions_then_the_vmsas);
 	tcase_add_test(t, owner_command_names_everything_the_digest_depends_on);
 	tcase_add_test(t, sealed_registers_never_reach_kvm);
+	tcase_add_test(t, fpu_state_round_trips_through_xsave);
 	suite_add_tcase(s, t);
 	return s;
 }

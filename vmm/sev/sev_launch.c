@@ -354,7 +354,9 @@ int sev_launch_finish(struct sev_launch *sl, const struct launch_plan *plan, con
 		if (sev_plan_digest(plan, sl->es_digest, NULL, err) < 0)
 			goto out;
 		sev_hex(sl->es_digest, 32, hex);
-		fprintf(stderr, "cloak: sev-es: launch digest %s\n", hex);
+		fprintf(stderr, "cloak: sev-es: launch digest %s (%s, VMSA features 0x%llx, GHCB protocol %u)\n", hex,
+			sl->es_init2 ? "KVM_SEV_INIT2" : "KVM_SEV_ES_INIT", (unsigned long long)sl->vmsa_features,
+			sl->ghcb_version);
 		free(sl->owner_command);
 		sl->owner_command = sev_owner_command(plan, sl->psp->simulated, sl->cfg->run_argc, sl->cfg->run_argv);
 		if (sl->cfg->sev_measurement_out) {
