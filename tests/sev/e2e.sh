@@ -165,6 +165,8 @@ EOS
 		not_ok "$name" "--measurement-out [$got], cloak-owner measure [$want]"
 	elif [ "$again" != "$want" ]; then
 		not_ok "$name" "owner_command [$cmd] printed [$again], wanted [$want]"
+	elif ! grep -q '"sev_launch_update_vmsa": [0-9]' "$T/es-tl.json"; then
+		not_ok "$name" "the timeline lacks the sev_launch_update_vmsa phase"
 	else
 		ok "$name: MEASURE verified; --measurement-out $got = cloak-owner measure = the timeline's owner_command"
 		echo "#   owner_command: $cmd"

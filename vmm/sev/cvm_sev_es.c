@@ -103,6 +103,7 @@ static int es_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *er
 	if (sev_launch_update_vmsa(launch_of(c), m->vcpu_fd, m->ncpus, err) < 0)
 		return -1;
 	cvm_seal_regs(c);
+	timeline_mark(&m->tl, TL_SEV_LAUNCH_UPDATE_VMSA);
 	return 0;
 }
 
