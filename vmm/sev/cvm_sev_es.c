@@ -41,10 +41,7 @@ static int es_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct
 
 static void es_plan_inputs(struct cvm *c, struct plan_inputs *in)
 {
-	const struct sev_launch *sl = launch_of(c);
-
-	in->vmsa = (struct plan_vmsa_inputs){ .on = true, .features = sl->vmsa_features, .vcpu_sig = sl->vcpu_sig,
-					      .fpu_synced = sl->es_init2 };
+	sev_launch_vmsa_inputs(launch_of(c), &in->vmsa);
 }
 
 static unsigned long es_vm_type(struct cvm *c, int kvm_fd)

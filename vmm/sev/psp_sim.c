@@ -27,7 +27,7 @@
  */
 
 #define SIM_MAX_GUESTS 16
-#define SIM_MAX_VCPUS 64
+#define SIM_MAX_VCPUS CONFIG_MAX_CPUS  /* as many as cloak starts */
 #define SIM_PAGE 4096ull
 
 struct sim_range {

@@ -367,6 +367,8 @@ unsigned long sev_vm_type(const struct vm_config *cfg, int kvm_fd);
  * KVM_SEV_ES_INIT) and fills the plan's VMSA inputs.
  */
 int sev_launch_es_open(struct sev_launch *sl, struct plan_vmsa_inputs *vmsa, struct cloak_err *err);
+/* What the plan's VMSAs are built from, as sev_launch_es_open found it (off for plain SEV). */
+void sev_launch_vmsa_inputs(const struct sev_launch *sl, struct plan_vmsa_inputs *vmsa);
 /* SEV-ES: after every vCPU's registers are set: LAUNCH_UPDATE_VMSA (KVM walks all vCPUs). */
 int sev_launch_update_vmsa(struct sev_launch *sl, const int *vcpu_fds, unsigned n, struct cloak_err *err);
 /* After KVM_CREATE_VM and the memory slots, before any vCPU: INIT(2), REG_REGION, LAUNCH_START. */

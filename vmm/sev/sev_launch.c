@@ -159,13 +159,18 @@ int sev_launch_es_open(struct sev_launch *sl, struct plan_vmsa_inputs *vmsa, str
 		close(fd);
 	}
 	sl->ghcb_version = sl->es_init2 ? SEV_GHCB_VERSION_INIT2 : SEV_GHCB_VERSION_LEGACY;
-	*vmsa = (struct plan_vmsa_inputs){ .on = true, .features = sl->vmsa_features, .vcpu_sig = sl->vcpu_sig,
-					   .fpu_synced = sl->es_init2 };
+	sev_launch_vmsa_inputs(sl, vmsa);
 	if (psp->simulated)
 		fprintf(stderr, "cloak: --sev-mode es under --sev-backend sim: the vCPUs' registers are NOT encrypted "
 				"and the guest runs as a plain guest; only the launch digest (VMSAs included) is what "
 				"SEV-ES hardware would compute\n");
 	return 0;
+}
+
+void sev_launch_vmsa_inputs(const struct sev_launch *sl, struct plan_vmsa_inputs *vmsa)
+{
+	*vmsa = (struct plan_vmsa_inputs){ .on = sl->es, .features = sl->vmsa_features, .vcpu_sig = sl->vcpu_sig,
+					   .fpu_synced = sl->es_init2 };
 }
 
 int sev_launch_update_vmsa(struct sev_launch *sl, const int *vcpu_fds, unsigned n, struct cloak_err *err)
