@@ -257,6 +257,21 @@ run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --kvm-sev-init legacy --cp
 es2=$(cat "$out")
 run "$OWNER" measure --mode sev --cpu-generation sim --cloak-plan --cpus 2 --mem 64M
 es3=$(cat "$out")
+# measurement build with an ES policy measures the plan's VMSAs: the same blob as from measure's digest.
+ESM="--api-major 1 --api-minor 55 --build-id 21 --policy 0x5 --tik $T/tik --nonce $NONCE"
+run "$OWNER" measurement build $ESM --cpu-generation sim --cloak-plan --cpus 2 --mem 64M
+expect "measurement build with an ES policy needs --vcpu-sig" 2 --err "is SEV-ES" --err "--vcpu-sig"
+run "$OWNER" measurement build --api-major 1 --api-minor 55 --build-id 21 --policy 0x1 --tik "$T/tik" --nonce "$NONCE" --vcpu-sig 1 --cpu-generation sim --cloak-plan --mem 64M
+expect "measurement build refuses VMSA options with a plain SEV policy" 2 --err "policy with bit 2 (ES)"
+run "$OWNER" measurement build $ESM --cpu-generation sim --vcpu-sig 0x800f12 --cloak-plan --cpus 2 --mem 64M
+esblob=$(cat "$out")
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --cpu-generation sim --output-format base64 --cloak-plan --cpus 2 --mem 64M
+run "$OWNER" measurement build $ESM --launch-digest "$(cat "$out")"
+if [ -n "$esblob" ] && [ "$esblob" = "$(cat "$out")" ]; then
+	ok "measurement build --policy 0x5 --cloak-plan = measurement build --launch-digest (measure --mode seves)"
+else
+	not_ok "measurement build --policy 0x5 --cloak-plan = measurement build --launch-digest (measure --mode seves)" "[$esblob]"
+fi
 if [ ${#es1} = 64 ] && [ ${#es2} = 64 ] && [ "$es1" != "$es2" ] && [ "$es1" != "$es3" ]; then
 	ok "measure --mode seves --cloak-plan: the VMSAs and KVM's init path are in the digest"
 else

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 /* Exit statuses: 0 done (verify: match), 1 verify: no match, 2 bad input or failure. */
@@ -48,14 +49,17 @@ static void usage(FILE *out)
 		"        (--nonce B64 | --launch-measure-blob B64)\n"
 		"        (--launch-digest B64\n"
 		"         | --firmware FILE [--kernel F --initrd F --cmdline S] [--num-cpus N --vmsa-cpu0 F --vmsa-cpu1 F]\n"
-		"         | --cpu-generation GEN --cloak-plan CLOAK-RUN-ARGS...)\n"
+		"         | --cpu-generation GEN [--vcpu-sig N [--guest-features N] [--kvm-sev-init init2|legacy]]\n"
+		"           --cloak-plan CLOAK-RUN-ARGS...)\n"
 		"      prints base64 of MEASURE | MNONCE. --firmware follows QEMU + OVMF (the image, then the\n"
 		"      kernel-hashes table when --kernel is given; then the VMSAs for SEV-ES). --cloak-plan\n"
 		"      takes the rest of the line as `cloak run` arguments and runs cloak's own plan code;\n"
 		"      --cpu-generation names the platform's CPU (naples, rome: C-bit 47; milan, genoa,\n"
 		"      turin: 51; sim: cloak's simulated PSP), which fixes the C-bit in cloak's page tables;\n"
 		"      --cbit takes the same names or 47 or 51 and nothing else: never the host's word\n"
-		"      (CLOAK_SEV_CBIT). --verbose prints\n"
+		"      (CLOAK_SEV_CBIT). With a policy with bit 2 (SEV-ES), --cloak-plan measures the plan's\n"
+		"      VMSAs too: --vcpu-sig, --guest-features and --kvm-sev-init as the timeline's\n"
+		"      owner_command of `cloak run --sev-mode es` names them. --verbose prints\n"
 		"      the launch digest (and for --cloak-plan each measured region) on stderr.\n"
 		"\n"
 		"  measurement verify ... --launch-measure-blob B64\n"
@@ -268,11 +272,15 @@ struct measure_args {
 	bool have_cbit, verbose;
 	int plan_argc;
 	char **plan_argv;   /* the `cloak run` arguments after --cloak-plan, or NULL */
+	/* An ES policy with --cloak-plan: what the host chose for the VMSAs (the timeline's owner_command). */
+	struct owner_plan_es es;
+	bool have_sig, have_features, have_init;
 };
 
 enum {
 	M_MAJOR = 256, M_MINOR, M_BUILD, M_POLICY, M_TIK, M_NONCE, M_BLOB, M_DIGEST, M_FIRMWARE, M_KERNEL,
-	M_INITRD, M_CMDLINE, M_NCPUS, M_VMSA0, M_VMSA1, M_CBIT, M_CPUGEN, M_VERBOSE,
+	M_INITRD, M_CMDLINE, M_NCPUS, M_VMSA0, M_VMSA1, M_CBIT, M_CPUGEN, M_VERBOSE, M_VCPU_SIG, M_FEATURES,
+	M_KVM_INIT,
 };
 
 static int measure_parse(int argc, char **argv, struct measure_args *a, struct cloak_err *err)
@@ -287,8 +295,11 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 		{ "cmdline", required_argument, NULL, M_CMDLINE }, { "num-cpus", required_argument, NULL, M_NCPUS },
 		{ "vmsa-cpu0", required_argument, NULL, M_VMSA0 }, { "vmsa-cpu1", required_argument, NULL, M_VMSA1 },
 		{ "cbit", required_argument, NULL, M_CBIT }, { "cpu-generation", required_argument, NULL, M_CPUGEN },
-		{ "verbose", no_argument, NULL, M_VERBOSE }, { NULL, 0, NULL, 0 },
+		{ "verbose", no_argument, NULL, M_VERBOSE }, { "vcpu-sig", required_argument, NULL, M_VCPU_SIG },
+		{ "guest-features", required_argument, NULL, M_FEATURES },
+		{ "kvm-sev-init", required_argument, NULL, M_KVM_INIT }, { NULL, 0, NULL, 0 },
 	};
+	unsigned long n;
 	int i, c, nsrc;
 
 	memset(a, 0, sizeof(*a));
@@ -354,6 +365,25 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 			a->have_cbit = true;
 			break;
 		case M_VERBOSE: a->verbose = true; break;
+		case M_VCPU_SIG:
+			if (parse_uint(optarg, "--vcpu-sig", UINT32_MAX, &n, err) < 0)
+				return -1;
+			a->es.vcpu_sig = (uint32_t)n;
+			a->have_sig = true;
+			break;
+		case M_FEATURES:
+			if (parse_uint(optarg, "--guest-features", ULONG_MAX, &n, err) < 0)
+				return -1;
+			a->es.features = n;
+			a->have_features = true;
+			break;
+		case M_KVM_INIT:
+			if (strcmp(optarg, "init2") && strcmp(optarg, "legacy"))
+				return err_set(err, "--kvm-sev-init: '%s' is not init2 (KVM_SEV_INIT2) or legacy "
+						    "(KVM_SEV_ES_INIT)", optarg);
+			a->es.init2 = !strcmp(optarg, "init2");
+			a->have_init = true;
+			break;
 		case ':': return err_set(err, "%s needs a value", argv[optind - 1]);
 		default: return err_set(err, "unknown option %s", argv[optind - 1]);
 		}
@@ -363,6 +393,15 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 	if (!a->have_major || !a->have_minor || !a->have_build || !a->have_policy || !a->tik)
 		return err_set(err, "--api-major, --api-minor, --build-id, --policy and --tik are all needed: the "
 				    "firmware MACs them into the measurement");
+	if (!a->have_init)
+		a->es.init2 = true;
+	if ((a->have_sig || a->have_features || a->have_init) && (!a->plan_argv || !(a->policy & SEV_POLICY_ES)))
+		return err_set(err, "--vcpu-sig, --guest-features and --kvm-sev-init describe the VMSAs of an SEV-ES "
+				    "launch: they go with --cloak-plan and a policy with bit 2 (ES)");
+	if (a->plan_argv && (a->policy & SEV_POLICY_ES) && !a->have_sig)
+		return err_set(err, "--policy 0x%x is SEV-ES: its digest covers each vCPU's VMSA, which holds the vCPU "
+				    "signature; give --vcpu-sig (and --guest-features, --kvm-sev-init as the timeline's "
+				    "owner_command names them)", a->policy);
 	nsrc = !!a->digest + !!a->firmware + !!a->plan_argv;
 	if (nsrc != 1)
 		return err_set(err, "give exactly one of --launch-digest, --firmware or --cloak-plan");
@@ -469,7 +508,8 @@ static int cmd_measurement(int argc, char **argv)
 	else if (a.firmware)
 		rc = digest_of_firmware(&a, in.digest, &err);
 	else
-		rc = owner_plan_digest(a.plan_argc, a.plan_argv, a.cbit, NULL, a.verbose, in.digest, &err);
+		rc = owner_plan_digest(a.plan_argc, a.plan_argv, a.cbit, (a.policy & SEV_POLICY_ES) ? &a.es : NULL,
+				       a.verbose, in.digest, &err);
 	if (rc < 0)
 		return fail(&err);
 	in.api_major = (uint8_t)a.major;
