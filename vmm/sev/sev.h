@@ -42,6 +42,8 @@ struct kvm_sev_init {
 #endif
 /* SEV_FEATURES bit 5: the CPU swaps the debug registers on VMRUN/#VMEXIT (asm/svm.h SVM_SEV_FEAT_DEBUG_SWAP). */
 #define SEV_FEAT_DEBUG_SWAP (1ull << 5)
+/* The VMSA features cloak gives an SEV-ES guest when KVM offers them. */
+#define SEV_ES_VMSA_FEATURES SEV_FEAT_DEBUG_SWAP
 /* The GHCB protocol versions KVM speaks: INIT2 defaults to 2, legacy KVM_SEV_ES_INIT stays at 1 (svm/sev.c). */
 #define SEV_GHCB_VERSION_INIT2 2
 #define SEV_GHCB_VERSION_LEGACY 1

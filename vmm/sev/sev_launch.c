@@ -149,12 +149,18 @@ int sev_launch_es_open(struct sev_launch *sl, struct plan_vmsa_inputs *vmsa, str
 		types = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
 		sl->es_init2 = types > 0 && (types & (1 << KVM_X86_SEV_ES_VM));
 		if (sl->es_init2) {
-			/* Every feature KVM offers (DebugSwap on Milan and later); none when it cannot say. */
+			/*
+			 * What KVM offers, of the features an SEV-ES guest can use:
+			 * DebugSwap (Milan and later). The others KVM may list (Secure
+			 * TSC, the interrupt-injection modes) belong to SNP guests.
+			 * None when KVM cannot say.
+			 */
 			struct kvm_device_attr attr = { .group = KVM_X86_GRP_SEV, .attr = KVM_X86_SEV_VMSA_FEATURES,
 							.addr = (uint64_t)(uintptr_t)&sl->vmsa_features };
 
 			if (ioctl(fd, KVM_GET_DEVICE_ATTR, &attr) < 0)
 				sl->vmsa_features = 0;
+			sl->vmsa_features &= SEV_ES_VMSA_FEATURES;
 		}
 		close(fd);
 	}
