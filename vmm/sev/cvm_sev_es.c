@@ -32,11 +32,13 @@ static struct sev_launch *launch_of(struct cvm *c)
 
 static int es_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err)
 {
-	struct plan_vmsa_inputs unused;
-
 	if (cvm_sev_ops.open(c, cfg, cbit, err) < 0)
 		return -1;
-	return sev_launch_es_open(launch_of(c), &unused, err);
+	if (sev_launch_es_open(launch_of(c), err) < 0) {
+		cvm_sev_ops.close(c);
+		return -1;
+	}
+	return 0;
 }
 
 static void es_plan_inputs(struct cvm *c, struct plan_inputs *in)

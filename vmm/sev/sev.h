@@ -364,11 +364,11 @@ int sev_launch_open(struct sev_launch *sl, const struct vm_config *cfg, int *cbi
 /* The VM type KVM_CREATE_VM gets: KVM_X86_SEV_VM when KVM_CAP_VM_TYPES offers it (real backend), else 0. */
 unsigned long sev_vm_type(const struct vm_config *cfg, int kvm_fd);
 /*
- * SEV-ES, after sev_launch_open: refuses a platform without SEV-ES, finds
+ * SEV-ES, after sev_launch_open: refuses a platform without SEV-ES and finds
  * how KVM starts it (INIT2 with the VMSA features /dev/kvm offers, or legacy
- * KVM_SEV_ES_INIT) and fills the plan's VMSA inputs.
+ * KVM_SEV_ES_INIT); sev_launch_vmsa_inputs then tells the plan.
  */
-int sev_launch_es_open(struct sev_launch *sl, struct plan_vmsa_inputs *vmsa, struct cloak_err *err);
+int sev_launch_es_open(struct sev_launch *sl, struct cloak_err *err);
 /* What the plan's VMSAs are built from, as sev_launch_es_open found it (off for plain SEV). */
 void sev_launch_vmsa_inputs(const struct sev_launch *sl, struct plan_vmsa_inputs *vmsa);
 /* SEV-ES: after every vCPU's registers are set: LAUNCH_UPDATE_VMSA (KVM walks all vCPUs). */

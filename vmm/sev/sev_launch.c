@@ -128,7 +128,7 @@ static uint32_t host_vcpu_sig(void)
 	return a;
 }
 
-int sev_launch_es_open(struct sev_launch *sl, struct plan_vmsa_inputs *vmsa, struct cloak_err *err)
+int sev_launch_es_open(struct sev_launch *sl, struct cloak_err *err)
 {
 	struct psp *psp = sl->psp;
 
@@ -165,7 +165,6 @@ int sev_launch_es_open(struct sev_launch *sl, struct plan_vmsa_inputs *vmsa, str
 		close(fd);
 	}
 	sl->ghcb_version = sl->es_init2 ? SEV_GHCB_VERSION_INIT2 : SEV_GHCB_VERSION_LEGACY;
-	sev_launch_vmsa_inputs(sl, vmsa);
 	if (psp->simulated)
 		fprintf(stderr, "cloak: --sev-mode es under --sev-backend sim: the vCPUs' registers are NOT encrypted "
 				"and the guest runs as a plain guest; only the launch digest (VMSAs included) is what "
