@@ -1,4 +1,4 @@
-/* boot_x86.c: the GDT and the identity page tables every long-mode guest starts on. */
+/* boot_x86.c: the GDT, the identity page tables and the entry registers every guest starts on. */
 #include "boot.h"
 
 #include <linux/kvm.h>

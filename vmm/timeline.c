@@ -18,6 +18,7 @@ static const char *const phase_names[TL_NPHASES] = {
 	[TL_SEV_LAUNCH_START] = "sev_launch_start",    /* INIT, pinning, LAUNCH_START done */
 	[TL_LOAD] = "load",
 	[TL_SEV_LAUNCH_UPDATE] = "sev_launch_update",  /* every measured region encrypted */
+	[TL_SEV_LAUNCH_UPDATE_VMSA] = "sev_launch_update_vmsa",  /* SEV-ES: every vCPU's VMSA encrypted */
 	[TL_VCPU_CREATE] = "vcpu_create",
 	[TL_SEV_LAUNCH_FINISH] = "sev_launch_finish",  /* measured, attested, secret in, finished */
 	[TL_FIRST_GUEST_EXIT] = "first_guest_exit",

@@ -185,6 +185,72 @@ START_TEST(owner_command_names_everything_the_digest_depends_on)
 }
 END_TEST
 
+/* --sev-mode es picks the SEV-ES kind, which tells the plan what the (simulated) host chose for the VMSAs. */
+START_TEST(es_mode_opens_the_es_kind_and_fills_the_vmsa_inputs)
+{
+	struct cloak_err err = { "" };
+	struct plan_inputs in;
+	struct vm_config cfg;
+	struct cvm c;
+	int cbit = -1;
+
+	config_defaults(&cfg);
+	cfg.sev = true;
+	cfg.sev_backend = SEV_BACKEND_SIM;
+	cfg.sev_mode = SEV_LAUNCH_ES;
+	memset(&in, 0, sizeof(in));
+	unsetenv("CLOAK_SEV_SIM_VM_TYPES");
+	ck_assert_msg(cvm_open(&c, &cfg, &cbit, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_eq(c.ops, &cvm_sev_es_ops);
+	ck_assert_int_eq(cbit, PSP_SIM_CBIT);
+	cvm_plan_inputs(&c, &in);
+	ck_assert(in.vmsa.on);
+	ck_assert(!in.vmsa.fpu_synced);          /* a 6.1 KVM: KVM_SEV_ES_INIT */
+	ck_assert_uint_eq(in.vmsa.features, 0);
+	ck_assert_uint_ne(in.vmsa.vcpu_sig, 0);   /* this host's CPUID 1 EAX */
+	cvm_close(&c);
+
+	setenv("CLOAK_SEV_SIM_VM_TYPES", "1", 1);
+	ck_assert_msg(cvm_open(&c, &cfg, &cbit, &err) == 0, "%s", err.msg);
+	cvm_plan_inputs(&c, &in);
+	unsetenv("CLOAK_SEV_SIM_VM_TYPES");
+	ck_assert(in.vmsa.fpu_synced);           /* a 6.10+ KVM: KVM_SEV_INIT2 */
+	ck_assert_uint_eq(in.vmsa.features, SEV_FEAT_DEBUG_SWAP);
+	cvm_close(&c);
+
+	cfg.sev_mode = SEV_LAUNCH_SEV;
+	memset(&in, 0, sizeof(in));
+	ck_assert_msg(cvm_open(&c, &cfg, &cbit, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_eq(c.ops, &cvm_sev_ops);
+	cvm_plan_inputs(&c, &in);
+	ck_assert(!in.vmsa.on);
+	cvm_close(&c);
+}
+END_TEST
+
+/* The x87/SSE state goes to KVM and back through the XSAVE legacy area, MXCSR included, with x87 and SSE marked present. */
+START_TEST(fpu_state_round_trips_through_xsave)
+{
+	static struct kvm_xsave x;
+	struct kvm_fpu in, out;
+	uint64_t bv;
+
+	memset(&x, 0, sizeof(x));
+	vmsa_reset_fpu(&in);
+	in.fsw = 0x1234;
+	in.ftwx = 0x81;
+	in.last_ip = 0x1122334455ull;
+	in.fpr[3][9] = 0x77;
+	in.xmm[15][15] = 0x99;
+	vmsa_fpu_to_xsave(&in, &x);
+	ck_assert_uint_eq(((uint32_t *)x.region)[6], 0x1f80);  /* MXCSR at byte 24 */
+	memcpy(&bv, (uint8_t *)x.region + 512, 8);
+	ck_assert_uint_eq(bv & 3, 3);
+	vmsa_fpu_from_xsave(&x, &out);
+	ck_assert_int_eq(memcmp(&in, &out, sizeof(in)), 0);
+}
+END_TEST
+
 /* After LAUNCH_UPDATE_VMSA nothing asks KVM for a register: the door refuses before the ioctl. */
 START_TEST(sealed_registers_never_reach_kvm)
 {
@@ -213,6 +279,8 @@ Suite *vmsa_suite(void)
 	tcase_add_test(t, es_digest_is_the_regions_then_the_vmsas);
 	tcase_add_test(t, owner_command_names_everything_the_digest_depends_on);
 	tcase_add_test(t, sealed_registers_never_reach_kvm);
+	tcase_add_test(t, fpu_state_round_trips_through_xsave);
+	tcase_add_test(t, es_mode_opens_the_es_kind_and_fills_the_vmsa_inputs);
 	suite_add_tcase(s, t);
 	return s;
 }

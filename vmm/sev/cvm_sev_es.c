@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -31,19 +32,18 @@ static struct sev_launch *launch_of(struct cvm *c)
 
 static int es_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err)
 {
-	struct plan_vmsa_inputs unused;
-
 	if (cvm_sev_ops.open(c, cfg, cbit, err) < 0)
 		return -1;
-	return sev_launch_es_open(launch_of(c), &unused, err);
+	if (sev_launch_es_open(launch_of(c), err) < 0) {
+		cvm_sev_ops.close(c);
+		return -1;
+	}
+	return 0;
 }
 
 static void es_plan_inputs(struct cvm *c, struct plan_inputs *in)
 {
-	const struct sev_launch *sl = launch_of(c);
-
-	in->vmsa = (struct plan_vmsa_inputs){ .on = true, .features = sl->vmsa_features, .vcpu_sig = sl->vcpu_sig,
-					      .fpu_synced = sl->es_init2 };
+	sev_launch_vmsa_inputs(launch_of(c), &in->vmsa);
 }
 
 static unsigned long es_vm_type(struct cvm *c, int kvm_fd)
@@ -54,12 +54,39 @@ static unsigned long es_vm_type(struct cvm *c, int kvm_fd)
 /*
  * The boot vCPU has its entry registers (kvm_set_entry); each AP gets the
  * reset state the plan's VMSAs assume, the very function the plan used.
- * Then KVM copies every vCPU into its VMSA and the firmware measures them.
+ * Every vCPU also gets the x87/SSE reset state explicitly, as QEMU sets it:
+ * KVM_SEV_INIT2 copies it into the VMSA, so the digest must not depend on
+ * how a kernel initializes a new vCPU's FPU. It goes through XSAVE because
+ * KVM_SET_FPU and KVM_GET_FPU leave MXCSR out (x86.c). Then KVM copies every
+ * vCPU into its VMSA and the firmware measures them.
  */
+static int es_set_fpu(struct cvm *c, int fd, unsigned index, struct cloak_err *err)
+{
+	struct kvm_xsave *xsave = calloc(1, sizeof(*xsave));
+	struct kvm_fpu fpu;
+	int rc = 0;
+
+	if (!xsave)
+		return err_set(err, "out of memory");
+	vmsa_reset_fpu(&fpu);
+	if (cvm_vcpu_regs(c, fd, KVM_GET_XSAVE, xsave) < 0)
+		rc = err_errno(err, "KVM_GET_XSAVE of vCPU %u", index);
+	else {
+		vmsa_fpu_to_xsave(&fpu, xsave);
+		if (cvm_vcpu_regs(c, fd, KVM_SET_XSAVE, xsave) < 0)
+			rc = err_errno(err, "cannot set vCPU %u's x87/SSE reset state (KVM_SET_XSAVE)", index);
+	}
+	free(xsave);
+	return rc;
+}
+
 static int es_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
 	unsigned i;
 
+	for (i = 0; i < m->ncpus; i++)
+		if (es_set_fpu(c, m->vcpu_fd[i], i, err) < 0)
+			return -1;
 	for (i = 1; i < m->ncpus; i++) {
 		struct kvm_sregs sregs;
 		struct kvm_regs regs;
@@ -75,6 +102,7 @@ static int es_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *er
 	if (sev_launch_update_vmsa(launch_of(c), m->vcpu_fd, m->ncpus, err) < 0)
 		return -1;
 	cvm_seal_regs(c);
+	timeline_mark(&m->tl, TL_SEV_LAUNCH_UPDATE_VMSA);
 	return 0;
 }
 

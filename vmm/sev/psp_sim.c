@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -26,7 +27,7 @@
  */
 
 #define SIM_MAX_GUESTS 16
-#define SIM_MAX_VCPUS 64
+#define SIM_MAX_VCPUS CONFIG_MAX_CPUS  /* as many as cloak starts */
 #define SIM_PAGE 4096ull
 
 struct sim_range {
@@ -379,15 +380,18 @@ static int sim_secret(struct psp_sim *s, struct sim_guest *g, const struct kvm_s
 /* What KVM hands the firmware for one vCPU: its VMSA as sev_es_sync_vmsa builds it (vmm/sev/vmsa.h). */
 static int sim_vcpu_vmsa(const struct sim_guest *g, int fd, uint8_t page[VMSA_SIZE])
 {
+	static struct kvm_xsave xsave;  /* 4 KiB: off the stack; the launch is single-threaded */
 	struct vmsa_vcpu_state st;
 	struct kvm_debugregs dbg;
 	struct kvm_xcrs xcrs;
 	unsigned i;
 
 	memset(&st, 0, sizeof(st));
+	/* The x87/SSE state as KVM keeps it: KVM_GET_FPU would leave MXCSR out. */
 	if (ioctl(fd, KVM_GET_REGS, &st.regs) < 0 || ioctl(fd, KVM_GET_SREGS, &st.sregs) < 0 ||
-	    ioctl(fd, KVM_GET_FPU, &st.fpu) < 0 || ioctl(fd, KVM_GET_DEBUGREGS, &dbg) < 0)
+	    ioctl(fd, KVM_GET_XSAVE, &xsave) < 0 || ioctl(fd, KVM_GET_DEBUGREGS, &dbg) < 0)
 		return -errno;
+	vmsa_fpu_from_xsave(&xsave, &st.fpu);
 	/* sev_es_sync_vmsa refuses a DR7 beyond its fixed bit: the VMSA would start debugging. */
 	if (dbg.dr7 & ~0x400ull)
 		return -EINVAL;

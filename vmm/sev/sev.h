@@ -42,6 +42,8 @@ struct kvm_sev_init {
 #endif
 /* SEV_FEATURES bit 5: the CPU swaps the debug registers on VMRUN/#VMEXIT (asm/svm.h SVM_SEV_FEAT_DEBUG_SWAP). */
 #define SEV_FEAT_DEBUG_SWAP (1ull << 5)
+/* The VMSA features cloak gives an SEV-ES guest when KVM offers them. */
+#define SEV_ES_VMSA_FEATURES SEV_FEAT_DEBUG_SWAP
 /* The GHCB protocol versions KVM speaks: INIT2 defaults to 2, legacy KVM_SEV_ES_INIT stays at 1 (svm/sev.c). */
 #define SEV_GHCB_VERSION_INIT2 2
 #define SEV_GHCB_VERSION_LEGACY 1
@@ -362,11 +364,13 @@ int sev_launch_open(struct sev_launch *sl, const struct vm_config *cfg, int *cbi
 /* The VM type KVM_CREATE_VM gets: KVM_X86_SEV_VM when KVM_CAP_VM_TYPES offers it (real backend), else 0. */
 unsigned long sev_vm_type(const struct vm_config *cfg, int kvm_fd);
 /*
- * SEV-ES, after sev_launch_open: refuses a platform without SEV-ES, finds
+ * SEV-ES, after sev_launch_open: refuses a platform without SEV-ES and finds
  * how KVM starts it (INIT2 with the VMSA features /dev/kvm offers, or legacy
- * KVM_SEV_ES_INIT) and fills the plan's VMSA inputs.
+ * KVM_SEV_ES_INIT); sev_launch_vmsa_inputs then tells the plan.
  */
-int sev_launch_es_open(struct sev_launch *sl, struct plan_vmsa_inputs *vmsa, struct cloak_err *err);
+int sev_launch_es_open(struct sev_launch *sl, struct cloak_err *err);
+/* What the plan's VMSAs are built from, as sev_launch_es_open found it (off for plain SEV). */
+void sev_launch_vmsa_inputs(const struct sev_launch *sl, struct plan_vmsa_inputs *vmsa);
 /* SEV-ES: after every vCPU's registers are set: LAUNCH_UPDATE_VMSA (KVM walks all vCPUs). */
 int sev_launch_update_vmsa(struct sev_launch *sl, const int *vcpu_fds, unsigned n, struct cloak_err *err);
 /* After KVM_CREATE_VM and the memory slots, before any vCPU: INIT(2), REG_REGION, LAUNCH_START. */

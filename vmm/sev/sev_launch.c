@@ -128,7 +128,7 @@ static uint32_t host_vcpu_sig(void)
 	return a;
 }
 
-int sev_launch_es_open(struct sev_launch *sl, struct plan_vmsa_inputs *vmsa, struct cloak_err *err)
+int sev_launch_es_open(struct sev_launch *sl, struct cloak_err *err)
 {
 	struct psp *psp = sl->psp;
 
@@ -149,23 +149,33 @@ int sev_launch_es_open(struct sev_launch *sl, struct plan_vmsa_inputs *vmsa, str
 		types = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
 		sl->es_init2 = types > 0 && (types & (1 << KVM_X86_SEV_ES_VM));
 		if (sl->es_init2) {
-			/* Every feature KVM offers (DebugSwap on Milan and later); none when it cannot say. */
+			/*
+			 * What KVM offers, of the features an SEV-ES guest can use:
+			 * DebugSwap (Milan and later). The others KVM may list (Secure
+			 * TSC, the interrupt-injection modes) belong to SNP guests.
+			 * None when KVM cannot say.
+			 */
 			struct kvm_device_attr attr = { .group = KVM_X86_GRP_SEV, .attr = KVM_X86_SEV_VMSA_FEATURES,
 							.addr = (uint64_t)(uintptr_t)&sl->vmsa_features };
 
 			if (ioctl(fd, KVM_GET_DEVICE_ATTR, &attr) < 0)
 				sl->vmsa_features = 0;
+			sl->vmsa_features &= SEV_ES_VMSA_FEATURES;
 		}
 		close(fd);
 	}
 	sl->ghcb_version = sl->es_init2 ? SEV_GHCB_VERSION_INIT2 : SEV_GHCB_VERSION_LEGACY;
-	*vmsa = (struct plan_vmsa_inputs){ .on = true, .features = sl->vmsa_features, .vcpu_sig = sl->vcpu_sig,
-					   .fpu_synced = sl->es_init2 };
 	if (psp->simulated)
 		fprintf(stderr, "cloak: --sev-mode es under --sev-backend sim: the vCPUs' registers are NOT encrypted "
 				"and the guest runs as a plain guest; only the launch digest (VMSAs included) is what "
 				"SEV-ES hardware would compute\n");
 	return 0;
+}
+
+void sev_launch_vmsa_inputs(const struct sev_launch *sl, struct plan_vmsa_inputs *vmsa)
+{
+	*vmsa = (struct plan_vmsa_inputs){ .on = sl->es, .features = sl->vmsa_features, .vcpu_sig = sl->vcpu_sig,
+					   .fpu_synced = sl->es_init2 };
 }
 
 int sev_launch_update_vmsa(struct sev_launch *sl, const int *vcpu_fds, unsigned n, struct cloak_err *err)
@@ -354,7 +364,9 @@ int sev_launch_finish(struct sev_launch *sl, const struct launch_plan *plan, con
 		if (sev_plan_digest(plan, sl->es_digest, NULL, err) < 0)
 			goto out;
 		sev_hex(sl->es_digest, 32, hex);
-		fprintf(stderr, "cloak: sev-es: launch digest %s\n", hex);
+		fprintf(stderr, "cloak: sev-es: launch digest %s (%s, VMSA features 0x%llx, GHCB protocol %u)\n", hex,
+			sl->es_init2 ? "KVM_SEV_INIT2" : "KVM_SEV_ES_INIT", (unsigned long long)sl->vmsa_features,
+			sl->ghcb_version);
 		free(sl->owner_command);
 		sl->owner_command = sev_owner_command(plan, sl->psp->simulated, sl->cfg->run_argc, sl->cfg->run_argv);
 		if (sl->cfg->sev_measurement_out) {

@@ -278,6 +278,58 @@ void vmsa_reset_fpu(struct kvm_fpu *fpu)
 	fpu->mxcsr = 0x1f80;
 }
 
+/* The FXSAVE layout of the XSAVE area's first 512 bytes, and XSTATE_BV after them. */
+#define FX_FCW 0
+#define FX_FSW 2
+#define FX_FTW 4
+#define FX_FOP 6
+#define FX_RIP 8
+#define FX_RDP 16
+#define FX_MXCSR 24
+#define FX_ST 32
+#define FX_XMM 160
+#define XSAVE_XSTATE_BV 512
+#define XFEATURE_X87_SSE 0x3ull
+
+void vmsa_fpu_from_xsave(const struct kvm_xsave *x, struct kvm_fpu *fpu)
+{
+	const uint8_t *a = (const uint8_t *)x->region;
+	unsigned i;
+
+	memset(fpu, 0, sizeof(*fpu));
+	memcpy(&fpu->fcw, a + FX_FCW, 2);
+	memcpy(&fpu->fsw, a + FX_FSW, 2);
+	fpu->ftwx = a[FX_FTW];
+	memcpy(&fpu->last_opcode, a + FX_FOP, 2);
+	memcpy(&fpu->last_ip, a + FX_RIP, 8);
+	memcpy(&fpu->last_dp, a + FX_RDP, 8);
+	memcpy(&fpu->mxcsr, a + FX_MXCSR, 4);
+	for (i = 0; i < 8; i++)
+		memcpy(fpu->fpr[i], a + FX_ST + 16 * i, 16);
+	memcpy(fpu->xmm, a + FX_XMM, sizeof(fpu->xmm));
+}
+
+void vmsa_fpu_to_xsave(const struct kvm_fpu *fpu, struct kvm_xsave *x)
+{
+	uint8_t *a = (uint8_t *)x->region;
+	uint64_t bv;
+	unsigned i;
+
+	memcpy(a + FX_FCW, &fpu->fcw, 2);
+	memcpy(a + FX_FSW, &fpu->fsw, 2);
+	a[FX_FTW] = fpu->ftwx;
+	memcpy(a + FX_FOP, &fpu->last_opcode, 2);
+	memcpy(a + FX_RIP, &fpu->last_ip, 8);
+	memcpy(a + FX_RDP, &fpu->last_dp, 8);
+	memcpy(a + FX_MXCSR, &fpu->mxcsr, 4);
+	for (i = 0; i < 8; i++)
+		memcpy(a + FX_ST + 16 * i, fpu->fpr[i], 16);
+	memcpy(a + FX_XMM, fpu->xmm, sizeof(fpu->xmm));
+	memcpy(&bv, a + XSAVE_XSTATE_BV, 8);
+	bv |= XFEATURE_X87_SSE;
+	memcpy(a + XSAVE_XSTATE_BV, &bv, 8);
+}
+
 static struct kvm_segment kseg(uint16_t selector, uint8_t type, uint8_t s, uint64_t base)
 {
 	return (struct kvm_segment){ .base = base, .limit = 0xffff, .selector = selector, .type = type,

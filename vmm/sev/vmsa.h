@@ -57,8 +57,18 @@ struct vmsa_vcpu_state {
 };
 void vmsa_from_vcpu(const struct vmsa_vcpu_state *s, uint8_t page[VMSA_SIZE]);
 
-/* KVM's x87/SSE state after a vCPU's reset (fpstate_init_fx): FCW 0x37f, MXCSR 0x1f80, the rest zero. */
+/* The x87/SSE state after RESET, as QEMU sets it: FCW 0x37f, MXCSR 0x1f80, the rest zero. */
 void vmsa_reset_fpu(struct kvm_fpu *fpu);
+
+/*
+ * The x87/SSE state as KVM keeps it (the XSAVE legacy area), through
+ * KVM_GET_XSAVE/KVM_SET_XSAVE: KVM_GET_FPU and KVM_SET_FPU leave MXCSR out
+ * (arch/x86/kvm/x86.c), and KVM_SEV_INIT2 copies MXCSR into the VMSA. to_xsave writes the legacy
+ * area of a buffer KVM_GET_XSAVE filled and marks x87 and SSE present in
+ * XSTATE_BV, so that KVM_SET_XSAVE takes them (MXCSR included).
+ */
+void vmsa_fpu_from_xsave(const struct kvm_xsave *x, struct kvm_fpu *fpu);
+void vmsa_fpu_to_xsave(const struct kvm_fpu *fpu, struct kvm_xsave *x);
 
 /*
  * The registers cloak gives an application processor under SEV-ES, set with
