@@ -197,7 +197,19 @@ START_TEST(snp_launch_start_policy_rules)
 	ck_assert_uint_eq(snp_fw_launch_start(s, POLICY | SNP_POLICY_MIGRATE_MA, gosvw, &g), SEV_RET_POLICY_FAILURE);
 	g = started(s, POLICY | SNP_POLICY_SINGLE_SOCKET | SNP_POLICY_DEBUG | 0x0137);
 	ck_assert_int_eq(snp_fw_guest_state(g), SNP_GSTATE_LAUNCH);
-	snp_fw_guest_free(g);
+	{
+		uint8_t major, minor, state;
+		uint32_t build, guests;
+		uint64_t tcb;
+
+		snp_sim_status(s, &major, &minor, &state, &build, &guests, &tcb);
+		ck_assert_uint_eq(major, 1);
+		ck_assert_uint_eq(minor, 55);
+		ck_assert_uint_eq(guests, 1);
+		snp_fw_guest_free(g);
+		snp_sim_status(s, &major, &minor, &state, &build, &guests, &tcb);
+		ck_assert_uint_eq(guests, 0);
+	}
 
 	snp_sim_default_params(&p);
 	p.sockets = 2;

@@ -1,4 +1,4 @@
-/* psp_sim_snp.c: the simulated SEV-SNP firmware: launch commands and their rules, the launch digest, reports and a VCEK chain. */
+/* psp_sim_snp.c: the simulated SEV-SNP firmware (launch rules, digest, reports, a VCEK chain) and the simulated kernel side of SNP. */
 #include "sev/snp.h"
 #include "sev/snp_abi.h"
 
