@@ -190,9 +190,27 @@ static int load_sev(struct file_ctx *c, json_t *v)
 			c->cfg->sev_attest_cmd = s;
 		} else if (!strcmp(k, "sim_key")) {
 			c->cfg->sev_sim_key = s;
+		} else if (!strcmp(k, "id_block")) {
+			c->cfg->snp_id_block_path = s;
+		} else if (!strcmp(k, "id_auth")) {
+			c->cfg->snp_id_auth_path = s;
+		} else if (!strcmp(k, "sim_report")) {
+			c->cfg->snp_sim_report_dir = s;
+		} else if (!strcmp(k, "host_data")) {
+			uint8_t *d = NULL;
+			size_t n = 0;
+
+			if (sev_b64_decode(s, strlen(s), &d, &n) < 0 || n != sizeof(c->cfg->snp_host_data)) {
+				free(d);
+				return key_error(c, key, "give exactly 32 bytes in base64 (44 characters)");
+			}
+			memcpy(c->cfg->snp_host_data, d, n);
+			free(d);
+			c->cfg->snp_has_host_data = true;
 		} else {
 			return key_error(c, key, "unknown key; the keys of sev are mode, policy, backend, device, "
-						 "dh_cert_file, session_file, measurement_out, attest_cmd, sim_key");
+						 "dh_cert_file, session_file, measurement_out, attest_cmd, sim_key, id_block, id_auth, host_data, "
+						 "sim_report");
 		}
 	}
 	return 0;
@@ -382,6 +400,16 @@ char *config_to_json(const struct vm_config *cfg)
 		set_str(s, "measurement_out", cfg->sev_measurement_out);
 		set_str(s, "attest_cmd", cfg->sev_attest_cmd);
 		set_str(s, "sim_key", cfg->sev_sim_key);
+		set_str(s, "id_block", cfg->snp_id_block_path);
+		set_str(s, "id_auth", cfg->snp_id_auth_path);
+		set_str(s, "sim_report", cfg->snp_sim_report_dir);
+		if (cfg->snp_has_host_data) {
+			char *b64 = sev_b64_encode(cfg->snp_host_data, sizeof(cfg->snp_host_data));
+
+			if (b64)
+				json_object_set_new(s, "host_data", json_string(b64));
+			free(b64);
+		}
 		json_object_set_new(o, "sev", s);
 	}
 	if (cfg->has_user) {

@@ -73,6 +73,15 @@ run "$CLOAK" run --sev --sev-mode snp --host-data AAAA
 expect "--host-data must be 32 bytes of base64" 2 --err "exactly 32 bytes"
 run "$CLOAK" run --sev --sev-mode snp --sev-sim-report "$T"
 expect "--sev-sim-report needs the simulator" 2 --err "--sev-sim-report needs --sev-backend sim"
+HD=QevpEbdRXKGpTO0L2q3wI60FRX/A0iO2tjL0z3s4QQY=
+run "$CLOAK" config print --sev --sev-mode snp --sev-backend sim --id-block "$T/idb" --id-auth "$T/ida" --host-data "$HD" --sev-sim-report "$T"
+cp "$out" "$T/snp.json"
+run "$CLOAK" config print --config "$T/snp.json"
+if [ "$rc" = 0 ] && cmp -s "$out" "$T/snp.json" && grep -q "\"host_data\": \"$HD\"" "$out" && grep -q '"mode": "snp"' "$out"; then
+	ok "config print carries the SNP options, and --config reads them back the same"
+else
+	not_ok "config print carries the SNP options, and --config reads them back the same" "differs"
+fi
 run "$CLOAK" host-check --bogus
 expect "host-check refuses unknown options" 2 --err "unknown option --bogus"
 run "$CLOAK" run --sev --policy 0x40
