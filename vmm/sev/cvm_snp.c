@@ -56,6 +56,11 @@ struct snp_launch {
 	char *owner_command;
 };
 
+/*
+ * c->priv is a struct snp_launch. The SEV and SEV-ES steps this kind borrows
+ * (guest_shares, vm_created, cpuid, handle_exit) read only the config and the
+ * machine, never their own struct sev_launch: a change there must keep it so.
+ */
 static struct snp_launch *snp_of(struct cvm *c)
 {
 	return c->priv;
