@@ -26,6 +26,16 @@ else
 	not_ok "an SNP launch of the demo runs under the simulator and says it is simulated" "exit status $rc"
 fi
 
+# 1b. A platform that allows less CPUID than cloak asks for: the firmware's corrected page is named and used.
+rc=0
+CLOAK_TEST_SNP_CPUID_DENY=0x1:edx:0x1 "$CLOAK" run $ARGS --measurement-out "$T/ld2.hex" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+if [ "$rc" = 0 ] && grep -q "CPUID 0x1.0 EDX 0x[0-9a-f]* is more than this platform allows" "$T/err" &&
+	cmp -s "$T/ld.hex" "$T/ld2.hex"; then
+	ok "a CPUID page the firmware corrects is named, given again corrected, and leaves the digest alone"
+else
+	not_ok "a CPUID page the firmware corrects is named, given again corrected, and leaves the digest alone" "exit status $rc"
+fi
+
 # 2. The owner recomputes the digest from the plan, with the command the timeline names.
 cmd=$(sed -n 's/^ *"owner_command": "\(.*\)",\{0,1\}$/\1/p' "$T/tl.json" | sed 's/\\"/"/g')
 case $cmd in

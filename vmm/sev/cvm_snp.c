@@ -52,6 +52,7 @@ struct snp_launch {
 	unsigned pages;                 /* SNP_LAUNCH_UPDATE pages, for the message */
 	/* CPUID registers the firmware corrected: the vCPUs get the same values. */
 	struct snp_cpuid_page *cpuid_fixed;
+	struct kvm_cpuid2 *sim_hw_cpuid;  /* sim: the CPUID the simulated platform allows */
 	uint8_t ld[SNP_LD_LEN];         /* the digest the plan predicts */
 	char *owner_command;
 };
@@ -302,6 +303,37 @@ static int cpuid_page_build(struct machine *m, struct snp_cpuid_page *t, struct 
 	return 0;
 }
 
+/*
+ * Under the simulator the platform allows exactly the CPUID the guest is
+ * given, so the firmware's check runs on every launch; the test hook
+ * CLOAK_TEST_SNP_CPUID_DENY=LEAF:REG:MASK (REG eax..edx) takes bits away from
+ * the platform, so that the corrected-page path runs too.
+ */
+static int sim_hw_cpuid(struct snp_launch *sl, struct machine *m, struct cloak_err *err)
+{
+	const char *deny = getenv("CLOAK_TEST_SNP_CPUID_DENY");
+	struct kvm_cpuid2 *hw = kvm_guest_cpuid(m, 0, err);
+	unsigned long leaf = 0, mask = 0;
+	char reg[8] = "";
+	unsigned i, r;
+
+	if (!hw)
+		return -1;
+	if (deny && sscanf(deny, "%lx:e%1[a-d]x:%lx", &leaf, reg, &mask) == 3)
+		for (i = 0; i < hw->nent; i++) {
+			uint32_t *regs[4] = { &hw->entries[i].eax, &hw->entries[i].ebx, &hw->entries[i].ecx,
+					      &hw->entries[i].edx };
+
+			r = (unsigned)(reg[0] - 'a');
+			if (hw->entries[i].function == leaf && r < 4)
+				*regs[r] &= ~(uint32_t)mask;
+		}
+	free(sl->sim_hw_cpuid);
+	sl->sim_hw_cpuid = hw;
+	snp_sim_set_hw_cpuid(sl->fw, hw->entries, hw->nent);
+	return 0;
+}
+
 /* The firmware said what the hardware allows: name each difference, keep the corrected table for the vCPUs. */
 static void cpuid_page_report(const struct snp_cpuid_page *asked, const struct snp_cpuid_page *fixed)
 {
@@ -374,7 +406,9 @@ static int snp_load(struct cvm *c, struct machine *m, struct cloak_err *err)
 
 	if (!l.scratch)
 		return err_set(err, "out of memory");
-	rc = guestmem_load_plan(&m->mem, m->plan, err);
+	rc = sl->sim ? sim_hw_cpuid(sl, m, err) : 0;
+	if (rc == 0)
+		rc = guestmem_load_plan(&m->mem, m->plan, err);
 	if (rc == 0)
 		rc = snp_plan_pages(m->plan, load_page, &l, err);
 	free(l.scratch);
@@ -678,6 +712,7 @@ static void snp_close(struct cvm *c)
 	snp_ksim_close(sl->ks);
 	snp_sim_close(sl->fw);
 	free(sl->cpuid_fixed);
+	free(sl->sim_hw_cpuid);
 	free(sl->owner_command);
 	free(sl);
 	c->priv = NULL;

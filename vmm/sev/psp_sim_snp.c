@@ -82,6 +82,12 @@ struct snp_sim *snp_sim_open(const struct snp_sim_params *p, struct cloak_err *e
 	return s;
 }
 
+void snp_sim_set_hw_cpuid(struct snp_sim *s, const struct kvm_cpuid_entry2 *e, unsigned n)
+{
+	s->p.hw_cpuid = e;
+	s->p.hw_ncpuid = n;
+}
+
 void snp_sim_close(struct snp_sim *s)
 {
 	if (!s)

@@ -77,6 +77,8 @@ struct snp_sim_guest;
 
 struct snp_sim *snp_sim_open(const struct snp_sim_params *p, struct cloak_err *err);
 void snp_sim_close(struct snp_sim *s);
+/* Replaces the hardware's CPUID table (borrowed until the next call or close). */
+void snp_sim_set_hw_cpuid(struct snp_sim *s, const struct kvm_cpuid_entry2 *e, unsigned n);
 /* SNP_PLATFORM_STATUS's fields. */
 void snp_sim_status(const struct snp_sim *s, uint8_t *api_major, uint8_t *api_minor, uint8_t *state, uint32_t *build,
 		    uint32_t *guests, uint64_t *tcb);
