@@ -581,6 +581,10 @@ static int config_check_sev(const struct vm_config *cfg, const char *sev_only_op
 						  cfg->snp_has_host_data || cfg->snp_sim_report_dir))
 		return err_set(err, "--id-block, --id-auth, --host-data and --sev-sim-report configure SNP_LAUNCH_FINISH: "
 				    "they need --sev-mode snp");
+	if (cfg->sev_mode == SEV_LAUNCH_SNP && cfg->sev_policy != SEV_POLICY_DEFAULT)
+		return err_set(err, "--policy 0x%x: --policy is the first SEV generation's 32-bit policy; an SNP launch "
+				    "uses the SNP policy 0x30000 (SMT allowed), which is what `cloak-owner id-block build` "
+				    "assumes: drop --policy", cfg->sev_policy);
 	if (!!cfg->snp_id_block_path != !!cfg->snp_id_auth_path)
 		return err_set(err, "%s needs %s: the firmware checks the ID block with the keys in its authentication "
 				    "information (`cloak-owner id-block build` writes both)",

@@ -69,6 +69,8 @@ run "$CLOAK" run --sev --id-block "$T/none" --id-auth "$T/none"
 expect "--id-block needs --sev-mode snp" 2 --err "need --sev-mode snp"
 run "$CLOAK" run --sev --sev-mode snp --id-block "$T/none"
 expect "--id-block needs --id-auth" 2 --err "--id-block needs --id-auth"
+run "$CLOAK" run --sev --sev-mode snp --policy 0x3
+expect "--policy (SEV's) is refused under --sev-mode snp" 2 --err "SNP policy 0x30000"
 run "$CLOAK" run --sev --sev-mode snp --host-data AAAA
 expect "--host-data must be 32 bytes of base64" 2 --err "exactly 32 bytes"
 run "$CLOAK" run --sev --sev-mode snp --sev-sim-report "$T"
