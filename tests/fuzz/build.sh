@@ -19,7 +19,8 @@ v=$top/vmm d=$top/devices
 transport="$d/virtq.c $d/pci.c $d/virtio_pci.c $v/util.c $v/guestmem.c $v/shared_map.c
   $top/tests/fakes/fake_host.c"
 loader="$v/plan.c $v/loader_elf.c $v/loader_bzimage.c $v/loader_multiboot.c $v/boot_x86.c $v/boot_info.c
-  $v/boot_multiboot.c $v/boot_acpi.c $v/boot_mptable.c $v/dma_budget.c $v/config.c $v/util.c $fz/plan_glue.c"
+  $v/boot_multiboot.c $v/boot_acpi.c $v/boot_mptable.c $v/dma_budget.c $v/config.c $v/util.c $fz/plan_glue.c
+  $v/sev/sev_vmsa.c $v/sev/sev_encoding.c"
 
 sources() {
 	case $1 in
@@ -28,7 +29,8 @@ sources() {
 	blk) echo "$transport $d/virtio_blk.c $fz/dev_glue.c" ;;
 	net) echo "$transport $fz/dev_glue.c" ;;  # fuzz_net.c compiles virtio_net.c in
 	elf | bzimage) echo "$loader" ;;
-	cmdline | config) echo "$v/config.c $v/config_file.c $v/sev/sev_measure.c $v/sev/sev_crypto.c $v/util.c" ;;
+	cmdline | config) echo "$v/config.c $v/config_file.c $v/sev/sev_measure.c $v/sev/sev_crypto.c $v/sev/sev_encoding.c
+	  $v/util.c" ;;
 	attest) echo "$v/sev/sev_attest.c $v/sev/sev_encoding.c $v/sev/sev_crypto.c $v/util.c" ;;
 	session) echo "$v/sev/sev_crypto.c $v/sev/sev_encoding.c $v/sev/sev_files.c $v/util.c" ;;
 	ovmf) echo "$top/tools/owner/ovmf.c $v/sev/sev_crypto.c $v/sev/sev_encoding.c $v/util.c" ;;
@@ -36,8 +38,9 @@ sources() {
 	# for the devices' DMA budget and the DSDT, and the demo guest is never loaded (the command has no plan).
 	owner) o=$top/tools/owner
 	  echo "$o/cloak-owner.c $o/ovmf.c $o/owner_plan.c $o/owner_cbit.c $o/owner_measure.c $o/owner_verify.c
-	  $o/owner_report.c $o/snp_digest.c $o/amd_cert.c $o/snp_report.c $v/sev/sev_crypto.c $v/sev/sev_encoding.c $v/sev/sev_files.c
-	  $v/sev/sev_measure.c $v/config_file.c $loader $fz/demo_stub.c" ;;
+	  $o/owner_report.c $o/snp_digest.c $v/sev/amd_cert.c $v/sev/snp_report.c $v/sev/snp_measure.c
+	  $v/sev/snp_plan.c $v/sev/sev_crypto.c $v/sev/sev_files.c $v/sev/sev_measure.c $v/config_file.c $loader
+	  $fz/demo_stub.c" ;;
 	*) echo "build.sh: unknown target '$1'" >&2; return 1 ;;
 	esac
 }
