@@ -1,4 +1,4 @@
-/* cvm_snp.c: the AMD SEV-SNP kind behind the confidential-VM seam: private memory, the page-typed launch, the CPUID and secrets pages, page-state changes. */
+/* cvm_snp.c: the AMD SEV-SNP kind behind the confidential-VM seam: private memory, the page-typed launch, conversions. */
 #include "cvm.h"
 
 #include "kvm.h"
@@ -253,7 +253,8 @@ static int snp_memory_ready(struct cvm *c, struct machine *m, struct cloak_err *
 	}
 	if (m->plan->dma_size && (rc = kernel_attributes(sl, m->plan->dma_gpa, m->plan->dma_size, false)) < 0)
 		return errno = -rc, err_errno(err, "--sev-mode snp: cannot share the DMA window (KVM_SET_MEMORY_ATTRIBUTES)");
-	rc = sl->sim ? snp_ksim_launch_start(sl->ks, &start, &fw_error) : sev_cmd(sl, KVM_SEV_SNP_LAUNCH_START, &start, &fw_error);
+	rc = sl->sim ? snp_ksim_launch_start(sl->ks, &start, &fw_error) :
+		       sev_cmd(sl, KVM_SEV_SNP_LAUNCH_START, &start, &fw_error);
 	if (rc < 0)
 		return snp_fail(err, "KVM_SEV_SNP_LAUNCH_START", rc, fw_error);
 	timeline_mark(&m->tl, TL_SEV_LAUNCH_START);

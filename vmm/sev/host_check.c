@@ -505,7 +505,8 @@ int sev_host_check_main(int argc, char **argv)
 			"\n"
 			"Reports what this host offers for AMD SEV, SEV-ES and SEV-SNP, where each fact comes from,\n"
 			"and for each missing piece what to change. --kvm-amd-params reads kvm_amd's parameters\n"
-			"from DIR instead of /sys/module/kvm_amd/parameters (for tests and containers). --mem (default 128M) sizes the memory-locking check: what\n"
+			"from DIR instead of /sys/module/kvm_amd/parameters (for tests and containers).\n"
+			"--mem (default 128M) sizes the memory-locking check: what\n"
 			"`cloak run --sev --mem SIZE` pins for the demo guest, i.e. guest memory, its largest\n"
 			"measured region and one page. Larger images pin more: their largest measured region.\n"
 			"Exit status: 0 SEV guests can be launched, 1 they cannot, 2 bad usage.\n",

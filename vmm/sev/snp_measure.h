@@ -1,4 +1,4 @@
-/* snp_measure.h: the SEV-SNP launch digest: SHA-384 over PAGE_INFO structures, one implementation for the owner, the VMM and the simulator. */
+/* snp_measure.h: the SEV-SNP launch digest (SHA-384 over PAGE_INFO), one implementation for owner, VMM and simulator. */
 #ifndef CLOAK_SNP_MEASURE_H
 #define CLOAK_SNP_MEASURE_H
 
