@@ -19,8 +19,8 @@ v=$top/vmm d=$top/devices
 transport="$d/virtq.c $d/pci.c $d/virtio_pci.c $v/util.c $v/guestmem.c $v/shared_map.c
   $top/tests/fakes/fake_host.c"
 loader="$v/plan.c $v/loader_elf.c $v/loader_bzimage.c $v/loader_multiboot.c $v/boot_x86.c $v/boot_info.c
-  $v/boot_multiboot.c $v/boot_acpi.c $v/boot_mptable.c $v/dma_budget.c $v/config.c $v/util.c $fz/plan_glue.c
-  $v/sev/sev_vmsa.c $v/sev/sev_encoding.c"
+  $v/boot_multiboot.c $v/boot_acpi.c $v/boot_mptable.c $v/dma_budget.c $v/config.c $v/util.c $v/sev/sev_vmsa.c
+  $v/sev/sev_encoding.c $fz/plan_glue.c"
 
 sources() {
 	case $1 in
