@@ -18,6 +18,16 @@ struct gdt_fields {
 void boot_gdt_decode(uint64_t desc, struct gdt_fields *out);
 
 /*
+ * The boot vCPU's registers at the plan's entry: the fields cloak sets in
+ * KVM_SET_SREGS and KVM_SET_REGS (the rest of `sregs` keeps what it held).
+ * kvm.c sets them, and the plan derives the boot vCPU's SEV-ES VMSA from the
+ * very same values.
+ */
+struct kvm_regs;
+struct kvm_sregs;
+void boot_entry_regs(const struct plan_entry *e, struct kvm_regs *regs, struct kvm_sregs *sregs);
+
+/*
  * Identity-maps the first 4 GiB (RAM and the MMIO hole) with 2 MiB pages:
  * PML4 at base_gpa, PDPT after it, then four PDs. This is the one place where
  * cloak sets the SEV C-bit (when cbit >= 0).

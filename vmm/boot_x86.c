@@ -1,6 +1,7 @@
-/* boot_x86.c: the GDT and the identity page tables every long-mode guest starts on. */
+/* boot_x86.c: the GDT, the identity page tables and the entry registers every guest starts on. */
 #include "boot.h"
 
+#include <linux/kvm.h>
 #include <string.h>
 
 /* Packs a flat descriptor; flags is the high nibble (G, D/B, L, AVL), access the type byte. */
@@ -61,5 +62,56 @@ void boot_pagetables_build(uint8_t pages[PLAN_PT_PAGES * PAGE_SIZE], uint64_t ba
 			/* Device memory is never encrypted: the hole gets no C-bit. */
 			pd[j] = gpa | (gpa < PLAN_MMIO_HOLE ? cmask : 0) | PTE_P | PTE_W | PTE_PS;
 		}
+	}
+}
+
+static void segment_from_gdt(struct kvm_segment *seg, const uint64_t *gdt, uint16_t sel)
+{
+	struct gdt_fields f;
+
+	boot_gdt_decode(gdt[sel >> 3], &f);
+	*seg = (struct kvm_segment){
+		.base = f.base, .limit = f.limit, .selector = sel, .type = f.type, .present = f.present,
+		.dpl = f.dpl, .db = f.db, .s = f.s, .l = f.l, .g = f.g, .avl = f.avl,
+	};
+}
+
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+
+void boot_entry_regs(const struct plan_entry *e, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	uint64_t gdt[GDT_ENTRIES];
+
+	*regs = (struct kvm_regs){ .rflags = 0x2, .rip = e->rip, .rsp = e->rsp, .rdi = e->rdi, .rsi = e->rsi,
+				   .rbx = e->rbx, .rax = e->rax };
+	boot_gdt_build(gdt);
+	sregs->gdt.base = PLAN_GDT_GPA;
+	sregs->gdt.limit = sizeof(gdt) - 1;
+	sregs->idt.base = 0;
+	sregs->idt.limit = 0;  /* no IDT yet: an early exception is a clean triple fault */
+	segment_from_gdt(&sregs->ds, gdt, GDT_SEL_DATA);
+	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
+	segment_from_gdt(&sregs->tr, gdt, GDT_SEL_TSS);
+	sregs->ldt = (struct kvm_segment){ .selector = 0, .type = 2, .present = 1, .unusable = 1 };
+	if (e->mode == ENTRY_LONG64) {
+		segment_from_gdt(&sregs->cs, gdt, GDT_SEL_CODE64);
+		sregs->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+		sregs->cr3 = e->cr3;
+		sregs->cr4 = CR4_PAE;
+		sregs->efer = EFER_LME | EFER_LMA;
+	} else {
+		segment_from_gdt(&sregs->cs, gdt, GDT_SEL_CODE32);
+		sregs->cr0 = CR0_PE | CR0_ET;
+		sregs->cr3 = 0;
+		sregs->cr4 = 0;
+		sregs->efer = 0;
 	}
 }

@@ -338,11 +338,16 @@ void config_print_run_help(FILE *out, void (*device_help)(FILE *out))
 		"AMD SEV (README \"SEV launch\"; `cloak host-check` says whether this host can):\n"
 		"  --sev                launch the guest encrypted: INIT, LAUNCH_START, LAUNCH_UPDATE_DATA over\n"
 		"                       the measured plan, LAUNCH_MEASURE, [LAUNCH_SECRET], LAUNCH_FINISH\n"
+		"  --sev-mode MODE      sev (default: plain SEV), es (SEV-ES: the vCPUs' VMSAs are encrypted\n"
+		"                       and measured too) or snp (SEV-SNP: private memory, page types,\n"
+		"                       the CPUID and secrets pages, attestation reports)\n"
 		"  --policy HEX         guest policy (default 0x%x = NODBG); bits 6-15 are reserved, and\n"
-		"                       bit 2 (SEV-ES) is refused: cloak launches plain SEV guests\n"
+		"                       bit 2 (SEV-ES) is set by --sev-mode es, never by hand\n"
 		"  --dh-cert-file FILE  the guest owner's GODH certificate, base64 (`cloak-owner session`)\n"
 		"  --session-file FILE  the guest owner's session blob, base64; needs --dh-cert-file\n"
-		"  --measurement-out F  write the launch measurement (MEASURE | MNONCE, base64) to F\n"
+		"  --measurement-out F  write the launch measurement to F: under sev MEASURE | MNONCE in\n"
+		"                       base64; under es and snp the launch digest in hex, as `cloak-owner measure`\n"
+		"                       (and sev-snp-measure) print it\n"
 		"  --attest-cmd CMD     run CMD (sh -c) with the measurement in its environment; its output\n"
 		"                       is empty or a secret to inject; a non-zero status aborts the launch.\n"
 		"                       CMD runs with no capabilities, no_new_privs, only fds 0-2 and an\n"
@@ -352,15 +357,26 @@ void config_print_run_help(FILE *out, void (*device_help)(FILE *out))
 		"  --sev-device PATH    the PSP device (default /dev/sev)\n"
 		"  --sev-sim-key FILE   the simulated platform's PDH key (PEM, from `cloak sev-export`)\n"
 		"  --measured-boot verifier|full\n"
-		"                       what the launch measures. verifier (default): cloak's boot verifier\n"
-		"                       and a table of SHA-256 hashes, at most 64 KiB whatever the kernel;\n"
+		"                       what the launch measures. verifier (default under --sev-mode sev):\n"
+		"                       cloak's boot verifier and a table of SHA-256 hashes, at most\n"
+		"                       64 KiB whatever the kernel;\n"
 		"                       the kernel, initrd and command line are staged in shared memory and\n"
 		"                       the verifier copies, hashes and checks them before entering the\n"
 		"                       guest (a mismatch stops it with exit status 123). full: the\n"
-		"                       kernel, initrd and command line themselves are measured\n"
+		"                       kernel, initrd and command line themselves are measured (default,\n"
+		"                       and the only mode, under --sev-mode es and snp)\n"
 		"  --debug-tamper-staged ITEM\n"
 		"                       FOR TESTS ONLY: after LAUNCH_FINISH, change one byte of the staged\n"
 		"                       ITEM (kernel, initrd or cmdline), which the verifier must refuse\n"
+		"  --id-block FILE      snp: the ID block for SNP_LAUNCH_FINISH, base64 (`cloak-owner id-block\n"
+		"                       build`); the firmware refuses the launch unless it names its digest\n"
+		"                       and policy; needs --id-auth\n"
+		"  --id-auth FILE       snp: the ID block's authentication information (ID key, its\n"
+		"                       signature, optionally the author key's), base64\n"
+		"  --host-data B64      snp: 32 bytes, base64, that every attestation report carries\n"
+		"  --sev-sim-report DIR snp under --sev-backend sim: after the launch, write a report the\n"
+		"                       simulated firmware signed (report.bin) and its VCEK chain (ca.pem,\n"
+		"                       vcek.der) to DIR for `cloak-owner report verify --allow-unknown-ark`\n"
 		"\n"
 		"Feature names for --cpuid-clear:",
 		CONFIG_MAX_CMDLINE - 1, (unsigned long long)(CONFIG_MIN_MEM / MiB),
@@ -399,8 +415,8 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMELINE,
 	OPT_CPUID_CLEAR, OPT_NO_PIN, OPT_HUGEPAGES, OPT_KVM_DEVICE,
 	OPT_SEV, OPT_POLICY, OPT_DH_CERT, OPT_SESSION, OPT_MEASUREMENT_OUT, OPT_ATTEST_CMD, OPT_SEV_BACKEND,
-	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_MEASURED_BOOT, OPT_DEBUG_TAMPER_STAGED, OPT_USER, OPT_SECCOMP,
-	OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
+	OPT_SEV_DEVICE, OPT_SEV_SIM_KEY, OPT_MEASURED_BOOT, OPT_DEBUG_TAMPER_STAGED, OPT_SEV_MODE, OPT_ID_BLOCK,
+	OPT_ID_AUTH, OPT_HOST_DATA, OPT_SEV_SIM_REPORT, OPT_USER, OPT_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_CONFIG,
 };
 
 static const struct option run_options[] = {
@@ -425,6 +441,11 @@ static const struct option run_options[] = {
 	{ "sev-sim-key", required_argument, NULL, OPT_SEV_SIM_KEY },
 	{ "measured-boot", required_argument, NULL, OPT_MEASURED_BOOT },
 	{ "debug-tamper-staged", required_argument, NULL, OPT_DEBUG_TAMPER_STAGED },
+	{ "sev-mode", required_argument, NULL, OPT_SEV_MODE },
+	{ "id-block", required_argument, NULL, OPT_ID_BLOCK },
+	{ "id-auth", required_argument, NULL, OPT_ID_AUTH },
+	{ "host-data", required_argument, NULL, OPT_HOST_DATA },
+	{ "sev-sim-report", required_argument, NULL, OPT_SEV_SIM_REPORT },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
@@ -581,9 +602,54 @@ static int config_check_sev(const struct vm_config *cfg, const char *sev_only_op
 			       cfg->sev_dh_cert_path ? "--session-file" : "--dh-cert-file");
 	if (cfg->sev_sim_key && cfg->sev_backend != SEV_BACKEND_SIM)
 		return err_set(err, "--sev-sim-key needs --sev-backend sim: the real PSP keeps its own PDH key");
-	if (cfg->debug_tamper_staged && cfg->measured_boot != MEASURED_BOOT_VERIFIER)
+	if (cfg->measured_boot == MEASURED_BOOT_VERIFIER && cfg->sev_mode != SEV_LAUNCH_SEV)
+		return err_set(err, "--measured-boot verifier: under --sev-mode %s the verifier would meet #VC exceptions "
+				    "(and, under snp, unvalidated pages) it cannot handle yet; give --measured-boot full, "
+				    "the default under es and snp", config_sev_mode_name(cfg->sev_mode));
+	if (cfg->debug_tamper_staged && config_measured_boot(cfg) != MEASURED_BOOT_VERIFIER)
 		return err_set(err, "--debug-tamper-staged needs --measured-boot verifier: only then is anything staged");
+	if (cfg->sev_mode != SEV_LAUNCH_SNP && (cfg->snp_id_block_path || cfg->snp_id_auth_path ||
+						  cfg->snp_has_host_data || cfg->snp_sim_report_dir))
+		return err_set(err, "--id-block, --id-auth, --host-data and --sev-sim-report configure SNP_LAUNCH_FINISH: "
+				    "they need --sev-mode snp");
+	if (cfg->sev_mode == SEV_LAUNCH_SNP && cfg->sev_policy != SEV_POLICY_DEFAULT)
+		return err_set(err, "--policy 0x%x: --policy is the first SEV generation's 32-bit policy; an SNP launch "
+				    "uses the SNP policy 0x30000 (SMT allowed), which is what `cloak-owner id-block build` "
+				    "assumes: drop --policy", cfg->sev_policy);
+	if (!!cfg->snp_id_block_path != !!cfg->snp_id_auth_path)
+		return err_set(err, "%s needs %s: the firmware checks the ID block with the keys in its authentication "
+				    "information (`cloak-owner id-block build` writes both)",
+			       cfg->snp_id_block_path ? "--id-block" : "--id-auth",
+			       cfg->snp_id_block_path ? "--id-auth" : "--id-block");
+	if (cfg->snp_sim_report_dir && cfg->sev_backend != SEV_BACKEND_SIM)
+		return err_set(err, "--sev-sim-report needs --sev-backend sim: on hardware the guest asks the firmware "
+				    "for its reports");
 	return 0;
+}
+
+bool config_sev_mode_parse(const char *s, enum sev_launch_mode *out)
+{
+	static const char *const names[] = { [SEV_LAUNCH_SEV] = "sev", [SEV_LAUNCH_ES] = "es", [SEV_LAUNCH_SNP] = "snp" };
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum sev_launch_mode)i;
+			return true;
+		}
+	return false;
+}
+
+const char *config_sev_mode_name(enum sev_launch_mode m)
+{
+	return m == SEV_LAUNCH_SNP ? "snp" : m == SEV_LAUNCH_ES ? "es" : "sev";
+}
+
+enum measured_boot_mode config_measured_boot(const struct vm_config *cfg)
+{
+	if (cfg->measured_boot != MEASURED_BOOT_DEFAULT)
+		return cfg->measured_boot;
+	return cfg->sev_mode == SEV_LAUNCH_SEV ? MEASURED_BOOT_VERIFIER : MEASURED_BOOT_FULL;
 }
 
 int config_parse_measured_boot(const char *s, struct vm_config *cfg, struct cloak_err *err)
@@ -620,6 +686,9 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 	const char *sev_only_opt = NULL, *config_path = NULL;
 	bool cli_cpuid = false;
 	int c;
+
+	cfg->run_argc = argc;
+	cfg->run_argv = argv;
 
 	/* --config first, wherever it stands: the other options override the file's keys. */
 	optind = 0;  /* 0, not 1: glibc then also forgets a cluster (-xh) a previous parse stopped inside */
@@ -712,6 +781,30 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			cfg->debug_tamper_staged = strcmp(optarg, "cmdline") ? optarg : "command line";
 			sev_only_opt = "--debug-tamper-staged";
 			break;
+		case OPT_SEV_MODE:
+			if (!config_sev_mode_parse(optarg, &cfg->sev_mode))
+				return err_set(err, "--sev-mode: '%s' is not a mode; give sev (plain SEV), es (SEV-ES) or "
+						    "snp (SEV-SNP)", optarg);
+			sev_only_opt = "--sev-mode";
+			break;
+		case OPT_ID_BLOCK: cfg->snp_id_block_path = optarg; sev_only_opt = "--id-block"; break;
+		case OPT_ID_AUTH: cfg->snp_id_auth_path = optarg; sev_only_opt = "--id-auth"; break;
+		case OPT_SEV_SIM_REPORT: cfg->snp_sim_report_dir = optarg; sev_only_opt = "--sev-sim-report"; break;
+		case OPT_HOST_DATA: {
+			uint8_t *d = NULL;
+			size_t n = 0;
+
+			if (sev_b64_decode(optarg, strlen(optarg), &d, &n) < 0 || n != sizeof(cfg->snp_host_data)) {
+				free(d);
+				return err_set(err, "--host-data: give exactly 32 bytes in base64 (44 characters), as QEMU's "
+						    "host-data takes them");
+			}
+			memcpy(cfg->snp_host_data, d, n);
+			free(d);
+			cfg->snp_has_host_data = true;
+			sev_only_opt = "--host-data";
+			break;
+		}
 		case OPT_USER:
 			if (config_parse_user(optarg, cfg, err) < 0)
 				return -1;

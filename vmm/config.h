@@ -61,8 +61,12 @@ enum sev_backend_kind { SEV_BACKEND_REAL, SEV_BACKEND_SIM };
  * --measured-boot: under --sev, what the launch measures. verifier (the
  * default): the boot verifier and a table of hashes, with the kernel, initrd
  * and command line staged in shared memory; full: every byte of them.
+ * The verifier speaks neither the GHCB protocol nor PVALIDATE, so SEV-ES and
+ * SNP launches measure in full (config_measured_boot).
  */
-enum measured_boot_mode { MEASURED_BOOT_VERIFIER, MEASURED_BOOT_FULL };
+enum measured_boot_mode { MEASURED_BOOT_DEFAULT, MEASURED_BOOT_VERIFIER, MEASURED_BOOT_FULL };
+/* --sev-mode: which SEV generation launches the guest (vmm/cvm.h picks the kind from it). */
+enum sev_launch_mode { SEV_LAUNCH_SEV, SEV_LAUNCH_ES, SEV_LAUNCH_SNP };
 
 /* --seccomp: on (a forbidden call stops cloak), off, or log (the kernel logs it and lets it run). */
 enum seccomp_mode { CLOAK_SECCOMP_ON, CLOAK_SECCOMP_OFF, CLOAK_SECCOMP_LOG };
@@ -84,6 +88,7 @@ struct vm_config {
 	/* SEV launch (vmm/sev/sev.h); the other sev_* fields need sev. */
 	bool sev;
 	enum sev_backend_kind sev_backend;
+	enum sev_launch_mode sev_mode;   /* --sev-mode: sev (default), es, snp */
 	uint32_t sev_policy;
 	const char *sev_device;           /* default /dev/sev */
 	const char *sev_dh_cert_path;     /* the guest owner's GODH certificate, base64 */
@@ -93,6 +98,12 @@ struct vm_config {
 	const char *sev_sim_key;          /* the simulated platform's PDH key (PEM) */
 	enum measured_boot_mode measured_boot;
 	const char *debug_tamper_staged;  /* tests only: the staged item cloak changes after LAUNCH_FINISH */
+	/* SEV-SNP's SNP_LAUNCH_FINISH (--sev-mode snp). */
+	const char *snp_id_block_path;    /* --id-block: the ID block, base64 (`cloak-owner id-block build`) */
+	const char *snp_id_auth_path;     /* --id-auth: its authentication information, base64 */
+	bool snp_has_host_data;
+	uint8_t snp_host_data[32];        /* --host-data: 32 bytes, base64, that every report carries */
+	const char *snp_sim_report_dir;   /* --sev-sim-report: the simulator's report and VCEK chain go there */
 	/* Confinement (vmm/sandbox.h). */
 	enum seccomp_mode seccomp;
 	bool has_user;                    /* --user: run as user_uid:user_gid once set up */
@@ -100,9 +111,16 @@ struct vm_config {
 	unsigned shutdown_timeout;        /* --shutdown-timeout: seconds a guest gets to power off on SIGTERM */
 	void *file_json;                  /* --config: the parsed file, which the strings above may point into */
 	const char *file_path;            /* --config FILE, for the messages about its device values */
+	/* The `cloak run` arguments as given (argv[0] is the subcommand): the owner recomputes the plan from them. */
+	int run_argc;
+	char **run_argv;
 };
 
 void config_defaults(struct vm_config *cfg);
+/* Parses a --sev-mode value (sev, es, snp); false for anything else. */
+bool config_sev_mode_parse(const char *s, enum sev_launch_mode *out);
+/* "sev", "es", "snp": the --sev-mode spelling. */
+const char *config_sev_mode_name(enum sev_launch_mode m);
 
 /*
  * Parses the arguments of `cloak run` (argv[0] is "run"). Returns 0, 1 when
@@ -177,6 +195,8 @@ void config_release(struct vm_config *cfg);
 /* The effective configuration as a JSON text --config reads back (malloc'd; NULL when out of memory). */
 char *config_to_json(const struct vm_config *cfg);
 
+/* --measured-boot as the launch applies it: verifier under plain SEV unless given, full under SEV-ES and SNP. */
+enum measured_boot_mode config_measured_boot(const struct vm_config *cfg);
 /* --measured-boot verifier|full. */
 int config_parse_measured_boot(const char *s, struct vm_config *cfg, struct cloak_err *err);
 

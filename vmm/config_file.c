@@ -178,9 +178,10 @@ static int load_sev(struct file_ctx *c, json_t *v)
 			return key_error(c, key, "give a string");
 		s = json_string_value(x);
 		if (!strcmp(k, "mode")) {
-			if (strcmp(s, "sev") && strcmp(s, "off"))
-				return key_error(c, key, "'%s' is not a mode; give sev (plain SEV) or off", s);
-			c->cfg->sev = !strcmp(s, "sev");
+			if (strcmp(s, "off") && !config_sev_mode_parse(s, &c->cfg->sev_mode))
+				return key_error(c, key, "'%s' is not a mode; give sev (plain SEV), es (SEV-ES), snp (SEV-SNP) "
+						 "or off", s);
+			c->cfg->sev = !!strcmp(s, "off");
 		} else if (!strcmp(k, "policy")) {
 			if (sev_policy_parse(s, &c->cfg->sev_policy, "--policy", c->err) < 0)
 				return key_failed(c, key);
@@ -208,9 +209,27 @@ static int load_sev(struct file_ctx *c, json_t *v)
 		} else if (!strcmp(k, "measured_boot")) {
 			if (config_parse_measured_boot(s, c->cfg, c->err) < 0)
 				return key_failed(c, key);
+		} else if (!strcmp(k, "id_block")) {
+			c->cfg->snp_id_block_path = s;
+		} else if (!strcmp(k, "id_auth")) {
+			c->cfg->snp_id_auth_path = s;
+		} else if (!strcmp(k, "sim_report")) {
+			c->cfg->snp_sim_report_dir = s;
+		} else if (!strcmp(k, "host_data")) {
+			uint8_t *d = NULL;
+			size_t n = 0;
+
+			if (sev_b64_decode(s, strlen(s), &d, &n) < 0 || n != sizeof(c->cfg->snp_host_data)) {
+				free(d);
+				return key_error(c, key, "give exactly 32 bytes in base64 (44 characters)");
+			}
+			memcpy(c->cfg->snp_host_data, d, n);
+			free(d);
+			c->cfg->snp_has_host_data = true;
 		} else {
 			return key_error(c, key, "unknown key; the keys of sev are mode, policy, backend, device, "
-						 "dh_cert_file, session_file, measurement_out, attest_cmd, sim_key, measured_boot");
+						 "dh_cert_file, session_file, measurement_out, attest_cmd, sim_key, id_block, id_auth, host_data, "
+						 "sim_report, measured_boot");
 		}
 	}
 	return 0;
@@ -389,7 +408,7 @@ char *config_to_json(const struct vm_config *cfg)
 	if (cfg->sev) {
 		json_t *s = json_object();
 
-		json_object_set_new(s, "mode", json_string("sev"));
+		json_object_set_new(s, "mode", json_string(config_sev_mode_name(cfg->sev_mode)));
 		snprintf(buf, sizeof(buf), "0x%x", cfg->sev_policy);
 		json_object_set_new(s, "policy", json_string(buf));
 		json_object_set_new(s, "backend", json_string(cfg->sev_backend == SEV_BACKEND_SIM ? "sim" : "real"));
@@ -400,7 +419,17 @@ char *config_to_json(const struct vm_config *cfg)
 		set_str(s, "attest_cmd", cfg->sev_attest_cmd);
 		set_str(s, "sim_key", cfg->sev_sim_key);
 		json_object_set_new(s, "measured_boot",
-				    json_string(cfg->measured_boot == MEASURED_BOOT_FULL ? "full" : "verifier"));
+				    json_string(config_measured_boot(cfg) == MEASURED_BOOT_FULL ? "full" : "verifier"));
+		set_str(s, "id_block", cfg->snp_id_block_path);
+		set_str(s, "id_auth", cfg->snp_id_auth_path);
+		set_str(s, "sim_report", cfg->snp_sim_report_dir);
+		if (cfg->snp_has_host_data) {
+			char *b64 = sev_b64_encode(cfg->snp_host_data, sizeof(cfg->snp_host_data));
+
+			if (b64)
+				json_object_set_new(s, "host_data", json_string(b64));
+			free(b64);
+		}
 		json_object_set_new(o, "sev", s);
 	}
 	if (cfg->has_user) {

@@ -12,7 +12,12 @@
 
 int cvm_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err)
 {
-	*c = (struct cvm){ .ops = cfg->sev ? &cvm_sev_ops : &cvm_none_ops, .cfg = cfg };
+	const struct cvm_ops *ops = &cvm_none_ops;
+
+	if (cfg->sev)
+		ops = cfg->sev_mode == SEV_LAUNCH_SNP ? &cvm_snp_ops :
+		      cfg->sev_mode == SEV_LAUNCH_ES ? &cvm_sev_es_ops : &cvm_sev_ops;
+	*c = (struct cvm){ .ops = ops, .cfg = cfg };
 	*cbit = -1;
 	return c->ops->open ? c->ops->open(c, cfg, cbit, err) : 0;
 }
@@ -22,6 +27,26 @@ void cvm_close(struct cvm *c)
 	if (c->ops && c->ops->close)
 		c->ops->close(c);
 	c->ops = NULL;
+}
+
+void cvm_plan_inputs(struct cvm *c, struct plan_inputs *in)
+{
+	if (c->ops->plan_inputs)
+		c->ops->plan_inputs(c, in);
+}
+
+int cvm_vcpu_regs(const struct cvm *c, int vcpu_fd, unsigned long request, void *arg)
+{
+	if (c && c->regs_sealed) {
+		errno = EPERM;
+		return -1;
+	}
+	return ioctl(vcpu_fd, request, arg);
+}
+
+void cvm_seal_regs(struct cvm *c)
+{
+	c->regs_sealed = true;
 }
 
 uint64_t cvm_pin_bytes(struct cvm *c, const struct launch_plan *plan)

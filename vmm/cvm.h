@@ -1,4 +1,4 @@
-/* cvm.h: the confidential-VM seam: one ops table per kind of guest protection (none, SEV; SEV-ES and SNP later). */
+/* cvm.h: the confidential-VM seam: one ops table per kind of guest protection (none, SEV, SEV-ES; SNP later). */
 #ifndef CLOAK_CVM_H
 #define CLOAK_CVM_H
 
@@ -17,9 +17,11 @@ struct kvm_run;
 struct cvm;
 
 struct cvm_ops {
-	const char *name;  /* "none", "sev" */
+	const char *name;  /* "none", "sev", "sev-es" */
 	/* Before the plan: open what the kind needs (the PSP) and say where the C-bit goes (*cbit, -1: none). */
 	int (*open)(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err);
+	/* After open, before the plan: what else the plan needs from the kind (the VMSA inputs under SEV-ES). */
+	void (*plan_inputs)(struct cvm *c, struct plan_inputs *in);
 	/* Bytes the launch locks in RAM, for the RLIMIT_MEMLOCK preflight (0: nothing). Default: RAM under --pin. */
 	uint64_t (*pin_bytes)(struct cvm *c, const struct launch_plan *plan);
 	/* KVM_CREATE_VM's machine type. Default 0. */
@@ -48,16 +50,21 @@ struct cvm {
 	const struct cvm_ops *ops;
 	const struct vm_config *cfg;
 	void *priv;
+	/* The vCPUs' registers belong to the guest now (SEV-ES after LAUNCH_UPDATE_VMSA): see cvm_vcpu_regs. */
+	bool regs_sealed;
 };
 
-extern const struct cvm_ops cvm_none_ops;  /* cvm_none.c: a plain guest */
-extern const struct cvm_ops cvm_sev_ops;   /* sev/cvm_sev.c: AMD SEV */
+extern const struct cvm_ops cvm_none_ops;    /* cvm_none.c: a plain guest */
+extern const struct cvm_ops cvm_sev_ops;     /* sev/cvm_sev.c: AMD SEV */
+extern const struct cvm_ops cvm_sev_es_ops;  /* sev/cvm_sev_es.c: AMD SEV-ES */
+extern const struct cvm_ops cvm_snp_ops;     /* sev/cvm_snp.c: AMD SEV-SNP */
 
 /* Opens the kind the config asks for. */
 int cvm_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err);
 void cvm_close(struct cvm *c);
 
 /* The steps, with each kind's default where it leaves one out. */
+void cvm_plan_inputs(struct cvm *c, struct plan_inputs *in);
 uint64_t cvm_pin_bytes(struct cvm *c, const struct launch_plan *plan);
 unsigned long cvm_vm_type(struct cvm *c, int kvm_fd);
 bool cvm_guest_shares(struct cvm *c, const struct launch_plan *plan);
@@ -68,6 +75,17 @@ void cvm_cpuid(struct cvm *c, const struct machine *m, struct kvm_cpuid2 *cpuid,
 int cvm_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *err);
 int cvm_finish(struct cvm *c, struct machine *m, struct cloak_err *err);
 bool cvm_handle_exit(struct cvm *c, struct machine *m, unsigned vcpu, struct kvm_run *run);
+
+/*
+ * The one door to a vCPU's registers: every KVM_GET/SET_REGS, _SREGS, _FPU,
+ * _XCRS, _MSRS, _DEBUGREGS cloak issues goes through here (kvm.c setting the
+ * entry, the run loop's crash report, debug paths). Once a kind has sealed
+ * them (SEV-ES: LAUNCH_UPDATE_VMSA encrypted them into the VMSAs), it
+ * refuses with EPERM without asking KVM: the values would be stale, and a
+ * write would diverge from what was measured. Returns ioctl's result.
+ */
+int cvm_vcpu_regs(const struct cvm *c, int vcpu_fd, unsigned long request, void *arg);
+void cvm_seal_regs(struct cvm *c);
 
 /*
  * Shared by the confidential kinds: KVM_HC_MAP_GPA_RANGE, the guest saying

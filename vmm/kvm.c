@@ -185,6 +185,27 @@ static struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd, struct cloak_err *err)
 	}
 }
 
+struct kvm_cpuid2 *kvm_guest_cpuid(struct machine *m, unsigned index, struct cloak_err *err)
+{
+	struct kvm_cpuid2 *supported = kvm_supported_cpuid(m->kvm_fd, err), *mine;
+	size_t sz;
+
+	if (!supported)
+		return NULL;
+	sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
+	mine = calloc(1, sz + CPUID_EXTRA_ENTRIES * sizeof(supported->entries[0]));
+	if (!mine) {
+		free(supported);
+		err_set(err, "out of memory");
+		return NULL;
+	}
+	memcpy(mine, supported, sz);
+	kvm_cpuid_adjust(mine, m->cfg, index);
+	cvm_cpuid(m->cvm, m, mine, supported->nent + CPUID_EXTRA_ENTRIES);
+	free(supported);
+	return mine;
+}
+
 int kvm_create_vcpus(struct machine *m, struct cloak_err *err)
 {
 	struct kvm_cpuid2 *supported, *mine;
@@ -236,63 +257,18 @@ out:
 	return rc;
 }
 
-static void segment_from_gdt(struct kvm_segment *seg, const uint64_t *gdt, uint16_t sel)
-{
-	struct gdt_fields f;
-
-	boot_gdt_decode(gdt[sel >> 3], &f);
-	*seg = (struct kvm_segment){
-		.base = f.base, .limit = f.limit, .selector = sel, .type = f.type, .present = f.present,
-		.dpl = f.dpl, .db = f.db, .s = f.s, .l = f.l, .g = f.g, .avl = f.avl,
-	};
-}
-
-#define CR0_PE (1ull << 0)
-#define CR0_MP (1ull << 1)
-#define CR0_ET (1ull << 4)
-#define CR0_NE (1ull << 5)
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-
 int kvm_set_entry(struct machine *m, struct cloak_err *err)
 {
-	const struct plan_entry *e = &m->plan->entry;
 	struct kvm_sregs sregs;
-	struct kvm_regs regs = { .rflags = 0x2, .rip = e->rip, .rsp = e->rsp, .rdi = e->rdi, .rsi = e->rsi,
-				 .rbx = e->rbx, .rax = e->rax };
-	uint64_t gdt[GDT_ENTRIES];
+	struct kvm_regs regs;
 	int fd = m->vcpu_fd[0];
 
-	boot_gdt_build(gdt);
-	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
+	if (cvm_vcpu_regs(m->cvm, fd, KVM_GET_SREGS, &sregs) < 0)
 		return err_errno(err, "KVM_GET_SREGS");
-	sregs.gdt.base = PLAN_GDT_GPA;
-	sregs.gdt.limit = sizeof(gdt) - 1;
-	sregs.idt.base = 0;
-	sregs.idt.limit = 0;  /* no IDT yet: an early exception is a clean triple fault */
-	segment_from_gdt(&sregs.ds, gdt, GDT_SEL_DATA);
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	segment_from_gdt(&sregs.tr, gdt, GDT_SEL_TSS);
-	sregs.ldt = (struct kvm_segment){ .selector = 0, .type = 2, .present = 1, .unusable = 1 };
-	if (e->mode == ENTRY_LONG64) {
-		segment_from_gdt(&sregs.cs, gdt, GDT_SEL_CODE64);
-		sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-		sregs.cr3 = e->cr3;
-		sregs.cr4 = CR4_PAE;
-		sregs.efer = EFER_LME | EFER_LMA;
-	} else {
-		segment_from_gdt(&sregs.cs, gdt, GDT_SEL_CODE32);
-		sregs.cr0 = CR0_PE | CR0_ET;
-		sregs.cr3 = 0;
-		sregs.cr4 = 0;
-		sregs.efer = 0;
-	}
-	if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0)
+	boot_entry_regs(&m->plan->entry, &regs, &sregs);
+	if (cvm_vcpu_regs(m->cvm, fd, KVM_SET_SREGS, &sregs) < 0)
 		return err_errno(err, "cannot set the boot vCPU's control registers (KVM_SET_SREGS)");
-	if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
+	if (cvm_vcpu_regs(m->cvm, fd, KVM_SET_REGS, &regs) < 0)
 		return err_errno(err, "cannot set the boot vCPU's registers (KVM_SET_REGS)");
 	return 0;
 }

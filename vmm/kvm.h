@@ -20,6 +20,8 @@ int kvm_map_memory(struct machine *m, struct cloak_err *err);
 int kvm_create_vcpus(struct machine *m, struct cloak_err *err);
 /* Edits a KVM_GET_SUPPORTED_CPUID table for vCPU `index`: hides SVM/VMX and the user's bits. */
 void kvm_cpuid_adjust(struct kvm_cpuid2 *cpuid, const struct vm_config *cfg, unsigned index);
+/* The CPUID table vCPU `index` gets (malloc'd), as kvm_create_vcpus builds it: for the SNP CPUID page. */
+struct kvm_cpuid2 *kvm_guest_cpuid(struct machine *m, unsigned index, struct cloak_err *err);
 /* Puts the boot vCPU in the plan's entry state (the other vCPUs wait for INIT/SIPI). */
 int kvm_set_entry(struct machine *m, struct cloak_err *err);
 /* Drives a pin of the in-kernel PIC/IOAPIC. */

@@ -2,14 +2,21 @@
 #include "lazylib.h"
 
 #include <dlfcn.h>
+#include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,6 +104,76 @@ bool lazylib_loaded(enum lazylib_id lib)
 	X(int, PEM_write_bio_PrivateKey, (BIO * out, const EVP_PKEY *x, const EVP_CIPHER *enc,                    \
 					  const unsigned char *kstr, int klen, pem_password_cb *cb, void *u),       \
 	  (out, x, enc, kstr, klen, cb, u))                                                                       \
+	V(ASN1_INTEGER_free, (ASN1_INTEGER *p0), (p0)) \
+	X(long, ASN1_INTEGER_get, (const ASN1_INTEGER *p0), (p0)) \
+	X(ASN1_INTEGER *, ASN1_INTEGER_new, (void), ()) \
+	X(int, ASN1_INTEGER_set, (ASN1_INTEGER *p0, long p1), (p0, p1)) \
+	V(ASN1_OBJECT_free, (ASN1_OBJECT *p0), (p0)) \
+	V(ASN1_OCTET_STRING_free, (ASN1_OCTET_STRING *p0), (p0)) \
+	X(ASN1_OCTET_STRING *, ASN1_OCTET_STRING_new, (void), ()) \
+	X(int, ASN1_OCTET_STRING_set, (ASN1_OCTET_STRING *p0, const unsigned char *p1, int p2), (p0, p1, p2)) \
+	X(const unsigned char *, ASN1_STRING_get0_data, (const ASN1_STRING *p0), (p0)) \
+	X(int, ASN1_STRING_length, (const ASN1_STRING *p0), (p0)) \
+	X(int, BN_is_odd, (const BIGNUM *p0), (p0)) \
+	X(int, BN_is_zero, (const BIGNUM *p0), (p0)) \
+	X(BIGNUM *, BN_lebin2bn, (const unsigned char *p0, int p1, BIGNUM *p2), (p0, p1, p2)) \
+	V(CRYPTO_free, (void *p0, const char *p1, int p2), (p0, p1, p2)) \
+	X(void *, CRYPTO_malloc, (size_t p0, const char *p1, int p2), (p0, p1, p2)) \
+	V(ECDSA_SIG_free, (ECDSA_SIG *p0), (p0)) \
+	X(const BIGNUM *, ECDSA_SIG_get0_r, (const ECDSA_SIG *p0), (p0)) \
+	X(const BIGNUM *, ECDSA_SIG_get0_s, (const ECDSA_SIG *p0), (p0)) \
+	X(ECDSA_SIG *, ECDSA_SIG_new, (void), ()) \
+	X(int, ECDSA_SIG_set0, (ECDSA_SIG *p0, BIGNUM *p1, BIGNUM *p2), (p0, p1, p2)) \
+	X(int, EVP_DigestSign, (EVP_MD_CTX *p0, unsigned char *p1, size_t *p2, const unsigned char *p3, size_t p4), (p0, p1, p2, p3, p4)) \
+	X(int, EVP_DigestSignInit, (EVP_MD_CTX *p0, EVP_PKEY_CTX **p1, const EVP_MD *p2, ENGINE *p3, EVP_PKEY *p4), (p0, p1, p2, p3, p4)) \
+	X(int, EVP_DigestVerify, (EVP_MD_CTX *p0, const unsigned char *p1, size_t p2, const unsigned char *p3, size_t p4), (p0, p1, p2, p3, p4)) \
+	X(int, EVP_DigestVerifyInit, (EVP_MD_CTX *p0, EVP_PKEY_CTX **p1, const EVP_MD *p2, ENGINE *p3, EVP_PKEY *p4), (p0, p1, p2, p3, p4)) \
+	X(int, EVP_PKEY_CTX_set_rsa_mgf1_md, (EVP_PKEY_CTX *p0, const EVP_MD *p1), (p0, p1)) \
+	X(int, EVP_PKEY_CTX_set_rsa_padding, (EVP_PKEY_CTX *p0, int p1), (p0, p1)) \
+	X(int, EVP_PKEY_CTX_set_rsa_pss_saltlen, (EVP_PKEY_CTX *p0, int p1), (p0, p1)) \
+	X(int, EVP_PKEY_get_size, (const EVP_PKEY *p0), (p0)) \
+	X(int, EVP_PKEY_get_utf8_string_param, (const EVP_PKEY *p0, const char *p1, char *p2, size_t p3, size_t *p4), (p0, p1, p2, p3, p4)) \
+	X(ASN1_OBJECT *, OBJ_txt2obj, (const char *p0, int p1), (p0, p1)) \
+	V(OSSL_PARAM_BLD_free, (OSSL_PARAM_BLD *p0), (p0)) \
+	X(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_new, (void), ()) \
+	X(int, OSSL_PARAM_BLD_push_BN, (OSSL_PARAM_BLD *p0, const char *p1, const BIGNUM *p2), (p0, p1, p2)) \
+	X(OSSL_PARAM *, OSSL_PARAM_BLD_to_param, (OSSL_PARAM_BLD *p0), (p0)) \
+	V(OSSL_PARAM_free, (OSSL_PARAM *p0), (p0)) \
+	X(X509 *, PEM_read_X509, (FILE *p0, X509 **p1, pem_password_cb *p2, void *p3), (p0, p1, p2, p3)) \
+	X(int, PEM_write_bio_X509, (BIO *p0, const X509 *p1), (p0, p1)) \
+	X(X509_EXTENSION *, X509_EXTENSION_create_by_OBJ, (X509_EXTENSION **p0, const ASN1_OBJECT *p1, int p2, ASN1_OCTET_STRING *p3), (p0, p1, p2, p3)) \
+	V(X509_EXTENSION_free, (X509_EXTENSION *p0), (p0)) \
+	X(ASN1_OCTET_STRING *, X509_EXTENSION_get_data, (X509_EXTENSION *p0), (p0)) \
+	X(int, X509_NAME_add_entry_by_txt, (X509_NAME *p0, const char *p1, int p2, const unsigned char *p3, int p4, int p5, int p6), (p0, p1, p2, p3, p4, p5, p6)) \
+	X(int, X509_NAME_cmp, (const X509_NAME *p0, const X509_NAME *p1), (p0, p1)) \
+	V(X509_NAME_free, (X509_NAME *p0), (p0)) \
+	X(int, X509_NAME_get_text_by_NID, (const X509_NAME *p0, int p1, char *p2, int p3), (p0, p1, p2, p3)) \
+	X(X509_NAME *, X509_NAME_new, (void), ()) \
+	X(int, X509_add_ext, (X509 *p0, X509_EXTENSION *p1, int p2), (p0, p1, p2)) \
+	V(X509_free, (X509 *p0), (p0)) \
+	X(EVP_PKEY *, X509_get0_pubkey, (const X509 *p0), (p0)) \
+	X(X509_EXTENSION *, X509_get_ext, (const X509 *p0, int p1), (p0, p1)) \
+	X(int, X509_get_ext_by_OBJ, (const X509 *p0, const ASN1_OBJECT *p1, int p2), (p0, p1, p2)) \
+	X(X509_NAME *, X509_get_issuer_name, (const X509 *p0), (p0)) \
+	X(ASN1_INTEGER *, X509_get_serialNumber, (X509 *p0), (p0)) \
+	X(int, X509_get_signature_nid, (const X509 *p0), (p0)) \
+	X(X509_NAME *, X509_get_subject_name, (const X509 *p0), (p0)) \
+	X(ASN1_TIME *, X509_getm_notAfter, (const X509 *p0), (p0)) \
+	X(ASN1_TIME *, X509_getm_notBefore, (const X509 *p0), (p0)) \
+	X(ASN1_TIME *, X509_gmtime_adj, (ASN1_TIME *p0, long p1), (p0, p1)) \
+	X(X509 *, X509_new, (void), ()) \
+	X(int, X509_set_issuer_name, (X509 *p0, const X509_NAME *p1), (p0, p1)) \
+	X(int, X509_set_pubkey, (X509 *p0, EVP_PKEY *p1), (p0, p1)) \
+	X(int, X509_set_subject_name, (X509 *p0, const X509_NAME *p1), (p0, p1)) \
+	X(int, X509_set_version, (X509 *p0, long p1), (p0, p1)) \
+	X(int, X509_sign_ctx, (X509 *p0, EVP_MD_CTX *p1), (p0, p1)) \
+	X(int, X509_verify, (X509 *p0, EVP_PKEY *p1), (p0, p1)) \
+	X(ASN1_INTEGER *, d2i_ASN1_INTEGER, (ASN1_INTEGER **p0, const unsigned char **p1, long p2), (p0, p1, p2)) \
+	X(ECDSA_SIG *, d2i_ECDSA_SIG, (ECDSA_SIG **p0, const unsigned char **p1, long p2), (p0, p1, p2)) \
+	X(int, i2d_ASN1_INTEGER, (const ASN1_INTEGER *p0, unsigned char **p1), (p0, p1)) \
+	X(int, i2d_ECDSA_SIG, (const ECDSA_SIG *p0, unsigned char **p1), (p0, p1)) \
+	X(int, i2d_PUBKEY, (const EVP_PKEY *p0, unsigned char **p1), (p0, p1)) \
+	X(int, i2d_X509, (const X509 *p0, unsigned char **p1), (p0, p1)) \
 	X(int, RAND_bytes, (unsigned char *buf, int num), (buf, num))
 
 #define SYSTEMD_FUNCTIONS(X, V) X(int, sd_notify, (int unset_environment, const char *state), (unset_environment, state))

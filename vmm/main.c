@@ -164,6 +164,7 @@ static int run_vm(int argc, char **argv, struct vm_config *cfg)
 		plan_inputs_close(&in);
 		return CLOAK_EXIT_ERROR;
 	}
+	cvm_plan_inputs(&cvm, &in);
 	if (plan_build(&in, &plan, &err) < 0) {
 		fprintf(stderr, "cloak: %s\n", err.msg);
 		cvm_close(&cvm);

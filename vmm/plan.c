@@ -4,6 +4,7 @@
 #include "boot.h"
 #include "firmware/verifier/verify_table.h"
 #include "loader.h"
+#include "sev/vmsa.h"
 
 #include <libfdt.h>
 #include <stdio.h>
@@ -135,6 +136,39 @@ void plan_free(struct launch_plan *plan)
 		if (plan->regions[i].flags & PLAN_OWNED)
 			free((void *)plan->regions[i].data);
 	plan->nregions = 0;
+	free(plan->vmsas);
+	plan->vmsas = NULL;
+}
+
+void plan_vcpu_state(const struct launch_plan *plan, unsigned index, struct vmsa_vcpu_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (index == 0)
+		boot_entry_regs(&plan->entry, &s->regs, &s->sregs);
+	else
+		vmsa_ap_reset_regs(plan->vmsa.vcpu_sig, &s->regs, &s->sregs);
+	vmsa_reset_fpu(&s->fpu);
+	s->fpu_synced = plan->vmsa.fpu_synced;
+	s->xcr0 = 1;  /* XCR0 after reset: x87 only */
+	s->sev_features = plan->vmsa.features;
+}
+
+/* SEV-ES: the VMSA of every vCPU, in the order KVM hands them to LAUNCH_UPDATE_VMSA (vCPU index). */
+static int plan_add_vmsas(struct launch_plan *plan, struct cloak_err *err)
+{
+	struct vmsa_vcpu_state st;
+	unsigned i;
+
+	if (!plan->vmsa.on)
+		return 0;
+	plan->vmsas = calloc(plan->cpus, PAGE_SIZE);
+	if (!plan->vmsas)
+		return err_set(err, "out of memory");
+	for (i = 0; i < plan->cpus; i++) {
+		plan_vcpu_state(plan, i, &st);
+		vmsa_from_vcpu(&st, plan->vmsas + (size_t)i * PAGE_SIZE);
+	}
+	return 0;
 }
 
 static void plan_layout_ram(struct launch_plan *plan)
@@ -533,6 +567,7 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 	plan->mem_size = cfg->mem_size;
 	plan->cpus = cfg->cpus;
 	plan->cbit = in->cbit;
+	plan->vmsa = in->vmsa;
 	plan->kernel_name = in->kernel.path;
 	snprintf(plan->cmdline, sizeof(plan->cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
 	plan_layout_ram(plan);
@@ -614,8 +649,11 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 		break;
 	}
 	/* A confidential plan (a C-bit: cloak under --sev, or cloak-owner) boots through the verifier by default. */
-	if (plan->cbit >= 0 && cfg->measured_boot == MEASURED_BOOT_VERIFIER &&
+	if (plan->cbit >= 0 && config_measured_boot(cfg) == MEASURED_BOOT_VERIFIER &&
 	    plan_add_verifier(plan, in->verify_hash ? in->verify_hash : VERIFY_HASH_SHA256, err) < 0)
+		goto fail;
+	/* After the verifier: the boot vCPU's VMSA holds the entry the launch really uses. */
+	if (plan_add_vmsas(plan, err) < 0)
 		goto fail;
 	return 0;
 fail:

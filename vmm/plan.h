@@ -99,6 +99,18 @@ struct plan_entry {
 
 enum plan_kind { PLAN_KIND_ELF, PLAN_KIND_PVH, PLAN_KIND_BZIMAGE, PLAN_KIND_MULTIBOOT1, PLAN_KIND_MULTIBOOT2 };
 
+/*
+ * SEV-ES: what the VMSA of every vCPU is built from besides the plan itself.
+ * The confidential kind fills it in (plan_inputs.vmsa) and the owner is told
+ * it (cloak-owner measure --guest-features, --vcpu-sig, --kvm-sev-init).
+ */
+struct plan_vmsa_inputs {
+	bool on;                  /* the launch measures VMSAs */
+	uint64_t features;        /* SEV_FEATURES: KVM_SEV_INIT2's vmsa_features */
+	uint32_t vcpu_sig;        /* CPUID 1 EAX, which the APs hold in RDX at reset */
+	bool fpu_synced;          /* KVM_SEV_INIT2 (KVM copies x87/SSE state) or legacy KVM_SEV_ES_INIT (it does not) */
+};
+
 struct launch_plan {
 	enum plan_kind kind;
 	const char *kernel_name;  /* path, or "demo" */
@@ -119,6 +131,8 @@ struct launch_plan {
 	bool verifier;
 	uint64_t staging_gpa, staging_size;  /* the shared area of the staged payloads */
 	struct plan_entry guest_entry;       /* the guest's own entry, which the verifier takes */
+	struct plan_vmsa_inputs vmsa;
+	uint8_t *vmsas;           /* SEV-ES: cpus pages, vCPU i's initial VMSA at i * PAGE_SIZE; NULL otherwise */
 };
 
 /* The inputs a plan is built from: the config plus the image bytes. */
@@ -128,6 +142,7 @@ struct plan_inputs {
 	struct file_map initrd;   /* size 0 when none */
 	int cbit;                 /* -1 unless the guest is confidential */
 	unsigned verify_hash;     /* the verifier's table hash (firmware/verifier/verify_table.h); 0: SHA-256 */
+	struct plan_vmsa_inputs vmsa;  /* SEV-ES only; zero otherwise */
 };
 
 /* Opens the kernel (or the embedded demo) and the initrd. */
@@ -140,6 +155,14 @@ void plan_inputs_close(struct plan_inputs *in);
 void plan_inputs_evict(const struct plan_inputs *in);
 
 int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cloak_err *err);
+
+/*
+ * The registers of vCPU `index` before its first instruction: the boot vCPU
+ * at the plan's entry, the others in the x86 reset state (vmm/sev/vmsa.h).
+ * The VMM sets exactly these, and under SEV-ES the plan's VMSAs come from them.
+ */
+struct vmsa_vcpu_state;
+void plan_vcpu_state(const struct launch_plan *plan, unsigned index, struct vmsa_vcpu_state *s);
 void plan_free(struct launch_plan *plan);
 
 /*

@@ -14,6 +14,8 @@
 #include <sys/ioctl.h>
 
 #define SIG_KICK SIGUSR1
+/* KVM_EXIT_MEMORY_FAULT (Linux 6.8; the 6.1 uapi lacks it, vmm/sev/snp_abi.h asserts the value): the SNP kind converts the page. */
+#define CLOAK_KVM_EXIT_MEMORY_FAULT 39
 
 struct vcpu_arg {
 	struct machine *m;
@@ -29,8 +31,10 @@ static void vcpu_report_rip(struct machine *m, unsigned i, char *buf, size_t len
 {
 	struct kvm_regs regs;
 
-	if (ioctl(m->vcpu_fd[i], KVM_GET_REGS, &regs) == 0)
+	if (cvm_vcpu_regs(m->cvm, m->vcpu_fd[i], KVM_GET_REGS, &regs) == 0)
 		snprintf(buf, len, "RIP=0x%llx", (unsigned long long)regs.rip);
+	else if (errno == EPERM)
+		snprintf(buf, len, "RIP sealed in the encrypted VMSA");
 	else
 		snprintf(buf, len, "RIP unknown");
 }
@@ -138,6 +142,10 @@ static void *vcpu_thread(void *opaque)
 				run->immediate_exit = 0;
 				continue;
 			}
+			/* KVM reports a private/shared mismatch (guest_memfd) as EFAULT with this exit filled in. */
+			if (errno == EFAULT && run->exit_reason == CLOAK_KVM_EXIT_MEMORY_FAULT &&
+			    cvm_handle_exit(m->cvm, m, i, run))
+				continue;
 			machine_request_stop(m, CLOAK_EXIT_ERROR, "KVM_RUN failed on vCPU %u: %s", i, strerror(errno));
 			break;
 		}

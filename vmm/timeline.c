@@ -18,6 +18,7 @@ static const char *const phase_names[TL_NPHASES] = {
 	[TL_SEV_LAUNCH_START] = "sev_launch_start",    /* INIT, pinning, LAUNCH_START done */
 	[TL_LOAD] = "load",
 	[TL_SEV_LAUNCH_UPDATE] = "sev_launch_update",  /* every measured region encrypted */
+	[TL_SEV_LAUNCH_UPDATE_VMSA] = "sev_launch_update_vmsa",  /* SEV-ES: every vCPU's VMSA encrypted */
 	[TL_VCPU_CREATE] = "vcpu_create",
 	[TL_SEV_LAUNCH_FINISH] = "sev_launch_finish",  /* measured, attested, secret in, finished */
 	[TL_FIRST_GUEST_EXIT] = "first_guest_exit",
@@ -192,6 +193,11 @@ int timeline_write(const struct timeline *tl, const char *path, const struct lau
 	if (plan->cbit >= 0)
 		fprintf(f, "  \"measured_boot\": \"%s\",\n  \"psp_modelled_us\": %llu,\n",
 			plan->verifier ? "verifier" : "full", (unsigned long long)timeline_psp_model_us(tl->measured_bytes));
+	if (tl->owner_command) {
+		fprintf(f, "  \"owner_command\": ");
+		json_string(f, tl->owner_command);
+		fprintf(f, ",\n");
+	}
 	fprintf(f, "  \"exit_status\": %d,\n  \"measured_bytes\": %llu,\n  \"before_main_us\": %llu,\n"
 		   "  \"phases_us\": {", status, (unsigned long long)tl->measured_bytes,
 		(unsigned long long)clock_before_main_us());

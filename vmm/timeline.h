@@ -9,7 +9,7 @@
 
 enum tl_phase {
 	TL_PROCESS_START, TL_KVM_OPEN, TL_VM_CREATE, TL_MEMORY_READY, TL_SEV_LAUNCH_START, TL_LOAD,
-	TL_SEV_LAUNCH_UPDATE, TL_VCPU_CREATE, TL_SEV_LAUNCH_FINISH, TL_FIRST_GUEST_EXIT, TL_BOOT_TIMER,
+	TL_SEV_LAUNCH_UPDATE, TL_SEV_LAUNCH_UPDATE_VMSA, TL_VCPU_CREATE, TL_SEV_LAUNCH_FINISH, TL_FIRST_GUEST_EXIT, TL_BOOT_TIMER,
 	TL_GUEST_EXIT, TL_TEARDOWN, TL_NPHASES,
 };
 
@@ -39,6 +39,7 @@ struct timeline {
 	uint64_t measured_bytes;       /* bytes the confidential launch measured (0: none) */
 	uint64_t rss_kib;              /* cloak's resident memory at the end of the run */
 	uint64_t guest_resident_kib;   /* the part of it that is guest RAM */
+	const char *owner_command;     /* the cloak-owner command that recomputes the launch digest, or NULL */
 };
 
 void timeline_mark(struct timeline *tl, enum tl_phase phase);

@@ -61,12 +61,59 @@ if command -v python3 >/dev/null && python3 -c 'import json' 2>/dev/null; then
 else
 	skip "host-check --json is valid JSON" "no python3"
 fi
+# kvm_amd's parameters from a substitute directory: a kernel whose kvm_amd has SNP switched off.
+mkdir -p "$T/params"
+echo Y >"$T/params/sev"; echo Y >"$T/params/sev_es"; echo N >"$T/params/sev_snp"
+run "$CLOAK" host-check --kvm-amd-params "$T/params"
+expect "host-check reads kvm_amd's sev_snp and says how to turn it on" 1 --out "SEV-SNP: NOT available" \
+	--out "sev_snp=N: reload it with sev_es=1 sev_snp=1"
+rm "$T/params/sev_snp"
+run "$CLOAK" host-check --kvm-amd-params "$T/params"
+expect "host-check names a kernel older than SNP" 1 --out "no sev_snp parameter: this kernel predates SNP"
+run "$CLOAK" run --sev --id-block "$T/none" --id-auth "$T/none"
+expect "--id-block needs --sev-mode snp" 2 --err "need --sev-mode snp"
+run "$CLOAK" run --sev --sev-mode snp --id-block "$T/none"
+expect "--id-block needs --id-auth" 2 --err "--id-block needs --id-auth"
+run "$CLOAK" run --sev --sev-mode snp --policy 0x3
+expect "--policy (SEV's) is refused under --sev-mode snp" 2 --err "SNP policy 0x30000"
+run "$CLOAK" run --sev --sev-mode snp --host-data AAAA
+expect "--host-data must be 32 bytes of base64" 2 --err "exactly 32 bytes"
+run "$CLOAK" run --sev --sev-mode snp --sev-sim-report "$T"
+expect "--sev-sim-report needs the simulator" 2 --err "--sev-sim-report needs --sev-backend sim"
+HD=QevpEbdRXKGpTO0L2q3wI60FRX/A0iO2tjL0z3s4QQY=
+run "$CLOAK" config print --sev --sev-mode snp --sev-backend sim --id-block "$T/idb" --id-auth "$T/ida" --host-data "$HD" --sev-sim-report "$T"
+cp "$out" "$T/snp.json"
+run "$CLOAK" config print --config "$T/snp.json"
+if [ "$rc" = 0 ] && cmp -s "$out" "$T/snp.json" && grep -q "\"host_data\": \"$HD\"" "$out" && grep -q '"mode": "snp"' "$out"; then
+	ok "config print carries the SNP options, and --config reads them back the same"
+else
+	not_ok "config print carries the SNP options, and --config reads them back the same" "differs"
+fi
 run "$CLOAK" host-check --bogus
 expect "host-check refuses unknown options" 2 --err "unknown option --bogus"
 run "$CLOAK" run --sev --policy 0x40
 expect "reserved policy bits are refused before any ioctl" 2 --err "bits 6-15" --err "reserved"
 run "$CLOAK" run --sev --policy 0x4
-expect "an SEV-ES policy is refused" 2 --err "SEV-ES"
+expect "an SEV-ES policy is refused" 2 --err "SEV-ES" --err "--sev-mode es"
+run "$CLOAK" run --sev --sev-mode esx
+expect "--sev-mode names a bad mode" 2 --err "--sev-mode: 'esx' is not a mode" --err "sev (plain SEV), es (SEV-ES) or snp"
+run "$CLOAK" run --sev --sev-mode ""
+expect "--sev-mode refuses an empty mode" 2 --err "--sev-mode: '' is not a mode"
+run "$CLOAK" run --sev-mode es
+expect "--sev-mode without --sev" 2 --err "--sev-mode needs --sev"
+run "$CLOAK" run --sev --sev-mode snp
+if [ "$rc" = 2 ] && grep -qE -e "--sev-mode snp: (cannot open /dev/kvm|this kernel has no SNP support)" "$err"; then
+	ok "--sev-mode snp on a host without KVM or without SNP says which (exit 2)"
+else
+	not_ok "--sev-mode snp on a host without KVM or without SNP says which (exit 2)" "unexpected"
+fi
+run "$CLOAK" run --help
+expect "run --help lists --sev-mode" 0 --out "--sev-mode MODE"
+run "$CLOAK" config print --sev --sev-mode es --sev-backend sim
+expect "config print keeps the SEV mode" 0 --out '"mode": "es"'
+printf '{"sev": {"mode": "sev-es"}}\n' >"$T/badmode.json"
+run "$CLOAK" run --config "$T/badmode.json"
+expect "the config file names a bad sev.mode" 2 --err "sev.mode" --err "es (SEV-ES)"
 run "$CLOAK" run --policy 1
 expect "--policy without --sev" 2 --err "--policy needs --sev"
 run "$CLOAK" run --sev --dh-cert-file "$T/x"
@@ -242,7 +289,51 @@ expect "measure: --dump-vmsa needs seves or snp" 2 --err "--dump-vmsa needs --mo
 run "$OWNER" measure --mode sev --ovmf "$T/none" --output-format hexadecimal
 expect "measure names a bad --output-format" 2 --err "--output-format: 'hexadecimal'"
 run "$OWNER" measure --mode snp --vcpus 1 --vcpu-sig 1 --cbit 51 --cloak-plan --mem 64M
-expect "measure --cloak-plan refuses SNP (no VMSAs in the plan yet)" 2 --err "SEV launch only"
+if [ "$rc" = 0 ] && grep -qxE '[0-9a-f]{96}' "$out"; then
+	ok "measure --cloak-plan --mode snp prints the 48-byte SNP digest of cloak's plan"
+else
+	not_ok "measure --cloak-plan --mode snp prints the 48-byte SNP digest of cloak's plan" "no 96 hex digits"
+fi
+run "$OWNER" measure --mode snp --vcpus 1 --cbit 51 --cloak-plan --mem 64M
+expect "measure --cloak-plan --mode snp needs the vCPU signature, as sev-snp-measure does" 2 --err "--vcpu-sig"
+run "$OWNER" measure --mode snp --vcpus 2 --vcpu-sig 1 --cbit 51 --cloak-plan --mem 64M
+expect "measure --cloak-plan --mode snp checks --vcpus against the plan" 2 --err "--vcpus 2"
+run "$OWNER" measure --mode seves --cpu-generation sim --cloak-plan --mem 64M
+expect "measure --mode seves --cloak-plan needs the vCPU signature" 2 --err "--vcpu-type, --vcpu-sig or --vcpu-family"
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --kvm-sev-init init3 --cpu-generation sim --cloak-plan --mem 64M
+expect "measure names a bad --kvm-sev-init" 2 --err "--kvm-sev-init: 'init3'"
+run "$OWNER" measure --mode sev --kvm-sev-init legacy --cpu-generation sim --cloak-plan --mem 64M
+expect "measure --mode sev refuses the VMSA options" 2 --err "plain SEV launch measures none"
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --cpu-generation sim --cloak-plan --sev --sev-mode sev --mem 64M
+expect "measure --mode seves refuses a plan launched as plain SEV" 2 --err "--sev-mode sev, but --mode seves"
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --vcpus 3 --cpu-generation sim --cloak-plan --cpus 2
+expect "measure --mode seves: --vcpus must agree with the plan's --cpus" 2 --err "--vcpus 3" --err "2 vCPUs"
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --cpu-generation sim --cloak-plan --cpus 2 --mem 64M
+es1=$(cat "$out")
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --kvm-sev-init legacy --cpu-generation sim --cloak-plan --cpus 2 --mem 64M
+es2=$(cat "$out")
+run "$OWNER" measure --mode sev --cpu-generation sim --cloak-plan --cpus 2 --mem 64M
+es3=$(cat "$out")
+# measurement build with an ES policy measures the plan's VMSAs: the same blob as from measure's digest.
+ESM="--api-major 1 --api-minor 55 --build-id 21 --policy 0x5 --tik $T/tik --nonce $NONCE"
+run "$OWNER" measurement build $ESM --cpu-generation sim --cloak-plan --cpus 2 --mem 64M
+expect "measurement build with an ES policy needs --vcpu-sig" 2 --err "is SEV-ES" --err "--vcpu-sig"
+run "$OWNER" measurement build --api-major 1 --api-minor 55 --build-id 21 --policy 0x1 --tik "$T/tik" --nonce "$NONCE" --vcpu-sig 1 --cpu-generation sim --cloak-plan --mem 64M
+expect "measurement build refuses VMSA options with a plain SEV policy" 2 --err "policy with bit 2 (ES)"
+run "$OWNER" measurement build $ESM --cpu-generation sim --vcpu-sig 0x800f12 --cloak-plan --cpus 2 --mem 64M
+esblob=$(cat "$out")
+run "$OWNER" measure --mode seves --vcpu-sig 0x800f12 --cpu-generation sim --output-format base64 --cloak-plan --cpus 2 --mem 64M
+run "$OWNER" measurement build $ESM --launch-digest "$(cat "$out")"
+if [ -n "$esblob" ] && [ "$esblob" = "$(cat "$out")" ]; then
+	ok "measurement build --policy 0x5 --cloak-plan = measurement build --launch-digest (measure --mode seves)"
+else
+	not_ok "measurement build --policy 0x5 --cloak-plan = measurement build --launch-digest (measure --mode seves)" "[$esblob]"
+fi
+if [ ${#es1} = 64 ] && [ ${#es2} = 64 ] && [ "$es1" != "$es2" ] && [ "$es1" != "$es3" ]; then
+	ok "measure --mode seves --cloak-plan: the VMSAs and KVM's init path are in the digest"
+else
+	not_ok "measure --mode seves --cloak-plan: the VMSAs and KVM's init path are in the digest" "[$es1] [$es2] [$es3]"
+fi
 run "$OWNER" measure --mode sev --cloak-plan --mem 64M
 expect "measure --cloak-plan needs --cbit" 2 --err "--cbit"
 run "$OWNER" measure --mode sev --cbit 51 --cloak-plan --mem 64M

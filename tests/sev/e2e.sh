@@ -123,6 +123,67 @@ else
 	sed 's/^/#   /' "$T/status" "$T/fds" "$T/env" 2>/dev/null
 fi
 
+# SEV-ES: the demo launched with its VMSAs measured, on both of the simulated KVM's paths (6.1:
+# KVM_SEV_ES_INIT; 6.10+: KVM_SEV_INIT2 with DebugSwap and the x87/SSE state). --measurement-out must
+# equal the digest cloak-owner computes on its own from the same `cloak run` arguments and the vCPU
+# signature this host's /proc/cpuinfo gives, and the timeline's owner_command must print it too.
+cpuinfo() { grep -m1 "^$1[[:space:]]*:" /proc/cpuinfo | sed 's/.*:[[:space:]]*//'; }
+fam=$(cpuinfo "cpu family") model=$(cpuinfo model) step=$(cpuinfo stepping)
+ES_ARGS="--cpus 2 --mem 64M --cmdline es-demo"
+"$OWNER" session --name "$T/es" "$T/pdh.cert" 0x5 2>"$T/err" >"$T/out" || not_ok "SEV-ES session" "cloak-owner session 0x5 failed"
+es_run() {  # es_run NAME VM_TYPES(0|1) INIT(legacy|init2) FEATURES
+	name=$1
+	rm -f "$T/es.hex" "$T/es-tl.json"
+	owner_es="--mode seves --cpu-generation sim --vcpu-family $fam --vcpu-model $model --vcpu-stepping $step \
+--kvm-sev-init $3 --guest-features $4"
+	# The owner's check of MEASURE with the session's TIK, against the digest it computes itself.
+	cat >"$T/es-attest.sh" <<EOS
+set -e
+d=\$("$OWNER" measure $owner_es --output-format base64 --cloak-plan --sev --sev-mode es $ES_ARGS)
+"$OWNER" measurement verify --api-major "\$CLOAK_SEV_API_MAJOR" --api-minor "\$CLOAK_SEV_API_MINOR" \
+	--build-id "\$CLOAK_SEV_BUILD" --policy 0x5 --tik "$T/es_tik.bin" \
+	--launch-measure-blob "\$CLOAK_SEV_MEASUREMENT" --launch-digest "\$d" >&2
+EOS
+	rc=0
+	CLOAK_SEV_SIM_VM_TYPES=$2 timeout 600 "$CLOAK" run --sev --sev-mode es --sev-backend sim \
+		--sev-sim-key "$T/platform.pem" $ES_ARGS --dh-cert-file "$T/es_godh.b64" \
+		--session-file "$T/es_session.b64" --attest-cmd "sh $T/es-attest.sh" \
+		--measurement-out "$T/es.hex" --timeline "$T/es-tl.json" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	want=$("$OWNER" measure $owner_es --cloak-plan --sev --sev-mode es $ES_ARGS 2>>"$T/err")
+	cmd=$(sed -n 's/^ *"owner_command": "\(.*\)",$/\1/p' "$T/es-tl.json" 2>/dev/null)
+	again=$(cd "$T" && PATH="$OLDPWD:$PATH" sh -c "$cmd" 2>>"$T/err")
+	got=$(cat "$T/es.hex" 2>/dev/null)
+	if [ "$rc" != 0 ]; then
+		not_ok "$name" "exit status $rc, wanted 0"
+	elif ! grep -q "SEV: active (SEV_STATUS bit 0 set), C-bit 52" "$T/out"; then
+		not_ok "$name" "the demo did not see SEV"
+	elif ! grep -q "registers are NOT encrypted" "$T/err"; then
+		not_ok "$name" "no warning that the simulated ES guest runs as a plain guest"
+	elif ! grep -q "measurement matches" "$T/err"; then
+		not_ok "$name" "the simulated firmware's MEASURE (over the VMSAs it read from KVM) did not verify"
+	elif [ -z "$want" ] || [ "$got" != "$want" ]; then
+		not_ok "$name" "--measurement-out [$got], cloak-owner measure [$want]"
+	elif [ "$again" != "$want" ]; then
+		not_ok "$name" "owner_command [$cmd] printed [$again], wanted [$want]"
+	elif ! grep -q '"sev_launch_update_vmsa": [0-9]' "$T/es-tl.json"; then
+		not_ok "$name" "the timeline lacks the sev_launch_update_vmsa phase"
+	else
+		ok "$name: MEASURE verified; --measurement-out $got = cloak-owner measure = the timeline's owner_command"
+		echo "#   owner_command: $cmd"
+	fi
+}
+es_run "SEV-ES on a 6.1 KVM (KVM_SEV_ES_INIT), 2 vCPUs" 0 legacy 0
+es_run "SEV-ES on a 6.10+ KVM (KVM_SEV_INIT2, DebugSwap), 2 vCPUs" 1 init2 0x20
+# The simulator measured the VMSAs it read back from KVM: the owner's digest of another host's
+# vCPU signature must not match.
+other=$("$OWNER" measure --mode seves --cpu-generation sim --vcpu-sig 0x1 --kvm-sev-init init2 \
+	--guest-features 0x20 --cloak-plan --sev --sev-mode es $ES_ARGS 2>/dev/null)
+if [ -n "$other" ] && [ "$other" != "$(cat "$T/es.hex" 2>/dev/null)" ]; then
+	ok "SEV-ES: another vCPU signature gives another digest"
+else
+	not_ok "SEV-ES: another vCPU signature gives another digest" "$other"
+fi
+
 # The measured-boot verifier (--measured-boot verifier, the default): its own file, same TAP stream.
 . ./verifier-e2e.sh
 

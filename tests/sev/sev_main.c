@@ -51,6 +51,8 @@ int main(int argc, char **argv)
 		srunner_add_suite(sr, crypto_suite());
 		srunner_add_suite(sr, launch_suite());
 		srunner_add_suite(sr, owner_snp_suite());
+		srunner_add_suite(sr, snp_suite());
+		srunner_add_suite(sr, vmsa_suite());
 	}
 	srunner_set_tap(sr, "-");
 	srunner_run_all(sr, CK_SILENT);

@@ -1,10 +1,10 @@
 /* test_owner_snp.c: cloak-owner's SNP pieces on data made here: PAGE_INFO, VMSA, OVMF metadata, chains, reports, ID blocks. */
 #include "sev_tests.h"
 
-#include "amd_cert.h"
+#include "sev/amd_cert.h"
 #include "owner.h"
 #include "snp_digest.h"
-#include "snp_report.h"
+#include "sev/snp_report.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>

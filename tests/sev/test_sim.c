@@ -79,7 +79,7 @@ START_TEST(platform_status_reports_the_simulated_platform)
 	ck_assert_uint_eq(st.api_minor, 55);
 	ck_assert_uint_eq(st.state, SEV_PSTATE_UNINIT);
 	ck_assert_uint_eq(st.guest_count, 0);
-	ck_assert_uint_eq(st.flags & SEV_STATUS_FLAGS_CONFIG_ES, 0);
+	ck_assert_uint_eq(st.flags & SEV_STATUS_FLAGS_CONFIG_ES, SEV_STATUS_FLAGS_CONFIG_ES);  /* Milan and later */
 	ck_assert_int_eq(psp->cbit, PSP_SIM_CBIT);
 	ck_assert(psp->simulated);
 	init_and_start(SEV_POLICY_NODBG);
@@ -107,7 +107,6 @@ START_TEST(init_rules)
 	struct psp_sim_params p;
 	struct cloak_err err = { "" };
 
-	ck_assert_int_eq(vm(KVM_SEV_ES_INIT, NULL, NULL), -ENOTTY);
 	/* A KVM without KVM_X86_SEV_VM: the VM has the default type, which INIT2 refuses. */
 	ck_assert_int_eq(vm(KVM_SEV_INIT2, &in, NULL), -EINVAL);
 	ck_assert_int_eq(vm(KVM_SEV_INIT, NULL, NULL), 0);
@@ -130,6 +129,69 @@ START_TEST(init_rules)
 	ck_assert_int_eq(vm(KVM_SEV_INIT2, NULL, NULL), -EFAULT);
 	ck_assert_int_eq(vm(KVM_SEV_INIT2, &in, NULL), 0);
 	ck_assert_int_eq(vm(KVM_SEV_INIT2, &in, NULL), -EINVAL);  /* already active */
+}
+END_TEST
+
+/* SEV-ES: how KVM starts it, the ES policy, and LAUNCH_UPDATE_VMSA's preconditions (the VMSAs themselves: sev-e2e). */
+START_TEST(es_rules)
+{
+	struct kvm_sev_launch_start s = { .policy = SEV_POLICY_NODBG };
+	struct kvm_sev_init in = { 0 };
+	struct psp_sim_params p;
+	struct cloak_err err = { "" };
+	uint32_t fw = 0;
+	int fd = 7, rc;
+
+	/* A 6.1 KVM: legacy KVM_SEV_ES_INIT, then a plain SEV policy does not match the SEV-ES ASID. */
+	ck_assert_int_eq(vm(KVM_SEV_ES_INIT, NULL, NULL), 0);
+	rc = vm(KVM_SEV_LAUNCH_START, &s, &fw);
+	expect_fw(rc, fw, SEV_RET_POLICY_FAILURE);
+	s.policy = SEV_POLICY_NODBG | SEV_POLICY_ES;
+	ck_assert_int_eq(vm(KVM_SEV_LAUNCH_START, &s, &fw), 0);
+	/* KVM walks the vCPUs; a simulated KVM never told them has none to measure. */
+	ck_assert_int_eq(vm(KVM_SEV_LAUNCH_UPDATE_VMSA, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(psp_sim_set_vcpus(psp, VM + 1, &fd, 1), -ENOTTY);
+
+	/* A plain SEV guest has no VMSA to update, and an ES policy does not fit its ASID. */
+	psp_close(psp);
+	psp_sim_default_params(&p);
+	psp = psp_sim_open(&p, &err);
+	ck_assert_msg(psp != NULL, "%s", err.msg);
+	ck_assert_int_eq(vm(KVM_SEV_INIT, NULL, NULL), 0);
+	s.handle = 0;  /* a new guest, not key sharing with the last one */
+	rc = vm(KVM_SEV_LAUNCH_START, &s, &fw);
+	expect_fw(rc, fw, SEV_RET_POLICY_FAILURE);
+	s.policy = SEV_POLICY_NODBG;
+	ck_assert_int_eq(vm(KVM_SEV_LAUNCH_START, &s, &fw), 0);
+	ck_assert_int_eq(vm(KVM_SEV_LAUNCH_UPDATE_VMSA, NULL, NULL), -ENOTTY);
+
+	/* A 6.10+ KVM: INIT2 on an SEV-ES VM type takes only the VMSA features it offers, and GHCB 2 at most. */
+	psp_close(psp);
+	psp_sim_default_params(&p);
+	p.sev_vm_type = true;
+	psp = psp_sim_open(&p, &err);
+	ck_assert_msg(psp != NULL, "%s", err.msg);
+	ck_assert_uint_eq(psp->sim_vmsa_features, SEV_FEAT_DEBUG_SWAP);
+	psp->sim_vm_type = KVM_X86_SEV_ES_VM;
+	ck_assert_int_eq(vm(KVM_SEV_ES_INIT, NULL, NULL), -EINVAL);  /* legacy init: default VM type only */
+	in.vmsa_features = 1ull << 4;
+	ck_assert_int_eq(vm(KVM_SEV_INIT2, &in, NULL), -EINVAL);
+	in.vmsa_features = SEV_FEAT_DEBUG_SWAP;
+	in.ghcb_version = 3;
+	ck_assert_int_eq(vm(KVM_SEV_INIT2, &in, NULL), -EINVAL);
+	in.ghcb_version = 0;
+	ck_assert_int_eq(vm(KVM_SEV_INIT2, &in, NULL), 0);
+	s.handle = 0;
+	s.policy = SEV_POLICY_NODBG | SEV_POLICY_ES;
+	ck_assert_int_eq(vm(KVM_SEV_LAUNCH_START, &s, &fw), 0);
+
+	/* A platform without SEV-ES has no ES ASID to give. */
+	psp_close(psp);
+	psp_sim_default_params(&p);
+	p.es = false;
+	psp = psp_sim_open(&p, &err);
+	ck_assert_msg(psp != NULL, "%s", err.msg);
+	ck_assert_int_eq(vm(KVM_SEV_ES_INIT, NULL, NULL), -ENOTTY);
 }
 END_TEST
 
@@ -229,7 +291,7 @@ START_TEST(bad_policies_fail_at_launch_start)
 	ck_assert_int_eq(vm(KVM_SEV_INIT, NULL, NULL), 0);
 	rc = vm(KVM_SEV_LAUNCH_START, &s, &fw);
 	expect_fw(rc, fw, SEV_RET_POLICY_FAILURE);
-	s.policy = SEV_POLICY_ES;  /* the simulated platform has no SEV-ES */
+	s.policy = SEV_POLICY_ES;  /* an ES policy on a plain SEV VM's ASID */
 	rc = vm(KVM_SEV_LAUNCH_START, &s, &fw);
 	expect_fw(rc, fw, SEV_RET_POLICY_FAILURE);
 	s.policy = 2u << 16;  /* needs API 2.0 */
@@ -543,6 +605,7 @@ Suite *sim_suite(void)
 	tcase_add_test(t, platform_status_reports_the_simulated_platform);
 	tcase_add_test(t, commands_before_init_get_enotty);
 	tcase_add_test(t, init_rules);
+	tcase_add_test(t, es_rules);
 	tcase_add_test(t, out_of_order_commands_get_invalid_guest_state);
 	tcase_add_test(t, misaligned_updates_are_refused);
 	tcase_add_test(t, the_same_page_is_never_updated_twice);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 /* Exit statuses: 0 done (verify: match), 1 verify: no match, 2 bad input or failure. */
@@ -48,7 +49,8 @@ static void usage(FILE *out)
 		"        (--nonce B64 | --launch-measure-blob B64)\n"
 		"        (--launch-digest B64\n"
 		"         | --firmware FILE [--kernel F --initrd F --cmdline S] [--num-cpus N --vmsa-cpu0 F --vmsa-cpu1 F]\n"
-		"         | --cpu-generation GEN --cloak-plan CLOAK-RUN-ARGS...)\n"
+		"         | --cpu-generation GEN [--vcpu-sig N [--guest-features N] [--kvm-sev-init init2|legacy]]\n"
+		"           --cloak-plan CLOAK-RUN-ARGS...)\n"
 		"      prints base64 of MEASURE | MNONCE. --firmware follows QEMU + OVMF (the image, then the\n"
 		"      kernel-hashes table when --kernel is given; then the VMSAs for SEV-ES). --cloak-plan\n"
 		"      takes the rest of the line as `cloak run` arguments and runs cloak's own plan code\n"
@@ -56,7 +58,9 @@ static void usage(FILE *out)
 		"      --cpu-generation names the platform's CPU (naples, rome: C-bit 47; milan, genoa,\n"
 		"      turin: 51; sim: cloak's simulated PSP), which fixes the C-bit in cloak's page tables;\n"
 		"      --cbit takes the same names or 47 or 51 and nothing else: never the host's word\n"
-		"      (CLOAK_SEV_CBIT). --verbose prints\n"
+		"      (CLOAK_SEV_CBIT). With a policy with bit 2 (SEV-ES), --cloak-plan measures the plan's\n"
+		"      VMSAs too: --vcpu-sig, --guest-features and --kvm-sev-init as the timeline's\n"
+		"      owner_command of `cloak run --sev-mode es` names them. --verbose prints\n"
 		"      the launch digest (and for --cloak-plan each measured region) on stderr.\n"
 		"\n"
 		"  measurement verify ... --launch-measure-blob B64\n"
@@ -71,14 +75,18 @@ static void usage(FILE *out)
 		"        [--vcpu-type NAME | --vcpu-sig N | --vcpu-family N --vcpu-model N --vcpu-stepping N]\n"
 		"        [--vmm-type QEMU|ec2|gce] [--kernel F [--initrd F] [--append S]] [--guest-features N]\n"
 		"        [--snp-ovmf-hash HEX] [--output-format hex|base64] [--dump-vmsa] [-v|--verbose]\n"
-		"  measure --mode sev --cpu-generation GEN --cloak-plan CLOAK-RUN-ARGS...\n"
+		"  measure --mode sev|seves --cpu-generation GEN [seves: the vCPU as above, --guest-features N,\n"
+		"        --kvm-sev-init init2|legacy, --vcpus N] --cloak-plan CLOAK-RUN-ARGS...\n"
 		"      prints the launch digest as sev-snp-measure does (same options, same output): SHA-256 for\n"
 		"      sev and seves, the SNP PAGE_INFO digest (SHA-384) for snp, the OVMF pages' SNP digest for\n"
 		"      snp:ovmf-hash. seves and snp need --vcpus and, under QEMU, the vCPU's signature; NAME is\n"
 		"      one of QEMU's EPYC models (EPYC, EPYC-v1..v4, EPYC-IBPB, EPYC-Rome[-v1..v3],\n"
 		"      EPYC-Milan[-v1,-v2], EPYC-Genoa[-v1], EPYC-Turin). --guest-features is the SNP VMSAs'\n"
 		"      SEV_FEATURES (default 0x1). --dump-vmsa writes the measured VMSAs to vmsaN.bin here.\n"
-		"      --cloak-plan gives the SEV digest of cloak's own launch plan (ES/SNP plans: not yet).\n"
+		"      --cloak-plan gives the SEV or SEV-ES digest of cloak's own launch plan (SNP: not yet);\n"
+		"      for seves, --guest-features is INIT2's VMSA features (default 0) and --kvm-sev-init how\n"
+		"      KVM started the guest (default init2; legacy: KVM_SEV_ES_INIT), as the timeline's\n"
+		"      owner_command of `cloak run --sev-mode es` gives them.\n"
 		"\n"
 		"  verify --ark F --ask F --cek F --oca F --pek F --pdh F [-q|--quiet]\n"
 		"      checks an SEV platform's chain as `sevctl verify` does: ARK (self-signed) -> ASK -> CEK\n"
@@ -156,6 +164,26 @@ static int parse_uint(const char *s, const char *what, unsigned long max, unsign
 
 /* ---- session ---- */
 
+/*
+ * The session's POLICY: any the firmware accepts, SEV-ES (bit 2) included,
+ * since `cloak run --sev-mode es` launches with the ES bit set and
+ * LAUNCH_START checks the policy against this session's MAC.
+ */
+static int session_policy_parse(const char *s, uint32_t *policy, struct cloak_err *err)
+{
+	const char *p = s + ((s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 2 : 0);
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(p, &end, 16);
+	if (!*p || *end || errno || v > UINT32_MAX || *p == '-')
+		return err_set(err, "POLICY: '%s' is not a 32-bit hex number; write it like 0x1 (NODBG) or 0x5 "
+				    "(NODBG, SEV-ES)", s);
+	*policy = (uint32_t)v;
+	return sev_policy_check(*policy & ~SEV_POLICY_ES, "POLICY", err);
+}
+
 static int cmd_session(int argc, char **argv)
 {
 	static const struct option opts[] = { { "name", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
@@ -164,7 +192,7 @@ static int cmd_session(int argc, char **argv)
 	struct sev_keys keys;
 	const char *name = NULL;
 	char path[4096], *b64;
-	uint32_t policy;
+	uint32_t policy = 0;
 	size_t n;
 	int c, rc = OWNER_ERROR;
 
@@ -180,7 +208,7 @@ static int cmd_session(int argc, char **argv)
 		return usage_error("session: --name NAME is needed");
 	if (argc - optind != 2)
 		return usage_error("session: give PDH_CERT and POLICY after the options");
-	if (sev_policy_parse(argv[optind + 1], &policy, "POLICY", &err) < 0)
+	if (session_policy_parse(argv[optind + 1], &policy, &err) < 0)
 		return fail(&err);
 	if (sev_file_read(argv[optind], "PDH certificate", 4 * SEV_CERT_LEN, &pdh, &n, &err) < 0)
 		return fail(&err);
@@ -245,11 +273,15 @@ struct measure_args {
 	bool have_cbit, verbose;
 	int plan_argc;
 	char **plan_argv;   /* the `cloak run` arguments after --cloak-plan, or NULL */
+	/* An ES policy with --cloak-plan: what the host chose for the VMSAs (the timeline's owner_command). */
+	struct owner_plan_es es;
+	bool have_sig, have_features, have_init;
 };
 
 enum {
 	M_MAJOR = 256, M_MINOR, M_BUILD, M_POLICY, M_TIK, M_NONCE, M_BLOB, M_DIGEST, M_FIRMWARE, M_KERNEL,
-	M_INITRD, M_CMDLINE, M_NCPUS, M_VMSA0, M_VMSA1, M_CBIT, M_CPUGEN, M_VERBOSE,
+	M_INITRD, M_CMDLINE, M_NCPUS, M_VMSA0, M_VMSA1, M_CBIT, M_CPUGEN, M_VERBOSE, M_VCPU_SIG, M_FEATURES,
+	M_KVM_INIT,
 };
 
 static int measure_parse(int argc, char **argv, struct measure_args *a, struct cloak_err *err)
@@ -264,8 +296,11 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 		{ "cmdline", required_argument, NULL, M_CMDLINE }, { "num-cpus", required_argument, NULL, M_NCPUS },
 		{ "vmsa-cpu0", required_argument, NULL, M_VMSA0 }, { "vmsa-cpu1", required_argument, NULL, M_VMSA1 },
 		{ "cbit", required_argument, NULL, M_CBIT }, { "cpu-generation", required_argument, NULL, M_CPUGEN },
-		{ "verbose", no_argument, NULL, M_VERBOSE }, { NULL, 0, NULL, 0 },
+		{ "verbose", no_argument, NULL, M_VERBOSE }, { "vcpu-sig", required_argument, NULL, M_VCPU_SIG },
+		{ "guest-features", required_argument, NULL, M_FEATURES },
+		{ "kvm-sev-init", required_argument, NULL, M_KVM_INIT }, { NULL, 0, NULL, 0 },
 	};
+	unsigned long n;
 	int i, c, nsrc;
 
 	memset(a, 0, sizeof(*a));
@@ -331,6 +366,25 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 			a->have_cbit = true;
 			break;
 		case M_VERBOSE: a->verbose = true; break;
+		case M_VCPU_SIG:
+			if (parse_uint(optarg, "--vcpu-sig", UINT32_MAX, &n, err) < 0)
+				return -1;
+			a->es.vcpu_sig = (uint32_t)n;
+			a->have_sig = true;
+			break;
+		case M_FEATURES:
+			if (parse_uint(optarg, "--guest-features", ULONG_MAX, &n, err) < 0)
+				return -1;
+			a->es.features = n;
+			a->have_features = true;
+			break;
+		case M_KVM_INIT:
+			if (strcmp(optarg, "init2") && strcmp(optarg, "legacy"))
+				return err_set(err, "--kvm-sev-init: '%s' is not init2 (KVM_SEV_INIT2) or legacy "
+						    "(KVM_SEV_ES_INIT)", optarg);
+			a->es.init2 = !strcmp(optarg, "init2");
+			a->have_init = true;
+			break;
 		case ':': return err_set(err, "%s needs a value", argv[optind - 1]);
 		default: return err_set(err, "unknown option %s", argv[optind - 1]);
 		}
@@ -340,6 +394,15 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 	if (!a->have_major || !a->have_minor || !a->have_build || !a->have_policy || !a->tik)
 		return err_set(err, "--api-major, --api-minor, --build-id, --policy and --tik are all needed: the "
 				    "firmware MACs them into the measurement");
+	if (!a->have_init)
+		a->es.init2 = true;
+	if ((a->have_sig || a->have_features || a->have_init) && (!a->plan_argv || !(a->policy & SEV_POLICY_ES)))
+		return err_set(err, "--vcpu-sig, --guest-features and --kvm-sev-init describe the VMSAs of an SEV-ES "
+				    "launch: they go with --cloak-plan and a policy with bit 2 (ES)");
+	if (a->plan_argv && (a->policy & SEV_POLICY_ES) && !a->have_sig)
+		return err_set(err, "--policy 0x%x is SEV-ES: its digest covers each vCPU's VMSA, which holds the vCPU "
+				    "signature; give --vcpu-sig (and --guest-features, --kvm-sev-init as the timeline's "
+				    "owner_command names them)", a->policy);
 	nsrc = !!a->digest + !!a->firmware + !!a->plan_argv;
 	if (nsrc != 1)
 		return err_set(err, "give exactly one of --launch-digest, --firmware or --cloak-plan");
@@ -446,7 +509,8 @@ static int cmd_measurement(int argc, char **argv)
 	else if (a.firmware)
 		rc = digest_of_firmware(&a, in.digest, &err);
 	else
-		rc = owner_plan_digest(a.plan_argc, a.plan_argv, a.cbit, a.verbose, in.digest, &err);
+		rc = owner_plan_digest(a.plan_argc, a.plan_argv, a.cbit, (a.policy & SEV_POLICY_ES) ? &a.es : NULL,
+				       a.verbose, in.digest, &err);
 	if (rc < 0)
 		return fail(&err);
 	in.api_major = (uint8_t)a.major;

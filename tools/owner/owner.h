@@ -38,12 +38,30 @@ struct ovmf_inputs {
 /* The launch digest QEMU + OVMF produce: image, [padded hashes table], [VMSA0, VMSA1 x (n-1)]. */
 int ovmf_launch_digest(const struct ovmf_inputs *in, uint8_t digest[32], struct cloak_err *err);
 
+/* What an SEV-ES digest of cloak's plan needs beyond the plan: what the host gave the VMSAs. */
+struct owner_plan_es {
+	uint64_t features;   /* --guest-features: KVM_SEV_INIT2's vmsa_features */
+	uint32_t vcpu_sig;   /* --vcpu-sig (or family/model/stepping, or --vcpu-type) */
+	bool init2;          /* --kvm-sev-init init2 (default) or legacy (KVM_SEV_ES_INIT: no x87/SSE state) */
+	unsigned vcpus;      /* --vcpus, checked against the plan's --cpus; 0 when not given */
+};
+
 /*
  * The SEV launch digest of cloak's own plan for `cloak run` arguments argv
- * (argv[0] is "run"), with the C-bit `cbit`; `verbose` lists each measured
- * region on stderr. Errors name --cloak-plan.
+ * (argv[0] is "run"), with the C-bit `cbit`; with `es`, the SEV-ES digest
+ * (the plan's VMSAs too). `verbose` lists each measured region on stderr.
+ * Errors name --cloak-plan.
  */
-int owner_plan_digest(int argc, char **argv, int cbit, bool verbose, uint8_t digest[32], struct cloak_err *err);
+int owner_plan_digest(int argc, char **argv, int cbit, const struct owner_plan_es *es, bool verbose,
+		      uint8_t digest[32], struct cloak_err *err);
+
+/*
+ * The SEV-SNP launch digest (48 bytes) of cloak's own plan: every page with its
+ * page type, the secrets and CPUID pages, then the VMSAs (vmm/sev/snp_plan.c).
+ * `snp` carries the VMSA inputs; its features lack SNP_ACTIVE, which KVM adds.
+ */
+int owner_plan_snp_digest(int argc, char **argv, int cbit, const struct owner_plan_es *snp, bool verbose,
+			  uint8_t digest[48], struct cloak_err *err);
 
 /*
  * The C-bit for --cbit or --cpu-generation VAL: a generation's name (naples,

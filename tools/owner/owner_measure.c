@@ -15,14 +15,15 @@ struct measure_opts {
 	unsigned long vcpus, family, model, stepping;
 	int cbit;
 	uint64_t features, sig;
-	bool have_vcpus, have_family, have_model, have_stepping, have_sig, have_cbit, dump_vmsa, verbose;
+	bool have_vcpus, have_family, have_model, have_stepping, have_sig, have_cbit, have_features, dump_vmsa, verbose;
+	const char *kvm_sev_init;
 	int plan_argc;
 	char **plan_argv;
 };
 
 enum {
 	O_MODE = 256, O_VCPUS, O_VCPU_TYPE, O_VCPU_SIG, O_FAMILY, O_MODEL, O_STEPPING, O_VMM, O_OVMF, O_KERNEL,
-	O_INITRD, O_APPEND, O_FEATURES, O_FORMAT, O_OVMF_HASH, O_DUMP, O_CBIT, O_CPUGEN, O_VERBOSE,
+	O_INITRD, O_APPEND, O_FEATURES, O_FORMAT, O_OVMF_HASH, O_DUMP, O_CBIT, O_CPUGEN, O_VERBOSE, O_KVM_SEV_INIT,
 };
 
 static int number(const char *s, const char *what, uint64_t max, uint64_t *out, struct cloak_err *err)
@@ -52,6 +53,7 @@ static int parse(int argc, char **argv, struct measure_opts *o, struct cloak_err
 		{ "snp-ovmf-hash", required_argument, NULL, O_OVMF_HASH }, { "dump-vmsa", no_argument, NULL, O_DUMP },
 		{ "cbit", required_argument, NULL, O_CBIT }, { "cpu-generation", required_argument, NULL, O_CPUGEN },
 		{ "verbose", no_argument, NULL, O_VERBOSE },
+		{ "kvm-sev-init", required_argument, NULL, O_KVM_SEV_INIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -112,6 +114,13 @@ static int parse(int argc, char **argv, struct measure_opts *o, struct cloak_err
 		case O_FEATURES:
 			if (number(optarg, "--guest-features", UINT64_MAX, &o->features, err) < 0)
 				return -1;
+			o->have_features = true;
+			break;
+		case O_KVM_SEV_INIT:
+			if (strcmp(optarg, "init2") && strcmp(optarg, "legacy"))
+				return err_set(err, "--kvm-sev-init: '%s' is not init2 (KVM_SEV_INIT2) or legacy "
+						    "(KVM_SEV_ES_INIT)", optarg);
+			o->kvm_sev_init = optarg;
 			break;
 		case O_FORMAT: o->format = optarg; break;
 		case O_OVMF_HASH: o->ovmf_hash = optarg; break;
@@ -228,20 +237,37 @@ static int measure(const struct measure_opts *o, struct cloak_err *err)
 	if (vmm < 0)
 		return err_set(err, "--vmm-type: unknown VMM type '%s'; give QEMU, ec2 or gce", o->vmm);
 	if (o->plan_argv) {
-		if (ovmf_hash_only || l.mode != SEV_MODE_SEV)
-			return err_set(err, "--cloak-plan measures cloak's SEV launch only: cloak's launch plan does not "
-					    "carry VMSAs or SNP page types yet, so --mode %s cannot be computed from it", o->mode);
+		struct owner_plan_es es = { .features = o->have_features ? o->features : 0,
+					    .init2 = !o->kvm_sev_init || !strcmp(o->kvm_sev_init, "init2"),
+					    .vcpus = o->have_vcpus ? (unsigned)o->vcpus : 0 };
+
+		if (ovmf_hash_only)
+			return err_set(err, "--cloak-plan measures cloak's own launch: --mode snp:ovmf-hash is OVMF's");
 		if (!o->have_cbit)
 			return err_set(err, "--cloak-plan needs --cpu-generation GEN (or --cbit) before it: the C-bit is "
 					    "in the page tables cloak measures, and the platform's CPU generation fixes it");
 		if (o->ovmf || o->kernel || o->initrd || o->append)
 			return err_set(err, "--ovmf, --kernel, --initrd and --append describe an OVMF launch; with "
 					    "--cloak-plan give `cloak run` arguments after it");
-		if (owner_plan_digest(o->plan_argc, o->plan_argv, o->cbit, false, digest, err) < 0)
+		if (l.mode == SEV_MODE_SEV && (o->kvm_sev_init || o->have_features))
+			return err_set(err, "--kvm-sev-init and --guest-features shape the VMSAs of --mode seves; a "
+					    "plain SEV launch measures none");
+		if (l.mode != SEV_MODE_SEV && (vcpu_signature(o, l.mode, VMM_QEMU, &es.vcpu_sig, err) < 0))
 			return -1;
-		print_digest(digest, 32, o, "SEV");
+		if (l.mode == SEV_MODE_SNP) {
+			if (owner_plan_snp_digest(o->plan_argc, o->plan_argv, o->cbit, &es, o->verbose, digest, err) < 0)
+				return -1;
+			print_digest(digest, SNP_LD_LEN, o, sev_mode_name(l.mode));
+			return 0;
+		}
+		if (owner_plan_digest(o->plan_argc, o->plan_argv, o->cbit, l.mode == SEV_MODE_ES ? &es : NULL,
+				      o->verbose, digest, err) < 0)
+			return -1;
+		print_digest(digest, 32, o, sev_mode_name(l.mode));
 		return 0;
 	}
+	if (o->kvm_sev_init)
+		return err_set(err, "--kvm-sev-init goes with --cloak-plan: QEMU's VMSAs do not depend on it");
 	if (o->have_cbit)
 		return err_set(err, "--cpu-generation and --cbit go with --cloak-plan");
 	if (!o->ovmf)

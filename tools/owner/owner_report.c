@@ -2,7 +2,7 @@
 #include "owner_cmds.h"
 
 #include "owner.h"
-#include "snp_report.h"
+#include "sev/snp_report.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,7 +1,7 @@
 /* owner_verify.c: `cloak-owner verify`, the SEV platform's certificate chain checked as `sevctl verify` does. */
 #include "owner_cmds.h"
 
-#include "amd_cert.h"
+#include "sev/amd_cert.h"
 #include "owner.h"
 
 #include <getopt.h>

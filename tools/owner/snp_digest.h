@@ -3,81 +3,18 @@
 #define CLOAK_SNP_DIGEST_H
 
 #include "cloak.h"
+#include "sev/snp_measure.h"
+#include "sev/vmsa.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- the SNP launch digest: SHA-384 over PAGE_INFO structures (SNP ABI, SNP_LAUNCH_UPDATE) ---- */
+/* ---- the SNP launch digest (PAGE_INFO chaining): vmm/sev/snp_measure.h, shared with the VMM ---- */
 
-#define SNP_LD_LEN 48
-#define SNP_PAGE_SIZE 4096u
-/* The firmware records a VMSA page at GPA -1, page-aligned and cut to bit 51. */
-#define SNP_VMSA_GPA 0xFFFFFFFFF000ull
+/* ---- the VMSA: vmm/sev/vmsa.h, shared with the VMM ---- */
 
-enum snp_page_type {
-	SNP_PAGE_NORMAL = 1,
-	SNP_PAGE_VMSA = 2,
-	SNP_PAGE_ZERO = 3,
-	SNP_PAGE_UNMEASURED = 4,
-	SNP_PAGE_SECRETS = 5,
-	SNP_PAGE_CPUID = 6,
-};
-
-/* The PAGE_INFO the firmware hashes for each page: 0x70 bytes. */
-struct snp_page_info {
-	uint8_t digest_cur[SNP_LD_LEN];
-	uint8_t contents[SNP_LD_LEN];
-	uint16_t length;        /* 0x70 */
-	uint8_t page_type;
-	uint8_t imi_page;
-	uint8_t vmpl3_perms, vmpl2_perms, vmpl1_perms;
-	uint8_t reserved;
-	uint64_t gpa;
-} __attribute__((packed));
-_Static_assert(sizeof(struct snp_page_info) == 0x70, "PAGE_INFO is 0x70 bytes");
-
-/* The guest context's running launch digest. */
-struct snp_gctx {
-	uint8_t ld[SNP_LD_LEN];
-};
-
-/* Starts from zeros, or from `seed` (a precomputed digest, such as an OVMF's). */
-void snp_gctx_init(struct snp_gctx *g, const uint8_t *seed);
-/* One PAGE_INFO step; `contents` is the page's SHA-384, or zeros for the page types that carry none. */
-int snp_gctx_update(struct snp_gctx *g, enum snp_page_type type, uint64_t gpa, const uint8_t contents[SNP_LD_LEN],
-		    struct cloak_err *err);
-/* Measured pages of data; `len` is a multiple of 4 KiB. */
-int snp_gctx_normal_pages(struct snp_gctx *g, uint64_t gpa, const uint8_t *data, size_t len, struct cloak_err *err);
-/* Zero, unmeasured, secrets or CPUID pages: no contents hash; `len` is a multiple of 4 KiB. */
-int snp_gctx_blank_pages(struct snp_gctx *g, enum snp_page_type type, uint64_t gpa, uint64_t len,
-			 struct cloak_err *err);
-int snp_gctx_vmsa_page(struct snp_gctx *g, const uint8_t page[SNP_PAGE_SIZE], struct cloak_err *err);
-
-/* ---- the VMSA (the save area of struct sev_es_save_area in the kernel's asm/svm.h) ---- */
-
-/* Who sets up the vCPU's reset state: they differ in a few registers. */
-enum vmm_type { VMM_QEMU, VMM_EC2, VMM_GCE };
-
-/* "QEMU", "ec2", "gce" as sev-snp-measure spells them; -1 for others. */
-int vmm_type_parse(const char *s);
-const char *vmm_type_name(enum vmm_type t);
-
-/* The architectural reset state of a vCPU starting at `eip` (real mode: CS base = eip & ~0xffff). */
-struct vmsa_params {
-	uint32_t eip;
-	uint64_t sev_features;  /* SEV_FEATURES (0 under SEV-ES as QEMU launches it) */
-	uint32_t vcpu_sig;      /* CPUID 1 EAX, which RDX holds at reset */
-	enum vmm_type vmm;
-};
-void vmsa_build(const struct vmsa_params *p, uint8_t page[SNP_PAGE_SIZE]);
-
-/* CPUID 1 EAX from family, model and stepping (extended family/model fields as AMD defines them). */
-uint32_t cpu_sig(unsigned family, unsigned model, unsigned stepping);
-/* The signature of a QEMU EPYC CPU model name ("EPYC-Milan"); false when unknown. */
-bool cpu_sig_of_type(const char *name, uint32_t *sig);
-/* The known names, comma-separated, for messages and --help. */
-const char *cpu_type_names(void);
+_Static_assert(SNP_PAGE_SIZE == VMSA_SIZE, "a VMSA is one SNP page");
 
 /* ---- OVMF: the GUIDed footer table and the SEV metadata ---- */
 

@@ -1,5 +1,6 @@
-/* host_check.c: `cloak host-check`: can this host launch SEV guests, and if not, what to change. */
+/* host_check.c: `cloak host-check`: can this host launch SEV and SEV-SNP guests, and if not, what to change. */
 #include "sev/sev.h"
+#include "sev/snp_abi.h"
 
 #include "plan.h"
 
@@ -16,13 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void read_param(const char *name, char *out, size_t len)
+static void read_param(const char *dir, const char *name, char *out, size_t len)
 {
-	char path[128];
+	char path[512];
 	FILE *f;
 
 	out[0] = 0;
-	snprintf(path, sizeof(path), "/sys/module/kvm_amd/parameters/%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "re");
 	if (!f)
 		return;
@@ -39,8 +40,34 @@ static bool param_on(const char *v)
 	return !strcmp(v, "Y") || !strcmp(v, "1") || !strcmp(v, "y");
 }
 
-void sev_host_probe(struct sev_host_facts *f, const char *sev_device, const char *kvm_device)
+/* SNP_PLATFORM_STATUS: a 6.1 PSP driver does not know the command and answers EINVAL. */
+static void probe_snp_status(struct sev_host_facts *f, int fd)
 {
+	struct sev_user_data_snp_status st;
+	struct sev_issue_cmd cmd = { .cmd = SNP_PLATFORM_STATUS, .data = (uint64_t)(uintptr_t)&st };
+
+	memset(&st, 0, sizeof(st));
+	if (ioctl(fd, SEV_ISSUE_CMD, &cmd) < 0) {
+		f->snp_status_errno = errno;
+		f->snp_status_fw_error = cmd.error;
+		return;
+	}
+	f->snp_status_ok = true;
+	f->snp_api_major = st.api_major;
+	f->snp_api_minor = st.api_minor;
+	f->snp_state = st.state;
+	f->snp_rmp_initialized = st.is_rmp_initialized;
+	f->snp_build = st.build_id;
+	f->snp_guest_count = st.guest_count;
+	f->snp_current_tcb = st.current_tcb_version;
+	f->snp_reported_tcb = st.reported_tcb_version;
+}
+
+void sev_host_probe(struct sev_host_facts *f, const char *sev_device, const char *kvm_device,
+		    const char *kvm_amd_params)
+{
+	const char *params = kvm_amd_params ? kvm_amd_params : "/sys/module/kvm_amd/parameters";
+
 	unsigned a, b, c, d;
 	cap_flag_value_t v = CAP_CLEAR;
 	struct rlimit rl;
@@ -60,10 +87,11 @@ void sev_host_probe(struct sev_host_facts *f, const char *sev_device, const char
 		__cpuid(0x8000001f, f->eax, f->ebx, f->ecx, f->edx);
 	}
 
-	f->kvm_amd_loaded = stat("/sys/module/kvm_amd", &st) == 0;
-	read_param("sev", f->kvm_amd_sev, sizeof(f->kvm_amd_sev));
-	read_param("sev_es", f->kvm_amd_sev_es, sizeof(f->kvm_amd_sev_es));
-	read_param("sev_snp", f->kvm_amd_sev_snp, sizeof(f->kvm_amd_sev_snp));
+	/* The module's directory holds its parameters; a substitute directory stands for both. */
+	f->kvm_amd_loaded = stat(kvm_amd_params ? params : "/sys/module/kvm_amd", &st) == 0;
+	read_param(params, "sev", f->kvm_amd_sev, sizeof(f->kvm_amd_sev));
+	read_param(params, "sev_es", f->kvm_amd_sev_es, sizeof(f->kvm_amd_sev_es));
+	read_param(params, "sev_snp", f->kvm_amd_sev_snp, sizeof(f->kvm_amd_sev_snp));
 
 	if (stat(sev_device, &st) == 0) {
 		f->dev_sev_exists = true;
@@ -83,6 +111,7 @@ void sev_host_probe(struct sev_host_facts *f, const char *sev_device, const char
 			else
 				f->status_errno = errno;
 			f->status_fw_error = cmd.error;
+			probe_snp_status(f, fd);
 			close(fd);
 		}
 	} else {
@@ -122,6 +151,63 @@ static void __attribute__((format(printf, 3, 4))) missing(char list[][256], unsi
 	vsnprintf(list[*n], 256, fmt, ap);
 	va_end(ap);
 	(*n)++;
+}
+
+/* SNP_PLATFORM_STATUS's platform states (SNP ABI): UNINIT, INIT. */
+#define SNP_PSTATE_INIT 1
+
+/*
+ * What an SNP launch needs besides what every SEV launch does (KVM, /dev/sev,
+ * the memory limit, which the SEV list covers): the CPU's SNP, a 6.11+ kernel
+ * whose kvm_amd enabled it, the firmware's SNP platform, and ASIDs for it.
+ * KVM (arch/x86/kvm/svm/sev.c, 6.12) gives SEV-ES and SNP guests the ASIDs
+ * 1 .. min_sev_asid-1 together, and enables sev_snp only with sev_es.
+ */
+static void snp_verdict(const struct sev_host_facts *f, struct sev_verdict *v)
+{
+#define SNP(...) missing(v->missing_snp, &v->nmissing_snp, __VA_ARGS__)
+	if (!f->cpuid_amd || !f->leaf_present)
+		SNP("no AMD memory-encryption CPUID leaf (see the SEV verdict): SEV-SNP needs an EPYC 7xx3 \"Milan\" "
+		    "or later host, not a VM");
+	else if (!(f->eax & 16))
+		SNP("CPUID 0x8000001F EAX bit 4 (SEV-SNP) is clear: enable SEV-SNP and SNP memory coverage in the "
+		    "BIOS (EPYC 7xx3 \"Milan\" or later); inside a VM it is never offered");
+	else if (f->edx <= 1)
+		SNP("no ASID is left for SNP: KVM gives SEV-ES and SNP guests the ASIDs 1 to min_sev_asid-1, and "
+		    "min_sev_asid (CPUID 0x8000001F EDX) is %u: raise the BIOS \"SEV-ES ASID space limit\"", f->edx);
+
+	if (f->vm_types >= 0 && !(f->vm_types & (1 << KVM_X86_SNP_VM)))
+		SNP("this kernel has no SNP support: KVM_CAP_VM_TYPES (0x%x) lacks KVM_X86_SNP_VM (%d); SNP guests "
+		    "need Linux 6.11 or later (Debian 12: a linux-image-6.12 kernel) with kvm_amd sev_snp=1",
+		    (unsigned)f->vm_types, KVM_X86_SNP_VM);
+	if (f->kvm_amd_loaded && !f->kvm_amd_sev_snp[0])
+		SNP("kvm_amd has no sev_snp parameter: this kernel predates SNP (Linux 6.11); boot a 6.11+ kernel");
+	else if (f->kvm_amd_loaded && !param_on(f->kvm_amd_sev_snp))
+		SNP("kvm_amd runs with sev_snp=%s: reload it with sev_es=1 sev_snp=1; it stays N when the "
+		    "firmware did not start SNP (look for \"SEV-SNP\" in dmesg; the IOMMU must be on)",
+		    f->kvm_amd_sev_snp);
+	if (f->kvm_amd_loaded && f->kvm_amd_sev_snp[0] && param_on(f->kvm_amd_sev_snp) && !param_on(f->kvm_amd_sev_es))
+		SNP("kvm_amd runs with sev_es=%s, and KVM enables SNP only together with SEV-ES: reload it with "
+		    "sev_es=1", f->kvm_amd_sev_es[0] ? f->kvm_amd_sev_es : "absent");
+
+	if (f->dev_sev_exists && !f->dev_sev_open_errno) {
+		if (!f->snp_status_ok && f->snp_status_errno == EINVAL && !f->snp_status_fw_error)
+			SNP("SNP_PLATFORM_STATUS on /dev/sev is unknown to this kernel's PSP driver (EINVAL): SNP "
+			    "needs Linux 6.11 or later");
+		else if (!f->snp_status_ok)
+			SNP("SNP_PLATFORM_STATUS on /dev/sev failed (%s, firmware status 0x%x): update the SEV "
+			    "firmware to one with SNP (API 1.51 or later) and check dmesg",
+			    strerror(f->snp_status_errno), f->snp_status_fw_error);
+		else if (!f->snp_rmp_initialized || f->snp_state != SNP_PSTATE_INIT)
+			SNP("SNP_PLATFORM_STATUS reports the SNP platform %s and the RMP %s: the kernel did not "
+			    "start SNP at boot; enable SNP in the BIOS, keep the IOMMU on, and look for \"SEV-SNP\" "
+			    "in dmesg", f->snp_state == SNP_PSTATE_INIT ? "initialized" : "UNINIT",
+			    f->snp_rmp_initialized ? "initialized" : "NOT initialized");
+	}
+	/* The missing /dev/sev, /dev/kvm and memory-limit causes are the SEV list's; SNP needs them too. */
+	if (v->nmissing_sev && !(f->edx > f->ecx && f->ecx))
+		SNP("what the SEV verdict lists as missing (/dev/sev, /dev/kvm, memory locking) SNP needs as well");
+#undef SNP
 }
 
 uint64_t sev_host_pin_estimate(uint64_t guest_mem)
@@ -216,8 +302,10 @@ void sev_host_verdict(const struct sev_host_facts *f, uint64_t guest_mem, uint64
 #undef BOTH
 	missing(v->missing_es, &v->nmissing_es, "cloak itself launches plain SEV guests only (no "
 		"LAUNCH_UPDATE_VMSA step): SEV-ES guests need another VMM for now");
+	snp_verdict(f, v);
 	v->sev_ok = v->nmissing_sev == 0;
 	v->sev_es_ok = false;
+	v->snp_ok = v->nmissing_snp == 0;
 }
 
 struct item {
@@ -242,7 +330,7 @@ static void json_str(FILE *out, const char *s)
 void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev_verdict *v, bool json,
 		     const char *sev_device)
 {
-	struct item it[32];
+	struct item it[40];
 	unsigned n = 0, i;
 	char a[32], b[32];
 	const char *section = "";
@@ -264,7 +352,10 @@ void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev
 		ITEM("cpu", "SEV ASIDs", "EDX..ECX", "%u-%u (%u guests)", f->edx ? f->edx : 1, f->ecx,
 		     f->ecx - (f->edx ? f->edx : 1) + 1);
 	if (f->edx > 1)
-		ITEM("cpu", "SEV-ES/SNP ASIDs", "1..EDX-1", "1-%u (%u guests)", f->edx - 1, f->edx - 1);
+		ITEM("cpu", "SEV-ES and SNP ASIDs", "1..EDX-1, shared", "1-%u (%u guests, ES and SNP together)",
+		     f->edx - 1, f->edx - 1);
+	else if (f->leaf_present)
+		ITEM("cpu", "SEV-ES and SNP ASIDs", "1..EDX-1, shared", "none (minimum SEV ASID %u)", f->edx);
 	ITEM("kvm_amd", "loaded", "/sys/module/kvm_amd", "%s", f->kvm_amd_loaded ? "yes" : "no");
 	ITEM("kvm_amd", "sev", "/sys/module/kvm_amd/parameters/sev", "%s", f->kvm_amd_sev[0] ? f->kvm_amd_sev : "absent");
 	ITEM("kvm_amd", "sev_es", "/sys/module/kvm_amd/parameters/sev_es", "%s",
@@ -287,10 +378,25 @@ void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev
 		ITEM("psp", "platform status", "SEV_PLATFORM_STATUS", "%s",
 		     f->dev_sev_exists ? "unavailable (see the device line)" : "not run: no /dev/sev");
 	}
+	if (f->snp_status_ok) {
+		ITEM("psp", "SNP API version", "SNP_PLATFORM_STATUS", "%u.%u (build %u)", f->snp_api_major,
+		     f->snp_api_minor, f->snp_build);
+		ITEM("psp", "SNP state", "SNP_PLATFORM_STATUS", "%s, RMP %s", f->snp_state == SNP_PSTATE_INIT ?
+		     "INIT" : "UNINIT", f->snp_rmp_initialized ? "initialized" : "not initialized");
+		ITEM("psp", "SNP guests", "SNP_PLATFORM_STATUS", "%u", f->snp_guest_count);
+		ITEM("psp", "SNP TCB (current, reported)", "SNP_PLATFORM_STATUS", "0x%016llx, 0x%016llx",
+		     (unsigned long long)f->snp_current_tcb, (unsigned long long)f->snp_reported_tcb);
+	} else if (f->dev_sev_exists && !f->dev_sev_open_errno) {
+		ITEM("psp", "SNP platform status", "SNP_PLATFORM_STATUS", "failed: %s, firmware status 0x%x",
+		     strerror(f->snp_status_errno), f->snp_status_fw_error);
+	}
 	if (f->vm_types >= 0)
 		ITEM("kvm", "VM types", "KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES)", "0x%x: %s", (unsigned)f->vm_types,
 		     f->vm_types & (1 << KVM_X86_SEV_VM) ? "KVM_X86_SEV_VM, cloak uses KVM_SEV_INIT2" :
 							    "no KVM_X86_SEV_VM, cloak uses legacy KVM_SEV_INIT");
+	if (f->vm_types >= 0)
+		ITEM("kvm", "SNP VM type", "KVM_CAP_VM_TYPES bit 4", "%s", f->vm_types & (1 << KVM_X86_SNP_VM) ?
+		     "KVM_X86_SNP_VM offered" : "no KVM_X86_SNP_VM: this kernel has no SNP support");
 	else
 		ITEM("kvm", "VM types", "KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES)", "not asked: /dev/kvm %s",
 		     f->kvm_exists ? "cannot be opened" : "is absent");
@@ -314,21 +420,24 @@ void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev
 			fprintf(out, "}%s\n", i + 1 < n ? "," : "");
 		}
 		fprintf(out, "  ],\n  \"verdict\": {\n");
-		for (i = 0; i < 2; i++) {
-			unsigned k, cnt = i ? v->nmissing_es : v->nmissing_sev;
+		for (i = 0; i < 3; i++) {
+			static const char *const names[] = { "sev", "sev_es", "sev_snp" };
+			const bool ok[] = { v->sev_ok, v->sev_es_ok, v->snp_ok };
+			const unsigned cnt[] = { v->nmissing_sev, v->nmissing_es, v->nmissing_snp };
+			const char (*const lists[])[256] = { v->missing_sev, v->missing_es, v->missing_snp };
+			unsigned k;
 
-			fprintf(out, "    \"%s\": {\"available\": %s, \"missing\": [", i ? "sev_es" : "sev",
-				(i ? v->sev_es_ok : v->sev_ok) ? "true" : "false");
-			for (k = 0; k < cnt; k++) {
+			fprintf(out, "    \"%s\": {\"available\": %s, \"missing\": [", names[i], ok[i] ? "true" : "false");
+			for (k = 0; k < cnt[i]; k++) {
 				fprintf(out, "%s", k ? ", " : "");
-				json_str(out, i ? v->missing_es[k] : v->missing_sev[k]);
+				json_str(out, lists[i][k]);
 			}
-			fprintf(out, "]}%s\n", i ? "" : ",");
+			fprintf(out, "]}%s\n", i < 2 ? "," : "");
 		}
 		fprintf(out, "  }\n}\n");
 		return;
 	}
-	fprintf(out, "cloak host-check: can this host launch AMD SEV guests?\n");
+	fprintf(out, "cloak host-check: can this host launch AMD SEV and SEV-SNP guests?\n");
 	for (i = 0; i < n; i++) {
 		if (strcmp(section, it[i].section)) {
 			section = it[i].section;
@@ -346,13 +455,16 @@ void sev_host_report(FILE *out, const struct sev_host_facts *f, const struct sev
 	fprintf(out, "  SEV-ES: %s\n", v->sev_es_ok ? "available" : "NOT available, because:");
 	for (i = 0; i < v->nmissing_es; i++)
 		fprintf(out, "    - %s\n", v->missing_es[i]);
+	fprintf(out, "  SEV-SNP: %s\n", v->snp_ok ? "available" : "NOT available, because:");
+	for (i = 0; i < v->nmissing_snp; i++)
+		fprintf(out, "    - %s\n", v->missing_snp[i]);
 	if (!v->sev_ok)
 		fprintf(out, "\nWithout SEV hardware, `cloak run --sev --sev-backend sim` runs the launch against a "
 			     "simulated PSP (guest memory NOT encrypted).\n");
 }
 
 struct host_check_args {
-	const char *sev_device, *kvm_device;
+	const char *sev_device, *kvm_device, *kvm_amd_params;
 	uint64_t mem;
 	bool json;
 };
@@ -365,6 +477,7 @@ static int host_check_set(void *ctx, int opt, const char *arg, struct cloak_err 
 	case 'j': a->json = true; return 0;
 	case 's': a->sev_device = arg; return 0;
 	case 'k': a->kvm_device = arg; return 0;
+	case 'p': a->kvm_amd_params = arg; return 0;
 	case 'm':
 		if (config_parse_size(arg, &a->mem) < 0 || a->mem == 0)
 			return err_set(err, "--mem: '%s' is not a size; write it like 512M", arg);
@@ -379,6 +492,7 @@ int sev_host_check_main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "sev-device", required_argument, NULL, 's' },
 		{ "kvm-device", required_argument, NULL, 'k' },
+		{ "kvm-amd-params", required_argument, NULL, 'p' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -387,9 +501,12 @@ int sev_host_check_main(int argc, char **argv)
 		.cmd = "host-check",
 		.opts = opts,
 		.help = "usage: cloak host-check [--json] [--mem SIZE] [--sev-device PATH] [--kvm-device PATH]\n"
+			"                         [--kvm-amd-params DIR]\n"
 			"\n"
-			"Reports what this host offers for AMD SEV, where each fact comes from, and for each\n"
-			"missing piece what to change. --mem (default 128M) sizes the memory-locking check: what\n"
+			"Reports what this host offers for AMD SEV, SEV-ES and SEV-SNP, where each fact comes from,\n"
+			"and for each missing piece what to change. --kvm-amd-params reads kvm_amd's parameters\n"
+			"from DIR instead of /sys/module/kvm_amd/parameters (for tests and containers).\n"
+			"--mem (default 128M) sizes the memory-locking check: what\n"
 			"`cloak run --sev --mem SIZE` pins for the demo guest, i.e. guest memory, its largest\n"
 			"measured region and one page. Larger images pin more: their largest measured region.\n"
 			"Exit status: 0 SEV guests can be launched, 1 they cannot, 2 bad usage.\n",
@@ -402,7 +519,7 @@ int sev_host_check_main(int argc, char **argv)
 
 	if (rc != SEV_CLI_OK)
 		return rc == SEV_CLI_HELP ? 0 : CLOAK_EXIT_ERROR;
-	sev_host_probe(&f, a.sev_device, a.kvm_device);
+	sev_host_probe(&f, a.sev_device, a.kvm_device, a.kvm_amd_params);
 	sev_host_verdict(&f, a.mem, sev_host_pin_estimate(a.mem), &v);
 	sev_host_report(stdout, &f, &v, a.json, a.sev_device);
 	return v.sev_ok ? 0 : 1;

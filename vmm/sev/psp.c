@@ -253,8 +253,16 @@ struct psp *psp_open(const struct vm_config *cfg, bool create_sim_key, struct cl
 	if (cfg->sev_backend == SEV_BACKEND_SIM) {
 		struct psp_sim_params p;
 
+		const char *types = getenv("CLOAK_SEV_SIM_VM_TYPES");
+
 		psp_sim_default_params(&p);
 		p.pdh_key_path = cfg->sev_sim_key;
+		/*
+		 * The simulated KVM is Debian 12's (6.1: legacy INIT and ES_INIT)
+		 * unless CLOAK_SEV_SIM_VM_TYPES=1 makes it a 6.10+ one (SEV VM types,
+		 * INIT2, VMSA features): tests run both launch paths with it.
+		 */
+		p.sev_vm_type = types && !strcmp(types, "1");
 		p.create_key = create_sim_key;
 		psp = psp_sim_open(&p, err);
 	} else {

@@ -1,12 +1,15 @@
 /* psp_sim.c: a simulated PSP: the SEV API's state machines, argument rules, digest, session and secrets. */
 #include "sev/sev.h"
+#include "sev/vmsa.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +27,7 @@
  */
 
 #define SIM_MAX_GUESTS 16
+#define SIM_MAX_VCPUS CONFIG_MAX_CPUS  /* as many as cloak starts */
 #define SIM_PAGE 4096ull
 
 struct sim_range {
@@ -45,6 +49,12 @@ struct sim_guest {
 	struct sim_range *updated;
 	unsigned nupdated, capupdated;
 	uint64_t pinned;            /* bytes REG_REGION pinned, charged to RLIMIT_MEMLOCK */
+	bool es;                    /* INIT2 on an SEV-ES VM type, or KVM_SEV_ES_INIT */
+	bool es_init2;              /* INIT2: KVM copies x87/SSE state into the VMSA too */
+	uint64_t vmsa_features;
+	int vcpu_fds[SIM_MAX_VCPUS];
+	unsigned nvcpus;
+	bool vmsas_done;
 };
 
 struct psp_sim {
@@ -60,7 +70,8 @@ struct psp_sim {
 void psp_sim_default_params(struct psp_sim_params *p)
 {
 	/* API 1.55 build 21: what current Milan/Genoa firmware reports; >= 0.17, so MEASURE has its prefix. */
-	*p = (struct psp_sim_params){ .api_major = 1, .api_minor = 55, .build = 21, .asids = 8, .es = false };
+	*p = (struct psp_sim_params){ .api_major = 1, .api_minor = 55, .build = 21, .asids = 8, .es = true,
+				      .vmsa_features = SEV_FEAT_DEBUG_SWAP };
 }
 
 static unsigned sim_guest_count(const struct psp_sim *s)
@@ -152,8 +163,12 @@ static int sim_init(struct psp_sim *s, int vm_fd, uint32_t id, const void *data)
 	struct sim_guest *g = NULL;
 	unsigned i, asid;
 
-	if (id == KVM_SEV_ES_INIT)
-		return -ENOTTY;  /* the simulated platform offers no SEV-ES */
+	bool es = id == KVM_SEV_ES_INIT, init2 = false;
+	uint64_t features = 0;
+
+	/* An SEV-ES ASID needs a platform with SEV-ES: KVM then has none to give (sev_asid_new: ENOTTY). */
+	if (id == KVM_SEV_ES_INIT && !s->p.es)
+		return -ENOTTY;
 	/* KVM: INIT2 only on a VM created with an SEV type, legacy INIT only on the default type. */
 	if (id == KVM_SEV_INIT2) {
 		const struct kvm_sev_init *in = data;
@@ -162,8 +177,15 @@ static int sim_init(struct psp_sim *s, int vm_fd, uint32_t id, const void *data)
 			return -EINVAL;
 		if (!in)
 			return -EFAULT;
-		if (in->flags || in->vmsa_features || in->ghcb_version)
+		es = s->psp.sim_vm_type == KVM_X86_SEV_ES_VM;
+		/* __sev_guest_init: VMSA features and a GHCB version only for SEV-ES, and only the offered ones. */
+		if (in->flags || (in->vmsa_features & ~(es ? s->p.vmsa_features : 0)) ||
+		    in->ghcb_version > SEV_GHCB_VERSION_INIT2 || (!es && in->ghcb_version))
 			return -EINVAL;
+		if (es && !s->p.es)
+			return -ENOTTY;
+		features = in->vmsa_features;
+		init2 = true;
 	} else if (s->p.sev_vm_type) {
 		return -EINVAL;
 	}
@@ -184,6 +206,9 @@ static int sim_init(struct psp_sim *s, int vm_fd, uint32_t id, const void *data)
 	g->vm_fd = vm_fd;
 	g->asid = asid;
 	g->state = SEV_GSTATE_UNINIT;
+	g->es = es;
+	g->es_init2 = es && init2;
+	g->vmsa_features = features;
 	s->platform_inited = true;
 	return 0;
 }
@@ -236,6 +261,13 @@ static int sim_launch_start(struct psp_sim *s, struct sim_guest *g, struct kvm_s
 	    (((policy >> 16) & 0xff) == s->p.api_major && (policy >> 24) > s->p.api_minor))
 		return fw(fw_error, SEV_RET_POLICY_FAILURE);
 	if ((policy & SEV_POLICY_ES) && !s->p.es)
+		return fw(fw_error, SEV_RET_POLICY_FAILURE);
+	/*
+	 * The firmware runs an ES policy only on an SEV-ES ASID, which KVM gives
+	 * only an SEV-ES VM, and a plain SEV policy never on one: both halves
+	 * must agree (the simulator answers a mismatch with POLICY_FAILURE).
+	 */
+	if (!!(policy & SEV_POLICY_ES) != g->es)
 		return fw(fw_error, SEV_RET_POLICY_FAILURE);
 	if (sev_digest_begin(&g->ld) < 0)
 		return fw(fw_error, SEV_RET_HWSEV_RET_PLATFORM);
@@ -345,6 +377,80 @@ static int sim_secret(struct psp_sim *s, struct sim_guest *g, const struct kvm_s
 	return fw(fw_error, st);
 }
 
+/* What KVM hands the firmware for one vCPU: its VMSA as sev_es_sync_vmsa builds it (vmm/sev/vmsa.h). */
+static int sim_vcpu_vmsa(const struct sim_guest *g, int fd, uint8_t page[VMSA_SIZE])
+{
+	static struct kvm_xsave xsave;  /* 4 KiB: off the stack; the launch is single-threaded */
+	struct vmsa_vcpu_state st;
+	struct kvm_debugregs dbg;
+	struct kvm_xcrs xcrs;
+	unsigned i;
+
+	memset(&st, 0, sizeof(st));
+	/* The x87/SSE state as KVM keeps it: KVM_GET_FPU would leave MXCSR out. */
+	if (ioctl(fd, KVM_GET_REGS, &st.regs) < 0 || ioctl(fd, KVM_GET_SREGS, &st.sregs) < 0 ||
+	    ioctl(fd, KVM_GET_XSAVE, &xsave) < 0 || ioctl(fd, KVM_GET_DEBUGREGS, &dbg) < 0)
+		return -errno;
+	vmsa_fpu_from_xsave(&xsave, &st.fpu);
+	/* sev_es_sync_vmsa refuses a DR7 beyond its fixed bit: the VMSA would start debugging. */
+	if (dbg.dr7 & ~0x400ull)
+		return -EINVAL;
+	st.xcr0 = 1;
+	if (ioctl(fd, KVM_GET_XCRS, &xcrs) == 0)
+		for (i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
+			if (xcrs.xcrs[i].xcr == 0)
+				st.xcr0 = xcrs.xcrs[i].value;
+	st.fpu_synced = g->es_init2;
+	st.sev_features = g->vmsa_features;
+	vmsa_from_vcpu(&st, page);
+	return 0;
+}
+
+/*
+ * KVM_SEV_LAUNCH_UPDATE_VMSA: KVM syncs each vCPU's VMSA and the firmware
+ * measures it, page by page in vCPU order, into the same launch digest as
+ * the data. Under the simulator the registers stay readable and the guest
+ * runs as a plain guest; only the digest is what hardware would compute.
+ */
+static int sim_update_vmsa(struct sim_guest *g, uint32_t *fw_error)
+{
+	uint8_t page[VMSA_SIZE];
+	unsigned i;
+	int rc;
+
+	if (!g->es)
+		return -ENOTTY;  /* KVM: not an SEV-ES guest */
+	if (!g->started || g->state != SEV_GSTATE_LUPDATE || g->vmsas_done)
+		return fw(fw_error, SEV_RET_INVALID_GUEST_STATE);
+	if (!g->nvcpus)
+		return -EINVAL;  /* the simulated KVM was never told the vCPUs (psp_sim_set_vcpus) */
+	for (i = 0; i < g->nvcpus; i++) {
+		rc = sim_vcpu_vmsa(g, g->vcpu_fds[i], page);
+		if (rc < 0)
+			return rc;
+		if (sev_digest_add(&g->ld, page, sizeof(page)) < 0)
+			return fw(fw_error, SEV_RET_HWSEV_RET_PLATFORM);
+	}
+	g->vmsas_done = true;
+	return 0;
+}
+
+int psp_sim_set_vcpus(struct psp *psp, int vm_fd, const int *vcpu_fds, unsigned n)
+{
+	struct sim_guest *g;
+
+	if (!psp->simulated)
+		return 0;  /* the real KVM knows its vCPUs */
+	g = sim_guest_find(psp->priv, vm_fd);
+	if (!g)
+		return -ENOTTY;
+	if (n > SIM_MAX_VCPUS)
+		return -E2BIG;
+	memcpy(g->vcpu_fds, vcpu_fds, n * sizeof(*vcpu_fds));
+	g->nvcpus = n;
+	return 0;
+}
+
 static int sim_vm_cmd(struct psp *psp, int vm_fd, uint32_t id, void *data, uint32_t *fw_error)
 {
 	struct psp_sim *s = psp->priv;
@@ -362,7 +468,7 @@ static int sim_vm_cmd(struct psp *psp, int vm_fd, uint32_t id, void *data, uint3
 	case KVM_SEV_LAUNCH_UPDATE_DATA:
 		return sim_update_data(g, data, fw_error);
 	case KVM_SEV_LAUNCH_UPDATE_VMSA:
-		return -ENOTTY;  /* not an SEV-ES guest */
+		return sim_update_vmsa(g, fw_error);
 	case KVM_SEV_LAUNCH_MEASURE:
 		return sim_measure(s, g, data, fw_error);
 	case KVM_SEV_LAUNCH_SECRET:
@@ -472,6 +578,7 @@ struct psp *psp_sim_open(const struct psp_sim_params *p, struct cloak_err *err)
 		return NULL;
 	}
 	s->psp = (struct psp){ .ops = &sim_ops, .name = "sim", .simulated = true, .cbit = PSP_SIM_CBIT,
-			       .sim_sev_vm_type = p->sev_vm_type, .priv = s };
+			       .sim_sev_vm_type = p->sev_vm_type,
+			       .sim_vmsa_features = p->sev_vm_type ? p->vmsa_features : 0, .priv = s };
 	return &s->psp;
 }

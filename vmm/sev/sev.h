@@ -35,6 +35,18 @@ struct kvm_sev_init {
 #ifndef KVM_CAP_VM_TYPES
 #define KVM_CAP_VM_TYPES 235
 #endif
+/* KVM_GET_DEVICE_ATTR on /dev/kvm: the VMSA features KVM_SEV_INIT2 accepts (Linux 6.10, asm/kvm.h). */
+#ifndef KVM_X86_GRP_SEV
+#define KVM_X86_GRP_SEV 1
+#define KVM_X86_SEV_VMSA_FEATURES 0
+#endif
+/* SEV_FEATURES bit 5: the CPU swaps the debug registers on VMRUN/#VMEXIT (asm/svm.h SVM_SEV_FEAT_DEBUG_SWAP). */
+#define SEV_FEAT_DEBUG_SWAP (1ull << 5)
+/* The VMSA features cloak gives an SEV-ES guest when KVM offers them. */
+#define SEV_ES_VMSA_FEATURES SEV_FEAT_DEBUG_SWAP
+/* The GHCB protocol versions KVM speaks: INIT2 defaults to 2, legacy KVM_SEV_ES_INIT stays at 1 (svm/sev.c). */
+#define SEV_GHCB_VERSION_INIT2 2
+#define SEV_GHCB_VERSION_LEGACY 1
 
 /* Sizes fixed by the SEV API (docs/sev-launch.md 3.1). */
 #define SEV_CERT_LEN 0x824          /* one SEV certificate (PDH, GODH, PEK...) */
@@ -126,6 +138,14 @@ struct psp {
 	 * instead (sev_vm_type); the simulator runs on a plain VM of type 0.
 	 */
 	bool sim_sev_vm_type;
+	/*
+	 * The simulated KVM's side of SEV-ES: the VMSA features it offers
+	 * (KVM_X86_SEV_VMSA_FEATURES), and the VM type the launch asked for,
+	 * which the real KVM records at KVM_CREATE_VM and the simulator's plain
+	 * VM cannot carry (set before INIT2; 0 means KVM_X86_SEV_VM).
+	 */
+	uint64_t sim_vmsa_features;
+	unsigned long sim_vm_type;
 	void *priv;
 };
 
@@ -145,11 +165,19 @@ struct psp_sim_params {
 	 * Without it, the other way round (the KVM of Debian 12's 6.1 kernel).
 	 */
 	bool sev_vm_type;
+	uint64_t vmsa_features;   /* what its KVM offers INIT2 (default: DebugSwap, when sev_vm_type) */
 };
 /* The C-bit the simulator reports: bit 52 is ignored by non-SEV paging in every entry. */
 #define PSP_SIM_CBIT 52
 void psp_sim_default_params(struct psp_sim_params *p);
 struct psp *psp_sim_open(const struct psp_sim_params *p, struct cloak_err *err);
+/*
+ * The simulated KVM learns the vCPUs of `vm_fd`, which the real one knows
+ * itself: KVM_SEV_LAUNCH_UPDATE_VMSA reads their registers (KVM_GET_REGS,
+ * _SREGS, _FPU, _XCRS, _DEBUGREGS) and measures the VMSA KVM would build.
+ * Fails with -ENOTTY for a VM the simulator does not know, -E2BIG for too many.
+ */
+int psp_sim_set_vcpus(struct psp *psp, int vm_fd, const int *vcpu_fds, unsigned n);
 
 /* Opens the backend the config names (--sev-backend, --sev-device, --sev-sim-key). */
 struct psp *psp_open(const struct vm_config *cfg, bool create_sim_key, struct cloak_err *err);
@@ -287,8 +315,16 @@ void sev_region_span(const struct plan_region *r, uint64_t *gpa, uint64_t *len);
 /* Visits the measured regions in plan order; `fn` may be NULL. Returns the bytes measured. */
 uint64_t sev_plan_measured(const struct launch_plan *plan,
 			   void (*fn)(void *ctx, const struct plan_region *r, uint64_t gpa, uint64_t len), void *ctx);
-/* SHA-256 of the bytes cloak measures for `plan`, computed from the plan alone. */
+/* SHA-256 of the bytes cloak measures for `plan`, computed from the plan alone (under SEV-ES with its VMSAs). */
 int sev_plan_digest(const struct launch_plan *plan, uint8_t digest[32], uint64_t *bytes, struct cloak_err *err);
+/*
+ * The `cloak-owner measure` command line that recomputes the SEV-ES launch
+ * digest of `plan`, launched with the `cloak run` arguments argv[1..argc):
+ * the mode, the C-bit (--cpu-generation sim under the simulator), the vCPU
+ * signature, the guest features, how KVM was initialized, then the
+ * arguments, quoted for sh. Malloc'd; NULL when the plan measures no VMSAs.
+ */
+char *sev_owner_command(const struct launch_plan *plan, bool simulated, int argc, char *const *argv);
 /* RLIMIT_MEMLOCK the launch needs: REG_REGION pins all RAM, UPDATE_DATA pins a region more. */
 uint64_t sev_pin_bytes(const struct launch_plan *plan);
 /* The formula behind it: guest memory + the largest measured span (at most one update chunk) + one page. */
@@ -310,6 +346,14 @@ struct sev_launch {
 	bool has_session;
 	uint8_t godh[SEV_CERT_LEN];
 	uint8_t session[SEV_SESSION_LEN];
+	/* SEV-ES (--sev-mode es): what sev_launch_es_open found the host offers. */
+	bool es;
+	bool es_init2;             /* KVM_X86_SEV_ES_VM + KVM_SEV_INIT2; false: KVM_SEV_ES_INIT */
+	uint64_t vmsa_features;    /* given to INIT2, so SEV_FEATURES of every VMSA */
+	uint16_t ghcb_version;     /* the GHCB protocol KVM then speaks */
+	uint32_t vcpu_sig;         /* CPUID 1 EAX, the APs' RDX at reset */
+	uint8_t es_digest[32];     /* the launch digest cloak's plan gives, for --measurement-out */
+	char *owner_command;       /* sev_owner_command, for the timeline */
 };
 
 /*
@@ -319,6 +363,16 @@ struct sev_launch {
 int sev_launch_open(struct sev_launch *sl, const struct vm_config *cfg, int *cbit, struct cloak_err *err);
 /* The VM type KVM_CREATE_VM gets: KVM_X86_SEV_VM when KVM_CAP_VM_TYPES offers it (real backend), else 0. */
 unsigned long sev_vm_type(const struct vm_config *cfg, int kvm_fd);
+/*
+ * SEV-ES, after sev_launch_open: refuses a platform without SEV-ES and finds
+ * how KVM starts it (INIT2 with the VMSA features /dev/kvm offers, or legacy
+ * KVM_SEV_ES_INIT); sev_launch_vmsa_inputs then tells the plan.
+ */
+int sev_launch_es_open(struct sev_launch *sl, struct cloak_err *err);
+/* What the plan's VMSAs are built from, as sev_launch_es_open found it (off for plain SEV). */
+void sev_launch_vmsa_inputs(const struct sev_launch *sl, struct plan_vmsa_inputs *vmsa);
+/* SEV-ES: after every vCPU's registers are set: LAUNCH_UPDATE_VMSA (KVM walks all vCPUs). */
+int sev_launch_update_vmsa(struct sev_launch *sl, const int *vcpu_fds, unsigned n, struct cloak_err *err);
 /* After KVM_CREATE_VM and the memory slots, before any vCPU: INIT(2), REG_REGION, LAUNCH_START. */
 int sev_launch_start(struct sev_launch *sl, int kvm_fd, int vm_fd, const struct guest_mem *mem, struct cloak_err *err);
 /* After the plan is loaded: LAUNCH_UPDATE_DATA over each measured region, in plan order. */
@@ -379,15 +433,26 @@ struct sev_host_facts {
 	int vm_types;                 /* KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES): bitmask, 0 or -1 */
 	uint64_t memlock_cur, memlock_max;
 	bool cap_ipc_lock;
+	/* SNP_PLATFORM_STATUS (Linux 6.11+ /dev/sev); the fields of struct sev_user_data_snp_status. */
+	bool snp_status_ok;
+	int snp_status_errno;
+	uint32_t snp_status_fw_error;
+	uint8_t snp_api_major, snp_api_minor, snp_state;
+	bool snp_rmp_initialized;
+	uint32_t snp_build, snp_guest_count;
+	uint64_t snp_current_tcb, snp_reported_tcb;
 };
 
-void sev_host_probe(struct sev_host_facts *f, const char *sev_device, const char *kvm_device);
+/* kvm_amd_params: the directory of kvm_amd's parameters (NULL: /sys/module/kvm_amd/parameters). */
+void sev_host_probe(struct sev_host_facts *f, const char *sev_device, const char *kvm_device,
+		    const char *kvm_amd_params);
 
 struct sev_verdict {
-	bool sev_ok, sev_es_ok;
-	unsigned nmissing_sev, nmissing_es;
+	bool sev_ok, sev_es_ok, snp_ok;
+	unsigned nmissing_sev, nmissing_es, nmissing_snp;
 	char missing_sev[12][256];   /* "what is missing: what to change" */
 	char missing_es[12][256];
+	char missing_snp[12][256];
 };
 /* What `cloak run --sev --mem guest_mem` pins for the demo guest: sev_pin_bytes of its plan. */
 uint64_t sev_host_pin_estimate(uint64_t guest_mem);

@@ -2,12 +2,16 @@
 #include "sev/sev.h"
 
 #include "guestmem.h"
+#include "sev/vmsa.h"
 
+#include <cpuid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 /* ---- the guest's CPUID ---- */
 
@@ -104,26 +108,112 @@ fail:
 
 unsigned long sev_vm_type(const struct vm_config *cfg, int kvm_fd)
 {
+	unsigned long want = cfg->sev_mode == SEV_LAUNCH_ES ? KVM_X86_SEV_ES_VM : KVM_X86_SEV_VM;
 	int types;
 
 	if (!cfg->sev || cfg->sev_backend != SEV_BACKEND_REAL)
 		return KVM_X86_DEFAULT_VM;
 	types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
-	if (types > 0 && (types & (1 << KVM_X86_SEV_VM)))
-		return KVM_X86_SEV_VM;
+	if (types > 0 && (types & (1 << want)))
+		return want;
 	return KVM_X86_DEFAULT_VM;
+}
+
+/* CPUID 1 EAX of this host: family, model and stepping, which the guest's CPUID passes on. */
+static uint32_t host_vcpu_sig(void)
+{
+	unsigned a = 0, b, c, d;
+
+	__get_cpuid(1, &a, &b, &c, &d);
+	return a;
+}
+
+int sev_launch_es_open(struct sev_launch *sl, struct cloak_err *err)
+{
+	struct psp *psp = sl->psp;
+
+	if (!(sl->status.flags & SEV_STATUS_FLAGS_CONFIG_ES))
+		return err_set(err, "--sev-mode es: the SEV firmware reports SEV-ES not configured (PLATFORM_STATUS); "
+				    "this CPU or its BIOS has no SEV-ES ASIDs (`cloak host-check` says which)");
+	sl->es = true;
+	sl->vcpu_sig = host_vcpu_sig();
+	if (psp->simulated) {
+		sl->es_init2 = psp->sim_sev_vm_type;
+		sl->vmsa_features = psp->sim_vmsa_features;
+	} else {
+		int fd = open(sl->cfg->kvm_device, O_RDWR | O_CLOEXEC);
+		int types;
+
+		if (fd < 0)
+			return err_errno(err, "cannot open %s to ask KVM how it starts SEV-ES guests", sl->cfg->kvm_device);
+		types = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+		sl->es_init2 = types > 0 && (types & (1 << KVM_X86_SEV_ES_VM));
+		if (sl->es_init2) {
+			/*
+			 * What KVM offers, of the features an SEV-ES guest can use:
+			 * DebugSwap (Milan and later). The others KVM may list (Secure
+			 * TSC, the interrupt-injection modes) belong to SNP guests.
+			 * None when KVM cannot say.
+			 */
+			struct kvm_device_attr attr = { .group = KVM_X86_GRP_SEV, .attr = KVM_X86_SEV_VMSA_FEATURES,
+							.addr = (uint64_t)(uintptr_t)&sl->vmsa_features };
+
+			if (ioctl(fd, KVM_GET_DEVICE_ATTR, &attr) < 0)
+				sl->vmsa_features = 0;
+			sl->vmsa_features &= SEV_ES_VMSA_FEATURES;
+		}
+		close(fd);
+	}
+	sl->ghcb_version = sl->es_init2 ? SEV_GHCB_VERSION_INIT2 : SEV_GHCB_VERSION_LEGACY;
+	if (psp->simulated)
+		fprintf(stderr, "cloak: --sev-mode es under --sev-backend sim: the vCPUs' registers are NOT encrypted "
+				"and the guest runs as a plain guest; only the launch digest (VMSAs included) is what "
+				"SEV-ES hardware would compute\n");
+	return 0;
+}
+
+void sev_launch_vmsa_inputs(const struct sev_launch *sl, struct plan_vmsa_inputs *vmsa)
+{
+	*vmsa = (struct plan_vmsa_inputs){ .on = sl->es, .features = sl->vmsa_features, .vcpu_sig = sl->vcpu_sig,
+					   .fpu_synced = sl->es_init2 };
+}
+
+int sev_launch_update_vmsa(struct sev_launch *sl, const int *vcpu_fds, unsigned n, struct cloak_err *err)
+{
+	int rc = psp_sim_set_vcpus(sl->psp, sl->vm_fd, vcpu_fds, n);
+
+	if (rc < 0) {
+		psp_describe_failure(err, "the simulated KVM's vCPU list", rc, 0);
+		return -1;
+	}
+	/* KVM walks every vCPU itself; the command carries no data. */
+	if (psp_vm(sl->psp, sl->vm_fd, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL, NULL, err) < 0)
+		return err_prefix(err, "encrypting and measuring the %u vCPUs' VMSAs: ", n);
+	sl->measured_bytes += (uint64_t)n * VMSA_SIZE;
+	sl->updates += n;
+	return 0;
 }
 
 int sev_launch_start(struct sev_launch *sl, int kvm_fd, int vm_fd, const struct guest_mem *mem, struct cloak_err *err)
 {
-	struct kvm_sev_launch_start start = { .policy = sl->cfg->sev_policy };
+	struct kvm_sev_launch_start start = { .policy = sl->cfg->sev_policy | (sl->es ? SEV_POLICY_ES : 0) };
 	struct kvm_enc_region region = { .addr = (uint64_t)(uintptr_t)mem->host, .size = mem->size };
 	char a[32];
 	int rc;
 
 	sl->vm_type = sev_vm_type(sl->cfg, kvm_fd);
 	sl->vm_fd = vm_fd;
-	if (sl->vm_type == KVM_X86_SEV_VM || sl->psp->sim_sev_vm_type) {
+	if (sl->es && (sl->vm_type == KVM_X86_SEV_ES_VM || (sl->psp->simulated && sl->es_init2))) {
+		/* GHCB version 0: KVM picks the newest it speaks (2), which sl->ghcb_version records. */
+		struct kvm_sev_init init = { .vmsa_features = sl->vmsa_features };
+
+		sl->psp->sim_vm_type = KVM_X86_SEV_ES_VM;
+		if (psp_vm(sl->psp, vm_fd, KVM_SEV_INIT2, &init, NULL, err) < 0)
+			return -1;
+	} else if (sl->es) {
+		if (psp_vm(sl->psp, vm_fd, KVM_SEV_ES_INIT, NULL, NULL, err) < 0)
+			return -1;
+	} else if (sl->vm_type == KVM_X86_SEV_VM || sl->psp->sim_sev_vm_type) {
 		struct kvm_sev_init init = { 0 };  /* plain SEV: no VMSA features, no GHCB */
 
 		if (psp_vm(sl->psp, vm_fd, KVM_SEV_INIT2, &init, NULL, err) < 0)
@@ -261,9 +351,31 @@ int sev_launch_finish(struct sev_launch *sl, const struct launch_plan *plan, con
 	b64 = sev_b64_encode(sl->blob, sizeof(sl->blob));
 	if (!b64)
 		return err_set(err, "out of memory");
-	fprintf(stderr, "cloak: sev: measured %llu bytes in %u LAUNCH_UPDATE_DATA; measurement %s\n",
-		(unsigned long long)sl->measured_bytes, sl->updates, b64);
-	if (sl->cfg->sev_measurement_out) {
+	fprintf(stderr, "cloak: sev: measured %llu bytes in %u LAUNCH_UPDATE_%s; measurement %s\n",
+		(unsigned long long)sl->measured_bytes, sl->updates, sl->es ? "DATA/VMSA" : "DATA", b64);
+	if (sl->es) {
+		/*
+		 * SEV-ES: MEASURE is an HMAC only the TIK's holder can check, so the
+		 * owner compares launch digests: the one cloak's plan gives, which
+		 * `cloak-owner measure --mode seves --cloak-plan` recomputes.
+		 */
+		char hex[2 * 32 + 2];
+
+		if (sev_plan_digest(plan, sl->es_digest, NULL, err) < 0)
+			goto out;
+		sev_hex(sl->es_digest, 32, hex);
+		fprintf(stderr, "cloak: sev-es: launch digest %s (%s, VMSA features 0x%llx, GHCB protocol %u)\n", hex,
+			sl->es_init2 ? "KVM_SEV_INIT2" : "KVM_SEV_ES_INIT", (unsigned long long)sl->vmsa_features,
+			sl->ghcb_version);
+		free(sl->owner_command);
+		sl->owner_command = sev_owner_command(plan, sl->psp->simulated, sl->cfg->run_argc, sl->cfg->run_argv);
+		if (sl->cfg->sev_measurement_out) {
+			strcat(hex, "\n");
+			if (sev_file_write(sl->cfg->sev_measurement_out, "--measurement-out file", hex, strlen(hex), 0644,
+					   err) < 0)
+				goto out;
+		}
+	} else if (sl->cfg->sev_measurement_out) {
 		size_t n = strlen(b64);
 
 		b64[n] = '\n';
@@ -291,6 +403,8 @@ out:
 
 void sev_launch_close(struct sev_launch *sl)
 {
+	free(sl->owner_command);
+	sl->owner_command = NULL;
 	if (!sl->psp)
 		return;
 	if (sl->vm_fd >= 0)

@@ -106,6 +106,32 @@ struct snp_id_outputs {
 	uint8_t author_key_digest[48];   /* zeros without an author key */
 };
 int snp_id_block_build(const struct snp_id_inputs *in, struct snp_id_outputs *out, struct cloak_err *err);
+
+/* ID authentication information offsets (SNP ABI, SNP_LAUNCH_FINISH). */
+#define SNP_AUTH_OFF_ID_ALGO 0x000
+#define SNP_AUTH_OFF_AUTHOR_ALGO 0x004
+#define SNP_AUTH_OFF_BLOCK_SIG 0x040
+#define SNP_AUTH_OFF_ID_KEY 0x240
+#define SNP_AUTH_OFF_ID_KEY_SIG 0x680
+#define SNP_AUTH_OFF_AUTHOR_KEY 0x880
+
+/* What an ID block says, and the digests of the keys that signed it. */
+struct snp_id_block_fields {
+	uint8_t launch_digest[48];
+	uint8_t family_id[16], image_id[16];
+	uint32_t version, guest_svn;
+	uint64_t policy;
+	uint8_t id_key_digest[48];
+	uint8_t author_key_digest[48];   /* zeros without an author key */
+};
+/*
+ * The firmware's signature checks at SNP_LAUNCH_FINISH: the ID key signed the
+ * ID block and, with author_key_en, the author key signed the ID key. Returns 0
+ * when both hold, 1 when a signature does not verify, -1 when a key or its
+ * algorithm is not ECDSA P-384 (err says which). The caller compares the fields.
+ */
+int snp_id_block_verify(const uint8_t id_block[SNP_ID_BLOCK_LEN], const uint8_t id_auth[SNP_ID_AUTH_LEN],
+			bool author_key_en, struct snp_id_block_fields *out, struct cloak_err *err);
 /* A P-384 key in AMD's public key format (0x404 bytes), whose SHA-384 is what reports call its digest. */
 int snp_pubkey_encode(EVP_PKEY *key, uint8_t out[SNP_PUBKEY_LEN], struct cloak_err *err);
 

@@ -1,7 +1,8 @@
 /* snp_report.c: SNP attestation reports and their VCEK chain, and the ID block an owner signs for SNP_LAUNCH_FINISH. */
-#include "snp_report.h"
+#include "sev/snp_report.h"
 
-#include "amd_cert.h"
+#include "sev/amd_cert.h"
+#include "sev/snp_measure.h"
 
 #include <ctype.h>
 #include <openssl/asn1.h>
@@ -419,21 +420,6 @@ out:
 	return rc;
 }
 
-static int sha384(const uint8_t *d, size_t n, uint8_t out[48])
-{
-	unsigned int hl = 0;
-
-	return EVP_Digest(d, n, out, &hl, EVP_sha384(), NULL) == 1 && hl == 48 ? 0 : -1;
-}
-
-/* ID authentication information offsets (SNP ABI, SNP_LAUNCH_FINISH). */
-#define AUTH_OFF_ID_ALGO 0x000
-#define AUTH_OFF_AUTHOR_ALGO 0x004
-#define AUTH_OFF_BLOCK_SIG 0x040
-#define AUTH_OFF_ID_KEY 0x240
-#define AUTH_OFF_ID_KEY_SIG 0x680
-#define AUTH_OFF_AUTHOR_KEY 0x880
-#define SNP_SIG_LEN 0x200
 
 int snp_id_block_build(const struct snp_id_inputs *in, struct snp_id_outputs *out, struct cloak_err *err)
 {
@@ -447,24 +433,82 @@ int snp_id_block_build(const struct snp_id_inputs *in, struct snp_id_outputs *ou
 	put_le32(b + 84, in->guest_svn);
 	put_le32(b + 88, (uint32_t)in->policy);
 	put_le32(b + 92, (uint32_t)(in->policy >> 32));
-	put_le32(a + AUTH_OFF_ID_ALGO, SNP_SIG_ALGO_ECDSA_P384_SHA384);
-	if (snp_pubkey_encode(in->id_key, a + AUTH_OFF_ID_KEY, err) < 0)
+	put_le32(a + SNP_AUTH_OFF_ID_ALGO, SNP_SIG_ALGO_ECDSA_P384_SHA384);
+	if (snp_pubkey_encode(in->id_key, a + SNP_AUTH_OFF_ID_KEY, err) < 0)
 		return err_prefix(err, "--id-key: ");
-	if (amd_ecdsa_sign_le(in->id_key, EVP_sha384(), b, SNP_ID_BLOCK_LEN, a + AUTH_OFF_BLOCK_SIG,
-			      a + AUTH_OFF_BLOCK_SIG + SNP_SIG_FIELD_LEN, SNP_SIG_FIELD_LEN, err) < 0)
+	if (amd_ecdsa_sign_le(in->id_key, EVP_sha384(), b, SNP_ID_BLOCK_LEN, a + SNP_AUTH_OFF_BLOCK_SIG,
+			      a + SNP_AUTH_OFF_BLOCK_SIG + SNP_SIG_FIELD_LEN, SNP_SIG_FIELD_LEN, err) < 0)
 		return err_prefix(err, "--id-key: ");
-	if (sha384(a + AUTH_OFF_ID_KEY, SNP_PUBKEY_LEN, out->id_key_digest) < 0)
+	if (snp_sha384(a + SNP_AUTH_OFF_ID_KEY, SNP_PUBKEY_LEN, out->id_key_digest) < 0)
 		return err_set(err, "cannot compute SHA-384 (OpenSSL)");
 	if (!in->author_key)
 		return 0;
 	/* The author key signs the ID key, so one author can rotate ID keys. */
-	put_le32(a + AUTH_OFF_AUTHOR_ALGO, SNP_SIG_ALGO_ECDSA_P384_SHA384);
-	if (snp_pubkey_encode(in->author_key, a + AUTH_OFF_AUTHOR_KEY, err) < 0)
+	put_le32(a + SNP_AUTH_OFF_AUTHOR_ALGO, SNP_SIG_ALGO_ECDSA_P384_SHA384);
+	if (snp_pubkey_encode(in->author_key, a + SNP_AUTH_OFF_AUTHOR_KEY, err) < 0)
 		return err_prefix(err, "--author-key: ");
-	if (amd_ecdsa_sign_le(in->author_key, EVP_sha384(), a + AUTH_OFF_ID_KEY, SNP_PUBKEY_LEN, a + AUTH_OFF_ID_KEY_SIG,
-			      a + AUTH_OFF_ID_KEY_SIG + SNP_SIG_FIELD_LEN, SNP_SIG_FIELD_LEN, err) < 0)
+	if (amd_ecdsa_sign_le(in->author_key, EVP_sha384(), a + SNP_AUTH_OFF_ID_KEY, SNP_PUBKEY_LEN, a + SNP_AUTH_OFF_ID_KEY_SIG,
+			      a + SNP_AUTH_OFF_ID_KEY_SIG + SNP_SIG_FIELD_LEN, SNP_SIG_FIELD_LEN, err) < 0)
 		return err_prefix(err, "--author-key: ");
-	if (sha384(a + AUTH_OFF_AUTHOR_KEY, SNP_PUBKEY_LEN, out->author_key_digest) < 0)
+	if (snp_sha384(a + SNP_AUTH_OFF_AUTHOR_KEY, SNP_PUBKEY_LEN, out->author_key_digest) < 0)
+		return err_set(err, "cannot compute SHA-384 (OpenSSL)");
+	return 0;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* An ECDSA P-384 SHA-384 signature (r, s little-endian) over msg by a key in AMD's format: 0 good, 1 bad, -1 not a P-384 key. */
+static int id_sig_check(const uint8_t *key, const uint8_t *sig, const uint8_t *msg, size_t len, struct cloak_err *err)
+{
+	EVP_PKEY *k;
+	int rc;
+
+	if (get_le32(key) != 2)
+		return err_set(err, "the key's curve is %u, not 2 (P-384)", get_le32(key));
+	k = amd_ec_key_from_le(2, key + 4, key + 4 + SNP_SIG_FIELD_LEN, SNP_SIG_FIELD_LEN, err);
+	if (!k)
+		return -1;
+	rc = amd_ecdsa_verify_le(k, EVP_sha384(), msg, len, sig, sig + SNP_SIG_FIELD_LEN, SNP_SIG_FIELD_LEN, err);
+	EVP_PKEY_free(k);
+	if (rc == 0)
+		err_set(err, "does not verify");
+	return rc < 0 ? -1 : rc == 1 ? 0 : 1;
+}
+
+int snp_id_block_verify(const uint8_t id_block[SNP_ID_BLOCK_LEN], const uint8_t id_auth[SNP_ID_AUTH_LEN],
+			bool author_key_en, struct snp_id_block_fields *out, struct cloak_err *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->launch_digest, id_block, 48);
+	memcpy(out->family_id, id_block + 48, 16);
+	memcpy(out->image_id, id_block + 64, 16);
+	out->version = get_le32(id_block + 80);
+	out->guest_svn = get_le32(id_block + 84);
+	out->policy = get_le32(id_block + 88) | (uint64_t)get_le32(id_block + 92) << 32;
+	if (get_le32(id_auth + SNP_AUTH_OFF_ID_ALGO) != SNP_SIG_ALGO_ECDSA_P384_SHA384)
+		return err_set(err, "the ID key's algorithm is %u, not 1 (ECDSA P-384 with SHA-384)",
+			       get_le32(id_auth + SNP_AUTH_OFF_ID_ALGO));
+	rc = id_sig_check(id_auth + SNP_AUTH_OFF_ID_KEY, id_auth + SNP_AUTH_OFF_BLOCK_SIG, id_block, SNP_ID_BLOCK_LEN,
+			  err);
+	if (rc)
+		return rc < 0 ? err_prefix(err, "ID key: ") : (err_prefix(err, "the ID block's signature: "), 1);
+	if (snp_sha384(id_auth + SNP_AUTH_OFF_ID_KEY, SNP_PUBKEY_LEN, out->id_key_digest) < 0)
+		return err_set(err, "cannot compute SHA-384 (OpenSSL)");
+	if (!author_key_en)
+		return 0;
+	if (get_le32(id_auth + SNP_AUTH_OFF_AUTHOR_ALGO) != SNP_SIG_ALGO_ECDSA_P384_SHA384)
+		return err_set(err, "the author key's algorithm is %u, not 1 (ECDSA P-384 with SHA-384)",
+			       get_le32(id_auth + SNP_AUTH_OFF_AUTHOR_ALGO));
+	rc = id_sig_check(id_auth + SNP_AUTH_OFF_AUTHOR_KEY, id_auth + SNP_AUTH_OFF_ID_KEY_SIG,
+			  id_auth + SNP_AUTH_OFF_ID_KEY, SNP_PUBKEY_LEN, err);
+	if (rc)
+		return rc < 0 ? err_prefix(err, "author key: ") : (err_prefix(err, "the ID key's signature by the author key: "), 1);
+	if (snp_sha384(id_auth + SNP_AUTH_OFF_AUTHOR_KEY, SNP_PUBKEY_LEN, out->author_key_digest) < 0)
 		return err_set(err, "cannot compute SHA-384 (OpenSSL)");
 	return 0;
 }

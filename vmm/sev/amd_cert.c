@@ -1,5 +1,5 @@
 /* amd_cert.c: AMD's SEV certificate formats and the platform chain check (ARK, ASK, CEK, OCA, PEK, PDH). */
-#include "amd_cert.h"
+#include "sev/amd_cert.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>

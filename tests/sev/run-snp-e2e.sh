@@ -1,0 +1,16 @@
+#!/bin/sh
+# run-snp-e2e.sh: gathers cloak, cloak-owner and an ID key, and runs snp-e2e.sh on KVM (tests/run-on-kvm.sh).
+# usage: run-snp-e2e.sh CLOAK CLOAK_OWNER SUITE_DIR
+set -u
+CLOAK=$1 OWNER=$2 SUITE=$3
+top=$(cd "$SUITE/../.." && pwd)
+payload=$(mktemp -d)
+trap 'rm -rf "$payload"' EXIT
+cp "$CLOAK" "$payload/cloak"
+cp "$OWNER" "$payload/cloak-owner"
+cp "$SUITE/snp-e2e.sh" "$payload/"
+if ! openssl ecparam -name secp384r1 -genkey -noout -out "$payload/id.pem" 2>/dev/null; then
+	echo "1..0 # could not make a P-384 key with openssl"
+	exit 1
+fi
+sh "$top/tests/run-on-kvm.sh" "SEV-SNP end-to-end" "$payload" -- sh ./snp-e2e.sh ./cloak ./cloak-owner .

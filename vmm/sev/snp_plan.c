@@ -1,0 +1,101 @@
+/* snp_plan.c: the pages of an SEV-SNP launch of cloak's plan, with their page types, and the launch digest they give. */
+#include "sev/snp_measure.h"
+
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The page at `page_gpa` as the plan loads it: region bytes at their offsets, zeros elsewhere. */
+static bool region_page(const struct plan_region *r, uint64_t page_gpa, uint8_t page[SNP_PAGE_SIZE])
+{
+	uint64_t from = r->gpa > page_gpa ? r->gpa : page_gpa;
+	uint64_t to = page_gpa + SNP_PAGE_SIZE, data_end = r->gpa + r->data_len;
+
+	if (data_end < to)
+		to = data_end;
+	if (from >= to)
+		return false;   /* no data byte in this page: a ZERO page */
+	memset(page, 0, SNP_PAGE_SIZE);
+	memcpy(page + (from - page_gpa), r->data + (from - r->gpa), to - from);
+	return true;
+}
+
+static bool overlaps(const struct launch_plan *plan, uint64_t gpa)
+{
+	unsigned i;
+
+	for (i = 0; i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+		uint64_t first = r->gpa & ~(uint64_t)(SNP_PAGE_SIZE - 1);
+
+		if (gpa + SNP_PAGE_SIZE > first && gpa < r->gpa + r->size)
+			return true;
+	}
+	return false;
+}
+
+int snp_plan_pages(const struct launch_plan *plan, snp_page_fn fn, void *ctx, struct cloak_err *err)
+{
+	uint8_t *page = malloc(SNP_PAGE_SIZE);
+	unsigned i;
+	int rc = -1;
+
+	if (!page)
+		return err_set(err, "out of memory");
+	for (i = 0; i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+		uint64_t gpa = r->gpa & ~(uint64_t)(SNP_PAGE_SIZE - 1), end = r->gpa + r->size;
+		enum snp_page_type data_type = r->flags & PLAN_MEASURED ? SNP_PAGE_NORMAL : SNP_PAGE_UNMEASURED;
+
+		for (; gpa < end; gpa += SNP_PAGE_SIZE) {
+			bool has_data = region_page(r, gpa, page);
+
+			if (fn(ctx, has_data ? data_type : SNP_PAGE_ZERO, gpa, has_data ? page : NULL, err) < 0)
+				goto out;
+		}
+	}
+	/* The firmware fills the secrets page and checks the CPUID page; the guest finds both at fixed addresses. */
+	if (!plan_in_ram(plan, SNP_PLAN_SECRETS_GPA, SNP_PAGE_SIZE) || !plan_in_ram(plan, SNP_PLAN_CPUID_GPA, SNP_PAGE_SIZE) ||
+	    overlaps(plan, SNP_PLAN_SECRETS_GPA) || overlaps(plan, SNP_PLAN_CPUID_GPA)) {
+		err_set(err, "internal error: the SNP secrets and CPUID pages (0x%llx, 0x%llx) collide with the plan",
+			SNP_PLAN_SECRETS_GPA, SNP_PLAN_CPUID_GPA);
+		goto out;
+	}
+	if (fn(ctx, SNP_PAGE_SECRETS, SNP_PLAN_SECRETS_GPA, NULL, err) < 0 ||
+	    fn(ctx, SNP_PAGE_CPUID, SNP_PLAN_CPUID_GPA, NULL, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(page);
+	return rc;
+}
+
+static int digest_page(void *ctx, enum snp_page_type type, uint64_t gpa, const uint8_t *page, struct cloak_err *err)
+{
+	struct snp_gctx *g = ctx;
+
+	/* UNMEASURED pages carry data the digest does not cover: only their type and address. */
+	if (type == SNP_PAGE_NORMAL)
+		return snp_gctx_normal_pages(g, gpa, page, SNP_PAGE_SIZE, err);
+	return snp_gctx_blank_pages(g, type, gpa, SNP_PAGE_SIZE, err);
+}
+
+int snp_plan_digest(const struct launch_plan *plan, bool vmsas, uint8_t ld[SNP_LD_LEN], struct cloak_err *err)
+{
+	struct snp_gctx g;
+	unsigned i;
+
+	snp_gctx_init(&g, NULL);
+	if (snp_plan_pages(plan, digest_page, &g, err) < 0)
+		return -1;
+	if (vmsas) {
+		if (!plan->vmsas)
+			return err_set(err, "internal error: an SNP plan without VMSAs");
+		for (i = 0; i < plan->cpus; i++)
+			if (snp_gctx_vmsa_page(&g, plan->vmsas + (size_t)i * SNP_PAGE_SIZE, err) < 0)
+				return -1;
+	}
+	memcpy(ld, g.ld, SNP_LD_LEN);
+	return 0;
+}
