@@ -445,11 +445,18 @@ START_TEST(measured_boot_option)
 	char *tamper_full[] = { "run", "--sev", "--measured-boot", "full", "--debug-tamper-staged", "kernel" };
 	char *tamper_bad[] = { "run", "--sev", "--debug-tamper-staged", "vmlinux" };
 	char *tamper[] = { "run", "--sev", "--debug-tamper-staged", "cmdline" };
+	char *es[] = { "run", "--sev", "--sev-mode", "es" };
+	char *es_verifier[] = { "run", "--sev", "--sev-mode", "es", "--measured-boot", "verifier" };
 
 	ck_assert_int_eq(parse(&c, 2, def), 0);
-	ck_assert_int_eq(c.measured_boot, MEASURED_BOOT_VERIFIER);
+	ck_assert_int_eq(config_measured_boot(&c), MEASURED_BOOT_VERIFIER);
 	ck_assert_int_eq(parse(&c, 4, full_arg), 0);
-	ck_assert_int_eq(c.measured_boot, MEASURED_BOOT_FULL);
+	ck_assert_int_eq(config_measured_boot(&c), MEASURED_BOOT_FULL);
+	/* SEV-ES and SNP measure in full: the verifier handles neither #VC nor PVALIDATE. */
+	ck_assert_int_eq(parse(&c, 4, es), 0);
+	ck_assert_int_eq(config_measured_boot(&c), MEASURED_BOOT_FULL);
+	ck_assert_int_eq(parse(&c, 6, es_verifier), -1);
+	ck_assert_msg_has(err.msg, "--measured-boot verifier: under --sev-mode es");
 	ck_assert_int_eq(parse(&c, 4, bad), -1);
 	ck_assert_msg_has(err.msg, "--measured-boot: 'some' is not a mode; give verifier");
 	ck_assert_int_eq(parse(&c, 3, nosev), -1);

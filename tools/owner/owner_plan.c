@@ -22,8 +22,14 @@ int owner_plan_digest(int argc, char **argv, int cbit, const struct owner_plan_e
 	int rc;
 
 	config_defaults(&cfg);
-	/* The plan is measured, so confidential whether or not the arguments say --sev (--measured-boot needs it). */
+	/*
+	 * The plan is measured, so confidential whether or not the arguments say
+	 * --sev (--measured-boot needs it), and of the mode being measured unless
+	 * the arguments name another (the defaults, --measured-boot's among
+	 * them, follow the mode).
+	 */
 	cfg.sev = true;
+	cfg.sev_mode = es ? SEV_LAUNCH_ES : SEV_LAUNCH_SEV;
 	/*
 	 * The device options are recorded as text and counted, which is all the
 	 * DMA budget (the measured swiotlb=) needs; their grammar is the devices'
@@ -35,7 +41,7 @@ int owner_plan_digest(int argc, char **argv, int cbit, const struct owner_plan_e
 	if (rc < 0)
 		return err_prefix(err, "--cloak-plan: ");
 	/* A plan that names its mode must name the one being measured: SEV and SEV-ES digests differ. */
-	if (cfg.sev && (cfg.sev_mode == SEV_LAUNCH_ES) != !!es)
+	if ((cfg.sev_mode == SEV_LAUNCH_ES) != !!es)
 		return err_set(err, "--cloak-plan: the `cloak run` arguments launch --sev-mode %s, but --mode %s is "
 				    "measured; give the mode cloak launched", config_sev_mode_name(cfg.sev_mode),
 			       es ? "seves" : "sev");
@@ -94,12 +100,14 @@ int owner_plan_snp_digest(int argc, char **argv, int cbit, const struct owner_pl
 	int rc;
 
 	config_defaults(&cfg);
+	cfg.sev = true;  /* as in owner_plan_digest: measured, and of the mode measured unless the arguments differ */
+	cfg.sev_mode = SEV_LAUNCH_SNP;
 	rc = config_parse_run(argc, argv, &cfg, err);
 	if (rc == 1)
 		return err_set(err, "--cloak-plan: --help is not a launch; see `cloak run --help`");
 	if (rc < 0)
 		return err_prefix(err, "--cloak-plan: ");
-	if (cfg.sev && cfg.sev_mode != SEV_LAUNCH_SNP)
+	if (cfg.sev_mode != SEV_LAUNCH_SNP)
 		return err_set(err, "--cloak-plan: the `cloak run` arguments launch --sev-mode %s, but --mode snp is "
 				    "measured; give the mode cloak launched", config_sev_mode_name(cfg.sev_mode));
 	if (snp->vcpus && snp->vcpus != cfg.cpus)
