@@ -169,9 +169,38 @@ static int sev_memory_ready(struct cvm *c, struct machine *m, struct cloak_err *
 	return 0;
 }
 
-/* Under the simulator the vCPUs' CR3 reaches the page tables through the private view. */
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MTRR_ENABLED_WRITE_BACK ((1ull << 11) | 6)  /* E: MTRRs on; default type 6, write-back */
+
+/*
+ * Firmware leaves MTRRs enabled; cloak has no firmware, and with MTRRs off
+ * Linux 6.1 turns PAT off too ("MTRRs disabled, skipping PAT initialization").
+ * Without PAT's write-protect type an SEV Linux cannot convert memory early:
+ * __sme_early_enc_dec's early_memremap_*_wp returns NULL and the kernel hits
+ * BUG() in kvm_smp_prepare_boot_cpu (seen under the simulator's memory views;
+ * the same on hardware). Every vCPU gets MTRRs on, write-back by default.
+ */
+static int mtrrs_on(struct machine *m, struct cloak_err *err)
+{
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry entry;
+	} msrs = { .head = { .nmsrs = 1 }, .entry = { .index = MSR_MTRR_DEF_TYPE, .data = MTRR_ENABLED_WRITE_BACK } };
+	unsigned i;
+
+	for (i = 0; i < m->ncpus; i++)
+		if (ioctl(m->vcpu_fd[i], KVM_SET_MSRS, &msrs) != 1)
+			return err_errno(err, "--sev: cannot enable vCPU %u's MTRRs (KVM_SET_MSRS MTRRdefType)", i);
+	return 0;
+}
+
+/* MTRRs as firmware leaves them; under the simulator the vCPUs' CR3 reaches the page tables privately. */
 static int sev_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
+	if (!m->confidential)
+		return 0;
+	if (mtrrs_on(m, err) < 0)
+		return -1;
 	return sim_memview_vcpus(&kind_of(c)->view, m, err);
 }
 
