@@ -75,6 +75,12 @@ if grep -q '"sev": true' "$T/tl.json" && grep -q '"sev_launch_start": [0-9]' "$T
 else
 	not_ok "the timeline has the SEV launch phases" "$(cat "$T/tl.json" 2>/dev/null)"
 fi
+# The simulator's strict memory rules (the default) were on, and the guest kept them.
+if [ -z "${CLOAK_SIM_MEMORY:-}" ] && grep -q '"sev_violations": 0' "$T/tl.json"; then
+	ok "strict memory rules: no C=0 access to private memory"
+else
+	not_ok "strict memory rules: no C=0 access to private memory" "CLOAK_SIM_MEMORY=${CLOAK_SIM_MEMORY:-} $(grep sev_violations "$T/tl.json")"
+fi
 
 never_ran() {  # NAME EXPECTED-STDERR
 	if [ "$rc" != 2 ]; then
