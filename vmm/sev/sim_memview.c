@@ -25,8 +25,9 @@
  * entries and CR3 without it. Measured in the nested host (6.1 KVM): a guest
  * walk that reaches a GPA with no memslot never exits to userspace; KVM
  * injects #PF into the guest. So cloak cannot serve such walks on demand, and
- * for a Linux guest only the plan's firmware tables are guarded (kept out of
- * the plain view): Linux's own page tables may sit anywhere else in RAM.
+ * for a Linux guest only what cloak put in its memory besides page tables and
+ * the kernel image is guarded (kept out of the plain view): Linux's own page
+ * tables may sit anywhere else in RAM.
  */
 
 int sim_memory_mode_from_env(struct cloak_err *err)
@@ -90,7 +91,7 @@ static int set_slot(struct machine *m, unsigned slot, uint64_t gpa, uint64_t siz
 /* The plain view the rules allow now: RAM minus (guarded minus shared); both lists are sorted and disjoint. */
 static int plain_wanted(struct sim_memview *v, struct machine *m, struct sim_range *out, unsigned cap)
 {
-	struct sim_range ram[PLAN_MAX_RAM], shared[SHARED_MAX_RANGES], secret[PLAN_MAX_RAM + 4 + SHARED_MAX_RANGES];
+	struct sim_range ram[PLAN_MAX_RAM], shared[SHARED_MAX_RANGES], secret[SIM_MAX_GUARDED + SHARED_MAX_RANGES];
 	unsigned i, nshared;
 	int nsecret;
 
@@ -160,10 +161,43 @@ static int plain_apply(struct sim_memview *v, struct machine *m, const struct si
 	return 0;
 }
 
+/* Adds [gpa, gpa+size) to the guarded list, kept sorted and merged (the subtraction needs that). */
 static void guard(struct sim_memview *v, uint64_t gpa, uint64_t size)
 {
-	if (v->nguarded < sizeof(v->guarded) / sizeof(v->guarded[0]))
-		v->guarded[v->nguarded++] = (struct sim_range){ gpa, gpa + size };
+	struct sim_range r = { gpa & ~(uint64_t)(PAGE_SIZE - 1), ALIGN_UP(gpa + size, PAGE_SIZE) };
+	unsigned i = 0, j;
+
+	while (i < v->nguarded && v->guarded[i].end < r.start)
+		i++;
+	/* Merge every range that touches r, then put r in their place. */
+	for (j = i; j < v->nguarded && v->guarded[j].start <= r.end; j++) {
+		r.start = v->guarded[j].start < r.start ? v->guarded[j].start : r.start;
+		r.end = v->guarded[j].end > r.end ? v->guarded[j].end : r.end;
+	}
+	if (j == i && v->nguarded == SIM_MAX_GUARDED)
+		return;  /* full: that region stays reachable at C=0, which only loses a check */
+	memmove(&v->guarded[i + 1], &v->guarded[j], (v->nguarded - j) * sizeof(v->guarded[0]));
+	v->guarded[i] = r;
+	v->nguarded = v->nguarded - (j - i) + 1;
+}
+
+/*
+ * What a Linux guest must never read at C=0: the tables and data cloak puts in
+ * its memory for it (ACPI and MP tables, zero page, command line) and the
+ * initrd. Not the page tables cloak built (Linux's first CR3 has no C-bit),
+ * and not the kernel image, where the decompressor keeps its page tables.
+ */
+static void guard_linux(struct sim_memview *v, const struct launch_plan *plan)
+{
+	unsigned i;
+
+	for (i = 0; i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+
+		if (((r->flags & PLAN_OWNED) && r->gpa != PLAN_PT_GPA && r->gpa != 0) || !strcmp(r->name, "initrd"))
+			guard(v, r->gpa, r->size);
+	}
+	guard(v, PLAN_ACPI_GPA, PAGE_SIZE);
 }
 
 int sim_memview_setup(struct sim_memview *v, struct machine *m, enum sim_memory_mode mode, int cbit,
@@ -208,7 +242,7 @@ int sim_memview_setup(struct sim_memview *v, struct machine *m, enum sim_memory_
 		for (i = 0; i < m->mem.nram; i++)
 			guard(v, m->mem.ram[i].gpa, m->mem.ram[i].size);
 	} else {
-		guard(v, PLAN_ACPI_GPA, PAGE_SIZE);
+		guard_linux(v, m->plan);
 	}
 	nwant = plain_wanted(v, m, want, SIM_MEMVIEW_MAX_RANGES);
 	if (nwant < 0 || plain_apply(v, m, want, (unsigned)nwant) < 0)

@@ -21,6 +21,7 @@ enum sim_memory_mode { SIM_MEMORY_STRICT, SIM_MEMORY_REPORT, SIM_MEMORY_OFF };
 
 /* Plain-view ranges cloak keeps as memslots; conversions are coalesced into these. */
 #define SIM_MEMVIEW_MAX_RANGES 256
+#define SIM_MAX_GUARDED (PLAN_MAX_RAM + PLAN_MAX_REGIONS)
 
 struct sim_range {
 	uint64_t start, end;  /* end exclusive */
@@ -34,7 +35,7 @@ struct sim_memview {
 	unsigned slot_base;          /* first KVM slot number of the plain view */
 	unsigned slot_limit;         /* KVM's usable slot numbers (KVM_CAP_NR_MEMSLOTS) */
 	/* What must not be reachable at C=0 unless shared: all RAM for cloak's guests, some regions for Linux. */
-	struct sim_range guarded[PLAN_MAX_RAM + 4];
+	struct sim_range guarded[SIM_MAX_GUARDED];
 	unsigned nguarded;
 	/* The plain view as KVM has it now, one slot each. */
 	struct sim_range plain[SIM_MEMVIEW_MAX_RANGES];
@@ -50,7 +51,7 @@ int sim_memory_mode_from_env(struct cloak_err *err);
  * Turns the one plain mapping of RAM (kvm_map_memory's slots 0..nram-1) into
  * the private view at GPA + 2^cbit, and builds the plain view from what the
  * guest shares now. Whole RAM is guarded for cloak's own guests; for Linux
- * only the plan's firmware tables are (see the .c file for why).
+ * only the tables, boot data and initrd cloak put there (see the .c file for why).
  */
 int sim_memview_setup(struct sim_memview *v, struct machine *m, enum sim_memory_mode mode, int cbit,
 		      struct cloak_err *err);
