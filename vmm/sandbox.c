@@ -141,8 +141,13 @@ static const int sanitizer_calls[] = {
 
 /* The ioctls a thread that runs device code may issue: interrupts, and what a vCPU needs. */
 static const unsigned long device_ioctls[] = { KVM_IRQ_LINE, KVM_IRQFD, KVM_SET_GSI_ROUTING };
+/*
+ * KVM_SET_USER_MEMORY_REGION: under the simulated PSP a guest's KVM_HC_MAP_GPA_RANGE changes the memslots
+ * of the shared view (vmm/sev/sim_memview.c) on the vCPU thread that took the exit.
+ */
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE, KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_IOEVENTFD, KVM_MEMORY_ENCRYPT_OP,
+	KVM_SET_USER_MEMORY_REGION,
 };
 
 struct role_list {

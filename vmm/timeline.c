@@ -225,9 +225,10 @@ int timeline_write(const struct timeline *tl, const char *path, const struct lau
 		fprintf(f, "%s\n    \"%s\": %llu", first ? "" : ",", name, (unsigned long long)n);
 		first = false;
 	}
-	fprintf(f, "\n  },\n  \"io_unclaimed\": %llu,\n  \"mmio_unclaimed\": %llu",
+	fprintf(f, "\n  },\n  \"io_unclaimed\": %llu,\n  \"mmio_unclaimed\": %llu,\n  \"sev_violations\": %llu",
 		(unsigned long long)atomic_load(&tl->pio_unclaimed),
-		(unsigned long long)atomic_load(&tl->mmio_unclaimed));
+		(unsigned long long)atomic_load(&tl->mmio_unclaimed),
+		(unsigned long long)atomic_load(&tl->sev_violations));
 	timeline_write_devices(f, tl);
 	fprintf(f, ",\n  \"memory_kib\": {\n    \"process_rss\": %llu,\n    \"guest_resident\": %llu,\n"
 		   "    \"vmm_rss\": %llu\n  }\n}\n",

@@ -34,6 +34,7 @@ struct timeline {
 	_Atomic uint64_t exits_total;
 	_Atomic uint64_t pio_unclaimed;
 	_Atomic uint64_t mmio_unclaimed;
+	_Atomic uint64_t sev_violations;   /* C=0 accesses to private memory the SEV simulator caught */
 	struct tl_device dev[TL_MAX_DEVICES];
 	_Atomic unsigned ndev;
 	uint64_t measured_bytes;       /* bytes the confidential launch measured (0: none) */

@@ -9,6 +9,7 @@ _start:
 	sub %rdi, %rcx
 	xor %eax, %eax
 	rep stosb
+	call runtime_check_cbit		/* under SEV: CPUID's C-bit must map private memory */
 	mov %r12, %rdi
 	call guest_main
 	test %eax, %eax

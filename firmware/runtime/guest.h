@@ -47,6 +47,7 @@ void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gvprintf(const char *fmt, va_list ap);
 
 /* Ending the VM: exit(v) makes cloak exit with (v << 1) | 1; poweroff makes it exit 0. */
+#define GUEST_EXIT_CBIT_WRONG 60  /* the runtime's C-bit check failed: cloak exits 121 */
 __attribute__((noreturn)) void guest_exit(unsigned code);
 __attribute__((noreturn)) void guest_poweroff(void);
 /* Whether cloak pressed the power button (SIGTERM): acknowledges the press; the guest should now power off. */
@@ -72,6 +73,8 @@ struct sev_view {
 	bool host_says_sev;        /* the boot-info's cloak,sev */
 };
 void sev_view_read(const void *fdt, struct sev_view *out);
+/* Run by entry.S before guest_main: under SEV, stops the guest unless CPUID's C-bit maps its private memory. */
+void runtime_check_cbit(void);
 
 /* The freestanding C library the compiler may call. */
 void *memset(void *d, int c, size_t n);

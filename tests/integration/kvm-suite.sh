@@ -145,7 +145,32 @@ expect "bzImage 64-bit entry: zero page, command line, e820, initrd" 43 \
 
 run_cloak run --sev --sev-backend sim
 expect "simulated SEV: the demo guest reads SEV on (CPUID and the trapped SEV_STATUS) and the C-bit" 0 \
-	--out "SEV: active (SEV_STATUS bit 0 set), C-bit 52" --err "NOT encrypted"
+	--out "SEV: active (SEV_STATUS bit 0 set), C-bit 39" --err "NOT encrypted"
+
+# The simulator's memory rules (docs/sev-launch.md): a C=0 read of private memory is a violation.
+run_cloak run --kernel "$G/sevpeek.elf" --mem 64M --sev --sev-backend sim --timeline "$tap_tmp/peek.json"
+expect "simulated SEV, strict: a C=0 read of private memory stops the guest" 4 \
+	--err "confidentiality violation at GPA 0x2000000, RIP 0x"
+grep -q '"sev_violations": 1' "$tap_tmp/peek.json" && ok "the timeline counts the violation" ||
+	not_ok "the timeline counts the violation" "$(grep sev_violations "$tap_tmp/peek.json")"
+run_cloak run --kernel "$G/sevpeek.elf" --mem 64M --sev --sev-backend sim --cmdline share
+expect "simulated SEV: the same read after KVM_HC_MAP_GPA_RANGE shared the page is allowed" 0 \
+	--out "peek: read 0x5eb1ac at C=0"
+export CLOAK_SIM_MEMORY=report
+run_cloak run --kernel "$G/sevpeek.elf" --mem 64M --sev --sev-backend sim
+expect "simulated SEV, CLOAK_SIM_MEMORY=report: the violation is reported and served" 0 \
+	--out "peek: read 0x5eb1ac at C=0" --err "confidentiality violation at GPA 0x2000000"
+unset CLOAK_SIM_MEMORY
+run_cloak run --kernel "$G/hello.elf" --mem 64M --sev --sev-backend sim
+expect "an honest host: the guest runtime's C-bit check passes" 0 --out "hello from a cloak guest"
+# A host that lies about the C-bit in CPUID (the measured page tables use bit 39).
+for lie in 38 51; do
+	export CLOAK_SIM_CPUID_CBIT=$lie
+	run_cloak run --kernel "$G/hello.elf" --mem 64M --sev --sev-backend sim
+	expect "the guest runtime stops when CPUID's C-bit ($lie) is not the one its page tables carry" 121 \
+		--out "cloak runtime: stopping: the C-bit CPUID reports (bit $lie)"
+done
+unset CLOAK_SIM_CPUID_CBIT
 
 # A confidential Linux guest gets a swiotlb sized from its devices, unless it chose one.
 truncate -s 1M "$tap_tmp/disk.img"

@@ -2,6 +2,7 @@
 #include "sev_tests.h"
 
 #include "sev/sev.h"
+#include "sev/sim_memview.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -596,6 +597,46 @@ START_TEST(sim_key_file_is_kept_between_runs)
 }
 END_TEST
 
+/* The plain view is RAM minus (guarded minus shared): the interval arithmetic behind it. */
+START_TEST(memview_ranges_subtract)
+{
+	const struct sim_range ram[] = { { 0, 0x100000 }, { 0x200000, 0x400000 } };
+	const struct sim_range holes[] = { { 0x1000, 0x3000 }, { 0xff000, 0x201000 }, { 0x3ff000, 0x500000 } };
+	struct sim_range out[8];
+
+	ck_assert_int_eq(sim_ranges_subtract(ram, 2, holes, 3, out, 8), 3);
+	ck_assert_uint_eq(out[0].start, 0);
+	ck_assert_uint_eq(out[0].end, 0x1000);
+	ck_assert_uint_eq(out[1].start, 0x3000);
+	ck_assert_uint_eq(out[1].end, 0xff000);
+	ck_assert_uint_eq(out[2].start, 0x201000);
+	ck_assert_uint_eq(out[2].end, 0x3ff000);
+	/* Nothing taken away: the same ranges; everything taken away: none. */
+	ck_assert_int_eq(sim_ranges_subtract(ram, 2, NULL, 0, out, 8), 2);
+	ck_assert_uint_eq(out[1].end, 0x400000);
+	ck_assert_int_eq(sim_ranges_subtract(ram, 2, (struct sim_range[]){ { 0, 0x400000 } }, 1, out, 8), 0);
+	/* More pieces than room: refused, not cut short. */
+	ck_assert_int_eq(sim_ranges_subtract(ram, 2, holes, 3, out, 2), -1);
+}
+END_TEST
+
+START_TEST(memview_mode_comes_from_the_environment)
+{
+	struct cloak_err err = { "" };
+
+	unsetenv("CLOAK_SIM_MEMORY");
+	ck_assert_int_eq(sim_memory_mode_from_env(&err), SIM_MEMORY_STRICT);
+	setenv("CLOAK_SIM_MEMORY", "report", 1);
+	ck_assert_int_eq(sim_memory_mode_from_env(&err), SIM_MEMORY_REPORT);
+	setenv("CLOAK_SIM_MEMORY", "off", 1);
+	ck_assert_int_eq(sim_memory_mode_from_env(&err), SIM_MEMORY_OFF);
+	setenv("CLOAK_SIM_MEMORY", "yes", 1);
+	ck_assert_int_eq(sim_memory_mode_from_env(&err), -1);
+	ck_assert_msg(strstr(err.msg, "CLOAK_SIM_MEMORY=yes"), "%s", err.msg);
+	unsetenv("CLOAK_SIM_MEMORY");
+}
+END_TEST
+
 Suite *sim_suite(void)
 {
 	Suite *s = suite_create("psp_sim");
@@ -620,6 +661,8 @@ Suite *sim_suite(void)
 	tcase_add_test(t, pdh_export_answers_the_length_query);
 	tcase_add_test(t, failures_name_the_command_and_status);
 	tcase_add_test(t, sim_key_file_is_kept_between_runs);
+	tcase_add_test(t, memview_ranges_subtract);
+	tcase_add_test(t, memview_mode_comes_from_the_environment);
 	suite_add_tcase(s, t);
 	return s;
 }

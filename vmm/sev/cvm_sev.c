@@ -3,6 +3,7 @@
 
 #include "machine.h"
 #include "sev.h"
+#include "sim_memview.h"
 
 #include <asm/kvm_para.h>
 #include <errno.h>
@@ -17,22 +18,63 @@
 /* Bit 0: the guest allows live migration (it reports its shared pages); the other bits are reserved. */
 #define MIGRATION_CONTROL_ALLOWED 1ull
 
+/* The kind's state: the launch, and under the simulated PSP the memory views that stand in for encryption. */
+struct sev_kind {
+	struct sev_launch launch;
+	struct sim_memview view;
+	enum sim_memory_mode view_mode;
+	int cpuid_cbit;  /* the C-bit CPUID reports: the plan's, unless a test makes the host lie */
+};
+
 static struct sev_launch *launch_of(struct cvm *c)
+{
+	return &((struct sev_kind *)c->priv)->launch;
+}
+
+static struct sev_kind *kind_of(struct cvm *c)
 {
 	return c->priv;
 }
 
+/*
+ * CLOAK_SIM_CPUID_CBIT (tests only, simulated PSP only): CPUID reports this
+ * C-bit while the page tables cloak builds and measures use the real one: a
+ * host lying to the guest, which the guest runtime must catch.
+ */
+static int sim_cpuid_cbit(int cbit, struct cloak_err *err)
+{
+	const char *s = getenv("CLOAK_SIM_CPUID_CBIT");
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return cbit;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > 63)
+		return err_set(err, "CLOAK_SIM_CPUID_CBIT=%s: give a bit number from 0 to 63", s);
+	return (int)v;
+}
+
 static int sev_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err)
 {
-	struct sev_launch *sl = calloc(1, sizeof(*sl));
+	bool simulated = cfg->sev_backend == SEV_BACKEND_SIM;
+	int mode = simulated ? sim_memory_mode_from_env(err) : SIM_MEMORY_OFF;
+	struct sev_kind *k;
 
-	if (!sl)
+	if (mode < 0)
+		return -1;
+	k = calloc(1, sizeof(*k));
+	if (!k)
 		return err_set(err, "out of memory");
-	if (sev_launch_open(sl, cfg, cbit, err) < 0) {
-		free(sl);
+	if (sev_launch_open(&k->launch, cfg, cbit, err) < 0 ||
+	    (k->cpuid_cbit = simulated ? sim_cpuid_cbit(*cbit, err) : *cbit) < 0) {
+		sev_launch_close(&k->launch);  /* a no-op when the PSP never opened */
+		free(k);
 		return -1;
 	}
-	c->priv = sl;
+	k->view_mode = (enum sim_memory_mode)mode;
+	c->priv = k;
 	return 0;
 }
 
@@ -40,7 +82,7 @@ static void sev_close(struct cvm *c)
 {
 	/* /dev/sev stays open until the VM is gone: KVM looks the fd up again on every command. */
 	if (c->priv)
-		sev_launch_close(c->priv);
+		sev_launch_close(launch_of(c));
 	free(c->priv);
 	c->priv = NULL;
 }
@@ -56,16 +98,18 @@ static unsigned long sev_type(struct cvm *c, int kvm_fd)
 }
 
 /*
- * Whether the guest is told it runs under SEV (CPUID, SEV_STATUS). A Linux
- * guest that saw SEV would put the C-bit in CR3, and with the simulator's
- * C-bit (an ignored PTE bit on non-SEV hardware) VM entry fails: under the
- * simulator only cloak's own ELF guests are shown SEV.
+ * Whether the guest is told it runs under SEV (CPUID, SEV_STATUS). Under the
+ * simulator a guest that saw SEV puts the C-bit in its page tables, which
+ * reach RAM only through the private view (sim_memview.c): without that view
+ * (CLOAK_SIM_MEMORY=off) only cloak's own ELF guests, whose tables cloak
+ * builds, are shown SEV.
  */
 static bool sev_guest_shares(struct cvm *c, const struct launch_plan *plan)
 {
 	if (plan->cbit < 0)
 		return false;
-	return c->cfg->sev_backend == SEV_BACKEND_REAL || plan->kind == PLAN_KIND_ELF;
+	return c->cfg->sev_backend == SEV_BACKEND_REAL || plan->kind == PLAN_KIND_ELF ||
+	       kind_of(c)->view_mode != SIM_MEMORY_OFF;
 }
 
 /*
@@ -105,8 +149,8 @@ static int sev_vm_created(struct cvm *c, struct machine *m, struct cloak_err *er
 
 	if (!m->confidential) {
 		if (simulated)
-			fprintf(stderr, "cloak: --sev-backend sim: a Linux guest cannot be shown SEV without SEV "
-					"hardware, so it runs as a plain guest: it does not bounce DMA and devices do "
+			fprintf(stderr, "cloak: --sev-backend sim with CLOAK_SIM_MEMORY=off: a Linux guest is not "
+					"shown SEV, so it runs as a plain guest: it does not bounce DMA and devices do "
 					"not check what it shares\n");
 		return 0;
 	}
@@ -120,7 +164,44 @@ static int sev_memory_ready(struct cvm *c, struct machine *m, struct cloak_err *
 	if (sev_launch_start(launch_of(c), m->kvm_fd, m->vm_fd, &m->mem, err) < 0)
 		return -1;
 	timeline_mark(&m->tl, TL_SEV_LAUNCH_START);
+	if (c->cfg->sev_backend == SEV_BACKEND_SIM && m->confidential)
+		return sim_memview_setup(&kind_of(c)->view, m, kind_of(c)->view_mode, m->plan->cbit, err);
 	return 0;
+}
+
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MTRR_ENABLED_WRITE_BACK ((1ull << 11) | 6)  /* E: MTRRs on; default type 6, write-back */
+
+/*
+ * Firmware leaves MTRRs enabled; cloak has no firmware, and with MTRRs off
+ * Linux 6.1 turns PAT off too ("MTRRs disabled, skipping PAT initialization").
+ * Without PAT's write-protect type an SEV Linux cannot convert memory early:
+ * __sme_early_enc_dec's early_memremap_*_wp returns NULL and the kernel hits
+ * BUG() in kvm_smp_prepare_boot_cpu (seen under the simulator's memory views;
+ * the same on hardware). Every vCPU gets MTRRs on, write-back by default.
+ */
+static int mtrrs_on(struct machine *m, struct cloak_err *err)
+{
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry entry;
+	} msrs = { .head = { .nmsrs = 1 }, .entry = { .index = MSR_MTRR_DEF_TYPE, .data = MTRR_ENABLED_WRITE_BACK } };
+	unsigned i;
+
+	for (i = 0; i < m->ncpus; i++)
+		if (ioctl(m->vcpu_fd[i], KVM_SET_MSRS, &msrs) != 1)
+			return err_errno(err, "--sev: cannot enable vCPU %u's MTRRs (KVM_SET_MSRS MTRRdefType)", i);
+	return 0;
+}
+
+/* MTRRs as firmware leaves them; under the simulator the vCPUs' CR3 reaches the page tables privately. */
+static int sev_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *err)
+{
+	if (!m->confidential)
+		return 0;
+	if (mtrrs_on(m, err) < 0)
+		return -1;
+	return sim_memview_vcpus(&kind_of(c)->view, m, err);
 }
 
 /* Every region is copied in, then LAUNCH_UPDATE_DATA encrypts and measures the measured ones in plan order. */
@@ -146,10 +227,9 @@ static void cpuid_offer_migration_control(struct kvm_cpuid2 *cpuid)
 
 static void sev_cpuid(struct cvm *c, const struct machine *m, struct kvm_cpuid2 *cpuid, unsigned capacity)
 {
-	(void)c;
 	if (!m->confidential)
 		return;
-	sev_cpuid_leaf(cpuid, capacity, m->plan->cbit);
+	sev_cpuid_leaf(cpuid, capacity, kind_of(c)->cpuid_cbit);
 	cpuid_offer_migration_control(cpuid);
 }
 
@@ -165,13 +245,15 @@ static int sev_finish(struct cvm *c, struct machine *m, struct cloak_err *err)
 
 static bool sev_handle_exit(struct cvm *c, struct machine *m, unsigned vcpu, struct kvm_run *run)
 {
-	(void)vcpu;
 	switch (run->exit_reason) {
 	case KVM_EXIT_HYPERCALL:
 		if (run->hypercall.nr != KVM_HC_MAP_GPA_RANGE)
 			return false;
 		cvm_map_gpa_range(m, run);
+		sim_memview_update(&kind_of(c)->view, m);
 		return true;
+	case KVM_EXIT_MMIO:
+		return sim_memview_mmio(&kind_of(c)->view, m, vcpu, run);
 	case KVM_EXIT_X86_RDMSR:
 		/* The simulator's SEV_STATUS: bit 0, SEV enabled; no SEV-ES, no SNP. */
 		if (c->cfg->sev_backend != SEV_BACKEND_SIM || !m->confidential ||
@@ -200,6 +282,7 @@ const struct cvm_ops cvm_sev_ops = {
 	.memory_ready = sev_memory_ready,
 	.load = sev_load,
 	.cpuid = sev_cpuid,
+	.vcpus_ready = sev_vcpus_ready,
 	.finish = sev_finish,
 	.handle_exit = sev_handle_exit,
 	.close = sev_close,

@@ -167,8 +167,12 @@ struct psp_sim_params {
 	bool sev_vm_type;
 	uint64_t vmsa_features;   /* what its KVM offers INIT2 (default: DebugSwap, when sev_vm_type) */
 };
-/* The C-bit the simulator reports: bit 52 is ignored by non-SEV paging in every entry. */
-#define PSP_SIM_CBIT 52
+/*
+ * The C-bit the simulator reports: an address bit inside the guest physical-address width of every KVM
+ * host we test on (40 bits under QEMU TCG, 48 on AMD), so RAM can be mapped a second time at GPA + 2^39
+ * as the private view (sim_memview.c). Guest RAM must stay below 2^39.
+ */
+#define PSP_SIM_CBIT 39
 void psp_sim_default_params(struct psp_sim_params *p);
 struct psp *psp_sim_open(const struct psp_sim_params *p, struct cloak_err *err);
 /*
