@@ -18,10 +18,16 @@ void machine_init(struct machine *m, const struct vm_config *cfg, const struct l
 	m->pio.what = "port";
 	m->mmio.what = "MMIO";
 	msi_routes_init(&m->routes);
-	/* A confidential guest shares the boot-info DMA window from the start; the rest it converts itself. */
+	/*
+	 * A confidential guest shares the boot-info DMA window from the start, and
+	 * the measured-boot verifier's staging area, which it reads at C=0 (the
+	 * host wrote the payloads there); the rest the guest converts itself.
+	 */
 	shared_map_init(&m->shared, m->confidential);
 	if (plan->dma_size)
 		shared_map_set(&m->shared, plan->dma_gpa, plan->dma_size, true);
+	if (plan->verifier && plan->staging_size)
+		shared_map_set(&m->shared, plan->staging_gpa, plan->staging_size, true);
 	machine_host_init(m);
 	pthread_mutex_init(&m->stop_lock, NULL);
 	pthread_cond_init(&m->stop_cond, NULL);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,16 @@ static struct sev_launch *launch_of(struct cvm *c)
 	return &((struct sev_kind *)c->priv)->launch;
 }
 
+/*
+ * SEV-ES reads c->priv as its struct sev_launch (cvm_sev_es.c); SNP borrows
+ * some of these steps with a c->priv of its own (cvm_snp.c), so they see no
+ * SEV state there: no memory views, and the plan's C-bit in CPUID.
+ */
+_Static_assert(offsetof(struct sev_kind, launch) == 0, "cvm_sev_es.c reads c->priv as a struct sev_launch");
+
 static struct sev_kind *kind_of(struct cvm *c)
 {
-	return c->priv;
+	return c->ops == &cvm_sev_ops || c->ops == &cvm_sev_es_ops ? c->priv : NULL;
 }
 
 /*
@@ -109,7 +117,7 @@ static bool sev_guest_shares(struct cvm *c, const struct launch_plan *plan)
 	if (plan->cbit < 0)
 		return false;
 	return c->cfg->sev_backend == SEV_BACKEND_REAL || plan->kind == PLAN_KIND_ELF ||
-	       kind_of(c)->view_mode != SIM_MEMORY_OFF;
+	       (kind_of(c) && kind_of(c)->view_mode != SIM_MEMORY_OFF);
 }
 
 /*
@@ -180,7 +188,7 @@ static int sev_memory_ready(struct cvm *c, struct machine *m, struct cloak_err *
  * BUG() in kvm_smp_prepare_boot_cpu (seen under the simulator's memory views;
  * the same on hardware). Every vCPU gets MTRRs on, write-back by default.
  */
-static int mtrrs_on(struct machine *m, struct cloak_err *err)
+static int mtrrs_on(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
 	struct {
 		struct kvm_msrs head;
@@ -189,7 +197,7 @@ static int mtrrs_on(struct machine *m, struct cloak_err *err)
 	unsigned i;
 
 	for (i = 0; i < m->ncpus; i++)
-		if (ioctl(m->vcpu_fd[i], KVM_SET_MSRS, &msrs) != 1)
+		if (cvm_vcpu_regs(c, m->vcpu_fd[i], KVM_SET_MSRS, &msrs) != 1)
 			return err_errno(err, "--sev: cannot enable vCPU %u's MTRRs (KVM_SET_MSRS MTRRdefType)", i);
 	return 0;
 }
@@ -199,9 +207,14 @@ static int sev_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *e
 {
 	if (!m->confidential)
 		return 0;
-	if (mtrrs_on(m, err) < 0)
+	if (mtrrs_on(c, m, err) < 0)
 		return -1;
 	return sim_memview_vcpus(&kind_of(c)->view, m, err);
+}
+
+int cvm_sev_sim_private_cr3(struct cvm *c, struct machine *m, struct cloak_err *err)
+{
+	return kind_of(c) && m->confidential ? sim_memview_vcpus(&kind_of(c)->view, m, err) : 0;
 }
 
 /* Every region is copied in, then LAUNCH_UPDATE_DATA encrypts and measures the measured ones in plan order. */
@@ -229,7 +242,7 @@ static void sev_cpuid(struct cvm *c, const struct machine *m, struct kvm_cpuid2 
 {
 	if (!m->confidential)
 		return;
-	sev_cpuid_leaf(cpuid, capacity, kind_of(c)->cpuid_cbit);
+	sev_cpuid_leaf(cpuid, capacity, kind_of(c) ? kind_of(c)->cpuid_cbit : m->plan->cbit);
 	cpuid_offer_migration_control(cpuid);
 }
 
@@ -250,10 +263,11 @@ static bool sev_handle_exit(struct cvm *c, struct machine *m, unsigned vcpu, str
 		if (run->hypercall.nr != KVM_HC_MAP_GPA_RANGE)
 			return false;
 		cvm_map_gpa_range(m, run);
-		sim_memview_update(&kind_of(c)->view, m);
+		if (kind_of(c))
+			sim_memview_update(&kind_of(c)->view, m);
 		return true;
 	case KVM_EXIT_MMIO:
-		return sim_memview_mmio(&kind_of(c)->view, m, vcpu, run);
+		return kind_of(c) && sim_memview_mmio(&kind_of(c)->view, m, vcpu, run);
 	case KVM_EXIT_X86_RDMSR:
 		/* The simulator's SEV_STATUS: bit 0, SEV enabled; no SEV-ES, no SNP. */
 		if (c->cfg->sev_backend != SEV_BACKEND_SIM || !m->confidential ||

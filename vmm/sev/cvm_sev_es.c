@@ -4,6 +4,7 @@
 #include "machine.h"
 #include "sev.h"
 #include "sev/vmsa.h"
+#include "sim_memview.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -100,6 +101,9 @@ static int es_vcpus_ready(struct cvm *c, struct machine *m, struct cloak_err *er
 			return err_errno(err, "cannot set vCPU %u's reset state (KVM_SET_REGS)", i);
 	}
 	if (sev_launch_update_vmsa(launch_of(c), m->vcpu_fd, m->ncpus, err) < 0)
+		return -1;
+	/* The simulated hardware walks page tables privately: after the measurement, as that is not a register. */
+	if (cvm_sev_sim_private_cr3(c, m, err) < 0)
 		return -1;
 	cvm_seal_regs(c);
 	timeline_mark(&m->tl, TL_SEV_LAUNCH_UPDATE_VMSA);

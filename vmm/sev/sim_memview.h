@@ -62,6 +62,13 @@ bool sim_memview_mmio(struct sim_memview *v, struct machine *m, unsigned vcpu, s
 /* Gives the vCPUs' CR3 the C-bit, as every other table entry cloak builds has it. */
 int sim_memview_vcpus(struct sim_memview *v, struct machine *m, struct cloak_err *err);
 
+/*
+ * The SEV kinds' side of sim_memview_vcpus (cvm_sev.c): SEV-ES calls it once
+ * LAUNCH_UPDATE_VMSA has measured the registers as hardware would hold them.
+ */
+struct cvm;
+int cvm_sev_sim_private_cr3(struct cvm *c, struct machine *m, struct cloak_err *err);
+
 /* Interval arithmetic the views are made of (exposed for the unit tests): out = a minus b; -1 if it overflows cap. */
 int sim_ranges_subtract(const struct sim_range *a, unsigned na, const struct sim_range *b, unsigned nb,
 			struct sim_range *out, unsigned cap);
