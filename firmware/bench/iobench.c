@@ -264,40 +264,6 @@ static int blk_bench(unsigned slot)
 static uint8_t mac[6], peer[6];
 static const uint8_t my_ip[4] = { 10, 0, 2, 15 }, host_ip[4] = { 10, 0, 2, 1 };
 
-static void put16be(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t ip_csum(const uint8_t *p, unsigned n)
-{
-	uint32_t s = 0;
-
-	for (; n > 1; n -= 2, p += 2)
-		s += (uint32_t)p[0] << 8 | p[1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static unsigned arp_request(uint8_t *f)
-{
-	memset(f, 0xff, 6);
-	memcpy(f + 6, mac, 6);
-	put16be(f + 12, 0x0806);
-	put16be(f + 14, 1);
-	put16be(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	put16be(f + 20, 1);
-	memcpy(f + 22, mac, 6);
-	memcpy(f + 28, my_ip, 4);
-	memset(f + 32, 0, 6);
-	memcpy(f + 38, host_ip, 4);
-	return 42;
-}
-
 /* A full-sized UDP frame (1472 bytes of payload) to 10.0.2.1 port 9; no UDP checksum (0 is allowed in IPv4). */
 static void udp_frame(uint8_t *f, uint16_t seq)
 {
@@ -305,28 +271,20 @@ static void udp_frame(uint8_t *f, uint16_t seq)
 
 	memcpy(f, peer, 6);
 	memcpy(f + 6, mac, 6);
-	put16be(f + 12, 0x0800);
+	net_put16be(f + 12, 0x0800);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	put16be(ip + 2, (uint16_t)(FRAME_LEN - 14));
-	put16be(ip + 4, seq);
+	net_put16be(ip + 2, (uint16_t)(FRAME_LEN - 14));
+	net_put16be(ip + 4, seq);
 	ip[8] = 64;
 	ip[9] = 17;
 	memcpy(ip + 12, my_ip, 4);
 	memcpy(ip + 16, host_ip, 4);
-	put16be(ip + 10, ip_csum(ip, 20));
-	put16be(udp, 40000);
-	put16be(udp + 2, 9);
-	put16be(udp + 4, (uint16_t)(FRAME_LEN - 34));
-	put16be(udp + 6, 0);
-}
-
-static bool arp_reply(const uint8_t *f, int len)
-{
-	if (len < 42 || f[12] != 0x08 || f[13] != 0x06 || f[21] != 2 || memcmp(f + 28, host_ip, 4))
-		return false;
-	memcpy(peer, f + 22, 6);
-	return true;
+	net_put16be(ip + 10, net_csum(ip, 20));
+	net_put16be(udp, 40000);
+	net_put16be(udp + 2, 9);
+	net_put16be(udp + 4, (uint16_t)(FRAME_LEN - 34));
+	net_put16be(udp + 6, 0);
 }
 
 static bool find_peer(void)
@@ -337,11 +295,11 @@ static bool find_peer(void)
 	for (unsigned tries = 0; tries < 300; tries++) {
 		uint64_t until;
 
-		vnet_send(&net_dev, frame, arp_request(frame));
+		vnet_send(&net_dev, frame, net_arp_request(frame, mac, my_ip, host_ip));
 		for (until = now_ns() + 100000000ull; now_ns() < until;) {
 			int len = vnet_recv(&net_dev, frame, sizeof(frame));
 
-			if (len > 0 && arp_reply(frame, len))
+			if (len > 0 && net_arp_reply_from(frame, len, host_ip, peer))
 				return true;
 			__asm__ volatile("pause");
 		}

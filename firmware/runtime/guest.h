@@ -86,6 +86,14 @@ int strncmp(const char *a, const char *b, size_t n);
 const char *strstr(const char *h, const char *n);
 unsigned long parse_ulong(const char *s, const char **end);
 
+/* Ethernet frames for the network guests (netframe.c): big-endian 16 bits, the IPv4 checksum, ARP. */
+void net_put16be(uint8_t *p, uint16_t v);
+uint16_t net_csum(const uint8_t *p, unsigned n);
+/* An ARP request from mac/ip for target_ip, broadcast; returns the frame's length (42). */
+unsigned net_arp_request(uint8_t *f, const uint8_t mac[6], const uint8_t ip[4], const uint8_t target_ip[4]);
+/* Whether f is an ARP reply from ip; if so its sender's MAC goes to mac_out. */
+bool net_arp_reply_from(const uint8_t *f, int len, const uint8_t ip[4], uint8_t mac_out[6]);
+
 /* Every guest defines this; RDI at entry is its argument. Its return value: 0 powers off. */
 int guest_main(const void *bootinfo);
 

@@ -16,42 +16,6 @@ static uint64_t rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-static uint16_t csum(const uint8_t *p, unsigned n)
-{
-	uint32_t s = 0;
-
-	for (; n > 1; n -= 2, p += 2)
-		s += (uint32_t)p[0] << 8 | p[1];
-	if (n)
-		s += (uint32_t)p[0] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static void put16be(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static unsigned arp_request(uint8_t *f)
-{
-	memset(f, 0xff, 6);
-	memcpy(f + 6, mac, 6);
-	put16be(f + 12, 0x0806);
-	put16be(f + 14, 1);
-	put16be(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	put16be(f + 20, 1);
-	memcpy(f + 22, mac, 6);
-	memcpy(f + 28, my_ip, 4);
-	memset(f + 32, 0, 6);
-	memcpy(f + 38, host_ip, 4);
-	return 42;
-}
-
 /* An IPv4 packet to the host: ICMP echo (proto 1) or UDP to the discard port (proto 17). */
 static unsigned ip_packet(uint8_t *f, uint8_t proto, uint16_t seq, unsigned payload)
 {
@@ -60,28 +24,28 @@ static unsigned ip_packet(uint8_t *f, uint8_t proto, uint16_t seq, unsigned payl
 
 	memcpy(f, peer, 6);
 	memcpy(f + 6, mac, 6);
-	put16be(f + 12, 0x0800);
+	net_put16be(f + 12, 0x0800);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	put16be(ip + 2, (uint16_t)(20 + l4len));
-	put16be(ip + 4, seq);
+	net_put16be(ip + 2, (uint16_t)(20 + l4len));
+	net_put16be(ip + 4, seq);
 	ip[8] = 64;
 	ip[9] = proto;
 	memcpy(ip + 12, my_ip, 4);
 	memcpy(ip + 16, host_ip, 4);
-	put16be(ip + 10, csum(ip, 20));
+	net_put16be(ip + 10, net_csum(ip, 20));
 	memset(l4, 0, 8);
 	for (i = 0; i < payload; i++)
 		l4[8 + i] = (uint8_t)i;
 	if (proto == 1) {
 		l4[0] = 8;
-		put16be(l4 + 4, 0x1234);
-		put16be(l4 + 6, seq);
-		put16be(l4 + 2, csum(l4, l4len));
+		net_put16be(l4 + 4, 0x1234);
+		net_put16be(l4 + 6, seq);
+		net_put16be(l4 + 2, net_csum(l4, l4len));
 	} else {
-		put16be(l4, 40000);
-		put16be(l4 + 2, 9);
-		put16be(l4 + 4, (uint16_t)l4len);
+		net_put16be(l4, 40000);
+		net_put16be(l4 + 2, 9);
+		net_put16be(l4 + 4, (uint16_t)l4len);
 	}
 	return 14 + 20 + l4len;
 }
@@ -101,12 +65,9 @@ static bool wait_frame(bool (*want)(const uint8_t *f, int len), unsigned secs)
 	return false;
 }
 
-static bool is_arp_reply(const uint8_t *f, int len)
+static bool arp_reply_from_host(const uint8_t *f, int len)
 {
-	if (len < 42 || f[12] != 0x08 || f[13] != 0x06 || f[21] != 2 || memcmp(f + 28, host_ip, 4))
-		return false;
-	memcpy(peer, f + 22, 6);
-	return true;
+	return net_arp_reply_from(f, len, host_ip, peer);
 }
 
 static bool is_echo_reply(const uint8_t *f, int len)
@@ -166,8 +127,8 @@ int guest_main(const void *bootinfo)
 	gprintf("nettest: mac %02x:%02x:%02x:%02x:%02x:%02x\n", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	/* The host may still be configuring its end of the tap: ask again until it answers. */
 	for (tries = 0; tries < 30 && !got; tries++) {
-		vnet_send(&d, frame, arp_request(frame));
-		got = wait_frame(is_arp_reply, 1);
+		vnet_send(&d, frame, net_arp_request(frame, mac, my_ip, host_ip));
+		got = wait_frame(arp_reply_from_host, 1);
 	}
 	if (!got) {
 		gprintf("nettest: no ARP reply from 10.0.2.1\n");
