@@ -59,7 +59,7 @@ static __attribute__((noreturn)) void cbit_wrong(const char *why, unsigned cbit)
 void runtime_check_cbit(void)
 {
 	uint64_t cr3, *pml4, *pdpt, *pd, saved, frame, value, seen;
-	unsigned cbit, width;
+	unsigned cbit;
 	uint32_t r[4];
 
 	cpuid(0x80000000, 0, r);
@@ -70,12 +70,14 @@ void runtime_check_cbit(void)
 	if (!(r[0] & 2) || !(rdmsr(0xc0010131) & 1))
 		return;
 	cbit = r[1] & 0x3f;
-	cpuid(0x80000008, 0, r);
-	width = r[0] & 0xff;
-	if (cbit < 32 || cbit >= width) {
-		gprintf("cloak runtime: CPUID 0x80000008 gives a %u-bit physical address\n", width);
-		cbit_wrong("is not an address bit above this guest's RAM", cbit);
-	}
+	/*
+	 * No upper bound from CPUID 0x80000008: on hardware the C-bit sits at or
+	 * above the physical-address width the guest is told (the width is
+	 * reduced by the bits memory encryption takes), so such a bound would
+	 * refuse an honest host. The probe below is what catches a lie.
+	 */
+	if (cbit < 32)
+		cbit_wrong("is an address bit of this guest's low RAM, where its page tables are", cbit);
 	value = probe_value();
 	cbit_probe = value;
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));

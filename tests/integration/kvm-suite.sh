@@ -163,8 +163,9 @@ expect "simulated SEV, CLOAK_SIM_MEMORY=report: the violation is reported and se
 unset CLOAK_SIM_MEMORY
 run_cloak run --kernel "$G/hello.elf" --mem 64M --sev --sev-backend sim
 expect "an honest host: the guest runtime's C-bit check passes" 0 --out "hello from a cloak guest"
-# A host that lies about the C-bit in CPUID (the measured page tables use bit 39).
-for lie in 38 51; do
+# A host that lies about the C-bit in CPUID (the measured page tables use bit 39). Lies inside the
+# guest's 40-bit width: under the simulator a PTE bit past it is reserved, so the probe would fault.
+for lie in 38 36; do
 	export CLOAK_SIM_CPUID_CBIT=$lie
 	run_cloak run --kernel "$G/hello.elf" --mem 64M --sev --sev-backend sim
 	expect "the guest runtime stops when CPUID's C-bit ($lie) is not the one its page tables carry" 121 \

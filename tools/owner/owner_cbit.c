@@ -16,6 +16,7 @@ static const struct {
 } generations[] = {
 	{ "naples", 47 }, { "rome", 47 }, { "milan", 51 }, { "genoa", 51 }, { "turin", 51 },
 	{ "sim", PSP_SIM_CBIT },  /* cloak's simulated PSP: only for testing, it encrypts nothing */
+	{ "sim-snp", PSP_SIM_SNP_CBIT },  /* the same, for SEV-SNP, which it simulates without memory views */
 };
 
 int owner_cbit_parse(const char *opt, const char *val, int *cbit, struct cloak_err *err)
@@ -33,6 +34,6 @@ int owner_cbit_parse(const char *opt, const char *val, int *cbit, struct cloak_e
 		return 0;
 	}
 	return err_set(err, "%s: '%s' is no AMD CPU generation's C-bit; give the generation of the platform you "
-			    "attest (naples or rome: 47; milan, genoa or turin: 51; sim: cloak's simulated PSP), never "
+			    "attest (naples or rome: 47; milan, genoa or turin: 51; sim, sim-snp: cloak's simulated PSP), never "
 			    "the value the host reports", opt, val);
 }

@@ -168,7 +168,7 @@ static int snp_open_launch(struct cvm *c, const struct vm_config *cfg, int *cbit
 		if (!sl->ks)
 			return -1;
 		sl->init2_features = SNP_SIM_FEAT_DEBUG_SWAP;
-		*cbit = PSP_SIM_CBIT;
+		*cbit = PSP_SIM_SNP_CBIT;
 		fprintf(stderr, "cloak: --sev-mode snp under --sev-backend sim: the SNP firmware AND the kernel's SNP "
 				"side (guest_memfd, memory attributes) are SIMULATED; guest memory is NOT private or "
 				"encrypted, only the launch digest and reports are what SNP would give\n");

@@ -173,6 +173,13 @@ struct psp_sim_params {
  * as the private view (sim_memview.c). Guest RAM must stay below 2^39.
  */
 #define PSP_SIM_CBIT 39
+/*
+ * SEV-SNP under the simulator has no memory views (cvm_snp.c simulates the
+ * kernel side with plain memslots), so its C-bit is one that plain paging
+ * ignores (bits 52-62 are free for software in a PTE): the guest runs as a
+ * plain guest with SNP's page tables.
+ */
+#define PSP_SIM_SNP_CBIT 52
 void psp_sim_default_params(struct psp_sim_params *p);
 struct psp *psp_sim_open(const struct psp_sim_params *p, struct cloak_err *err);
 /*

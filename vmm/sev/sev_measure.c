@@ -151,7 +151,7 @@ char *sev_owner_command(const struct launch_plan *plan, bool simulated, int argc
 		return NULL;
 	/* The simulator's C-bit is a generation of its own ("sim"), which --cbit does not take. */
 	if (simulated)
-		snprintf(cbit, sizeof(cbit), "--cpu-generation sim");
+		snprintf(cbit, sizeof(cbit), "--cpu-generation %s", plan->cbit == PSP_SIM_SNP_CBIT ? "sim-snp" : "sim");
 	else
 		snprintf(cbit, sizeof(cbit), "--cbit %d", plan->cbit);
 	snprintf(head, sizeof(head), "cloak-owner measure --mode seves %s --vcpu-sig 0x%x --guest-features 0x%llx "
