@@ -43,8 +43,20 @@ static void demo_devices(const void *bootinfo)
 	gprintf("disk: %lu sectors; first sector crc32: %08x\n", (unsigned long)sectors, crc32(sector, 512));
 }
 
+/* What the runtime's #VC handler did at start. */
+static const char *ghcb_words(const struct vc_status *vc)
+{
+	if (vc->ghcb_live)
+		return vc->version == 2 ? "#VC handler on, GHCB protocol version 2" : "#VC handler on, GHCB protocol version 1";
+	if (!vc->ghcb_msr_present)
+		return "#VC handler installed; no GHCB MSR (SEV_STATUS without the hardware, as under cloak's simulator), "
+		       "so no #VC comes";
+	return "#VC handler installed without a GHCB";
+}
+
 int guest_main(const void *bootinfo)
 {
+	const struct vc_status *vc;
 	struct sev_view sev;
 	unsigned ranges = 0;
 	uint64_t mem;
@@ -59,7 +71,11 @@ int guest_main(const void *bootinfo)
 	gprintf("memory: %lu MiB in %u range(s)\n", (unsigned long)(mem >> 20), ranges);
 	gprintf("vCPUs: %u\n", bootinfo_u32(bootinfo, "chosen", "cloak,cpus", 0));
 	sev_view_read(bootinfo, &sev);
-	if (sev.active)
+	vc = runtime_vc_status();
+	if (sev.active && (vc->snp || vc->es))
+		gprintf("%s: active (SEV_STATUS 0x%llx), C-bit %u; %s\n", vc->snp ? "SEV-SNP" : "SEV-ES",
+			(unsigned long long)vc->sev_status, sev.cbit, ghcb_words(vc));
+	else if (sev.active)
 		gprintf("SEV: active (SEV_STATUS bit 0 set), C-bit %u\n", sev.cbit);
 	else if (sev.cpuid_offers_sev)
 		gprintf("SEV: offered by CPUID (C-bit %u) but not active in this guest\n", sev.cbit);

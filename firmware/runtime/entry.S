@@ -1,4 +1,4 @@
-/* entry.S: the 64-bit entry of ELF guests: clear .bss, call guest_main, end the VM. */
+/* entry.S: the 64-bit entry of ELF guests: clear .bss, set up #VC (SEV-ES), check the C-bit, call guest_main, end the VM. */
 	.section .text.entry, "ax"
 	.code64
 	.globl _start
@@ -9,6 +9,7 @@ _start:
 	sub %rdi, %rcx
 	xor %eax, %eax
 	rep stosb
+	call runtime_vc_init		/* under SEV-ES: the #VC handler, before the first CPUID */
 	call runtime_check_cbit		/* under SEV: CPUID's C-bit must map private memory */
 	mov %r12, %rdi
 	call guest_main

@@ -38,6 +38,11 @@ static inline uint64_t rdmsr(uint32_t msr)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
 /* Serial console on COM1. */
 void serial_putc(char c);
 void serial_puts(const char *s);
@@ -48,6 +53,7 @@ void gvprintf(const char *fmt, va_list ap);
 
 /* Ending the VM: exit(v) makes cloak exit with (v << 1) | 1; poweroff makes it exit 0. */
 #define GUEST_EXIT_CBIT_WRONG 60  /* the runtime's C-bit check failed: cloak exits 121 */
+#define GUEST_EXIT_VC 61          /* the #VC handler met what it cannot emulate: cloak exits 123 */
 __attribute__((noreturn)) void guest_exit(unsigned code);
 __attribute__((noreturn)) void guest_poweroff(void);
 /* Whether cloak pressed the power button (SIGTERM): acknowledges the press; the guest should now power off. */
@@ -75,6 +81,29 @@ struct sev_view {
 void sev_view_read(const void *fdt, struct sev_view *out);
 /* Run by entry.S before guest_main: under SEV, stops the guest unless CPUID's C-bit maps its private memory. */
 void runtime_check_cbit(void);
+
+/* SEV-ES and SNP (vc.c): the #VC handler and the GHCB, set up by entry.S before anything else. */
+struct vc_status {
+	uint64_t sev_status;       /* SEV_STATUS as read at start; 0 where CPUID offers no SEV */
+	bool es, snp;              /* its bits 1 and 2 */
+	bool ghcb_msr_present;     /* the GHCB MSR exists (it raises #GP on a guest that is not really SEV-ES) */
+	bool ghcb_live;            /* protocol negotiated and the GHCB page shared (and registered under SNP) */
+	unsigned version;          /* the GHCB protocol version agreed on */
+	unsigned cbit;             /* the C-bit the hypervisor reported in SEV_INFO */
+};
+void runtime_vc_init(void);
+const struct vc_status *runtime_vc_status(void);
+/* Under SNP with the GHCB MSR: rescinds the validation of [gpa, gpa+size) and has the host make it shared. */
+void vc_snp_make_shared(uint64_t gpa, uint64_t size);
+struct idt_gate {
+	uint16_t off0, sel;
+	uint8_t ist, type;
+	uint16_t off1;
+	uint32_t off2, zero;
+};
+/* The runtime's one IDT: #VC's gate (under SEV-ES) and the device vectors (irq_init) share it. */
+extern struct idt_gate runtime_idt[256];
+void runtime_idt_load(void);
 
 /* The freestanding C library the compiler may call. */
 void *memset(void *d, int c, size_t n);

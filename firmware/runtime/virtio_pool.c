@@ -64,6 +64,10 @@ static void pool_share(unsigned cbit)
 	uint64_t cr3, mask = 1ull << cbit, addr_mask = 0x000ffffffffff000ull & ~mask, gpa;
 	long ret;
 
+	const struct vc_status *vc = runtime_vc_status();
+
+	/* Under SNP the pages lose their validation and the host makes them shared first (SNP's order). */
+	vc_snp_make_shared(pool_base, pool_size);
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
 	for (gpa = pool_base; gpa < pool_base + pool_size; gpa += 2ull << 20) {
 		uint64_t *pml4 = (uint64_t *)(uintptr_t)(cr3 & addr_mask);
@@ -73,6 +77,8 @@ static void pool_share(unsigned cbit)
 		pd[(gpa >> 21) & 511] &= ~mask;
 	}
 	__asm__ volatile("wbinvd; mov %0, %%cr3" : : "r"(cr3) : "memory");
+	if (vc->snp && vc->ghcb_msr_present)
+		return;  /* the page-state changes above reached the host as KVM_HC_MAP_GPA_RANGE already */
 	__asm__ volatile("vmmcall" : "=a"(ret) : "a"(12), "b"(pool_base), "c"(pool_size >> 12), "d"(1) : "memory");
 	(void)ret;
 }
@@ -124,14 +130,6 @@ uint64_t dma_pool_size(void)
 
 volatile uint64_t irq_count;
 
-struct idt_gate {
-	uint16_t off0, sel;
-	uint8_t ist, type;
-	uint16_t off1;
-	uint32_t off2, zero;
-};
-
-static struct idt_gate idt[256] __attribute__((aligned(16)));
 
 void irq_stub(void);
 __asm__(".text\n"
@@ -146,10 +144,6 @@ __asm__(".text\n"
 
 void irq_init(void)
 {
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	uint64_t h = (uint64_t)(uintptr_t)irq_stub;
 	static bool done;
 	unsigned v;
@@ -158,8 +152,8 @@ void irq_init(void)
 		return;
 	done = true;
 	for (v = IRQ_VECTOR_BASE; v < IRQ_VECTOR_BASE + 16; v++)
-		idt[v] = (struct idt_gate){ (uint16_t)h, 0x10, 0, 0x8e, (uint16_t)(h >> 16), (uint32_t)(h >> 32), 0 };
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+		runtime_idt[v] = (struct idt_gate){ (uint16_t)h, 0x10, 0, 0x8e, (uint16_t)(h >> 16), (uint32_t)(h >> 32), 0 };
+	runtime_idt_load();  /* with #VC's gate when vc.c put one there */
 	/* The local APIC leaves reset software-disabled; it accepts MSIs only once enabled. */
 	*(volatile uint32_t *)(LAPIC_BASE + LAPIC_TPR) = 0;
 	*(volatile uint32_t *)(LAPIC_BASE + LAPIC_SVR) = 0x1ff;

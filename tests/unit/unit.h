@@ -14,6 +14,7 @@ Suite *bench_suite(void);
 Suite *sandbox_suite(void);
 Suite *config_file_suite(void);
 Suite *verifier_suite(void);
+Suite *ghcb_suite(void);
 
 /* Asserts that `msg` contains `needle`, printing both when it does not. */
 #define ck_assert_msg_has(msg, needle) \

@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(sr, sandbox_suite());
 	srunner_add_suite(sr, config_file_suite());
 	srunner_add_suite(sr, verifier_suite());
+	srunner_add_suite(sr, ghcb_suite());
 	/* TAP on stdout, so meson and the test command count every check. */
 	srunner_set_tap(sr, "-");
 	srunner_run_all(sr, CK_SILENT);
