@@ -25,6 +25,13 @@ if [ "$rc" = 0 ] && grep -qxE '[0-9a-f]{96}' "$T/ld.hex" && grep -q "SIMULATED" 
 else
 	not_ok "an SNP launch of the demo runs under the simulator and says it is simulated" "exit status $rc"
 fi
+# The demo reads SNP from SEV_STATUS; the runtime's #VC handler is installed and, with no GHCB MSR under the
+# simulator (a plain guest), idle: the launch above ran as before.
+if grep -q "SEV-SNP: active (SEV_STATUS 0x7), C-bit [0-9]*; #VC handler installed; no GHCB MSR" "$T/out"; then
+	ok "the SNP demo says SEV-SNP: active, read from SEV_STATUS"
+else
+	not_ok "the SNP demo says SEV-SNP: active, read from SEV_STATUS" "$(grep -i sev "$T/out")"
+fi
 
 # 1b. A platform that allows less CPUID than cloak asks for: the firmware's corrected page is named and used.
 rc=0
