@@ -2,6 +2,7 @@
 	.section .text.entry, "ax"
 	.code64
 	.globl _start
+	.weak runtime_vc_init
 _start:
 	mov %rdi, %r12			/* boot-info device tree */
 	lea __bss_start(%rip), %rdi
@@ -9,7 +10,16 @@ _start:
 	sub %rdi, %rcx
 	xor %eax, %eax
 	rep stosb
-	call runtime_vc_init		/* under SEV-ES: the #VC handler, before the first CPUID */
+	/*
+	 * Under SEV-ES: the #VC handler, before the first CPUID. Weak: the boot
+	 * verifier, which runs only under plain SEV and is measured whole, links
+	 * without vc.c.
+	 */
+	mov $runtime_vc_init, %eax
+	test %eax, %eax
+	jz 2f
+	call *%rax
+2:
 	call runtime_check_cbit		/* under SEV: CPUID's C-bit must map private memory */
 	mov %r12, %rdi
 	call guest_main
