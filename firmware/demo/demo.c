@@ -49,8 +49,11 @@ static const char *ghcb_words(const struct vc_status *vc)
 	if (vc->ghcb_live)
 		return vc->version == 2 ? "#VC handler on, GHCB protocol version 2" : "#VC handler on, GHCB protocol version 1";
 	if (!vc->ghcb_msr_present)
-		return "#VC handler installed; no GHCB MSR (SEV_STATUS without the hardware, as under cloak's simulator), "
-		       "so no #VC comes";
+		return "#VC handler installed, idle: no GHCB MSR (SEV_STATUS without the hardware, as under cloak's "
+		       "simulator)";
+	if (!vc->sev_info_answered)
+		return "#VC handler installed, idle: no SEV_INFO answer through the GHCB MSR (SEV_STATUS without the "
+		       "hardware, as under cloak's simulator)";
 	return "#VC handler installed without a GHCB";
 }
 

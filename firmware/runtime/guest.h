@@ -82,6 +82,7 @@ struct vc_status {
 	uint64_t sev_status;       /* SEV_STATUS as read at start; 0 where CPUID offers no SEV */
 	bool es, snp;              /* its bits 1 and 2 */
 	bool ghcb_msr_present;     /* the GHCB MSR exists (it raises #GP on a guest that is not really SEV-ES) */
+	bool sev_info_answered;    /* the hypervisor answered SEV_INFO through it */
 	bool ghcb_live;            /* protocol negotiated and the GHCB page shared (and registered under SNP) */
 	unsigned version;          /* the GHCB protocol version agreed on */
 	unsigned cbit;             /* the C-bit the hypervisor reported in SEV_INFO */

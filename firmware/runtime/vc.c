@@ -84,9 +84,16 @@ static inline void msr_write(uint32_t msr, uint64_t v)
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
+/*
+ * VMGEXIT reads nothing but the GHCB MSR. RAX is zeroed all the same: where no
+ * SEV-ES hardware is behind SEV_STATUS the bytes are a plain VMMCALL, and
+ * hypercall 0 is none.
+ */
 static inline void vmgexit(void)
 {
-	__asm__ volatile("rep; vmmcall" ::: "memory");
+	uint64_t rax = 0;
+
+	__asm__ volatile("rep; vmmcall" : "+a"(rax) : : "memory");
 }
 
 static uint64_t msr_protocol(uint64_t request)
@@ -282,17 +289,28 @@ void vc_handle(struct vc_frame *f)
 	}
 }
 
-/* Reads the GHCB MSR; false when it raises #GP, as it does where no SEV-ES hardware is behind SEV_STATUS. */
-static bool ghcb_msr_exists(void)
+/*
+ * The first SEV_INFO exchange, with a #GP gate for its RDMSR and WRMSR (both 2
+ * bytes, which the gate skips): where SEV_STATUS says SEV-ES without the
+ * hardware (cloak's simulator runs such guests as plain guests) the GHCB MSR
+ * raises #GP, or is a plain MSR and the answer is no SEV_INFO response.
+ */
+static uint64_t sev_info_exchange(void)
 {
 	uint64_t v;
 
 	gp_seen = 0;
 	set_gate(GP_VECTOR, vc_gp_probe);
 	v = rdmsr(GHCB_MSR);
+	if (!gp_seen)
+		msr_write(GHCB_MSR, ghcb_msr_sev_info_req());
+	if (!gp_seen) {
+		vmgexit();
+		v = rdmsr(GHCB_MSR);
+	}
 	runtime_idt[GP_VECTOR] = (struct idt_gate){ 0 };
-	(void)v;
-	return !gp_seen;
+	status.ghcb_msr_present = !gp_seen;
+	return v;
 }
 
 /* PVALIDATE one 4 KiB page: the CPU's return code, with "no change" (CF) as success. */
@@ -371,6 +389,7 @@ void runtime_vc_init(void)
 	struct idtr saved;
 	uint32_t r[4];
 	unsigned hv_min, hv_max, cbit;
+	uint64_t v;
 
 	__asm__ volatile("sidt %0" : "=m"(saved));
 	set_gate(VC_VECTOR, vc_entry);
@@ -389,11 +408,15 @@ void runtime_vc_init(void)
 		__asm__ volatile("lidt %0" : : "m"(saved));
 		return;
 	}
-	status.ghcb_msr_present = ghcb_msr_exists();
-	if (!status.ghcb_msr_present)
-		return;  /* SEV_STATUS without the hardware (cloak's simulator): #VC cannot come; the gate stays */
-	if (!ghcb_msr_sev_info_parse(msr_protocol(ghcb_msr_sev_info_req()), &hv_min, &hv_max, &cbit))
-		terminate(GHCB_TERM_GENERAL);
+	v = sev_info_exchange();
+	/*
+	 * No SEV_INFO answer: no SEV-ES hardware, so no #VC can come; the gate
+	 * stays. On real hardware a host that withheld the answer gains nothing:
+	 * the first #VC, with no GHCB, ends the guest.
+	 */
+	if (!status.ghcb_msr_present || !ghcb_msr_sev_info_parse(v, &hv_min, &hv_max, &cbit))
+		return;
+	status.sev_info_answered = true;
 	status.version = ghcb_pick_version(hv_min, hv_max);
 	if (!status.version)
 		terminate(GHCB_TERM_PROTOCOL_UNSUPPORTED);
