@@ -55,6 +55,14 @@ int snp_plan_pages(const struct launch_plan *plan, snp_page_fn fn, void *ctx, st
 				goto out;
 		}
 	}
+	/*
+	 * cloak's own guests run on the boot stack from their first instruction,
+	 * before they could PVALIDATE it: the firmware validates it, as ZERO pages.
+	 */
+	if (plan->kind == PLAN_KIND_ELF)
+		for (uint64_t gpa = PLAN_STACK_BOTTOM; gpa < PLAN_STACK_TOP; gpa += SNP_PAGE_SIZE)
+			if (!overlaps(plan, gpa) && fn(ctx, SNP_PAGE_ZERO, gpa, NULL, err) < 0)
+				goto out;
 	/* The firmware fills the secrets page and checks the CPUID page; the guest finds both at fixed addresses. */
 	if (!plan_in_ram(plan, SNP_PLAN_SECRETS_GPA, SNP_PAGE_SIZE) || !plan_in_ram(plan, SNP_PLAN_CPUID_GPA, SNP_PAGE_SIZE) ||
 	    overlaps(plan, SNP_PLAN_SECRETS_GPA) || overlaps(plan, SNP_PLAN_CPUID_GPA)) {
