@@ -2,6 +2,7 @@
 #include "bench.h"
 
 #include "config.h"
+#include "devices.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -269,7 +270,7 @@ static int bench_parse(int argc, char **argv, struct bench *b, struct cloak_err 
 		rc = config_parse_run(b->nbase + 1, av, &b->cfg, err);
 		if (rc == 1)
 			return err_set(err, "--help after --: see `cloak run --help` for the guest's options");
-		if (rc < 0)
+		if (rc < 0 || devices_check_options(&b->cfg, false, err) < 0)
 			return err_prefix(err, "the guest's options: ");
 	}
 	if (qemu) {

@@ -258,6 +258,8 @@ run_cloak bench --compare-qemu
 expect "bench --compare-qemu needs a kernel QEMU boots" 2 --err "--compare-qemu needs --kernel"
 run_cloak bench -- --mem 3
 expect "bench checks the guest's options with cloak run's rules" 2 --err "the guest's options: --mem"
+run_cloak bench --runs 1 -- --disk ,ro
+expect "bench checks a device option's grammar before any run" 2 --err "the guest's options: --disk: no path in ',ro'"
 run_cloak bench stray
 expect "bench refuses options before --" 2 --err "'stray': give the guest's \`cloak run\` options after --"
 run_cloak bench --draw "$T/nowhere"
