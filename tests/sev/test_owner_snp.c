@@ -15,7 +15,6 @@
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static void put32(uint8_t *p, uint32_t v)
@@ -774,19 +773,6 @@ static void write_bytes(const char *name, const void *d, size_t n, char *path, s
 	ck_assert_msg(sev_file_write(path, name, d, n, 0600, &err) == 0, "%s", err.msg);
 }
 
-/* Runs cloak-owner with the arguments (a shell fragment) and returns its exit status. */
-static int owner(const char *args)
-{
-	char cmd[2048];
-	int st;
-
-	ck_assert_msg(getenv("CLOAK_OWNER") != NULL, "CLOAK_OWNER (the cloak-owner binary) is not set");
-	snprintf(cmd, sizeof(cmd), "\"$CLOAK_OWNER\" %s >/dev/null 2>&1", args);
-	st = system(cmd);
-	ck_assert(WIFEXITED(st));
-	return WEXITSTATUS(st);
-}
-
 START_TEST(cli_verify_and_report_verify)
 {
 	char ark[128], ask[128], cek[128], oca[128], pek[128], pdh[128], rep[128], vcek[128], args[1536];
@@ -804,10 +790,10 @@ START_TEST(cli_verify_and_report_verify)
 	write_bytes("pdh", pdh_c, sizeof(pdh_c), pdh, sizeof(pdh));
 	snprintf(args, sizeof(args), "verify --ark %s --ask %s --cek %s --oca %s --pek %s --pdh %s", ark, ask, cek, oca,
 		 pek, pdh);
-	ck_assert_int_eq(owner(args), 0);
+	ck_assert_int_eq(owner_run(args), 0);
 	pdh_c[0x30] ^= 1;
 	write_bytes("pdh", pdh_c, sizeof(pdh_c), pdh, sizeof(pdh));
-	ck_assert_int_eq(owner(args), 1);
+	ck_assert_int_eq(owner_run(args), 1);
 
 	world_make(&w);
 	write_bytes("report.bin", &w.report, sizeof(w.report), rep, sizeof(rep));
@@ -816,14 +802,14 @@ START_TEST(cli_verify_and_report_verify)
 	OPENSSL_free(der);
 	snprintf(args, sizeof(args), "report verify --ca %s --vcek %s --report %s", w.ca_path, vcek, rep);
 	/* A chain whose ARK is none of AMD's is refused unless the owner says it is a test chain. */
-	ck_assert_int_eq(owner(args), 1);
+	ck_assert_int_eq(owner_run(args), 1);
 	strcat(args, " --allow-unknown-ark");
-	ck_assert_int_eq(owner(args), 0);
-	ck_assert_int_eq(owner("report show --report"), 2);   /* a missing value */
+	ck_assert_int_eq(owner_run(args), 0);
+	ck_assert_int_eq(owner_run("report show --report"), 2);   /* a missing value */
 	r = w.report;
 	r.host_data[0] ^= 1;
 	write_bytes("report.bin", &r, sizeof(r), rep, sizeof(rep));
-	ck_assert_int_eq(owner(args), 1);
+	ck_assert_int_eq(owner_run(args), 1);
 	world_free(&w);
 }
 END_TEST

@@ -11,7 +11,6 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* An SNP host as a 6.12 kernel on Genoa shows it. */
@@ -445,19 +444,6 @@ START_TEST(snp_launch_finish_id_block_rules)
 	snp_sim_close(s);
 }
 END_TEST
-
-/* Runs the cloak-owner under test with a shell fragment of arguments; returns its exit status. */
-static int owner_run(const char *args)
-{
-	char cmd[2048];
-	int st;
-
-	ck_assert_msg(getenv("CLOAK_OWNER") != NULL, "CLOAK_OWNER (the cloak-owner binary) is not set");
-	snprintf(cmd, sizeof(cmd), "\"$CLOAK_OWNER\" %s >/dev/null 2>&1", args);
-	st = system(cmd);
-	ck_assert(WIFEXITED(st));
-	return WEXITSTATUS(st);
-}
 
 /* The simulator's report and exported chain pass cloak-owner's checks; a tampered report does not. */
 START_TEST(snp_sim_reports_verify_with_cloak_owner)
