@@ -19,11 +19,7 @@ for dir in build build-asan; do
 		meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
 done
 
-# One closing line over every TAP case of both builds, so a run's size is visible at a glance.
-awk '
-	/^ok [0-9]+/ { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else p++ }
-	/^not ok [0-9]+/ { if ($0 ~ /# [Tt][Oo][Dd][Oo]/) p++; else f++ }
-	/^1\.\.0 # SKIP/ { s++ }
-	END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }
-' build/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt
+# The closing lines: counts over every TAP case of both builds, then each test that did not pass with
+# its last lines, so the end of a CI log names a failure.
+python3 "$top/tools/test-summary.py" build build-asan || status=1
 exit $status

@@ -82,7 +82,7 @@ run_cloak run --kernel "$G/triplefault.elf"
 expect "a triple fault ends the VM with status 4" 4 --out "about to fault" --err "triple-faulted"
 
 printf 'hello there\n' | { out=$tap_tmp/out.echo err=$tap_tmp/err.echo; rc=0
-	timeout 60 "$CLOAK" run --kernel "$G/echo.elf" >"$out" 2>"$err" || rc=$?
+	timeout -k 10 60 "$CLOAK" run --kernel "$G/echo.elf" >"$out" 2>"$err" || rc=$?
 	echo "$rc" >"$tap_tmp/rc.echo"; }
 out=$tap_tmp/out.echo err=$tap_tmp/err.echo rc=$(cat "$tap_tmp/rc.echo")
 expect "serial input from a pipe reaches the guest" 0 --out "got: HELLO THERE"

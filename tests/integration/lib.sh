@@ -14,7 +14,7 @@ run_cloak() {
 	out=$tap_tmp/out.$tap_n
 	err=$tap_tmp/err.$tap_n
 	rc=0
-	timeout "${CLOAK_CASE_TIMEOUT:-120}" "$CLOAK" "$@" <"$in" >"$out" 2>"$err" || rc=$?
+	timeout -k 10 "${CLOAK_CASE_TIMEOUT:-120}" "$CLOAK" "$@" <"$in" >"$out" 2>"$err" || rc=$?
 }
 
 # check NAME COND...: one TAP line; on failure, show what cloak printed.

@@ -107,7 +107,7 @@ net_run() {
 	tap=cloaktap$$
 	out=$tap_tmp/out.net err=$tap_tmp/err.net rc=0
 	ip netns add cloakpeer 2>/dev/null
-	timeout 300 "$CLOAK" run --kernel "$BZ" --initrd "$INITRD" --mem 512M --net "tap=$tap" "$@" \
+	timeout -k 10 300 "$CLOAK" run --kernel "$BZ" --initrd "$INITRD" --mem 512M --net "tap=$tap" "$@" \
 		>"$out" 2>"$err" </dev/null &
 	pid=$!
 	i=0

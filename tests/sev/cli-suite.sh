@@ -202,19 +202,19 @@ expect "session refuses a 5-byte PDH (neither raw nor base64) without freeing ga
 
 # FIFOs and other non-regular files: refused at once, named, never waited on (timeout: before the fix they hung).
 mkfifo "$T/fifo"
-run timeout 20 "$CLOAK" run --sev --sev-backend sim --dh-cert-file "$T/fifo" --session-file "$T/vm_session.b64"
+run timeout -k 10 20 "$CLOAK" run --sev --sev-backend sim --dh-cert-file "$T/fifo" --session-file "$T/vm_session.b64"
 expect "a FIFO as --dh-cert-file is refused" 2 --err "--dh-cert-file $T/fifo is a FIFO, not a regular file"
-run timeout 20 "$CLOAK" run --sev --sev-backend sim --dh-cert-file "$T/vm_godh.b64" --session-file "$T/fifo"
+run timeout -k 10 20 "$CLOAK" run --sev --sev-backend sim --dh-cert-file "$T/vm_godh.b64" --session-file "$T/fifo"
 expect "a FIFO as --session-file is refused" 2 --err "--session-file $T/fifo is a FIFO, not a regular file"
-run timeout 20 "$CLOAK" run --sev --sev-backend sim --dh-cert-file "$T" --session-file "$T/vm_session.b64"
+run timeout -k 10 20 "$CLOAK" run --sev --sev-backend sim --dh-cert-file "$T" --session-file "$T/vm_session.b64"
 expect "a directory as --dh-cert-file is refused" 2 --err "--dh-cert-file $T is a directory"
-run timeout 20 "$CLOAK" sev-export --sev-backend sim --sev-sim-key "$T/fifo" "$T/pdh-out"
+run timeout -k 10 20 "$CLOAK" sev-export --sev-backend sim --sev-sim-key "$T/fifo" "$T/pdh-out"
 expect "a FIFO as --sev-sim-key is refused" 2 --err "--sev-sim-key $T/fifo is a FIFO, not a regular file"
-run timeout 20 "$OWNER" session --name "$T/vm4" "$T/fifo" 0x1
+run timeout -k 10 20 "$OWNER" session --name "$T/vm4" "$T/fifo" 0x1
 expect "a FIFO as the owner's PDH certificate is refused" 2 --err "PDH certificate $T/fifo is a FIFO"
-run timeout 20 "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/fifo" --launch-digest "$LD" --nonce "$NONCE"
+run timeout -k 10 20 "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik "$T/fifo" --launch-digest "$LD" --nonce "$NONCE"
 expect "a FIFO as the owner's --tik is refused" 2 --err "$T/fifo is a FIFO"
-run timeout 20 "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik /dev/zero --launch-digest "$LD" --nonce "$NONCE"
+run timeout -k 10 20 "$OWNER" measurement build --api-major 0 --api-minor 18 --build-id 15 --policy 0 --tik /dev/zero --launch-digest "$LD" --nonce "$NONCE"
 expect "a character device as the owner's --tik is refused" 2 --err "/dev/zero is a character device"
 
 # secret build, checked with the openssl command line: decrypt with the TEK, recompute the MAC with the TIK.

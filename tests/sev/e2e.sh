@@ -51,7 +51,7 @@ run() {  # run KERNEL POLICY TIKFILE SESSION(yes|no)
 		--measurement-out "$T/measurement.b64" --attest-cmd "sh $T/attest.sh" --timeline "$T/tl.json"
 	[ "$session" = yes ] && set -- "$@" --dh-cert-file "$T/vm_godh.b64" --session-file "$T/vm_session.b64"
 	rc=0
-	timeout 600 "$CLOAK" run "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	timeout -k 10 600 "$CLOAK" run "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
 }
 
 run guest.elf 0x1 owner_tik.bin yes
@@ -106,7 +106,7 @@ never_ran "a wrong TIK fails verification and never runs" "measurement does NOT 
 # The attest command runs without privileges: no capabilities in any set, no_new_privs, no descriptor
 # cloak inherited, none of cloak's environment. It reports what it has and refuses the launch.
 rc=0
-CLOAK_TEST_INHERITED=1 timeout 600 "$CLOAK" run --sev --sev-backend sim --sev-sim-key "$T/platform.pem" $ARGS \
+CLOAK_TEST_INHERITED=1 timeout -k 10 600 "$CLOAK" run --sev --sev-backend sim --sev-sim-key "$T/platform.pem" $ARGS \
 	--attest-cmd "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status >$T/status; ls -l /proc/self/fd >$T/fds; env >$T/env; exit 3" \
 	>"$T/out" 2>"$T/err" </dev/null 7>"$T/leaked-fd" || rc=$?
 bad=""
@@ -151,7 +151,7 @@ d=\$("$OWNER" measure $owner_es --output-format base64 --cloak-plan --sev --sev-
 	--launch-measure-blob "\$CLOAK_SEV_MEASUREMENT" --launch-digest "\$d" >&2
 EOS
 	rc=0
-	CLOAK_SEV_SIM_VM_TYPES=$2 timeout 600 "$CLOAK" run --sev --sev-mode es --sev-backend sim \
+	CLOAK_SEV_SIM_VM_TYPES=$2 timeout -k 10 600 "$CLOAK" run --sev --sev-mode es --sev-backend sim \
 		--sev-sim-key "$T/platform.pem" $ES_ARGS --dh-cert-file "$T/es_godh.b64" \
 		--session-file "$T/es_session.b64" --attest-cmd "sh $T/es-attest.sh" \
 		--measurement-out "$T/es.hex" --timeline "$T/es-tl.json" >"$T/out" 2>"$T/err" </dev/null || rc=$?

@@ -14,11 +14,14 @@ not_ok() {
 	sed 's/^/#   stderr: /' "$T/err" 2>/dev/null | tail -15
 }
 ARGS="--sev --sev-mode snp --sev-backend sim --mem 64M --cpus 2"
+# Every run is bounded (a launch takes about a second nested), so a hang is one failed case, named with what
+# cloak printed, not the whole nested host timing out; -k: a cloak that ignores SIGTERM is killed.
+cloak() { timeout -k 10 300 "$CLOAK" "$@"; }
 
 # 1. The launch: digest out, a simulated report and chain out, the owner's command in the timeline.
 mkdir -p "$T/rep"
 rc=0
-"$CLOAK" run $ARGS --measurement-out "$T/ld.hex" --sev-sim-report "$T/rep" --timeline "$T/tl.json" \
+cloak run $ARGS --measurement-out "$T/ld.hex" --sev-sim-report "$T/rep" --timeline "$T/tl.json" \
 	>"$T/out" 2>"$T/err" </dev/null || rc=$?
 if [ "$rc" = 0 ] && grep -qxE '[0-9a-f]{96}' "$T/ld.hex" && grep -q "SIMULATED" "$T/err"; then
 	ok "an SNP launch of the demo runs under the simulator and says it is simulated"
@@ -35,7 +38,7 @@ fi
 
 # 1b. A platform that allows less CPUID than cloak asks for: the firmware's corrected page is named and used.
 rc=0
-CLOAK_TEST_SNP_CPUID_DENY=0x1:edx:0x1 "$CLOAK" run $ARGS --measurement-out "$T/ld2.hex" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+CLOAK_TEST_SNP_CPUID_DENY=0x1:edx:0x1 timeout -k 10 300 "$CLOAK" run $ARGS --measurement-out "$T/ld2.hex" >"$T/out" 2>"$T/err" </dev/null || rc=$?
 if [ "$rc" = 0 ] && grep -q "CPUID 0x1.0 EDX 0x[0-9a-f]* is more than this platform allows" "$T/err" &&
 	cmp -s "$T/ld.hex" "$T/ld2.hex"; then
 	ok "a CPUID page the firmware corrects is named, given again corrected, and leaves the digest alone"
@@ -81,7 +84,7 @@ idb() {  # DIGEST
 		sed -n 's/^id-block=//p' "$T/idb.txt" >"$T/idb.b64" && sed -n 's/^id-auth=//p' "$T/idb.txt" >"$T/ida.b64"
 }
 hd=$(head -c 32 /dev/urandom | base64 -w0)
-if idb "$(cat "$T/ld.hex")" && "$CLOAK" run $ARGS --id-block "$T/idb.b64" --id-auth "$T/ida.b64" --host-data "$hd" \
+if idb "$(cat "$T/ld.hex")" && cloak run $ARGS --id-block "$T/idb.b64" --id-auth "$T/ida.b64" --host-data "$hd" \
 	--sev-sim-report "$T/rep" >"$T/out" 2>"$T/err" </dev/null &&
 	"$OWNER" report show --report "$T/rep/report.bin" 2>/dev/null | grep -q "$(printf '%s' "$hd" | base64 -d | od -An -tx1 | tr -d ' \n')"; then
 	ok "an ID block for the launch digest is accepted, and the report carries --host-data"
@@ -90,7 +93,7 @@ else
 fi
 other=$(printf '%096d' 0)
 rc=0
-idb "$other" && "$CLOAK" run $ARGS --id-block "$T/idb.b64" --id-auth "$T/ida.b64" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+idb "$other" && cloak run $ARGS --id-block "$T/idb.b64" --id-auth "$T/ida.b64" >"$T/out" 2>"$T/err" </dev/null || rc=$?
 if [ "$rc" != 0 ] && grep -q "BAD_MEASUREMENT" "$T/err" && ! grep -q "Hello" "$T/out"; then
 	ok "an ID block for another digest stops the launch (BAD_MEASUREMENT)"
 else
@@ -98,7 +101,7 @@ else
 fi
 # 5. This host's own kernel (Debian 12's 6.1): no SNP, said plainly by host-check and by cloak run.
 rc=0
-"$CLOAK" host-check >"$T/out" 2>"$T/err" || rc=$?
+cloak host-check >"$T/out" 2>"$T/err" || rc=$?
 if grep -q "this kernel has no SNP support" "$T/out" || grep -q "KVM_X86_SNP_VM offered" "$T/out"; then
 	ok "host-check says whether this kernel offers KVM_X86_SNP_VM"
 else
@@ -108,7 +111,7 @@ if grep -q "KVM_X86_SNP_VM offered" "$T/out"; then
 	ok "cloak run --sev-mode snp on a kernel without SNP # SKIP this kernel offers SNP"
 else
 	rc=0
-	"$CLOAK" run --sev --sev-mode snp --mem 64M >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	cloak run --sev --sev-mode snp --mem 64M >"$T/out" 2>"$T/err" </dev/null || rc=$?
 	if [ "$rc" = 2 ] && grep -q "this kernel has no SNP support" "$T/err"; then
 		ok "cloak run --sev-mode snp on a kernel without SNP says so (exit 2)"
 	else

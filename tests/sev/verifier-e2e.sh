@@ -19,7 +19,7 @@ vattest_script() {  # CLOAK-RUN-ARGS...
 vrun() {
 	vattest_script --sev "$@"
 	rc=0
-	timeout 900 "$CLOAK" run --sev --sev-backend sim --sev-sim-key "$T/platform.pem" --policy 0x1 \
+	timeout -k 10 900 "$CLOAK" run --sev --sev-backend sim --sev-sim-key "$T/platform.pem" --policy 0x1 \
 		--dh-cert-file "$T/vm_godh.b64" --session-file "$T/vm_session.b64" --attest-cmd "sh $T/vattest.sh" \
 		--timeline "$T/vtl.json" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
 }

@@ -173,13 +173,13 @@ ip link set ctap0 up
 exec "\$@"
 NET
 	out=$tap_tmp/out.net err=$tap_tmp/err.net rc=0
-	timeout 120 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nettest.elf" --net tap=ctap0,mac=52:54:00:12:34:56 \
+	timeout -k 10 120 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nettest.elf" --net tap=ctap0,mac=52:54:00:12:34:56 \
 		>"$out" 2>"$err" || rc=$?
 	expect "net: ARP and ping with the host through the tap, frames both ways" 0 --out "mac 52:54:00:12:34:56" \
 		--out "ARP reply from" --out "echo reply received"
 	tl=$tap_tmp/net-timeline.json
 	out=$tap_tmp/out.netb err=$tap_tmp/err.netb rc=0
-	timeout 120 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nettest.elf" --net tap=ctap0 \
+	timeout -k 10 120 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" run --kernel "$G/nettest.elf" --net tap=ctap0 \
 		--cmdline burst --timeline "$tl" >"$out" 2>"$err" || rc=$?
 	expect "net: a burst of 256 frames is sent" 0 --out "burst of 256 frames sent"
 	epr=$(json_num "$tl" virtio-net0 exits_per_request)
@@ -225,7 +225,7 @@ wait \$pid
 echo "status \$?"
 CONF
 	out=$tap_tmp/out.confined err=$tap_tmp/err.conf rc=0
-	timeout 120 unshare -n sh "$tap_tmp/net.sh" sh "$tap_tmp/confined.sh" >"$out" 2>&1 || rc=$?
+	timeout -k 10 120 unshare -n sh "$tap_tmp/net.sh" sh "$tap_tmp/confined.sh" >"$out" 2>&1 || rc=$?
 	sed 's/^/# /' "$out"
 	if grep -q "^confined [6-9]" "$out" && grep -q "status 0" "$out" && grep -q "got: DONE" "$tap_tmp/out.conf"; then
 		ok "every thread (disk, NIC, console, COM1 input): no capabilities, no_new_privs, Seccomp 2"
@@ -238,7 +238,7 @@ CONF
 	# through it; every test prints its line, and cloak bench turns each into metrics (figures, not timed).
 	dd if=/dev/zero of="$tap_tmp/io.img" bs=1M count=4 2>/dev/null
 	out=$tap_tmp/out.io err=$tap_tmp/err.io rc=0
-	timeout 600 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" bench --runs 1 --out "$tap_tmp/io" \
+	timeout -k 10 600 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" bench --runs 1 --out "$tap_tmp/io" \
 		--variant direct="--cmdline dma=direct,qd=4,mib=2,ops=64" --variant bounce="--cmdline dma=bounce,qd=4,mib=2,ops=64" \
 		-- --kernel "$G/iobench.elf" --mem 64M --disk "$tap_tmp/io.img" --net tap=ctap0 >"$out" 2>"$err" || rc=$?
 	expect "iobench under cloak bench: blk and net tests, direct and bounced" 0 --out "blk-seq-write" \
