@@ -1,6 +1,7 @@
 #!/bin/sh
-# run-snp-e2e.sh: gathers cloak, cloak-owner and an ID key, and runs snp-e2e.sh on KVM (tests/run-on-kvm.sh).
-# usage: run-snp-e2e.sh CLOAK CLOAK_OWNER SUITE_DIR
+# run-snp-e2e.sh: gathers cloak, cloak-owner, an ID key and the test bzImage, and runs snp-e2e.sh on KVM
+# (tests/run-on-kvm.sh).
+# usage: run-snp-e2e.sh CLOAK CLOAK_OWNER SUITE_DIR [BZIMAGE]
 set -u
 CLOAK=$1 OWNER=$2 SUITE=$3
 top=$(cd "$SUITE/../.." && pwd)
@@ -9,6 +10,7 @@ trap 'rm -rf "$payload"' EXIT
 cp "$CLOAK" "$payload/cloak"
 cp "$OWNER" "$payload/cloak-owner"
 cp "$SUITE/snp-e2e.sh" "$payload/"
+[ -n "${4:-}" ] && cp "$4" "$payload/bzguest.bzImage"
 if ! openssl ecparam -name secp384r1 -genkey -noout -out "$payload/id.pem" 2>/dev/null; then
 	echo "1..0 # could not make a P-384 key with openssl"
 	exit 1

@@ -407,6 +407,18 @@ static int snp_load(struct cvm *c, struct machine *m, struct cloak_err *err)
 
 	if (!l.scratch)
 		return err_set(err, "out of memory");
+	/*
+	 * The launch is the one hardware would get (the CC blob page, the reserved
+	 * pages, the digest), but the guest then runs on plain KVM, told SNP by
+	 * SEV_STATUS: Linux's SNP boot code would PVALIDATE and speak the GHCB, which
+	 * no host here has. cloak's test bzImage does neither.
+	 */
+	if (sl->sim && m->plan->kind == PLAN_KIND_BZIMAGE)
+		fprintf(stderr, "cloak: --sev-mode snp under --sev-backend sim: a Linux kernel cannot run here (its SNP "
+				"boot code executes PVALIDATE and the GHCB protocol, which this simulation has not); the "
+				"launch, its CC blob (secrets page 0x%llx, CPUID page 0x%llx, through SETUP_CC_BLOB) and its "
+				"digest are what SNP hardware would get, for a guest that only reads them\n",
+			SNP_PLAN_SECRETS_GPA, SNP_PLAN_CPUID_GPA);
 	rc = sl->sim ? sim_hw_cpuid(sl, m, err) : 0;
 	if (rc == 0)
 		rc = guestmem_load_plan(&m->mem, m->plan, err);
