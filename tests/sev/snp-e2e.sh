@@ -114,7 +114,7 @@ if [ -f "$D/bzguest.bzImage" ]; then
 	"cloak-owner measure --mode snp "*)
 		vcmd=$(printf '%s' "${cmd#cloak-owner }" | sed 's/ --cloak-plan / --verbose --cloak-plan /')
 		eval "\"$OWNER\" $vcmd" >"$T/bzowner.hex" 2>"$T/bzowner.err" &&
-			cmp -s "$T/bzowner.hex" "$T/bz.hex" && owner_ok=1
+			[ "$(grep -oE '[0-9a-f]{96}' "$T/bzowner.hex")" = "$(cat "$T/bz.hex")" ] && owner_ok=1
 		secrets=$(sed -n 's/^cloak-owner: snp page 0x0*\([0-9a-f]*\) secrets$/0x\1/p' "$T/bzowner.err")
 		cpuid=$(sed -n 's/^cloak-owner: snp page 0x0*\([0-9a-f]*\) cpuid$/0x\1/p' "$T/bzowner.err")
 		;;
@@ -135,13 +135,15 @@ if [ -f "$D/bzguest.bzImage" ]; then
 	else
 		not_ok "the CC blob, secrets and CPUID pages are one reserved e820 range" "$(grep e820 "$T/bzout" | tr '\n' ' ')"
 	fi
-	# What the guest reads there passes the checks Linux's SNP boot code makes before it trusts the table.
+	# What the guest reads there passes the checks Linux's SNP boot code makes before it trusts the table. The
+	# SEV bit of 0x8000001F is not asked for: under the simulator a bzImage guest is not shown SEV (it runs as a
+	# plain guest), and the CPUID page holds the CPUID it is given; on hardware that CPUID has SEV and SNP.
 	if grep -q "^snp cpuid page: count ok, 0x80000000 reaches 0x8000001f\|^snp cpuid page: count ok, 0x80000000 reaches 0x800000[2-9a-f][0-9a-f]" "$T/bzout" &&
-		grep -q "0x8000001f present (EAX 0x[0-9a-f]*, SEV bit 1), 0xd.0 ok, 0xd.1 ok$" "$T/bzout" &&
+		grep -q "0x8000001f present (EAX 0x[0-9a-f]*, SEV bit [01]), 0xd.0 ok, 0xd.1 ok$" "$T/bzout" &&
 		grep -q "^snp secrets page: version 2, VMPCK0 set$" "$T/bzout"; then
-		ok "the CPUID page passes Linux's checks (count, 0x8000001F with SEV, 0xD.0/1) and the secrets page holds VMPCK0"
+		ok "the CPUID page passes Linux's checks (count, 0x8000001F, 0xD.0/1) and the secrets page holds VMPCK0"
 	else
-		not_ok "the CPUID page passes Linux's checks (count, 0x8000001F with SEV, 0xD.0/1) and the secrets page holds VMPCK0" \
+		not_ok "the CPUID page passes Linux's checks (count, 0x8000001F, 0xD.0/1) and the secrets page holds VMPCK0" \
 			"$(grep '^snp ' "$T/bzout" | tr '\n' ' ')"
 	fi
 	if [ -n "$owner_ok" ]; then
@@ -150,10 +152,11 @@ if [ -f "$D/bzguest.bzImage" ]; then
 		not_ok "cloak-owner measure --cloak-plan gives the digest of the bzImage launch, CC blob page included" \
 			"owner $(cat "$T/bzowner.hex" 2>/dev/null), cloak $(cat "$T/bz.hex" 2>/dev/null); $(tail -2 "$T/bzowner.err" 2>/dev/null)"
 	fi
-	if grep -q "a Linux kernel cannot run here (its SNP boot code executes PVALIDATE" "$T/err"; then
-		ok "under the simulator cloak says a Linux bzImage cannot run as SNP there"
+	if grep -q "this bzimage guest is NOT shown SEV-SNP (CPUID and SEV_STATUS say no SEV) and runs as a plain guest" "$T/err" &&
+		! grep -q "CLOAK_SIM_MEMORY" "$T/err"; then
+		ok "under the simulator cloak says a bzImage guest is not shown SNP and runs as a plain guest"
 	else
-		not_ok "under the simulator cloak says a Linux bzImage cannot run as SNP there" "no such line"
+		not_ok "under the simulator cloak says a bzImage guest is not shown SNP and runs as a plain guest" "no such line"
 	fi
 else
 	not_ok "an SNP bzImage guest finds the CC blob" "no bzguest.bzImage in $D"

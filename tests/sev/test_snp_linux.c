@@ -99,8 +99,12 @@ static const struct plan_region *region_at(const struct launch_plan *plan, uint6
 	return NULL;
 }
 
+#define TEST_PAGES (64 * MiB / PAGE_SIZE)
+
 struct page_types {
 	unsigned normal_blob, secrets, cpuid, other_at_snp_pages;
+	unsigned twice, outside;       /* pages given more than once, or beyond the 64 MiB of RAM */
+	uint8_t seen[TEST_PAGES];
 };
 
 static int note_page(void *ctx, enum snp_page_type type, uint64_t gpa, const uint8_t *page, struct cloak_err *err)
@@ -117,6 +121,10 @@ static int note_page(void *ctx, enum snp_page_type type, uint64_t gpa, const uin
 		t->cpuid++;
 	else if (gpa >= PLAN_SNP_CC_BLOB_GPA && gpa < PLAN_SNP_PAGES_END)
 		t->other_at_snp_pages++;
+	if (gpa / PAGE_SIZE >= TEST_PAGES)
+		t->outside++;
+	else if (t->seen[gpa / PAGE_SIZE]++)
+		t->twice++;
 	return 0;
 }
 
@@ -134,17 +142,21 @@ static bool zp_e820_has(const uint8_t *zp, uint64_t addr, uint64_t size, uint32_
 	return false;
 }
 
-/* Under SNP a bzImage gets the CC blob: measured, found through SETUP_CC_BLOB, its pages reserved in e820. */
+/*
+ * Under SNP a bzImage gets the CC blob: measured, found through SETUP_CC_BLOB,
+ * its pages reserved in e820; and every RAM page is validated at launch.
+ */
 START_TEST(snp_bzimage_gets_the_cc_blob)
 {
 	struct cloak_err err = { "" };
-	struct page_types t = { 0 };
+	static struct page_types t;
 	struct plan_inputs in;
 	struct launch_plan plan;
 	const struct plan_region *blob, *zero;
 	const uint8_t *b, *sd, *zp;
 	char path[64];
 	unsigned i;
+	uint64_t gpa;
 
 	write_bzimage(path);
 	build_plan(path, SEV_LAUNCH_SNP, &in, &plan);
@@ -187,6 +199,14 @@ START_TEST(snp_bzimage_gets_the_cc_blob)
 	ck_assert_uint_eq(t.secrets, 1);
 	ck_assert_uint_eq(t.cpuid, 1);
 	ck_assert_uint_eq(t.other_at_snp_pages, 0);
+	/* Every e820 RAM page is given once (Linux takes them as validated), and nothing else but the plan's pages. */
+	ck_assert_uint_eq(t.twice, 0);
+	ck_assert_uint_eq(t.outside, 0);
+	for (i = 0; i < plan.ne820; i++)
+		for (gpa = plan.e820[i].addr; plan.e820[i].type == 1 && gpa < plan.e820[i].addr + plan.e820[i].size;
+		     gpa += PAGE_SIZE)
+			ck_assert_msg(t.seen[gpa / PAGE_SIZE] == 1, "RAM page 0x%llx given %u times", (unsigned long long)gpa,
+				      t.seen[gpa / PAGE_SIZE]);
 	plan_free(&plan);
 	plan_inputs_close(&in);
 	unlink(path);

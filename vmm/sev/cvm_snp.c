@@ -230,6 +230,22 @@ static bool snp_guest_shares(struct cvm *c, const struct launch_plan *plan)
 static int snp_vm_created(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
 	snp_of(c)->vm_fd = m->vm_fd;
+	/*
+	 * Under the simulator only cloak's own ELF guests are shown SNP (their page
+	 * tables are cloak's, and its runtime knows the simulator has no GHCB MSR).
+	 * Any other guest runs as a plain guest: Linux's SNP boot code would
+	 * PVALIDATE and speak the GHCB protocol, which no host here has.
+	 */
+	if (!m->confidential) {
+		if (snp_of(c)->sim)
+			fprintf(stderr, "cloak: --sev-mode snp under --sev-backend sim: this %s guest is NOT shown SEV-SNP "
+					"(CPUID and SEV_STATUS say no SEV) and runs as a plain guest: a Linux kernel's SNP boot "
+					"code would execute PVALIDATE and the GHCB protocol, which this host has not. The launch "
+					"is the one SNP hardware would get: the CC blob (secrets page 0x%llx, CPUID page 0x%llx, "
+					"through SETUP_CC_BLOB), its reserved e820 range and the digest\n",
+				plan_kind_name(m->plan->kind), SNP_PLAN_SECRETS_GPA, SNP_PLAN_CPUID_GPA);
+		return 0;
+	}
 	/* KVM_HC_MAP_GPA_RANGE exits and, under the simulator, the SEV_STATUS filter: SEV's own. */
 	return cvm_sev_ops.vm_created(c, m, err);
 }
@@ -407,18 +423,6 @@ static int snp_load(struct cvm *c, struct machine *m, struct cloak_err *err)
 
 	if (!l.scratch)
 		return err_set(err, "out of memory");
-	/*
-	 * The launch is the one hardware would get (the CC blob page, the reserved
-	 * pages, the digest), but the guest then runs on plain KVM, told SNP by
-	 * SEV_STATUS: Linux's SNP boot code would PVALIDATE and speak the GHCB, which
-	 * no host here has. cloak's test bzImage does neither.
-	 */
-	if (sl->sim && m->plan->kind == PLAN_KIND_BZIMAGE)
-		fprintf(stderr, "cloak: --sev-mode snp under --sev-backend sim: a Linux kernel cannot run here (its SNP "
-				"boot code executes PVALIDATE and the GHCB protocol, which this simulation has not); the "
-				"launch, its CC blob (secrets page 0x%llx, CPUID page 0x%llx, through SETUP_CC_BLOB) and its "
-				"digest are what SNP hardware would get, for a guest that only reads them\n",
-			SNP_PLAN_SECRETS_GPA, SNP_PLAN_CPUID_GPA);
 	rc = sl->sim ? sim_hw_cpuid(sl, m, err) : 0;
 	if (rc == 0)
 		rc = guestmem_load_plan(&m->mem, m->plan, err);
