@@ -152,6 +152,13 @@ if [ -f "$D/bzguest.bzImage" ]; then
 		not_ok "cloak-owner measure --cloak-plan gives the digest of the bzImage launch, CC blob page included" \
 			"owner $(cat "$T/bzowner.hex" 2>/dev/null), cloak $(cat "$T/bz.hex" 2>/dev/null); $(tail -2 "$T/bzowner.err" 2>/dev/null)"
 	fi
+	# Linux 6.1 stops on any VMSA feature (DebugSwap among them): a bzImage gets none, and the owner is told so.
+	if grep -q "a Linux bzImage is launched without the VMSA features 0x20 KVM offers" "$T/err" &&
+		case $cmd in *" --guest-features 0x1 "*) true ;; *) false ;; esac; then
+		ok "a bzImage is launched without DebugSwap, and the owner's command says --guest-features 0x1"
+	else
+		not_ok "a bzImage is launched without DebugSwap, and the owner's command says --guest-features 0x1" "$cmd"
+	fi
 	if grep -q "this bzimage guest is NOT shown SEV-SNP (CPUID and SEV_STATUS say no SEV) and runs as a plain guest" "$T/err" &&
 		! grep -q "CLOAK_SIM_MEMORY" "$T/err"; then
 		ok "under the simulator cloak says a bzImage guest is not shown SNP and runs as a plain guest"
