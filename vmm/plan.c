@@ -526,9 +526,10 @@ _Static_assert(PLAN_VERIFIER_GPA < PLAN_SNP_CC_BLOB_GPA && PLAN_SNP_PAGES_END <=
 	       "the SNP pages lie between the verifier's start and the stack");
 
 /*
- * An SEV-SNP Linux guest must find its CPUID page before it executes CPUID
- * through it, and its secrets page for attestation: without them it stops at
- * once (GHCB termination "SNP unsupported"). Linux's decompressor, 6.1 and
+ * An SEV-SNP Linux guest finds its CPUID page and its secrets page through
+ * the CC blob. Without one it does not stop (at VMPL0), but takes CPUID from
+ * the hypervisor, the firmware-checked CPUID page unused, and has no VMPCK
+ * keys, so no attestation report (no sev-guest device). Linux's decompressor, 6.1 and
  * 6.12 alike (arch/x86/boot/compressed/sev.c sev_enable), first clears the
  * zero page's cc_blob_address, which only it sets for the kernel it unpacks,
  * then looks in the EFI configuration table and in a SETUP_CC_BLOB setup_data
