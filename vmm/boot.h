@@ -98,4 +98,17 @@ void boot_linux_build(uint8_t page[PAGE_SIZE], const uint8_t *image, size_t imag
 		      const struct launch_plan *plan, uint64_t kernel_gpa, uint64_t cmdline_gpa,
 		      uint64_t initrd_gpa, uint64_t initrd_size, uint64_t rsdp_gpa);
 
+/*
+ * The SEV-SNP CC blob page of a Linux guest: at offset 0 the blob ("AMDE",
+ * version 1, the secrets and CPUID pages' addresses and lengths), at
+ * BOOT_CC_SETUP_DATA_OFFSET a SETUP_CC_BLOB setup_data entry that points at
+ * it. Returns the entry's guest address.
+ */
+#define BOOT_CC_SETUP_DATA_OFFSET 0x40
+uint64_t boot_snp_cc_blob_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, uint64_t secrets_gpa,
+				uint64_t cpuid_gpa);
+
+/* Puts the setup_data entry at `entry_gpa` (bytes at `entry`) at the head of the zero page's chain. */
+void boot_linux_chain_setup_data(uint8_t zero_page[PAGE_SIZE], uint8_t *entry, uint64_t entry_gpa);
+
 #endif

@@ -142,3 +142,63 @@ void boot_linux_build(uint8_t page[PAGE_SIZE], const uint8_t *image, size_t imag
 	bp.e820_entries = (uint8_t)i;
 	memcpy(page, &bp, sizeof(bp));
 }
+
+/*
+ * The SEV-SNP "confidential computing blob" a Linux guest looks for
+ * (arch/x86/include/asm/sev.h, struct cc_blob_sev_info, in 6.1 and 6.12 alike;
+ * not uapi, so its layout is written out and asserted here).
+ */
+#define CC_BLOB_MAGIC 0x45444d41u  /* "AMDE" */
+#define CC_BLOB_VERSION 1          /* what OVMF gives; Linux checks only the magic */
+struct snp_cc_blob {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t reserved;
+	uint64_t secrets_phys;
+	uint32_t secrets_len;
+	uint32_t reserved1;
+	uint64_t cpuid_phys;
+	uint32_t cpuid_len;
+	uint32_t reserved2;
+} __attribute__((packed));
+_Static_assert(sizeof(struct snp_cc_blob) == 40 && offsetof(struct snp_cc_blob, cpuid_phys) == 24,
+	       "the CC blob has Linux's layout");
+
+/* A setup_data entry of type SETUP_CC_BLOB: the header, then the blob's 32-bit address. */
+struct cc_setup_data {
+	struct setup_data header;
+	uint32_t cc_blob_address;
+} __attribute__((packed));
+_Static_assert(sizeof(struct setup_data) == 16, "setup_data's header is 16 bytes");
+_Static_assert(BOOT_CC_SETUP_DATA_OFFSET >= sizeof(struct snp_cc_blob) &&
+	       BOOT_CC_SETUP_DATA_OFFSET + sizeof(struct cc_setup_data) <= PAGE_SIZE, "the entry fits after the blob");
+
+uint64_t boot_snp_cc_blob_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, uint64_t secrets_gpa,
+				uint64_t cpuid_gpa)
+{
+	struct snp_cc_blob blob = {
+		.magic = CC_BLOB_MAGIC, .version = CC_BLOB_VERSION,
+		/* Linux reads the secrets page only when secrets_len is one page, and refuses a CPUID length below one. */
+		.secrets_phys = secrets_gpa, .secrets_len = PAGE_SIZE,
+		.cpuid_phys = cpuid_gpa, .cpuid_len = PAGE_SIZE,
+	};
+	struct cc_setup_data sd = {
+		.header = { .next = 0, .type = SETUP_CC_BLOB, .len = sizeof(uint32_t) },
+		.cc_blob_address = (uint32_t)page_gpa,  /* a 32-bit field: the plan puts the page below 1 MiB */
+	};
+
+	memset(page, 0, PAGE_SIZE);
+	memcpy(page, &blob, sizeof(blob));
+	memcpy(page + BOOT_CC_SETUP_DATA_OFFSET, &sd, sizeof(sd));
+	return page_gpa + BOOT_CC_SETUP_DATA_OFFSET;
+}
+
+void boot_linux_chain_setup_data(uint8_t zero_page[PAGE_SIZE], uint8_t *entry, uint64_t entry_gpa)
+{
+	size_t head = offsetof(struct boot_params, hdr) + offsetof(struct setup_header, setup_data);
+	uint64_t next;
+
+	memcpy(&next, zero_page + head, sizeof(next));
+	memcpy(entry + offsetof(struct setup_data, next), &next, sizeof(next));
+	memcpy(zero_page + head, &entry_gpa, sizeof(entry_gpa));
+}

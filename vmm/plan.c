@@ -4,6 +4,7 @@
 #include "boot.h"
 #include "firmware/verifier/verify_table.h"
 #include "loader.h"
+#include "sev/snp_measure.h"
 #include "sev/vmsa.h"
 
 #include <libfdt.h>
@@ -518,6 +519,41 @@ static int plan_add_acpi(struct launch_plan *plan, uint64_t *rsdp_gpa, const uin
 	return 0;
 }
 
+_Static_assert(PLAN_SNP_CC_BLOB_GPA + PAGE_SIZE == SNP_PLAN_SECRETS_GPA && SNP_PLAN_SECRETS_GPA + PAGE_SIZE ==
+	       SNP_PLAN_CPUID_GPA && SNP_PLAN_CPUID_GPA + PAGE_SIZE == PLAN_SNP_PAGES_END,
+	       "the CC blob, secrets and CPUID pages are one range");
+_Static_assert(PLAN_VERIFIER_GPA < PLAN_SNP_CC_BLOB_GPA && PLAN_SNP_PAGES_END <= PLAN_STACK_BOTTOM,
+	       "the SNP pages lie between the verifier's start and the stack");
+
+/*
+ * An SEV-SNP Linux guest finds its CPUID page and its secrets page through
+ * the CC blob. Without one it does not stop (at VMPL0), but takes CPUID from
+ * the hypervisor, the firmware-checked CPUID page unused, and has no VMPCK
+ * keys, so no attestation report (no sev-guest device). Linux's decompressor, 6.1 and
+ * 6.12 alike (arch/x86/boot/compressed/sev.c sev_enable), first clears the
+ * zero page's cc_blob_address, which only it sets for the kernel it unpacks,
+ * then looks in the EFI configuration table and in a SETUP_CC_BLOB setup_data
+ * entry; the unpacked kernel reads the address the decompressor left, or the
+ * same setup_data (kernel/sev.c, coco/sev/core.c find_cc_blob). So the blob
+ * goes through setup_data, the one way both stages read, in a measured page
+ * of its own. The blob, secrets and CPUID pages are reserved in the e820 map,
+ * as OVMF reserves them: Linux maps the secrets page with ioremap_encrypted,
+ * which refuses RAM, and a page left as RAM could be handed out with the
+ * guest's VMPCK keys in it. *entry, *entry_gpa: the setup_data entry, to chain from the zero page.
+ */
+static int plan_add_snp_cc_blob(struct launch_plan *plan, uint8_t **entry, uint64_t *entry_gpa,
+				struct cloak_err *err)
+{
+	uint8_t *buf;
+
+	if (plan_add_owned_region(plan, "SNP CC blob", PLAN_SNP_CC_BLOB_GPA, PAGE_SIZE, PLAN_MEASURED, &buf, err) < 0 ||
+	    plan_e820_mark(plan, PLAN_SNP_CC_BLOB_GPA, PLAN_SNP_PAGES_END - PLAN_SNP_CC_BLOB_GPA, E820_RESERVED, err) < 0)
+		return -1;
+	*entry_gpa = boot_snp_cc_blob_build(buf, PLAN_SNP_CC_BLOB_GPA, SNP_PLAN_SECRETS_GPA, SNP_PLAN_CPUID_GPA);
+	*entry = buf + (*entry_gpa - PLAN_SNP_CC_BLOB_GPA);
+	return 0;
+}
+
 /* The module's name in the boot information: the initrd file's own name, never the host's directories. */
 static const char *plan_module_name(const struct plan_inputs *in)
 {
@@ -571,6 +607,7 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 	plan->cpus = cfg->cpus;
 	plan->cbit = in->cbit;
 	plan->vmsa = in->vmsa;
+	plan->snp = cfg->sev_mode == SEV_LAUNCH_SNP && in->cbit >= 0;
 	plan->kernel_name = in->kernel.path;
 	snprintf(plan->cmdline, sizeof(plan->cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
 	plan_layout_ram(plan);
@@ -642,14 +679,22 @@ int plan_build(const struct plan_inputs *in, struct launch_plan *plan, struct cl
 			goto fail;
 		boot_pvh_build(buf, PLAN_BOOTINFO_GPA, plan, PLAN_CMDLINE_GPA, initrd_gpa, initrd_size, rsdp_gpa);
 		break;
-	case PLAN_KIND_BZIMAGE:
+	case PLAN_KIND_BZIMAGE: {
+		uint8_t *cc_entry = NULL;
+		uint64_t cc_entry_gpa = 0;
+
 		if (plan_add_acpi(plan, &rsdp_gpa, NULL, err) < 0 ||
+		    (plan->snp && plan_add_snp_cc_blob(plan, &cc_entry, &cc_entry_gpa, err) < 0) ||
 		    plan_add_owned_region(plan, "zero page", PLAN_BOOTINFO_GPA, PAGE_SIZE, PLAN_MEASURED, &buf,
 					  err) < 0)
 			goto fail;
+		/* After the blob: the zero page's e820 map has the reserved range. */
 		boot_linux_build(buf, in->kernel.data, in->kernel.size, plan, kernel_gpa, PLAN_CMDLINE_GPA,
 				 initrd_gpa, initrd_size, rsdp_gpa);
+		if (cc_entry)
+			boot_linux_chain_setup_data(buf, cc_entry, cc_entry_gpa);
 		break;
+	}
 	}
 	/* A confidential plan (a C-bit: cloak under --sev, or cloak-owner) boots through the verifier by default. */
 	if (plan->cbit >= 0 && config_measured_boot(cfg) == MEASURED_BOOT_VERIFIER &&

@@ -46,6 +46,14 @@
 #define PLAN_VERIFY_TABLE_GPA 0x5f000ull
 #define PLAN_VERIFIER_GPA     0x60000ull  /* up to PLAN_STACK_BOTTOM; the verifier runs on the guest's stack */
 #define PLAN_STAGING_ALIGN    (2 * MiB)
+/*
+ * SEV-SNP Linux guests (bzImage): the page of the CC blob, which tells the
+ * kernel where the SNP secrets and CPUID pages are (vmm/sev/snp_measure.h puts
+ * them at 0x7e000 and 0x7f000), right below them so that one reserved e820
+ * range covers all three.
+ */
+#define PLAN_SNP_CC_BLOB_GPA  0x7d000ull
+#define PLAN_SNP_PAGES_END    0x80000ull  /* the end of the blob, secrets and CPUID pages */
 
 /* GDT selectors; the 64-bit boot protocol asks for __BOOT_CS 0x10 and __BOOT_DS 0x18. */
 #define GDT_SEL_CODE64 0x10
@@ -132,6 +140,7 @@ struct launch_plan {
 	uint64_t staging_gpa, staging_size;  /* the shared area of the staged payloads */
 	struct plan_entry guest_entry;       /* the guest's own entry, which the verifier takes */
 	struct plan_vmsa_inputs vmsa;
+	bool snp;                 /* an SEV-SNP launch: snp_plan_pages adds the secrets and CPUID pages */
 	uint8_t *vmsas;           /* SEV-ES: cpus pages, vCPU i's initial VMSA at i * PAGE_SIZE; NULL otherwise */
 };
 

@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 		srunner_add_suite(sr, launch_suite());
 		srunner_add_suite(sr, owner_snp_suite());
 		srunner_add_suite(sr, snp_suite());
+		srunner_add_suite(sr, snp_linux_suite());
 		srunner_add_suite(sr, vmsa_suite());
 	}
 	srunner_set_tap(sr, "-");

@@ -12,6 +12,7 @@ Suite *launch_suite(void);
 Suite *owner_snp_suite(void);
 Suite *owner_snp_vectors_suite(void);
 Suite *snp_suite(void);
+Suite *snp_linux_suite(void);
 Suite *vmsa_suite(void);
 
 /* The shared fixtures directory, or NULL (after one loud line) when it is missing. */

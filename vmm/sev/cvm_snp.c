@@ -2,6 +2,7 @@
 #include "cvm.h"
 
 #include "kvm.h"
+#include "loader.h"
 #include "machine.h"
 #include "sev/snp.h"
 #include "sev/snp_abi.h"
@@ -208,9 +209,24 @@ static int snp_open(struct cvm *c, const struct vm_config *cfg, int *cbit, struc
 	return -1;
 }
 
+/*
+ * A Linux guest gets no VMSA feature: its decompressor ends the guest when
+ * SEV_STATUS shows a feature it lists as needing guest support and does not
+ * implement (arch/x86/boot/compressed/sev.c snp_check_features). 6.1
+ * implements none, DebugSwap among the refused; 6.12 DebugSwap alone. cloak's
+ * own guests take every feature KVM offers. INIT2 gets what the plan's VMSAs
+ * say, so the owner's command names it.
+ */
 static void snp_plan_inputs(struct cvm *c, struct plan_inputs *in)
 {
-	const struct snp_launch *sl = snp_of(c);
+	struct snp_launch *sl = snp_of(c);
+
+	if (bzimage_is_bzimage(in->kernel.data, in->kernel.size) && sl->init2_features) {
+		fprintf(stderr, "cloak: --sev-mode snp: a Linux bzImage is launched without the VMSA features 0x%llx KVM "
+				"offers (DebugSwap is bit 5): Linux 6.1 stops at boot on any of them\n",
+			(unsigned long long)sl->init2_features);
+		sl->init2_features = 0;
+	}
 
 	in->vmsa = (struct plan_vmsa_inputs){ .on = true, .features = sl->init2_features | SNP_FEAT_SNP_ACTIVE,
 					      .vcpu_sig = sl->vcpu_sig, .fpu_synced = true };
@@ -230,6 +246,22 @@ static bool snp_guest_shares(struct cvm *c, const struct launch_plan *plan)
 static int snp_vm_created(struct cvm *c, struct machine *m, struct cloak_err *err)
 {
 	snp_of(c)->vm_fd = m->vm_fd;
+	/*
+	 * Under the simulator only cloak's own ELF guests are shown SNP (their page
+	 * tables are cloak's, and its runtime knows the simulator has no GHCB MSR).
+	 * Any other guest runs as a plain guest: Linux's SNP boot code would
+	 * PVALIDATE and speak the GHCB protocol, which no host here has.
+	 */
+	if (!m->confidential) {
+		if (snp_of(c)->sim)
+			fprintf(stderr, "cloak: --sev-mode snp under --sev-backend sim: this %s guest is NOT shown SEV-SNP "
+					"(CPUID and SEV_STATUS say no SEV) and runs as a plain guest: a Linux kernel's SNP boot "
+					"code would execute PVALIDATE and the GHCB protocol, which this host has not. The launch "
+					"is the one SNP hardware would get: the CC blob (secrets page 0x%llx, CPUID page 0x%llx, "
+					"through SETUP_CC_BLOB), its reserved e820 range and the digest\n",
+				plan_kind_name(m->plan->kind), SNP_PLAN_SECRETS_GPA, SNP_PLAN_CPUID_GPA);
+		return 0;
+	}
 	/* KVM_HC_MAP_GPA_RANGE exits and, under the simulator, the SEV_STATUS filter: SEV's own. */
 	return cvm_sev_ops.vm_created(c, m, err);
 }

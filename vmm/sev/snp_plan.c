@@ -63,6 +63,24 @@ int snp_plan_pages(const struct launch_plan *plan, snp_page_fn fn, void *ctx, st
 		for (uint64_t gpa = PLAN_STACK_BOTTOM; gpa < PLAN_STACK_TOP; gpa += SNP_PAGE_SIZE)
 			if (!overlaps(plan, gpa) && fn(ctx, SNP_PAGE_ZERO, gpa, NULL, err) < 0)
 				goto out;
+	/*
+	 * A Linux guest validates none of the RAM it is handed: booted without EFI
+	 * it has no unaccepted-memory table (only EFI gives one), so it takes every
+	 * e820 RAM page as validated, and its first access to a page that is not
+	 * ends the guest. The firmware validates all of them, as ZERO pages, in
+	 * address order. (The blob, secrets and CPUID pages are reserved, not RAM.)
+	 */
+	if (plan->kind == PLAN_KIND_BZIMAGE)
+		for (i = 0; i < plan->ne820; i++) {
+			const struct plan_e820 *e = &plan->e820[i];
+
+			if (e->type != E820_RAM)
+				continue;
+			for (uint64_t gpa = ALIGN_UP(e->addr, SNP_PAGE_SIZE); gpa + SNP_PAGE_SIZE <= e->addr + e->size;
+			     gpa += SNP_PAGE_SIZE)
+				if (!overlaps(plan, gpa) && fn(ctx, SNP_PAGE_ZERO, gpa, NULL, err) < 0)
+					goto out;
+		}
 	/* The firmware fills the secrets page and checks the CPUID page; the guest finds both at fixed addresses. */
 	if (!plan_in_ram(plan, SNP_PLAN_SECRETS_GPA, SNP_PAGE_SIZE) || !plan_in_ram(plan, SNP_PLAN_CPUID_GPA, SNP_PAGE_SIZE) ||
 	    overlaps(plan, SNP_PLAN_SECRETS_GPA) || overlaps(plan, SNP_PLAN_CPUID_GPA)) {
