@@ -211,6 +211,15 @@ int sandbox_configure(const struct vm_config *cfg, struct cloak_err *err)
 	tzset();
 	if (cfg->seccomp != CLOAK_SECCOMP_OFF && install_sigsys_report(err) < 0)
 		return -1;
+	/*
+	 * The bounding set is per thread and a new thread inherits it, so
+	 * emptying the main thread's now, before it starts any other thread,
+	 * empties every thread's, once instead of once per thread. It only
+	 * limits what an execve could gain: the capabilities setup still uses
+	 * stay until each thread drops them at the seal.
+	 */
+	if (privs_drop_bounding(err) < 0)
+		return -1;
 	pthread_mutex_lock(&gate.lock);
 	gate.mode = cfg->seccomp;
 	gate.has_user = cfg->has_user;
@@ -268,9 +277,8 @@ bool sandbox_thread_enter(enum sandbox_role role)
 		}
 		return true;
 	}
+	/* Its capability bounding set is already empty: inherited from the main thread (sandbox_configure). */
 	gate.arrived++;
-	if (privs_drop_bounding(&e) < 0)
-		note_failure(&e, role);
 	pthread_cond_broadcast(&gate.cond);
 	while (gate.phase == GATE_WAITING)
 		pthread_cond_wait(&gate.cond, &gate.lock);
@@ -347,7 +355,7 @@ int sandbox_seal(struct cloak_err *err)
 		return err_set(err, "internal error: %u of the %u other threads reached the sandbox gate; a thread "
 				    "without a seccomp filter would run beside the guest", gate.arrived, threads - 1);
 	}
-	if (privs_drop_bounding(err) < 0 || (gate.has_user && privs_switch_user(gate.uid, gate.gid, err) < 0)) {
+	if (gate.has_user && privs_switch_user(gate.uid, gate.gid, err) < 0) {
 		gate.phase = GATE_ABORTED;
 		pthread_cond_broadcast(&gate.cond);
 		pthread_mutex_unlock(&gate.lock);
