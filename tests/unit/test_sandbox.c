@@ -8,6 +8,7 @@
 #include "service.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -275,6 +276,72 @@ START_TEST(tgkill_names_only_the_own_process)
 }
 END_TEST
 
+static void *enter_as_disk(void *opaque)
+{
+	return (void *)(uintptr_t)sandbox_thread_enter(*(enum sandbox_role *)opaque);
+}
+
+static void *stray_thread(void *opaque)
+{
+	char c;
+
+	(void)!read(*(int *)opaque, &c, 1);  /* until the test closes the pipe */
+	return NULL;
+}
+
+/*
+ * The gate in a child: with `stray`, one more thread that never comes to the
+ * gate, which the seal must notice from the process's thread count. Returns
+ * the child's wait status; it exits 0 when the seal did what was expected.
+ */
+static int run_gate(bool stray)
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		enum sandbox_role role = SANDBOX_DISK;
+		struct vm_config cfg;
+		struct cloak_err err = { "" };
+		pthread_t t[2], s;
+		void *entered[2];
+		int pipefd[2], rc;
+
+		config_defaults(&cfg);
+		cfg.seccomp = CLOAK_SECCOMP_OFF;
+		if (pipe(pipefd) < 0 || sandbox_configure(&cfg, &err) < 0)
+			child_exit(99);
+		if (pthread_create(&t[0], NULL, enter_as_disk, &role) || pthread_create(&t[1], NULL, enter_as_disk, &role))
+			child_exit(99);
+		if (stray && pthread_create(&s, NULL, stray_thread, &pipefd[0]))
+			child_exit(99);
+		rc = sandbox_seal(&err);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], &entered[i]);
+		if (stray) {
+			close(pipefd[1]);
+			pthread_join(s, NULL);
+			child_exit(rc < 0 && strstr(err.msg, "2 of the 3 other threads reached the sandbox gate") &&
+				   !entered[0] && !entered[1] ? 0 : 98);
+		}
+		child_exit(rc == 0 && entered[0] && entered[1] ? 0 : 98);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+START_TEST(the_seal_counts_every_thread_of_the_process)
+{
+	int st = run_gate(false);
+
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "every thread at the gate: wait status 0x%x", st);
+	/* A thread that never reaches the gate: the seal waits 5 s for it, then refuses. */
+	st = run_gate(true);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a stray thread: wait status 0x%x", st);
+}
+END_TEST
+
 /* sd_notify from a child confined as the main thread: systemd hears READY=1, then STOPPING=1 and the reason. */
 START_TEST(main_thread_notifies_systemd_under_its_filter)
 {
@@ -330,6 +397,7 @@ Suite *sandbox_suite(void)
 	tcase_add_test(tc, main_thread_notifies_systemd_under_its_filter);
 	tcase_add_test(tc, build_time_filters_match_libseccomp_at_run_time);
 	tcase_add_test(tc, tgkill_names_only_the_own_process);
+	tcase_add_test(tc, the_seal_counts_every_thread_of_the_process);
 	suite_add_tcase(s, tc);
 	return s;
 }
