@@ -26,7 +26,7 @@ extern char **environ;
 
 /* The phases drawn, in launch order: what a reader compares first. */
 static const char *const drawn_phases[] = {
-	"kvm_open", "vm_create", "memory_map_and_lock", "load", "vcpu_create", "first_guest_exit", "guest_exit",
+	"kvm_open", "vm_create", "memory_map_and_lock", "load", "vcpu_create", "sandbox_sealed", "first_guest_exit", "guest_exit",
 	"teardown",
 };
 

@@ -16,10 +16,11 @@ int pin_decide(uint64_t bytes, uint64_t rlim_cur, uint64_t rlim_max, bool has_ca
 int pin_preflight(uint64_t bytes, struct cloak_err *err);
 
 /*
- * Capabilities and no_new_privs belong to each thread, so every thread
- * calls these for itself (vmm/sandbox.c orders them): first the bounding
- * set, while CAP_SETPCAP is held; then, once the process runs as --user,
- * every capability, and no_new_privs.
+ * Capabilities and no_new_privs belong to each thread (vmm/sandbox.c
+ * orders these): first the bounding set, while CAP_SETPCAP is held, by the
+ * main thread before it starts any other (they inherit it); then, once the
+ * process runs as --user, every thread drops every capability and sets
+ * no_new_privs for itself.
  */
 int privs_drop_bounding(struct cloak_err *err);
 int privs_drop_thread(struct cloak_err *err);

@@ -190,6 +190,7 @@ int machine_run(struct machine *m, struct cloak_err *err)
 	} else if (rc) {
 		sandbox_abort();
 	} else {
+		timeline_mark_at(&m->tl, TL_SANDBOX_SEALED, sandbox_sealed_us());
 		service_ready();
 	}
 	pthread_mutex_lock(&m->stop_lock);

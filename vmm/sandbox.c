@@ -2,16 +2,16 @@
 #include "sandbox.h"
 
 #include "privs.h"
+#include "sandbox_filters.h"
 
 #include <errno.h>
-#include <linux/kvm.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -44,9 +44,8 @@ static struct {
 
 static _Thread_local enum sandbox_role my_role = SANDBOX_MAIN;
 
-/* System call names for the SIGSYS report, resolved before any filter (the handler may not allocate). */
-#define SYSCALL_NAMES 512
-static const char *syscall_names[SYSCALL_NAMES];
+/* When the main thread sealed the gate (clock_us()); 0: not yet. For the timeline. */
+static uint64_t sealed_at_us;
 
 /* Test hook (tests/integration/kvm-suite.sh): the role whose thread makes one forbidden call once confined. */
 static int violate_role = -1;
@@ -80,113 +79,38 @@ const char *sandbox_role_name(enum sandbox_role role)
 	return role < SANDBOX_NROLES ? role_names[role] : "?";
 }
 
-/* --- seccomp allowlists ------------------------------------------------------------------------------------ */
-
-struct allow {
-	int nr;
-	int ioctl_set;  /* for ioctl: which request list (0: any request) */
-};
-
-/* What every thread does: locks, memory for malloc, stderr, its own exit, and the SIGSYS report. */
-static const int base_calls[] = {
-	SCMP_SYS(futex), SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close), SCMP_SYS(exit), SCMP_SYS(exit_group),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall), SCMP_SYS(clock_gettime),
-	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(getpid), SCMP_SYS(gettid),
-	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(madvise), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(getrandom),
-};
-
-static const int vcpu_calls[] = { SCMP_SYS(ioctl), SCMP_SYS(sendto), SCMP_SYS(writev) };
-static const int device_io_calls[] = {
-	SCMP_SYS(ioctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl), SCMP_SYS(accept4),
-	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(shutdown),
-};
-static const int disk_calls[] = {
-	SCMP_SYS(ioctl), SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv), SCMP_SYS(pwritev),
-	SCMP_SYS(fdatasync), SCMP_SYS(fsync), SCMP_SYS(fallocate),
-};
-static const int console_reader_calls[] = { SCMP_SYS(ioctl), SCMP_SYS(poll), SCMP_SYS(ppoll) };
-static const int signal_calls[] = { SCMP_SYS(ioctl), SCMP_SYS(rt_sigtimedwait), SCMP_SYS(tgkill) };
-/*
- * The main thread runs no guest-driven code once the guest runs: it waits
- * for the stop, then tears down (KVM and PSP fds, the terminal, the timeline
- * file, /proc/self/status and mincore for the memory figures) and tells
- * systemd (sd_notify: a Unix datagram socket). It may not start a thread
- * or a process, nor open any other socket.
- */
-static const int main_calls[] = {
-	SCMP_SYS(ioctl), SCMP_SYS(tgkill), SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(lseek), SCMP_SYS(fcntl),
-	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
-	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(fchmod), SCMP_SYS(epoll_ctl), SCMP_SYS(rt_sigaction),
-	SCMP_SYS(writev), SCMP_SYS(mremap), SCMP_SYS(shutdown), SCMP_SYS(rt_sigtimedwait), SCMP_SYS(getuid),
-	SCMP_SYS(geteuid), SCMP_SYS(mincore), SCMP_SYS(munlock), SCMP_SYS(getgid), SCMP_SYS(getegid),
-	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(sendmsg), SCMP_SYS(sendto), SCMP_SYS(setsockopt),
-	SCMP_SYS(getsockopt),
-};
+/* --- seccomp filters -------------------------------------------------------------------------------------- */
 
 /*
- * Sanitizer builds (tests under ASan+UBSan) run the sanitizer's runtime in
- * every thread: alternate signal stacks at thread exit, /proc reads. And at
- * exit LeakSanitizer clones a tracer from the main thread that ptraces the
- * others; it inherits the main thread's filter, so there that filter only
- * logs (sandbox_load_filter). Never in a plain build.
+ * The allowlists are in vmm/sandbox_rules.c; vmm/sandbox_gen.c compiles them
+ * into BPF programs when cloak is built (sandbox_filters.h), so a launch
+ * only copies a program, writes its own pid into tgkill's rule and installs
+ * it: no libseccomp, no compiling on the path to the guest.
  */
-#ifdef CLOAK_SANITIZED
-static const int sanitizer_calls[] = {
-	SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(sched_getaffinity),
-	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getdents64),
-	SCMP_SYS(lseek), SCMP_SYS(pread64), SCMP_SYS(uname), SCMP_SYS(prctl), SCMP_SYS(getppid),
-};
-#endif
-
-/* The ioctls a thread that runs device code may issue: interrupts, and what a vCPU needs. */
-static const unsigned long device_ioctls[] = { KVM_IRQ_LINE, KVM_IRQFD, KVM_SET_GSI_ROUTING };
-/*
- * KVM_SET_USER_MEMORY_REGION: under the simulated PSP a guest's KVM_HC_MAP_GPA_RANGE changes the memslots
- * of the shared view (vmm/sev/sim_memview.c) on the vCPU thread that took the exit.
- */
-static const unsigned long vcpu_ioctls[] = {
-	KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE, KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_IOEVENTFD, KVM_MEMORY_ENCRYPT_OP,
-	KVM_SET_USER_MEMORY_REGION,
-};
-
-struct role_list {
-	const int *calls;
-	size_t ncalls;
-	const unsigned long *ioctls;  /* NULL: any ioctl */
-	size_t nioctls;
-};
-
-#define LIST(a) a, ARRAY_SIZE(a)
-static const struct role_list role_lists[SANDBOX_NROLES] = {
-	[SANDBOX_MAIN] = { LIST(main_calls), NULL, 0 },
-	[SANDBOX_VCPU] = { LIST(vcpu_calls), LIST(vcpu_ioctls) },
-	[SANDBOX_DEVICE_IO] = { LIST(device_io_calls), LIST(device_ioctls) },
-	[SANDBOX_DISK] = { LIST(disk_calls), LIST(device_ioctls) },
-	[SANDBOX_CONSOLE_READER] = { LIST(console_reader_calls), LIST(device_ioctls) },
-	[SANDBOX_SIGNAL] = { LIST(signal_calls), LIST(device_ioctls) },
-};
-
-static int add_rule(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmp, struct cloak_err *err)
+long sandbox_filter_program(enum sandbox_role role, enum seccomp_mode mode, pid_t own_pid, struct sock_filter *out,
+			    size_t cap)
 {
-	int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
+	const struct sandbox_filter *f;
 
-	if (rc < 0) {
-		errno = -rc;
-		return err_errno(err, "cannot build the seccomp filter (seccomp_rule_add for system call %d)", nr);
-	}
-	return 0;
+	if (role >= SANDBOX_NROLES || mode == CLOAK_SECCOMP_OFF)
+		return -1;
+	f = &sandbox_filters[mode == CLOAK_SECCOMP_LOG][role];
+	for (const struct sandbox_pid_filter *p = sandbox_pid_filters; p->pid; p++)
+		if (p->pid == (uint32_t)own_pid && p->mode == (mode == CLOAK_SECCOMP_LOG) && p->role == (int)role)
+			f = &p->filter;
+	if (f->len > cap)
+		return -1;
+	memcpy(out, f->insns, f->len * sizeof(*out));
+	if (f->pid_at >= 0)
+		out[f->pid_at].k = (uint32_t)own_pid;
+	return f->len;
 }
 
 int sandbox_load_filter(enum sandbox_role role, enum seccomp_mode mode, struct cloak_err *err)
 {
-	const struct role_list *l = &role_lists[role];
-	/* Memory may not become executable: nothing in cloak maps code once running. */
-	struct scmp_arg_cmp no_exec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
-	struct scmp_arg_cmp own_process = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
-	scmp_filter_ctx ctx;
-	size_t i;
-	int rc;
+	struct sock_filter insns[SANDBOX_FILTER_MAX_INSNS];
+	struct sock_fprog prog;
+	long len;
 
 	if (mode == CLOAK_SECCOMP_OFF)
 		return 0;
@@ -194,60 +118,18 @@ int sandbox_load_filter(enum sandbox_role role, enum seccomp_mode mode, struct c
 	if (role == SANDBOX_MAIN)
 		mode = CLOAK_SECCOMP_LOG;
 #endif
-	ctx = seccomp_init(mode == CLOAK_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
-	if (!ctx)
-		return err_set(err, "cannot build the seccomp filter (seccomp_init)");
-	for (i = 0; i < ARRAY_SIZE(base_calls); i++)
-		if (add_rule(ctx, base_calls[i], 0, NULL, err) < 0)
-			goto fail;
-	if (add_rule(ctx, SCMP_SYS(mmap), 1, &no_exec, err) < 0 || add_rule(ctx, SCMP_SYS(mprotect), 1, &no_exec, err) < 0)
-		goto fail;
-#ifdef CLOAK_SANITIZED
-	for (i = 0; i < ARRAY_SIZE(sanitizer_calls); i++)
-		if (add_rule(ctx, sanitizer_calls[i], 0, NULL, err) < 0)
-			goto fail;
-#endif
-	for (i = 0; i < l->ncalls; i++) {
-		if (l->calls[i] == SCMP_SYS(ioctl) && l->ioctls) {
-			size_t j;
-
-			/* The request is an unsigned int in the kernel: compare its low 32 bits. */
-			for (j = 0; j < l->nioctls; j++) {
-				struct scmp_arg_cmp req = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, l->ioctls[j]);
-
-				if (add_rule(ctx, SCMP_SYS(ioctl), 1, &req, err) < 0)
-					goto fail;
-			}
-			continue;
-		}
-		if (l->calls[i] == SCMP_SYS(socket)) {
-			struct scmp_arg_cmp unix_only = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
-
-			if (add_rule(ctx, SCMP_SYS(socket), 1, &unix_only, err) < 0)
-				goto fail;
-			continue;
-		}
-		if (l->calls[i] == SCMP_SYS(tgkill)) {
-			/* Signals to its own threads only (the vCPU kick, the signal thread's wake-up). */
-			if (add_rule(ctx, SCMP_SYS(tgkill), 1, &own_process, err) < 0)
-				goto fail;
-			continue;
-		}
-		if (add_rule(ctx, l->calls[i], 0, NULL, err) < 0)
-			goto fail;
-	}
-	rc = seccomp_load(ctx);
-	if (rc < 0) {
-		errno = -rc;
-		err_errno(err, "cannot install the seccomp filter of the %s thread (seccomp_load); --seccomp off runs "
-			       "without one", sandbox_role_name(role));
-		goto fail;
-	}
-	seccomp_release(ctx);
+	len = sandbox_filter_program(role, mode, getpid(), insns, ARRAY_SIZE(insns));
+	if (len < 0)
+		return err_set(err, "internal error: no seccomp filter for the %s thread", sandbox_role_name(role));
+	prog = (struct sock_fprog){ .len = (unsigned short)len, .filter = insns };
+	/* The kernel takes a filter from a thread without CAP_SYS_ADMIN only under no_new_privs (the gate sets it too). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_errno(err, "cannot set no_new_privs for the %s thread's seccomp filter (prctl)",
+				 sandbox_role_name(role));
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		return err_errno(err, "cannot install the seccomp filter of the %s thread (prctl PR_SET_SECCOMP); "
+				      "--seccomp off runs without one", sandbox_role_name(role));
 	return 0;
-fail:
-	seccomp_release(ctx);
-	return -1;
 }
 
 /* --- the SIGSYS report ------------------------------------------------------------------------------------- */
@@ -284,7 +166,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uctx)
 	n = put_str(msg, n, sizeof(msg), "cloak: seccomp: the ");
 	n = put_str(msg, n, sizeof(msg), sandbox_role_name(my_role));
 	n = put_str(msg, n, sizeof(msg), " thread made system call ");
-	n = put_str(msg, n, sizeof(msg), nr >= 0 && nr < SYSCALL_NAMES && syscall_names[nr] ? syscall_names[nr] : "?");
+	n = put_str(msg, n, sizeof(msg), nr >= 0 && nr < SANDBOX_SYSCALL_NAMES && sandbox_syscall_names[nr] ? sandbox_syscall_names[nr] : "?");
 	n = put_str(msg, n, sizeof(msg), " (");
 	n = put_uint(msg, n, sizeof(msg), (unsigned long)nr);
 	n = put_str(msg, n, sizeof(msg), "), which its filter forbids; cloak stops (--seccomp log lets it run)\n");
@@ -298,11 +180,8 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uctx)
 static int install_sigsys_report(struct cloak_err *err)
 {
 	struct sigaction sa = { .sa_sigaction = sigsys_handler, .sa_flags = SA_SIGINFO };
-	int nr;
 
-	for (nr = 0; nr < SYSCALL_NAMES; nr++)
-		if (!syscall_names[nr])
-			syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	/* The names are a table made at build time (sandbox_filters.h): the handler may not allocate. */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return err_errno(err, "sigaction(SIGSYS)");
@@ -311,20 +190,27 @@ static int install_sigsys_report(struct cloak_err *err)
 
 /* --- the gate ---------------------------------------------------------------------------------------------- */
 
-/* Threads of this process, from /proc/self/status (0 when unreadable). */
+/*
+ * Threads of this process, from /proc/self/status (0 when unreadable). One
+ * read and a search, no stdio and no sscanf per line: the gate asks at every
+ * thread's arrival, and under emulation that parsing was a visible cost.
+ */
 static unsigned process_threads(void)
 {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[128];
-	unsigned n = 0;
+	char buf[4096];
+	const char *line;
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %u", &n) == 1)
-			break;
-	fclose(f);
-	return n;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	line = strstr(buf, "\nThreads:");
+	return line ? (unsigned)strtoul(line + strlen("\nThreads:"), NULL, 10) : 0;
 }
 
 int sandbox_configure(const struct vm_config *cfg, struct cloak_err *err)
@@ -332,6 +218,15 @@ int sandbox_configure(const struct vm_config *cfg, struct cloak_err *err)
 	/* glibc reads /etc/localtime on the first gmtime_r (the CMOS clock, on a vCPU thread): read it now. */
 	tzset();
 	if (cfg->seccomp != CLOAK_SECCOMP_OFF && install_sigsys_report(err) < 0)
+		return -1;
+	/*
+	 * The bounding set is per thread and a new thread inherits it, so
+	 * emptying the main thread's now, before it starts any other thread,
+	 * empties every thread's, once instead of once per thread. It only
+	 * limits what an execve could gain: the capabilities setup still uses
+	 * stay until each thread drops them at the seal.
+	 */
+	if (privs_drop_bounding(err) < 0)
 		return -1;
 	pthread_mutex_lock(&gate.lock);
 	gate.mode = cfg->seccomp;
@@ -341,6 +236,7 @@ int sandbox_configure(const struct vm_config *cfg, struct cloak_err *err)
 	gate.arrived = gate.confined = 0;
 	gate.failure[0] = 0;
 	gate.phase = GATE_WAITING;
+	sealed_at_us = 0;
 	violate_role = -1;
 	if (getenv("CLOAK_TEST_SECCOMP_VIOLATE"))
 		for (int r = 0; r < SANDBOX_NROLES; r++)
@@ -389,9 +285,8 @@ bool sandbox_thread_enter(enum sandbox_role role)
 		}
 		return true;
 	}
+	/* Its capability bounding set is already empty: inherited from the main thread (sandbox_configure). */
 	gate.arrived++;
-	if (privs_drop_bounding(&e) < 0)
-		note_failure(&e, role);
 	pthread_cond_broadcast(&gate.cond);
 	while (gate.phase == GATE_WAITING)
 		pthread_cond_wait(&gate.cond, &gate.lock);
@@ -468,7 +363,7 @@ int sandbox_seal(struct cloak_err *err)
 		return err_set(err, "internal error: %u of the %u other threads reached the sandbox gate; a thread "
 				    "without a seccomp filter would run beside the guest", gate.arrived, threads - 1);
 	}
-	if (privs_drop_bounding(err) < 0 || (gate.has_user && privs_switch_user(gate.uid, gate.gid, err) < 0)) {
+	if (gate.has_user && privs_switch_user(gate.uid, gate.gid, err) < 0) {
 		gate.phase = GATE_ABORTED;
 		pthread_cond_broadcast(&gate.cond);
 		pthread_mutex_unlock(&gate.lock);
@@ -488,12 +383,19 @@ int sandbox_seal(struct cloak_err *err)
 	if (!gate.failure[0] && confine_self(SANDBOX_MAIN, &e) < 0)
 		note_failure(&e, SANDBOX_MAIN);
 	sealed = !gate.failure[0];
+	if (sealed)
+		sealed_at_us = clock_us();
 	gate.phase = sealed ? GATE_SEALED : GATE_ABORTED;
 	pthread_cond_broadcast(&gate.cond);
 	pthread_mutex_unlock(&gate.lock);
 	if (!sealed)
 		return err_set(err, "cannot confine every thread: %s", gate.failure);
 	return 0;
+}
+
+uint64_t sandbox_sealed_us(void)
+{
+	return sealed_at_us;
 }
 
 void sandbox_abort(void)

@@ -5,6 +5,9 @@
 #include "cloak.h"
 #include "config.h"
 
+#include <linux/filter.h>
+#include <sys/types.h>
+
 /* Sanitizer builds (tests) let the sanitizer's runtime make its calls; see sandbox.c. */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
 #define CLOAK_SANITIZED 1
@@ -52,6 +55,9 @@ bool sandbox_thread_enter(enum sandbox_role role);
  */
 int sandbox_seal(struct cloak_err *err);
 
+/* When the seal confined the last thread (clock_us(), before any vCPU went on); 0: not sealed. */
+uint64_t sandbox_sealed_us(void);
+
 /* A launch that fails before the seal: the waiting threads go on (without a filter) so they can be joined. */
 void sandbox_abort(void);
 
@@ -60,5 +66,14 @@ void sandbox_abort(void);
  * does this; tests call it in a forked child). mode is --seccomp's.
  */
 int sandbox_load_filter(enum sandbox_role role, enum seccomp_mode mode, struct cloak_err *err);
+
+/*
+ * `role`'s BPF program for `mode` (on or log) as this build installs it,
+ * with `own_pid` as the one process tgkill may name, copied into `out`: its
+ * length in instructions, or -1 (mode off, or more than `cap`). Tests compare
+ * it with what libseccomp builds at run time (vmm/sandbox_rules.c).
+ */
+long sandbox_filter_program(enum sandbox_role role, enum seccomp_mode mode, pid_t own_pid, struct sock_filter *out,
+			    size_t cap);
 
 #endif

@@ -21,6 +21,7 @@ static const char *const phase_names[TL_NPHASES] = {
 	[TL_SEV_LAUNCH_UPDATE_VMSA] = "sev_launch_update_vmsa",  /* SEV-ES: every vCPU's VMSA encrypted */
 	[TL_VCPU_CREATE] = "vcpu_create",
 	[TL_SEV_LAUNCH_FINISH] = "sev_launch_finish",  /* measured, attested, secret in, finished */
+	[TL_SANDBOX_SEALED] = "sandbox_sealed",  /* every thread confined: its capabilities dropped, its filter in */
 	[TL_FIRST_GUEST_EXIT] = "first_guest_exit",
 	[TL_BOOT_TIMER] = "boot_timer",
 	[TL_GUEST_EXIT] = "guest_exit",
@@ -32,12 +33,18 @@ const char *timeline_phase_name(enum tl_phase phase)
 	return phase < TL_NPHASES ? phase_names[phase] : "?";
 }
 
-void timeline_mark(struct timeline *tl, enum tl_phase phase)
+void timeline_mark_at(struct timeline *tl, enum tl_phase phase, uint64_t us)
 {
-	uint64_t zero = 0, now = clock_us();
+	uint64_t zero = 0;
 
 	/* The first time wins; +1 keeps "reached at 0 us" apart from "not reached". */
-	atomic_compare_exchange_strong(&tl->at[phase], &zero, now + 1);
+	if (us)
+		atomic_compare_exchange_strong(&tl->at[phase], &zero, us + 1);
+}
+
+void timeline_mark(struct timeline *tl, enum tl_phase phase)
+{
+	timeline_mark_at(tl, phase, clock_us());
 }
 
 void timeline_count_exit(struct timeline *tl, unsigned reason)

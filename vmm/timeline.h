@@ -9,7 +9,7 @@
 
 enum tl_phase {
 	TL_PROCESS_START, TL_KVM_OPEN, TL_VM_CREATE, TL_MEMORY_READY, TL_SEV_LAUNCH_START, TL_LOAD,
-	TL_SEV_LAUNCH_UPDATE, TL_SEV_LAUNCH_UPDATE_VMSA, TL_VCPU_CREATE, TL_SEV_LAUNCH_FINISH, TL_FIRST_GUEST_EXIT, TL_BOOT_TIMER,
+	TL_SEV_LAUNCH_UPDATE, TL_SEV_LAUNCH_UPDATE_VMSA, TL_VCPU_CREATE, TL_SEV_LAUNCH_FINISH, TL_SANDBOX_SEALED, TL_FIRST_GUEST_EXIT, TL_BOOT_TIMER,
 	TL_GUEST_EXIT, TL_TEARDOWN, TL_NPHASES,
 };
 
@@ -44,6 +44,8 @@ struct timeline {
 };
 
 void timeline_mark(struct timeline *tl, enum tl_phase phase);
+/* The same for a moment another thread recorded (clock_us()); 0 marks nothing. */
+void timeline_mark_at(struct timeline *tl, enum tl_phase phase, uint64_t us);
 void timeline_count_exit(struct timeline *tl, unsigned reason);
 const char *timeline_phase_name(enum tl_phase phase);
 /* A row of per-device counts named `name`, or NULL when the table is full. */
