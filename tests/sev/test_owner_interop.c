@@ -402,6 +402,37 @@ START_TEST(sev_chain_unsigned_ark)
 	c.ask_len = 64 + 2 * 256;
 	ck_assert_int_eq(amd_sev_chain_verify(&c, NULL, &err), 1);
 	ck_assert_has(err.msg, "ARK signs ASK");
+	/* AMD's ask_ark_<product>.cert holds the ASK then the ARK; either role takes its own from the pair. */
+	{
+		static uint8_t pair[2 * (64 + 3 * 256)];
+		size_t off = 99, len = 0;
+
+		memcpy(pair, ask, sizeof(ask));
+		memcpy(pair + sizeof(ask), ark, sizeof(ark));
+		ck_assert_int_eq(amd_ca_cert_pick(pair, sizeof(pair), AMD_USAGE_ARK, &off, &len), 1);
+		ck_assert_uint_eq(off, sizeof(ask));
+		ck_assert_uint_eq(len, sizeof(ark));
+		ck_assert_int_eq(amd_ca_cert_pick(pair, sizeof(pair), AMD_USAGE_ASK, &off, &len), 1);
+		ck_assert_uint_eq(off, 0);
+		ck_assert_int_eq(amd_ca_cert_pick(pair, sizeof(pair), AMD_USAGE_CEK, &off, &len), 0);
+		ck_assert_uint_eq(len, sizeof(pair));
+		ck_assert_int_eq(amd_ca_cert_pick(pair, sizeof(pair) - 1, AMD_USAGE_ARK, &off, &len), 0);
+		/* The command line takes that one file for both --ark and --ask. */
+		{
+			char said[4096], p[6][128];
+			const uint8_t *certs[6] = { pair, cek, oca, pek, pdh, NULL };
+			const size_t lens[5] = { sizeof(pair), AMD_SEV_CERT_LEN, AMD_SEV_CERT_LEN, AMD_SEV_CERT_LEN,
+						 AMD_SEV_CERT_LEN };
+			int i;
+
+			for (i = 0; i < 5; i++) {
+				snprintf(p[i], sizeof(p[i]), "%s/c%d", dir, i);
+				write_file(p[i], certs[i], lens[i]);
+			}
+			ck_assert_msg(owner(said, sizeof(said), "verify --ark %s --ask %s --cek %s --oca %s --pek %s --pdh %s",
+					    p[0], p[0], p[1], p[2], p[3], p[4]) == 0, "%s", said);
+		}
+	}
 	/* An ASK of another product (its signature by another ARK, another key ID) is named as such. */
 	c.ask_len = sizeof(ask);
 	ca2048(ask, AMD_USAGE_ASK, ask_k, 0xa2, oca_k, 0xb3);

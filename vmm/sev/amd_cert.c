@@ -247,6 +247,31 @@ bool amd_ca_cert_signed(const uint8_t *cert, size_t len)
 	return ca_size(cert, len, true, &has_sig, &(struct cloak_err){ "" }) > 0 && has_sig;
 }
 
+int amd_ca_cert_pick(const uint8_t *data, size_t len, uint32_t usage, size_t *off, size_t *cert_len)
+{
+	size_t one;
+
+	*off = 0;
+	*cert_len = len;
+	if (len < AMD_CA_CERT_HDR_LEN || le32(data) != 1)
+		return 0;
+	one = AMD_CA_CERT_HDR_LEN + 3 * (size_t)(le32(data + 60) / 8);
+	/* AMD's ask_ark_<product>.cert: the ASK, then the ARK, each whole, of one size. */
+	if (len != 2 * one || len - one < AMD_CA_CERT_HDR_LEN || le32(data + one) != 1 ||
+	    le32(data + one + 60) != le32(data + 60))
+		return 0;
+	if (le32(data + 36) == usage) {
+		*cert_len = one;
+		return 1;
+	}
+	if (le32(data + one + 36) == usage) {
+		*off = one;
+		*cert_len = one;
+		return 1;
+	}
+	return 0;
+}
+
 int amd_ca_cert_signer(const uint8_t *cert, size_t len, struct amd_signer *out, struct cloak_err *err)
 {
 	int sz = ca_size(cert, len, true, NULL, err);
