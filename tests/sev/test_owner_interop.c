@@ -561,7 +561,8 @@ static void kds_make(struct kds *k)
 	spl_exts(k->vcek, &t, true);
 	k->vlek_report = k->vcek_report;
 	k->vlek_report.flags = SNP_SIGNING_KEY_VLEK << 2;
-	spl_exts(k->vlek, &t, true);   /* a VLEK has no hardware ID */
+	spl_exts(k->vlek, &t, true);   /* a VLEK has no hardware ID, but its cloud provider's ID (an IA5String) */
+	ext_raw(k->vlek, "1.3.6.1.4.1.3704.1.5", (const uint8_t *)"\x16\x0b" "CN=test-csp", 13);
 	x509_sign_amd(k->ark, k->ark_key);
 	x509_sign_amd(k->ask, k->ark_key);
 	x509_sign_amd(k->asvk, k->ark_key);
@@ -637,7 +638,7 @@ START_TEST(vlek_signed_report_verified_with_asvk_chain)
 			    vlek_pem, rep) == 0, "%s", out);
 	ck_assert_has(out, "ARK signs ASVK         ok");
 	ck_assert_has(out, "ASVK signs VLEK        ok");
-	ck_assert_has(out, "VLEK is this chip's    skipped");
+	ck_assert_has(out, "VLEK is this chip's    skipped: a VLEK belongs to a cloud provider (CSP ID CN=test-csp)");
 	ck_assert_has(out, "VLEK signs report      ok");
 	/* The ASK, ARK and ASVK bundle some verifiers keep works the same; --vcek takes a VLEK too. */
 	ck_assert_msg(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", bundle,

@@ -315,10 +315,15 @@ int snp_ca_load(const char *path, struct snp_ca *ca, struct cloak_err *err)
 	while (n <= SNP_CA_MAX_CERTS && (certs[n] = PEM_read_X509(f, NULL, NULL, NULL)))
 		n++;
 	fclose(f);
-	if (n < 2 || n > SNP_CA_MAX_CERTS) {
+	if (n > SNP_CA_MAX_CERTS) {
+		err_set(err, "--ca %s holds more than %d PEM certificates; give the ARK with its ASK and/or ASVK (and at "
+			     "most one VCEK or VLEK)", path, SNP_CA_MAX_CERTS);
+		goto fail;
+	}
+	if (n < 2) {
 		err_set(err, "--ca %s holds %d PEM certificates; it must hold the ASK and the ARK (AMD's KDS serves them "
 			     "as cert_chain: https://kdsintf.amd.com/vcek/v1/PRODUCT/cert_chain, or /vlek/v1/ for VLEKs)",
-			path, n > SNP_CA_MAX_CERTS ? n : n);
+			path, n);
 		goto fail;
 	}
 	/* The ARK is the one self-issued certificate; KDS lists the ASK first, but any order is taken. */
@@ -503,10 +508,16 @@ int snp_vcek_matches_report(X509 *vcek, const struct snp_report *r, FILE *out, s
 		return 1;
 	}
 	if (vlek) {
-		/* A VLEK is the cloud provider's, for many chips: it carries no hardware ID. */
+		/* A VLEK is the cloud provider's, for many chips: it carries no hardware ID, but the provider's name. */
+		const ASN1_OCTET_STRING *csp = amd_ext(vcek, "1.3.6.1.4.1.3704.1.5");
+		const unsigned char *p = csp ? ASN1_STRING_get0_data(csp) : NULL;
+		int plen = csp ? ASN1_STRING_length(csp) : 0;
+		/* A DER IA5String of under 128 bytes: tag 0x16, one length byte, the text. */
+		bool named = p && plen >= 2 && p[0] == 0x16 && p[1] < 0x80 && p[1] == plen - 2;
+
 		if (out)
-			fprintf(out, "%-22s skipped: a VLEK belongs to a cloud provider, not to one chip\n",
-				"VLEK is this chip's");
+			fprintf(out, "%-22s skipped: a VLEK belongs to a cloud provider (CSP ID %.*s), not to one chip\n",
+				"VLEK is this chip's", named ? p[1] : 7, named ? (const char *)p + 2 : "unknown");
 	} else if (!hw) {
 		return err_set(err, "the VCEK has no hardware-ID extension (1.3.6.1.4.1.3704.1.4); is it a VCEK?");
 	} else {
