@@ -746,6 +746,24 @@ START_TEST(report_show_cli_versions)
 	p = report_file("v2.bin", &r);
 	ck_assert_int_eq(owner(out, sizeof(out), "report show --report %s", p), 0);
 	ck_assert_lacks(out, "cpuid");
+	/* Wrappers real tools write are named, with the command that takes the report out. */
+	{
+		static uint8_t big[0x20 + SNP_REPORT_LEN + 100];
+		char path[160];
+
+		memset(big, 0, sizeof(big));
+		memcpy(big, "HCLA", 4);
+		memcpy(big + 0x20, &r, sizeof(r));
+		snprintf(path, sizeof(path), "%s/hcl.bin", dir);
+		write_file(path, big, sizeof(big));
+		ck_assert_int_eq(owner(out, sizeof(out), "report show --report %s", path), 2);
+		ck_assert_has(out, "Azure HCL report");
+		ck_assert_has(out, "skip=32 count=1184");
+		memcpy(big, &r, sizeof(r));
+		write_file(path, big, sizeof(big));
+		ck_assert_int_eq(owner(out, sizeof(out), "report show --report %s", path), 2);
+		ck_assert_has(out, "a version 2 report followed by 132 more bytes");
+	}
 	r.version = 6;
 	p = report_file("v6.bin", &r);
 	ck_assert_int_eq(owner(out, sizeof(out), "report show --report %s", p), 2);

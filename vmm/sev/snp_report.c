@@ -47,6 +47,18 @@ int snp_report_parse(const uint8_t *data, size_t len, struct snp_report *r, stru
 	if (len == SNP_REPORT_LEN) {
 		memcpy(bin, data, len);
 	} else {
+		uint32_t v = len >= 4 ? (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
+						(uint32_t)data[3] << 24 : 0;
+
+		/* Two wrappers real tools hand out: Azure's HCL report, and a report with its certificate table. */
+		if (len >= 0x20 + SNP_REPORT_LEN && !memcmp(data, "HCLA", 4))
+			return err_set(err, "it is an Azure HCL report (it starts with HCLA), not an attestation report: the "
+					    "report is its %d bytes from offset 32 (`dd if=FILE of=report.bin bs=1 skip=32 "
+					    "count=%d`)", SNP_REPORT_LEN, SNP_REPORT_LEN);
+		if (len > SNP_REPORT_LEN && v >= 2 && v <= 5 && data[0x34] == SNP_SIG_ALGO_ECDSA_P384_SHA384)
+			return err_set(err, "it is %zu bytes: a version %u report followed by %zu more bytes (an extended "
+					    "report's certificate table?); give the report alone (`head -c %d FILE`)", len, v,
+				       len - SNP_REPORT_LEN, SNP_REPORT_LEN);
 		/* Hex text (whitespace allowed), as some tools print a report. */
 		for (i = 0; i < len; i++) {
 			int hi, lo;
