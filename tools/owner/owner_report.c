@@ -76,6 +76,7 @@ static int report_verify(int argc, char **argv)
 	enum { R_REPORT = 256, R_VCEK, R_CA, R_ALLOW, R_MEASUREMENT, R_QUIET };
 	static const struct option opts[] = {
 		{ "report", required_argument, NULL, R_REPORT }, { "vcek", required_argument, NULL, R_VCEK },
+		{ "vlek", required_argument, NULL, R_VCEK },
 		{ "ca", required_argument, NULL, R_CA }, { "allow-unknown-ark", no_argument, NULL, R_ALLOW },
 		{ "measurement", required_argument, NULL, R_MEASUREMENT }, { "quiet", no_argument, NULL, R_QUIET },
 		{ NULL, 0, NULL, 0 },
@@ -115,8 +116,10 @@ static int report_verify(int argc, char **argv)
 			      "(https://kdsintf.amd.com/vcek/v1/PRODUCT/cert_chain)");
 		goto out;
 	}
-	if (report_path && !vcek_path) {
-		err_set(&err, "--report needs --vcek DER: the chip's VCEK for the report's reported_tcb, from AMD's KDS");
+	/* Without --vcek, the VCEK may come in the --ca bundle (VCEK, ASK, ARK), as some tools save them. */
+	if (report_path && !vcek_path && (snp_ca_load(ca_path, &ca, &err) < 0 || !ca.leaf)) {
+		err_set(&err, "--report needs --vcek DER: the chip's VCEK for the report's reported_tcb, from AMD's KDS "
+			      "(or --vlek DER for a VLEK-signed report)");
 		goto out;
 	}
 	if (want_hex && !report_path) {
@@ -127,15 +130,22 @@ static int report_verify(int argc, char **argv)
 		goto out;
 	if (report_path && read_report(report_path, &r, &err) < 0)
 		goto out;
-	if (report_path && ((r.flags >> 2) & 7) != 0) {
-		err_set(&err, "--report %s is signed by %s, not by a VCEK; only VCEK-signed reports are checked here",
-			report_path, ((r.flags >> 2) & 7) == 1 ? "a VLEK" : "no key");
+	if (report_path && snp_report_signing_key(&r) != SNP_SIGNING_KEY_VCEK &&
+	    snp_report_signing_key(&r) != SNP_SIGNING_KEY_VLEK) {
+		err_set(&err, "--report %s has SIGNING_KEY %u: %s, so there is no signature to check", report_path,
+			snp_report_signing_key(&r), snp_report_signing_key(&r) == SNP_SIGNING_KEY_NONE ?
+			"the firmware signed it with no key" : "a reserved value");
 		goto out;
 	}
-	if (snp_ca_load(ca_path, &ca, &err) < 0)
+	if (!ca.ark && snp_ca_load(ca_path, &ca, &err) < 0)
 		goto out;
 	if (vcek_path && !(vcek = read_cert(vcek_path, "--vcek", &err)))
 		goto out;
+	/* A bundle of VCEK, ASK and ARK (as some tools save them) gives the VCEK too. */
+	if (!vcek && ca.leaf) {
+		vcek = ca.leaf;
+		ca.leaf = NULL;
+	}
 	rc = EXIT_INVALID;
 	if (snp_ca_verify(&ca, out, &err))
 		goto out;
@@ -154,15 +164,19 @@ static int report_verify(int argc, char **argv)
 			goto out;
 		v = snp_report_verify_sig(&r, X509_get0_pubkey(vcek), &err);
 		if (out)
-			fprintf(out, "%-22s %s\n", "VCEK signs report", v == 0 ? "ok" : "INVALID");
+			fprintf(out, "%-22s %s\n", snp_cert_is_vlek(vcek) ? "VLEK signs report" : "VCEK signs report",
+				v == 0 ? "ok" : "INVALID");
 		if (v < 0)
 			rc = EXIT_BAD_INPUT;
 		if (v) {
 			if (v > 0)
-				err_set(&err, "the report's signature by the VCEK does not verify: the report was altered or "
-					      "another chip signed it");
+				err_set(&err, "the report's signature by the %s does not verify: the report was altered or "
+					      "another key signed it", snp_cert_is_vlek(vcek) ? "VLEK" : "VCEK");
 			goto out;
 		}
+		if (v == 0 && out && snp_report_product(&r) && ca.product && strcmp(snp_report_product(&r), ca.product))
+			fprintf(out, "%-22s note: the report's CPUID says %s, the chain is %s's\n", "product",
+				snp_report_product(&r), ca.product);
 		if (want_hex && memcmp(want, r.measurement, sizeof(want))) {
 			char got[97];
 
@@ -174,8 +188,11 @@ static int report_verify(int argc, char **argv)
 			fprintf(out, "%-22s ok\n", "measurement matches");
 	}
 	if (out)
-		printf("%s\n", report_path ? "the report is valid: signed by a VCEK that AMD's chain vouches for"
-					   : vcek ? "the VCEK chain is valid" : "the ASK/ARK chain is valid");
+		printf("%s\n", report_path ? (snp_cert_is_vlek(vcek)
+						       ? "the report is valid: signed by a VLEK that AMD's chain vouches for"
+						       : "the report is valid: signed by a VCEK that AMD's chain vouches for")
+				: vcek ? (snp_cert_is_vlek(vcek) ? "the VLEK chain is valid" : "the VCEK chain is valid")
+				: "the ASK/ARK chain is valid");
 	rc = 0;
 out:
 	if (rc == EXIT_BAD_INPUT)

@@ -66,14 +66,21 @@ int cmd_verify(int argc, char **argv)
 			goto out;
 		}
 	memset(&chain, 0, sizeof(chain));
-	if (sev_file_read(path[0], "--ark", AMD_CA_CERT_MAX, &data[0], &chain.ark_len, &err) < 0 ||
-	    sev_file_read(path[1], "--ask", AMD_CA_CERT_MAX, &data[1], &chain.ask_len, &err) < 0)
+	/* Twice the largest certificate: AMD's ask_ark_<product>.cert holds both, and is taken for either. */
+	if (sev_file_read(path[0], "--ark", 2 * AMD_CA_CERT_MAX, &data[0], &chain.ark_len, &err) < 0 ||
+	    sev_file_read(path[1], "--ask", 2 * AMD_CA_CERT_MAX, &data[1], &chain.ask_len, &err) < 0)
 		goto out;
 	for (i = 2; i < 6; i++)
 		if (read_sev_cert(path[i], names[i], &data[i], &err) < 0)
 			goto out;
-	chain.ark = data[0];
-	chain.ask = data[1];
+	{
+		size_t off;
+
+		amd_ca_cert_pick(data[0], chain.ark_len, AMD_USAGE_ARK, &off, &chain.ark_len);
+		chain.ark = data[0] + off;
+		amd_ca_cert_pick(data[1], chain.ask_len, AMD_USAGE_ASK, &off, &chain.ask_len);
+		chain.ask = data[1] + off;
+	}
 	chain.cek = data[2];
 	chain.oca = data[3];
 	chain.pek = data[4];

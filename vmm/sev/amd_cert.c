@@ -174,8 +174,27 @@ out:
 
 /* ---- the AMD-signed format (ARK, ASK) ---- */
 
-/* The key size in bytes (256 or 512), or -1 with a message. */
-static int ca_size(const uint8_t *cert, size_t len, struct cloak_err *err)
+/*
+ * SHA-256 of the public exponent and modulus fields (as stored, little-endian)
+ * of AMD's published SEV ARKs, one per product generation.
+ */
+static const struct {
+	const char *product;
+	const char *key_sha256;
+} amd_sev_arks[] = {
+	{ "Naples", "fb61bb1bf3b399dfb7c811390c25845d74369aae5f2a77e25710c86cc2ecb158" },
+	{ "Rome", "227cc97640363424696c3e80d4d17902a5e1784cc5805a9eb5acc00620661a71" },
+	{ "Milan", "5201496b2232d81cf2ae75b867e7b8516f81a3d4d0dc876138051927a5a20bab" },
+	{ "Genoa", "6be9aa11d1b8c246ba0e67c8cb850f249e8fa0690adcba97189f223885e6a91b" },
+	{ "Turin", "1d1245f774fd7190e5380751a9338c3dc63c89d75c44c1faa317bfffe4bd00c7" },
+};
+
+/*
+ * The key size in bytes (256 or 512), or -1 with a message. `unsigned_ok`
+ * takes a certificate that stops after its modulus (no signature), as AMD
+ * first published the Naples ARK; *has_sig says which it is.
+ */
+static int ca_size(const uint8_t *cert, size_t len, bool unsigned_ok, bool *has_sig, struct cloak_err *err)
 {
 	uint32_t psize, msize;
 
@@ -183,21 +202,79 @@ static int ca_size(const uint8_t *cert, size_t len, struct cloak_err *err)
 		return err_set(err, "%zu bytes are too few for an AMD-signed certificate (a %d-byte header first)", len,
 			       AMD_CA_CERT_HDR_LEN);
 	if (le32(cert) != 1)
-		return err_set(err, "AMD-signed certificate version %u; version 1 is the one known", le32(cert));
+		return err_set(err, "AMD-signed certificate version %u; version 1 is the one known (is it an SNP "
+				    "certificate in PEM? those go to `cloak-owner report verify --ca`)", le32(cert));
 	psize = le32(cert + 56);
 	msize = le32(cert + 60);
 	if (psize != msize || (msize != 2048 && msize != 4096))
 		return err_set(err, "exponent and modulus sizes %u and %u bits; AMD-signed keys are 2048 or 4096 bits, "
 				    "both fields alike", psize, msize);
+	if (has_sig)
+		*has_sig = true;
+	if (unsigned_ok && len == AMD_CA_CERT_HDR_LEN + 2 * (size_t)(msize / 8)) {
+		if (has_sig)
+			*has_sig = false;
+		return (int)(msize / 8);
+	}
 	if (len != AMD_CA_CERT_HDR_LEN + 3 * (size_t)(msize / 8))
 		return err_set(err, "%zu bytes; a %u-bit AMD-signed certificate is %u bytes", len, msize,
 			       AMD_CA_CERT_HDR_LEN + 3 * (msize / 8));
 	return (int)(msize / 8);
 }
 
+const char *amd_ca_cert_product(const uint8_t *cert, size_t len)
+{
+	uint8_t h[32];
+	char hex[65];
+	unsigned int hl = 0;
+	size_t i;
+	int sz = ca_size(cert, len, true, NULL, &(struct cloak_err){ "" });
+
+	if (sz < 0 || EVP_Digest(cert + AMD_CA_CERT_HDR_LEN, 2 * (size_t)sz, h, &hl, EVP_sha256(), NULL) != 1)
+		return NULL;
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	for (i = 0; i < sizeof(amd_sev_arks) / sizeof(amd_sev_arks[0]); i++)
+		if (!strcmp(hex, amd_sev_arks[i].key_sha256))
+			return amd_sev_arks[i].product;
+	return NULL;
+}
+
+bool amd_ca_cert_signed(const uint8_t *cert, size_t len)
+{
+	bool has_sig = false;
+
+	return ca_size(cert, len, true, &has_sig, &(struct cloak_err){ "" }) > 0 && has_sig;
+}
+
+int amd_ca_cert_pick(const uint8_t *data, size_t len, uint32_t usage, size_t *off, size_t *cert_len)
+{
+	size_t one;
+
+	*off = 0;
+	*cert_len = len;
+	if (len < AMD_CA_CERT_HDR_LEN || le32(data) != 1)
+		return 0;
+	one = AMD_CA_CERT_HDR_LEN + 3 * (size_t)(le32(data + 60) / 8);
+	/* AMD's ask_ark_<product>.cert: the ASK, then the ARK, each whole, of one size. */
+	if (len != 2 * one || len - one < AMD_CA_CERT_HDR_LEN || le32(data + one) != 1 ||
+	    le32(data + one + 60) != le32(data + 60))
+		return 0;
+	if (le32(data + 36) == usage) {
+		*cert_len = one;
+		return 1;
+	}
+	if (le32(data + one + 36) == usage) {
+		*off = one;
+		*cert_len = one;
+		return 1;
+	}
+	return 0;
+}
+
 int amd_ca_cert_signer(const uint8_t *cert, size_t len, struct amd_signer *out, struct cloak_err *err)
 {
-	int sz = ca_size(cert, len, err);
+	int sz = ca_size(cert, len, true, NULL, err);
 
 	memset(out, 0, sizeof(*out));
 	if (sz < 0)
@@ -213,19 +290,35 @@ int amd_ca_cert_signer(const uint8_t *cert, size_t len, struct amd_signer *out, 
 	return 0;
 }
 
+static void hex16(const uint8_t *id, char out[33])
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+}
+
 int amd_ca_cert_verify(const struct amd_signer *signer, const uint8_t *cert, size_t len, struct cloak_err *err)
 {
 	uint8_t sig[512];
-	int sz = ca_size(cert, len, err), i, ok;
+	char want[33], got[33];
+	bool has_sig = true;
+	int sz = ca_size(cert, len, true, &has_sig, err), i, ok;
 
 	if (sz < 0)
 		return -1;
+	if (!has_sig)
+		return err_set(err, "it holds no signature (%zu bytes: header, exponent and modulus only)", len);
 	/* An AMD-signed certificate is signed by the ARK, which it names by key ID, with the hash its size says. */
 	if (!signer->has_id || signer->usage != AMD_USAGE_ARK)
 		return err_set(err, "its signer is an %s key; only the ARK signs AMD-signed certificates",
 			       amd_usage_name(signer->usage));
-	if (memcmp(cert + 20, signer->id, 16))
-		return err_set(err, "it names another signing key (certifying ID) than the ARK's key ID");
+	if (memcmp(cert + 20, signer->id, 16)) {
+		hex16(cert + 20, got);
+		hex16(signer->id, want);
+		return err_set(err, "it names another signing key (certifying ID %s) than the ARK's key ID %s: an ARK and "
+				    "ASK of different products (Naples, Rome, Milan, Genoa, Turin)?", got, want);
+	}
 	if ((sz == 256) != (signer->md == EVP_sha256()))
 		return err_set(err, "its size calls for another hash than the ARK's");
 	for (i = 0; i < sz; i++)
@@ -387,14 +480,37 @@ int amd_sev_chain_verify(const struct amd_sev_chain *c, FILE *out, struct cloak_
 	if (!rc && amd_sev_cert_signer(c->pek, &pek, &e) < 0)
 		rc = err_set(err, "--pek: %s", e.msg);
 	if (!rc) {
+		const char *product = amd_ca_cert_product(c->ark, c->ark_len);
+		char id[33];
+
+		hex16(ark.id, id);
+		if (out)
+			fprintf(out, "ARK key ID %s: %s%s%s\n", id, product ? "AMD's " : "NOT one of AMD's published SEV roots",
+				product ? product : "", product ? " root" : "");
 		/* sevctl's order: from the PDH up to the ARK; every link is checked and shown. */
 		link_result(&st, "PEK signs PDH", amd_sev_cert_verify(&pek, c->pdh, &e), &e);
 		link_result(&st, "OCA signs PEK", amd_sev_cert_verify(&oca, c->pek, &e), &e);
 		link_result(&st, "OCA is self-signed", amd_sev_cert_verify(&oca, c->oca, &e), &e);
 		link_result(&st, "CEK signs PEK", amd_sev_cert_verify(&cek, c->pek, &e), &e);
-		link_result(&st, "ASK signs CEK", amd_sev_cert_verify(&ask, c->cek, &e), &e);
+		rc = amd_sev_cert_verify(&ask, c->cek, &e);
+		/* The CEK names no signer; a wrong --ask is most often another product generation's. */
+		if (rc < 0) {
+			char why[sizeof(e.msg)];
+
+			snprintf(why, sizeof(why), "%s", e.msg);
+			err_set(&e, "%s: is --ask the ASK of this platform's product (Naples, Rome, Milan, Genoa, Turin), "
+				    "as `sevctl export --full` or AMD's KDS gives it?", why);
+		}
+		link_result(&st, "ASK signs CEK", rc, &e);
 		link_result(&st, "ARK signs ASK", amd_ca_cert_verify(&ark, c->ask, c->ask_len, &e), &e);
-		link_result(&st, "ARK is self-signed", amd_ca_cert_verify(&ark, c->ark, c->ark_len, &e), &e);
+		if (!amd_ca_cert_signed(c->ark, c->ark_len) && product) {
+			/* AMD first published the Naples ARK without its signature; a pinned root needs none. */
+			if (out)
+				fprintf(out, "%-22s skipped: this copy of AMD's %s ARK holds no signature; its key is AMD's\n",
+					"ARK is self-signed", product);
+		} else {
+			link_result(&st, "ARK is self-signed", amd_ca_cert_verify(&ark, c->ark, c->ark_len, &e), &e);
+		}
 		rc = st.failed ? 1 : 0;
 	}
 	amd_signer_free(&ark);

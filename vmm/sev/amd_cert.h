@@ -49,6 +49,16 @@ void amd_signer_free(struct amd_signer *s);
 /* AMD-signed (ARK/ASK) certificates: the key of one, and the check of one's signature by `signer`. */
 int amd_ca_cert_signer(const uint8_t *cert, size_t len, struct amd_signer *out, struct cloak_err *err);
 int amd_ca_cert_verify(const struct amd_signer *signer, const uint8_t *cert, size_t len, struct cloak_err *err);
+/*
+ * AMD publishes the ASK and ARK as one file (ask_ark_<product>.cert, the ASK
+ * then the ARK). When `data` is such a pair, sets *off and *cert_len to the
+ * certificate of `usage` in it and returns 1; otherwise the whole of `data`, 0.
+ */
+int amd_ca_cert_pick(const uint8_t *data, size_t len, uint32_t usage, size_t *off, size_t *cert_len);
+/* "Naples", "Rome", "Milan", "Genoa", "Turin" when the certificate holds that product's published ARK key; else NULL. */
+const char *amd_ca_cert_product(const uint8_t *cert, size_t len);
+/* Whether an AMD-signed certificate carries its signature (AMD's first Naples ARK stops after the modulus). */
+bool amd_ca_cert_signed(const uint8_t *cert, size_t len);
 
 /* SEV-format certificates: the key of one (a signing key; PDH is ECDH) and the check that `signer` signed it. */
 int amd_sev_cert_signer(const uint8_t cert[AMD_SEV_CERT_LEN], struct amd_signer *out, struct cloak_err *err);

@@ -25,6 +25,11 @@ _Static_assert(offsetof(struct snp_report, reported_tcb) == 0x180, "reported_tcb
 _Static_assert(offsetof(struct snp_report, chip_id) == 0x1a0, "chip_id");
 _Static_assert(offsetof(struct snp_report, committed_tcb) == 0x1e0, "committed_tcb");
 _Static_assert(offsetof(struct snp_report, launch_tcb) == 0x1f0, "launch_tcb");
+_Static_assert(offsetof(struct snp_report, launch_mit_vector) == 0x1f8, "launch_mit_vector");
+_Static_assert(offsetof(struct snp_report, current_mit_vector) == 0x200, "current_mit_vector");
+_Static_assert(offsetof(struct snp_report, cpuid_fam_id) == 0x188, "cpuid_fam_id");
+_Static_assert(offsetof(struct snp_report, current_build) == 0x1e8, "current_build");
+_Static_assert(offsetof(struct snp_report, committed_build) == 0x1ec, "committed_build");
 _Static_assert(offsetof(struct snp_report, sig_r) == SNP_REPORT_SIGNED_LEN, "signature");
 
 /* ---- the report ---- */
@@ -42,6 +47,18 @@ int snp_report_parse(const uint8_t *data, size_t len, struct snp_report *r, stru
 	if (len == SNP_REPORT_LEN) {
 		memcpy(bin, data, len);
 	} else {
+		uint32_t v = len >= 4 ? (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
+						(uint32_t)data[3] << 24 : 0;
+
+		/* Two wrappers real tools hand out: Azure's HCL report, and a report with its certificate table. */
+		if (len >= 0x20 + SNP_REPORT_LEN && !memcmp(data, "HCLA", 4))
+			return err_set(err, "it is an Azure HCL report (it starts with HCLA), not an attestation report: the "
+					    "report is its %d bytes from offset 32 (`dd if=FILE of=report.bin bs=1 skip=32 "
+					    "count=%d`)", SNP_REPORT_LEN, SNP_REPORT_LEN);
+		if (len > SNP_REPORT_LEN && v >= 2 && v <= 5 && data[0x34] == SNP_SIG_ALGO_ECDSA_P384_SHA384)
+			return err_set(err, "it is %zu bytes: a version %u report followed by %zu more bytes (an extended "
+					    "report's certificate table?); give the report alone (`head -c %d FILE`)", len, v,
+				       len - SNP_REPORT_LEN, SNP_REPORT_LEN);
 		/* Hex text (whitespace allowed), as some tools print a report. */
 		for (i = 0; i < len; i++) {
 			int hi, lo;
@@ -106,28 +123,84 @@ static void print_tcb(FILE *out, const char *name, uint64_t v, bool turin)
 	fprintf(out, "bootloader %u, tee %u, snp %u, microcode %u)\n", t.bootloader, t.tee, t.snp, t.microcode);
 }
 
+unsigned snp_report_signing_key(const struct snp_report *r)
+{
+	return (r->flags >> 2) & 7;
+}
+
+const char *snp_report_product(const struct snp_report *r)
+{
+	/* Version 2 reports have no CPUID fields; AMD's KDS names the products by family and model. */
+	if (r->version < 3)
+		return NULL;
+	if (r->cpuid_fam_id == 0x19 && r->cpuid_mod_id <= 0x0f)
+		return "Milan";
+	if (r->cpuid_fam_id == 0x19 && ((r->cpuid_mod_id >= 0x10 && r->cpuid_mod_id <= 0x1f) ||
+					(r->cpuid_mod_id >= 0xa0 && r->cpuid_mod_id <= 0xaf)))
+		return "Genoa";
+	if (r->cpuid_fam_id == 0x1a)
+		return "Turin";
+	return NULL;
+}
+
+/* Prints the names of the set bits among `names` (NULL: no name), then the unnamed ones in hex. */
+static void print_bits(FILE *out, uint64_t v, unsigned first, const char *const *names, unsigned n)
+{
+	uint64_t unnamed = 0;
+	bool any = false;
+	unsigned i;
+
+	for (i = first; i < 64; i++) {
+		if (!(v >> i & 1))
+			continue;
+		if (i - first < n && names[i - first]) {
+			fprintf(out, "%s%s", any ? ", " : "", names[i - first]);
+			any = true;
+		} else {
+			unnamed |= 1ull << i;
+		}
+	}
+	if (unnamed) {
+		fprintf(out, "%sunknown bits 0x%llx", any ? ", " : "", (unsigned long long)unnamed);
+		any = true;
+	}
+	if (!any)
+		fprintf(out, "none");
+}
+
 void snp_report_print(const struct snp_report *r, FILE *out)
 {
 	static const char *const keys[8] = { "VCEK", "VLEK", "2 (reserved)", "3 (reserved)", "4 (reserved)",
-					     "5 (reserved)", "6 (reserved)", "none" };
+					     "5 (reserved)", "6 (reserved)", "no key" };
+	/* Guest policy bits 16 up, and platform info bits 0 up, as the SNP ABI names them. */
+	static const char *const policy_bits[10] = { "SMT allowed", NULL, "migration agent", "DEBUG ALLOWED",
+						     "single socket", "CXL allowed", "AES-256-XTS required",
+						     "RAPL disabled required", "ciphertext hiding required",
+						     "page swap disabled" };
+	static const char *const platform_bits[8] = { "SMT enabled", "TSME enabled", "ECC memory", "RAPL disabled",
+						      "ciphertext hiding enabled", "alias check complete", NULL,
+						      "TIO enabled" };
 	bool turin = snp_report_turin_layout(r);
+	const char *product = snp_report_product(r);
 
 	fprintf(out, "%-20s %u\n", "version", r->version);
 	fprintf(out, "%-20s %u\n", "guest_svn", r->guest_svn);
-	fprintf(out, "%-20s 0x%llx (ABI %llu.%llu%s%s%s%s)\n", "policy", (unsigned long long)r->policy,
-		(unsigned long long)((r->policy >> 8) & 0xff), (unsigned long long)(r->policy & 0xff),
-		r->policy & (1ull << 16) ? ", SMT allowed" : "", r->policy & (1ull << 18) ? ", migration agent" : "",
-		r->policy & (1ull << 19) ? ", DEBUG ALLOWED" : "", r->policy & (1ull << 20) ? ", single socket" : "");
+	fprintf(out, "%-20s 0x%llx (ABI %llu.%llu; ", "policy", (unsigned long long)r->policy,
+		(unsigned long long)((r->policy >> 8) & 0xff), (unsigned long long)(r->policy & 0xff));
+	/* Bit 17 must be one and says nothing; it is left out of the names. */
+	print_bits(out, r->policy & ~(1ull << 17), 16, policy_bits, 10);
+	fprintf(out, ")\n");
 	print_hex(out, "family_id", r->family_id, sizeof(r->family_id));
 	print_hex(out, "image_id", r->image_id, sizeof(r->image_id));
 	fprintf(out, "%-20s %u\n", "vmpl", r->vmpl);
 	fprintf(out, "%-20s %u%s\n", "signature_algo", r->signature_algo,
 		r->signature_algo == SNP_SIG_ALGO_ECDSA_P384_SHA384 ? " (ECDSA P-384 SHA-384)" : " (unknown)");
 	print_tcb(out, "current_tcb", r->current_tcb, turin);
-	fprintf(out, "%-20s 0x%llx (SMT %s, TSME %s)\n", "platform_info", (unsigned long long)r->platform_info,
-		r->platform_info & 1 ? "enabled" : "disabled", r->platform_info & 2 ? "enabled" : "disabled");
+	fprintf(out, "%-20s 0x%llx (", "platform_info", (unsigned long long)r->platform_info);
+	print_bits(out, r->platform_info, 0, platform_bits, 8);
+	fprintf(out, ")\n");
 	fprintf(out, "%-20s 0x%x (author key %s, chip key %s, signed by %s)\n", "flags", r->flags,
-		r->flags & 1 ? "present" : "absent", r->flags & 2 ? "masked" : "shown", keys[(r->flags >> 2) & 7]);
+		r->flags & 1 ? "present" : "absent", r->flags & 2 ? "masked" : "shown", keys[snp_report_signing_key(r)]);
 	print_hex(out, "report_data", r->report_data, sizeof(r->report_data));
 	print_hex(out, "measurement", r->measurement, sizeof(r->measurement));
 	print_hex(out, "host_data", r->host_data, sizeof(r->host_data));
@@ -136,14 +209,20 @@ void snp_report_print(const struct snp_report *r, FILE *out)
 	print_hex(out, "report_id", r->report_id, sizeof(r->report_id));
 	print_hex(out, "report_id_ma", r->report_id_ma, sizeof(r->report_id_ma));
 	print_tcb(out, "reported_tcb", r->reported_tcb, turin);
+	/* The CPUID fields came with version 3; before, those bytes are reserved. */
 	if (r->version >= 3)
-		fprintf(out, "%-20s family 0x%x, model 0x%x, stepping 0x%x\n", "cpuid", r->cpuid_fam_id, r->cpuid_mod_id,
-			r->cpuid_step);
+		fprintf(out, "%-20s family 0x%x, model 0x%x, stepping 0x%x (%s)\n", "cpuid", r->cpuid_fam_id,
+			r->cpuid_mod_id, r->cpuid_step, product ? product : "unknown product");
 	print_hex(out, "chip_id", r->chip_id, sizeof(r->chip_id));
 	print_tcb(out, "committed_tcb", r->committed_tcb, turin);
 	fprintf(out, "%-20s %u.%u.%u\n", "current_version", r->current_major, r->current_minor, r->current_build);
 	fprintf(out, "%-20s %u.%u.%u\n", "committed_version", r->committed_major, r->committed_minor, r->committed_build);
 	print_tcb(out, "launch_tcb", r->launch_tcb, turin);
+	/* The mitigation vectors came with version 5; before, those bytes are reserved. */
+	if (r->version >= 5) {
+		fprintf(out, "%-20s 0x%llx\n", "launch_mit_vector", (unsigned long long)r->launch_mit_vector);
+		fprintf(out, "%-20s 0x%llx\n", "current_mit_vector", (unsigned long long)r->current_mit_vector);
+	}
 	print_hex(out, "signature_r", r->sig_r, sizeof(r->sig_r));
 	print_hex(out, "signature_s", r->sig_s, sizeof(r->sig_s));
 }
@@ -199,43 +278,6 @@ static bool self_issued(X509 *c)
 	return X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(c)) == 0;
 }
 
-int snp_ca_load(const char *path, struct snp_ca *ca, struct cloak_err *err)
-{
-	X509 *certs[3] = { NULL };
-	FILE *f = fopen(path, "re");
-	int n = 0, i;
-
-	memset(ca, 0, sizeof(*ca));
-	if (!f)
-		return err_errno(err, "cannot open --ca %s", path);
-	while (n < 3 && (certs[n] = PEM_read_X509(f, NULL, NULL, NULL)))
-		n++;
-	fclose(f);
-	if (n != 2) {
-		for (i = 0; i < n; i++)
-			X509_free(certs[i]);
-		return err_set(err, "--ca %s holds %d PEM certificates; it must hold the ASK and the ARK (AMD's KDS "
-				    "serves them as cert_chain)", path, n);
-	}
-	/* The ARK is the self-issued one; KDS lists the ASK first, but either order is taken. */
-	if (self_issued(certs[0]) == self_issued(certs[1])) {
-		X509_free(certs[0]);
-		X509_free(certs[1]);
-		return err_set(err, "--ca %s: exactly one of its two certificates must be self-issued (the ARK)", path);
-	}
-	ca->ark = self_issued(certs[0]) ? certs[0] : certs[1];
-	ca->ask = self_issued(certs[0]) ? certs[1] : certs[0];
-	ca->product = known_ark(ca->ark);
-	return 0;
-}
-
-void snp_ca_free(struct snp_ca *ca)
-{
-	X509_free(ca->ark);
-	X509_free(ca->ask);
-	ca->ark = ca->ask = NULL;
-}
-
 static const char *common_name(X509 *c, char *buf, size_t n)
 {
 	if (X509_NAME_get_text_by_NID(X509_get_subject_name(c), NID_commonName, buf, (int)n) < 0)
@@ -243,21 +285,128 @@ static const char *common_name(X509 *c, char *buf, size_t n)
 	return buf;
 }
 
+static const char *issuer_cn(X509 *c, char *buf, size_t n)
+{
+	if (X509_NAME_get_text_by_NID(X509_get_issuer_name(c), NID_commonName, buf, (int)n) < 0)
+		snprintf(buf, n, "(no CN)");
+	return buf;
+}
+
+static bool is_ec_key(X509 *c)
+{
+	EVP_PKEY *k = X509_get0_pubkey(c);
+
+	return k && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC;
+}
+
+/* AMD names the VLEK's signer SEV-VLEK-<product> and the VLEK itself SEV-VLEK. */
+static bool cn_says_vlek(const char *cn)
+{
+	return strstr(cn, "VLEK") != NULL;
+}
+
+bool snp_cert_is_vlek(X509 *c)
+{
+	char cn[64], icn[64];
+
+	return cn_says_vlek(common_name(c, cn, sizeof(cn))) || cn_says_vlek(issuer_cn(c, icn, sizeof(icn)));
+}
+
+#define SNP_CA_MAX_CERTS 4
+
+int snp_ca_load(const char *path, struct snp_ca *ca, struct cloak_err *err)
+{
+	X509 *certs[SNP_CA_MAX_CERTS + 1] = { NULL };
+	char cn[64];
+	FILE *f = fopen(path, "re");
+	int n = 0, i, roots = 0;
+
+	memset(ca, 0, sizeof(*ca));
+	if (!f)
+		return err_errno(err, "cannot open --ca %s", path);
+	while (n <= SNP_CA_MAX_CERTS && (certs[n] = PEM_read_X509(f, NULL, NULL, NULL)))
+		n++;
+	fclose(f);
+	if (n > SNP_CA_MAX_CERTS) {
+		err_set(err, "--ca %s holds more than %d PEM certificates; give the ARK with its ASK and/or ASVK (and at "
+			     "most one VCEK or VLEK)", path, SNP_CA_MAX_CERTS);
+		goto fail;
+	}
+	if (n < 2) {
+		err_set(err, "--ca %s holds %d PEM certificates; it must hold the ASK and the ARK (AMD's KDS serves them "
+			     "as cert_chain: https://kdsintf.amd.com/vcek/v1/PRODUCT/cert_chain, or /vlek/v1/ for VLEKs)",
+			path, n);
+		goto fail;
+	}
+	/* The ARK is the one self-issued certificate; KDS lists the ASK first, but any order is taken. */
+	for (i = 0; i < n; i++)
+		if (self_issued(certs[i])) {
+			roots++;
+			ca->ark = certs[i];
+		}
+	if (roots != 1) {
+		ca->ark = NULL;
+		err_set(err, "--ca %s: exactly one of its certificates must be self-issued (the ARK); it holds %d", path,
+			roots);
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		X509 **slot;
+
+		if (certs[i] == ca->ark)
+			continue;
+		/* RSA keys the ARK issued sign VCEKs (ASK) or VLEKs (ASVK); an EC key is a VCEK or VLEK itself. */
+		if (is_ec_key(certs[i]))
+			slot = &ca->leaf;
+		else
+			slot = cn_says_vlek(common_name(certs[i], cn, sizeof(cn))) ? &ca->asvk : &ca->ask;
+		if (*slot) {
+			err_set(err, "--ca %s holds two certificates of one kind (%s); give the ARK with its ASK (or ASVK)",
+				path, common_name(certs[i], cn, sizeof(cn)));
+			goto fail;
+		}
+		*slot = certs[i];
+	}
+	if (!ca->ask && !ca->asvk) {
+		err_set(err, "--ca %s holds no ASK or ASVK beside the ARK; KDS's cert_chain holds both", path);
+		goto fail;
+	}
+	ca->product = known_ark(ca->ark);
+	return 0;
+fail:
+	for (i = 0; i < n; i++)
+		X509_free(certs[i]);
+	memset(ca, 0, sizeof(*ca));
+	return -1;
+}
+
+void snp_ca_free(struct snp_ca *ca)
+{
+	X509_free(ca->ark);
+	X509_free(ca->ask);
+	X509_free(ca->asvk);
+	X509_free(ca->leaf);
+	memset(ca, 0, sizeof(*ca));
+}
+
 /* `parent` issued and signed `child` with RSA-PSS: 0 yes, 1 no (err says why). */
 static int signed_by(X509 *child, X509 *parent, FILE *out, const char *what, struct cloak_err *err)
 {
 	EVP_PKEY *key = X509_get0_pubkey(parent);
-	const char *why = NULL;
+	char why[256] = "", icn[64], pcn[64];
 
 	if (X509_get_signature_nid(child) != NID_rsassaPss)
-		why = "its signature is not RSA-PSS, which AMD uses throughout";
+		snprintf(why, sizeof(why), "its signature is not RSA-PSS, which AMD uses throughout");
 	else if (X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(parent)))
-		why = "its issuer is not its signer's subject";
+		/* The usual cause: a chain of another product (Milan, Genoa, Turin) than the certificate's. */
+		snprintf(why, sizeof(why), "it was issued by %s, not by %s: use the cert_chain of the product that "
+					   "issued it",
+			 issuer_cn(child, icn, sizeof(icn)), common_name(parent, pcn, sizeof(pcn)));
 	else if (!key || X509_verify(child, key) != 1)
-		why = "its signature does not verify";
+		snprintf(why, sizeof(why), "its signature does not verify");
 	if (out)
-		fprintf(out, "%-22s %s%s\n", what, why ? "INVALID: " : "ok", why ? why : "");
-	if (why) {
+		fprintf(out, "%-22s %s%s\n", what, why[0] ? "INVALID: " : "ok", why);
+	if (why[0]) {
 		err_set(err, "%s: %s", what, why);
 		return 1;
 	}
@@ -267,31 +416,51 @@ static int signed_by(X509 *child, X509 *parent, FILE *out, const char *what, str
 int snp_ca_verify(const struct snp_ca *ca, FILE *out, struct cloak_err *err)
 {
 	struct cloak_err later = { "" };
-	char ark_cn[64], ask_cn[64];
-	int bad_ark, bad_ask;
+	char ark_cn[64], ask_cn[64], asvk_cn[64];
+	int bad;
 
-	if (out)
-		fprintf(out, "ARK %s (%s), ASK %s\n", common_name(ca->ark, ark_cn, sizeof(ark_cn)),
-			ca->product ? "one of AMD's published roots" : "NOT one of AMD's published roots",
-			common_name(ca->ask, ask_cn, sizeof(ask_cn)));
-	/* Both links are checked and shown; err keeps the first that is broken. */
-	bad_ark = signed_by(ca->ark, ca->ark, out, "ARK is self-signed", err);
-	bad_ask = signed_by(ca->ask, ca->ark, out, "ARK signs ASK", bad_ark ? &later : err);
-	return bad_ark || bad_ask ? 1 : 0;
+	if (out) {
+		fprintf(out, "ARK %s (%s)", common_name(ca->ark, ark_cn, sizeof(ark_cn)),
+			ca->product ? "one of AMD's published roots" : "NOT one of AMD's published roots");
+		if (ca->ask)
+			fprintf(out, ", ASK %s", common_name(ca->ask, ask_cn, sizeof(ask_cn)));
+		if (ca->asvk)
+			fprintf(out, ", ASVK %s", common_name(ca->asvk, asvk_cn, sizeof(asvk_cn)));
+		fputc('\n', out);
+	}
+	/* Every link is checked and shown; err keeps the first that is broken. */
+	bad = signed_by(ca->ark, ca->ark, out, "ARK is self-signed", err);
+	if (ca->ask)
+		bad |= signed_by(ca->ask, ca->ark, out, "ARK signs ASK", bad ? &later : err);
+	if (ca->asvk)
+		bad |= signed_by(ca->asvk, ca->ark, out, "ARK signs ASVK", bad ? &later : err);
+	return bad ? 1 : 0;
 }
 
 int snp_vcek_verify(const struct snp_ca *ca, X509 *vcek, FILE *out, struct cloak_err *err)
 {
 	EVP_PKEY *key = X509_get0_pubkey(vcek);
-	char group[32] = "";
+	bool vlek = snp_cert_is_vlek(vcek);
+	X509 *signer = vlek ? ca->asvk : ca->ask;
+	char group[32] = "", icn[64];
 	size_t gl = 0;
 
-	if (signed_by(vcek, ca->ask, out, "ASK signs VCEK", err))
+	if (!signer) {
+		if (out)
+			fprintf(out, "%-22s INVALID: --ca has no %s\n", vlek ? "ASVK signs VLEK" : "ASK signs VCEK",
+				vlek ? "ASVK" : "ASK");
+		err_set(err, "the %s was issued by %s, but --ca holds no %s: give the %s cert_chain from AMD's KDS "
+			     "(https://kdsintf.amd.com/%s/v1/PRODUCT/cert_chain)", vlek ? "VLEK" : "VCEK",
+			issuer_cn(vcek, icn, sizeof(icn)), vlek ? "ASVK (SEV-VLEK-<product>)" : "ASK (SEV-<product>)",
+			vlek ? "VLEK" : "VCEK", vlek ? "vlek" : "vcek");
+		return 1;
+	}
+	if (signed_by(vcek, signer, out, vlek ? "ASVK signs VLEK" : "ASK signs VCEK", err))
 		return 1;
 	if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
 	    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &gl) != 1 ||
 	    (strcmp(group, "secp384r1") && strcmp(group, "P-384"))) {
-		err_set(err, "the VCEK's key is not an EC P-384 key, which signs reports");
+		err_set(err, "the %s's key is not an EC P-384 key, which signs reports", vlek ? "VLEK" : "VCEK");
 		return 1;
 	}
 	return 0;
@@ -330,31 +499,64 @@ int snp_vcek_matches_report(X509 *vcek, const struct snp_report *r, FILE *out, s
 	static const char *const oids[5] = { "1.3.6.1.4.1.3704.1.3.1", "1.3.6.1.4.1.3704.1.3.2", "1.3.6.1.4.1.3704.1.3.3",
 					     "1.3.6.1.4.1.3704.1.3.8", "1.3.6.1.4.1.3704.1.3.9" };
 	const ASN1_OCTET_STRING *hw = amd_ext(vcek, "1.3.6.1.4.1.3704.1.4");
-	bool turin = snp_report_turin_layout(r);
+	bool turin = snp_report_turin_layout(r), vlek = snp_cert_is_vlek(vcek);
+	const char *kind = vlek ? "VLEK" : "VCEK";
+	unsigned signing_key = snp_report_signing_key(r);
 	const unsigned char *id;
 	struct snp_tcb t;
 	unsigned want[5];
 	int idlen, i;
 
-	if (!hw)
-		return err_set(err, "the VCEK has no hardware-ID extension (1.3.6.1.4.1.3704.1.4); is it a VCEK?");
-	id = ASN1_STRING_get0_data(hw);
-	idlen = ASN1_STRING_length(hw);
-	/* KDS puts the raw bytes in the extension; a DER OCTET STRING around all 64 is taken as well. */
-	if (idlen == 66 && id[0] == 0x04 && id[1] == 64) {
-		id += 2;
-		idlen -= 2;
-	}
-	/* Turin VCEKs carry the first 8 bytes of the chip ID; earlier ones all 64. */
-	if (idlen != 64 && idlen != 8)
-		return err_set(err, "the VCEK's hardware ID is %d bytes, not 64 or 8", idlen);
-	if (r->flags & 2)
-		return err_set(err, "the report masks its chip ID (MASK_CHIP_KEY), so it cannot be matched to a VCEK");
-	if (memcmp(id, r->chip_id, (size_t)idlen)) {
+	/* The report says which key signed it; a VCEK cannot vouch for a VLEK-signed report, nor the reverse. */
+	if (signing_key != (vlek ? SNP_SIGNING_KEY_VLEK : SNP_SIGNING_KEY_VCEK)) {
 		if (out)
-			fprintf(out, "%-22s INVALID: another chip's VCEK\n", "VCEK is this chip's");
-		err_set(err, "the VCEK belongs to another chip: its hardware ID differs from the report's chip_id");
+			fprintf(out, "%-22s INVALID: the report's signing key field is %u\n", "report names this key",
+				signing_key);
+		err_set(err, "the report says it was signed by %s (SIGNING_KEY %u), but the certificate given is a %s; "
+			     "give the %s", signing_key == SNP_SIGNING_KEY_VCEK ? "the VCEK" :
+			     signing_key == SNP_SIGNING_KEY_VLEK ? "a VLEK" : "no key", signing_key, kind,
+			signing_key == SNP_SIGNING_KEY_VLEK ? "VLEK (--vlek) and the VLEK cert_chain" :
+			signing_key == SNP_SIGNING_KEY_VCEK ? "chip's VCEK from AMD's KDS" : "report of a guest with a signing key");
 		return 1;
+	}
+	if (vlek) {
+		/* A VLEK is the cloud provider's, for many chips: it carries no hardware ID, but the provider's name. */
+		const ASN1_OCTET_STRING *csp = amd_ext(vcek, "1.3.6.1.4.1.3704.1.5");
+		const unsigned char *p = csp ? ASN1_STRING_get0_data(csp) : NULL;
+		int plen = csp ? ASN1_STRING_length(csp) : 0;
+		/* A DER IA5String of under 128 bytes: tag 0x16, one length byte, the text. */
+		bool named = p && plen >= 2 && p[0] == 0x16 && p[1] < 0x80 && p[1] == plen - 2;
+
+		if (out)
+			fprintf(out, "%-22s skipped: a VLEK belongs to a cloud provider (CSP ID %.*s), not to one chip\n",
+				"VLEK is this chip's", named ? p[1] : 7, named ? (const char *)p + 2 : "unknown");
+	} else if (!hw) {
+		return err_set(err, "the VCEK has no hardware-ID extension (1.3.6.1.4.1.3704.1.4); is it a VCEK?");
+	} else {
+		id = ASN1_STRING_get0_data(hw);
+		idlen = ASN1_STRING_length(hw);
+		/* KDS puts the raw bytes in the extension; a DER OCTET STRING around all 64 is taken as well. */
+		if (idlen == 66 && id[0] == 0x04 && id[1] == 64) {
+			id += 2;
+			idlen -= 2;
+		}
+		/* Turin VCEKs carry the first 8 bytes of the chip ID; earlier ones all 64. */
+		if (idlen != 64 && idlen != 8)
+			return err_set(err, "the VCEK's hardware ID is %d bytes, not 64 or 8", idlen);
+		if (r->flags & 2) {
+			/* MASK_CHIP_KEY zeroes the report's chip ID; the signature still proves the chip. */
+			if (out)
+				fprintf(out, "%-22s skipped: the report masks its chip ID (MASK_CHIP_KEY)\n",
+					"VCEK is this chip's");
+		} else if (memcmp(id, r->chip_id, (size_t)idlen)) {
+			if (out)
+				fprintf(out, "%-22s INVALID: another chip's VCEK\n", "VCEK is this chip's");
+			err_set(err, "the VCEK belongs to another chip: its hardware ID differs from the report's chip_id; "
+				     "fetch the VCEK for this chip_id and reported_tcb from AMD's KDS");
+			return 1;
+		} else if (out) {
+			fprintf(out, "%-22s ok\n", "VCEK is this chip's");
+		}
 	}
 	snp_tcb_decode(r->reported_tcb, turin, &t);
 	want[0] = t.bootloader;
@@ -366,20 +568,18 @@ int snp_vcek_matches_report(X509 *vcek, const struct snp_report *r, FILE *out, s
 		long v;
 
 		if (ext_int(vcek, oids[i], &v) < 0)
-			return err_set(err, "the VCEK lacks its %s SPL extension (%s)", names[i], oids[i]);
+			return err_set(err, "the %s lacks its %s SPL extension (%s)", kind, names[i], oids[i]);
 		if (v != (long)want[i]) {
 			if (out)
 				fprintf(out, "%-22s INVALID: %s SPL %ld, the report's reported_tcb says %u\n",
-					"VCEK is for this TCB", names[i], v, want[i]);
-			err_set(err, "the VCEK is for another TCB: %s SPL %ld, the report's reported_tcb says %u", names[i], v,
-				want[i]);
+					vlek ? "VLEK is for this TCB" : "VCEK is for this TCB", names[i], v, want[i]);
+			err_set(err, "the %s is for another TCB: %s SPL %ld, the report's reported_tcb says %u; fetch "
+				     "the %s for the report's reported_tcb", kind, names[i], v, want[i], kind);
 			return 1;
 		}
 	}
-	if (out) {
-		fprintf(out, "%-22s ok\n", "VCEK is this chip's");
-		fprintf(out, "%-22s ok\n", "VCEK is for this TCB");
-	}
+	if (out)
+		fprintf(out, "%-22s ok\n", vlek ? "VLEK is for this TCB" : "VCEK is for this TCB");
 	return 0;
 }
 

@@ -43,7 +43,9 @@ struct snp_report {
 	uint8_t current_build, current_minor, current_major, reserved2;
 	uint8_t committed_build, committed_minor, committed_major, reserved3;
 	uint64_t launch_tcb;
-	uint8_t reserved4[168];
+	uint64_t launch_mit_vector;     /* version 5 and later: the mitigations at launch, and now */
+	uint64_t current_mit_vector;
+	uint8_t reserved4[152];
 	uint8_t sig_r[SNP_SIG_FIELD_LEN];
 	uint8_t sig_s[SNP_SIG_FIELD_LEN];
 	uint8_t sig_reserved[368];
@@ -51,6 +53,14 @@ struct snp_report {
 _Static_assert(sizeof(struct snp_report) == SNP_REPORT_LEN, "an attestation report is 0x4a0 bytes");
 
 #define SNP_SIG_ALGO_ECDSA_P384_SHA384 1u
+
+/* The report's SIGNING_KEY field (flags bits 2-4): which key signed it. */
+#define SNP_SIGNING_KEY_VCEK 0u
+#define SNP_SIGNING_KEY_VLEK 1u
+#define SNP_SIGNING_KEY_NONE 7u
+unsigned snp_report_signing_key(const struct snp_report *r);
+/* "Milan", "Genoa", "Turin" from a version 3+ report's CPUID family and model; NULL when unknown or older. */
+const char *snp_report_product(const struct snp_report *r);
 
 /* A report from its binary form (0x4a0 bytes) or hex text; refuses other sizes and unknown versions. */
 int snp_report_parse(const uint8_t *data, size_t len, struct snp_report *r, struct cloak_err *err);
@@ -71,17 +81,30 @@ int snp_report_verify_sig(const struct snp_report *r, EVP_PKEY *vcek, struct clo
 /* ---- the VCEK chain (X.509, RSA-PSS SHA-384, as AMD's KDS serves it) ---- */
 
 struct snp_ca {
-	X509 *ark, *ask;
+	X509 *ark;
+	X509 *ask;               /* signs VCEKs (CN SEV-<product>); NULL when the bundle has only the ASVK */
+	X509 *asvk;              /* signs VLEKs (CN SEV-VLEK-<product>); NULL when absent */
+	X509 *leaf;              /* a VCEK or VLEK that came in the same bundle; NULL when none */
 	const char *product;     /* "Milan", "Genoa", "Turin" when the ARK is one of AMD's; NULL when not */
 };
-/* Reads the ASK and ARK from a PEM bundle (either order; KDS's cert_chain puts the ASK first). */
+/*
+ * Reads a PEM bundle: the ARK (the one self-issued certificate) and the ASK
+ * and/or ASVK it issued, in any order; KDS's cert_chain is ASK then ARK (ASVK
+ * then ARK for VLEKs). A VCEK or VLEK in the bundle is kept as `leaf`.
+ */
 int snp_ca_load(const char *path, struct snp_ca *ca, struct cloak_err *err);
 void snp_ca_free(struct snp_ca *ca);
-/* ARK self-signed, ARK -> ASK, each with RSA-PSS; 0 good, 1 a link broken, -1 error. */
+/* ARK self-signed, ARK -> ASK and ARK -> ASVK, each with RSA-PSS; 0 good, 1 a link broken, -1 error. */
 int snp_ca_verify(const struct snp_ca *ca, FILE *out, struct cloak_err *err);
-/* ASK -> VCEK (or VLEK), and the VCEK's key is P-384: 0 good, 1 broken, -1 error. */
+/* Whether a certificate is a VLEK (CN SEV-VLEK, or issued by an ASVK) rather than a VCEK. */
+bool snp_cert_is_vlek(X509 *c);
+/* ASK -> VCEK, or ASVK -> VLEK, and its key is P-384: 0 good, 1 broken, -1 error. */
 int snp_vcek_verify(const struct snp_ca *ca, X509 *vcek, FILE *out, struct cloak_err *err);
-/* The VCEK's hardware ID and TCB extensions agree with the report: 0 agree, 1 differ, -1 unreadable. */
+/*
+ * The VCEK's (or VLEK's) kind, hardware ID and TCB extensions agree with the
+ * report: 0 agree, 1 differ, -1 unreadable. A VLEK has no hardware ID, and a
+ * report with MASK_CHIP_KEY no chip ID: that part is skipped and said so.
+ */
 int snp_vcek_matches_report(X509 *vcek, const struct snp_report *r, FILE *out, struct cloak_err *err);
 
 /* ---- the ID block and ID authentication information (SNP_LAUNCH_FINISH) ---- */
