@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 const char *fixtures_dir(void)
 {
@@ -31,19 +30,6 @@ uint8_t *fixture(const char *rel, size_t *len)
 	snprintf(path, sizeof(path), "%s/%s", fixtures_dir(), rel);
 	ck_assert_msg(sev_file_read(path, "fixture", 64 * MiB, &d, len, &err) == 0, "%s", err.msg);
 	return d;
-}
-
-/* Runs the cloak-owner under test with a shell fragment of arguments; returns its exit status. */
-int owner_run(const char *args)
-{
-	char cmd[2048];
-	int st;
-
-	ck_assert_msg(getenv("CLOAK_OWNER") != NULL, "CLOAK_OWNER (the cloak-owner binary) is not set");
-	snprintf(cmd, sizeof(cmd), "\"$CLOAK_OWNER\" %s >/dev/null 2>&1", args);
-	st = system(cmd);
-	ck_assert(WIFEXITED(st));
-	return WEXITSTATUS(st);
 }
 
 /* With the argument "vectors": only the third-party vectors, skipped without the fixtures. */

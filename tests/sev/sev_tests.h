@@ -19,8 +19,6 @@ Suite *vmsa_suite(void);
 const char *fixtures_dir(void);
 /* A fixture file's bytes (malloc'd), read from fixtures_dir()/rel; the test fails when it cannot be read. */
 uint8_t *fixture(const char *rel, size_t *len);
-/* Runs the cloak-owner under test ($CLOAK_OWNER) with a shell fragment of arguments; returns its exit status. */
-int owner_run(const char *args);
 
 #define ck_assert_msg_has(msg, needle) \
 	ck_assert_msg(strstr((msg), (needle)) != NULL, "message \"%s\" lacks \"%s\"", (msg), (needle))

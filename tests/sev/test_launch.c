@@ -1,6 +1,8 @@
 /* test_launch.c: cloak's launch steps on guest memory with the simulated PSP (no KVM), and their helpers. */
 #include "sev_tests.h"
 
+#include "owner_harness.h"
+
 #include "machine.h"
 #include "sev/sev.h"
 
@@ -11,37 +13,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
-
-static void path_in(char *out, size_t len, const char *name)
-{
-	snprintf(out, len, "%s/%s", dir, name);
-}
-
 static void write_file(const char *name, const void *data, size_t len)
 {
 	struct cloak_err err = { "" };
 	char p[128];
 
-	path_in(p, sizeof(p), name);
+	test_path(p, sizeof(p), name);
 	ck_assert_msg(sev_file_write(p, name, data, len, 0700, &err) == 0, "%s", err.msg);
 }
 
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/cloak-sev-launchXXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-/* The guest owner's session with the simulated platform whose key lives in dir/platform.pem. */
+/* The guest owner's session with the simulated platform whose key lives in test_dir/platform.pem. */
 static void owner_prepare(struct vm_config *cfg, uint32_t policy)
 {
 	static char key[128], godh_path[128], session_path[128];
@@ -56,7 +37,7 @@ static void owner_prepare(struct vm_config *cfg, uint32_t policy)
 	cfg->sev_backend = SEV_BACKEND_SIM;
 	cfg->mem_size = 32 * MiB;
 	cfg->sev_policy = policy;
-	path_in(key, sizeof(key), "platform.pem");
+	test_path(key, sizeof(key), "platform.pem");
 	cfg->sev_sim_key = key;
 	psp = psp_open(cfg, true, &err);
 	ck_assert_msg(psp != NULL, "%s", err.msg);
@@ -73,8 +54,8 @@ static void owner_prepare(struct vm_config *cfg, uint32_t policy)
 	b = sev_b64_encode(session, sizeof(session));
 	write_file("session.b64", b, strlen(b));
 	free(b);
-	path_in(godh_path, sizeof(godh_path), "godh.b64");
-	path_in(session_path, sizeof(session_path), "session.b64");
+	test_path(godh_path, sizeof(godh_path), "godh.b64");
+	test_path(session_path, sizeof(session_path), "session.b64");
 	cfg->sev_dh_cert_path = godh_path;
 	cfg->sev_session_path = session_path;
 	write_file("secret.txt", "the owner's secret", 18);
@@ -103,9 +84,9 @@ static const char *attest_script(const char *tik_name)
 		 "\"$CLOAK_OWNER\" secret build --tik $D/tik.bin --tek $D/tek.bin --launch-measure-blob "
 		 "\"$CLOAK_SEV_MEASUREMENT\" --secret 736869e5-84f0-4973-92ec-06879ce3da0b:$D/secret.txt $D/hdr $D/payload\n"
 		 "echo \"SECRET_HEADER=$(base64 -w0 $D/hdr)\"\necho \"SECRET_PAYLOAD=$(base64 -w0 $D/payload)\"\n"
-		 "echo SECRET_GPA=0x30000\n", dir, owner_path(), tik_name);
+		 "echo SECRET_GPA=0x30000\n", test_dir, owner_path(), tik_name);
 	write_file("attest.sh", script, strlen(script));
-	path_in(p, sizeof(p), "attest.sh");
+	test_path(p, sizeof(p), "attest.sh");
 	snprintf(cmd, sizeof(cmd), "%s", p);
 	return cmd;
 }
@@ -174,7 +155,7 @@ START_TEST(launch_measures_the_plan_verifies_and_injects)
 	ck_assert_msg(getenv("CLOAK_OWNER") != NULL, "CLOAK_OWNER (the cloak-owner binary) is not set");
 	owner_prepare(&cfg, 1);
 	cfg.sev_attest_cmd = attest_script("tik.bin");
-	path_in(mpath, sizeof(mpath), "measurement.b64");
+	test_path(mpath, sizeof(mpath), "measurement.b64");
 	cfg.sev_measurement_out = mpath;
 	ck_assert_msg(launch_run(&l, &cfg, &err) == 0, "%s", err.msg);
 
@@ -323,14 +304,14 @@ START_TEST(attest_output_parsing)
 }
 END_TEST
 
-/* Reads dir/NAME whole into buf. */
+/* Reads test_dir/NAME whole into buf. */
 static void read_back(const char *name, char *buf, size_t len)
 {
 	char p[128];
 	FILE *f;
 	size_t n;
 
-	path_in(p, sizeof(p), name);
+	test_path(p, sizeof(p), name);
 	f = fopen(p, "r");
 	ck_assert_msg(f != NULL, "the attest command wrote no %s", p);
 	n = fread(buf, 1, len - 1, f);
@@ -351,11 +332,11 @@ START_TEST(attest_command_runs_without_privileges)
 	config_defaults(&cfg);
 	snprintf(cmd, sizeof(cmd),
 		 "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status >%s/status; "
-		 "ls -l /proc/self/fd >%s/fds; env >%s/env; echo '# done'", dir, dir, dir);
+		 "ls -l /proc/self/fd >%s/fds; env >%s/env; echo '# done'", test_dir, test_dir, test_dir);
 	cfg.sev_attest_cmd = cmd;
 	sl.cfg = &cfg;
 	/* What cloak might have inherited: a descriptor without CLOEXEC and a variable of its own. */
-	path_in(leak, sizeof(leak), "leaked-fd");
+	test_path(leak, sizeof(leak), "leaked-fd");
 	fd = open(leak, O_CREAT | O_WRONLY, 0600);
 	ck_assert_int_ge(fd, 3);
 	setenv("CLOAK_TEST_INHERITED", "1", 1);
@@ -701,7 +682,7 @@ Suite *launch_suite(void)
 	Suite *s = suite_create("sev_launch");
 	TCase *t = tcase_create("launch");
 
-	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_checked_fixture(t, test_dir_setup, test_dir_teardown);
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, launch_measures_the_plan_verifies_and_injects);
 	tcase_add_test(t, a_refused_measurement_aborts_before_finish);

@@ -1,78 +1,22 @@
 /* test_owner_interop.c: cloak-owner on data shaped like AMD's real chains and reports (made here), as docs/owner-interop.md lists. */
+#include "amd_test_certs.h"
+#include "owner_harness.h"
+
 #include "sev/amd_cert.h"
 #include "sev/snp_report.h"
 
 #include <check.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define ck_assert_has(hay, needle) \
 	ck_assert_msg(strstr((hay), (needle)) != NULL, "\"%s\" lacks \"%s\"", (hay), (needle))
 #define ck_assert_lacks(hay, needle) \
 	ck_assert_msg(strstr((hay), (needle)) == NULL, "\"%s\" has \"%s\"", (hay), (needle))
-
-static char dir[64];
-
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/cloak-interop-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Runs the cloak-owner under test; its stdout and stderr land in `out` (may be NULL). Returns the exit status. */
-static int owner(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int owner(char *out, size_t n, const char *fmt, ...)
-{
-	char args[2048], cmd[2400], path[128];
-	va_list ap;
-	size_t got = 0;
-	FILE *f;
-	int st;
-
-	ck_assert_msg(getenv("CLOAK_OWNER") != NULL, "CLOAK_OWNER (the cloak-owner binary) is not set");
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/owner.out", dir);
-	snprintf(cmd, sizeof(cmd), "\"$CLOAK_OWNER\" %s >'%s' 2>&1", args, path);
-	st = system(cmd);
-	ck_assert(WIFEXITED(st));
-	if (out) {
-		f = fopen(path, "r");
-		ck_assert_ptr_nonnull(f);
-		got = fread(out, 1, n - 1, f);
-		out[got] = 0;
-		fclose(f);
-	}
-	return WEXITSTATUS(st);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 /* What snp_report_print prints for r, as a string. */
 static char *shown(const struct snp_report *r)
@@ -232,60 +176,17 @@ END_TEST
 
 /* ---- the AMD-signed format with AMD's parameters: 4096-bit RSA-PSS, SHA-384, MGF1 SHA-384, salt 48 ---- */
 
-static void rsa_le(EVP_PKEY *k, const char *param, uint8_t *out, int len)
-{
-	BIGNUM *bn = NULL;
-
-	ck_assert_int_eq(EVP_PKEY_get_bn_param(k, param, &bn), 1);
-	ck_assert_int_eq(BN_bn2lebinpad(bn, out, len), len);
-	BN_free(bn);
-}
-
-static void pss_sign_le(EVP_PKEY *k, const EVP_MD *md, int salt, const uint8_t *msg, size_t n, uint8_t *out, size_t len)
-{
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *p = NULL;
-	uint8_t sig[512];
-	size_t sl = sizeof(sig), i;
-
-	ck_assert_int_eq(EVP_DigestSignInit(m, &p, md, NULL, k), 1);
-	ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PSS_PADDING), 1);
-	ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_mgf1_md(p, md), 1);
-	ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_pss_saltlen(p, salt), 1);
-	ck_assert_int_eq(EVP_DigestSign(m, sig, &sl, msg, n), 1);
-	memset(out, 0, len);
-	for (i = 0; i < sl; i++)
-		out[i] = sig[sl - 1 - i];
-	EVP_MD_CTX_free(m);
-}
-
-#define CA4096_LEN (64 + 3 * 512)
-
-static void ca4096(uint8_t *c, uint32_t usage, EVP_PKEY *k, uint8_t id, EVP_PKEY *signer, uint8_t signer_id, int salt)
-{
-	memset(c, 0, CA4096_LEN);
-	put32(c, 1);
-	memset(c + 4, id, 16);
-	memset(c + 20, signer_id, 16);
-	put32(c + 36, usage);
-	put32(c + 56, 4096);
-	put32(c + 60, 4096);
-	rsa_le(k, OSSL_PKEY_PARAM_RSA_E, c + 64, 512);
-	rsa_le(k, OSSL_PKEY_PARAM_RSA_N, c + 64 + 512, 512);
-	pss_sign_le(signer, EVP_sha384(), salt, c, 64 + 1024, c + 64 + 1024, 512);
-}
-
 START_TEST(amd_format_ca_4096_pss_sha384)
 {
-	static uint8_t ark[CA4096_LEN], ask[CA4096_LEN];
+	static uint8_t ark[AMD_CA_CERT_LEN(4096)], ask[AMD_CA_CERT_LEN(4096)];
 	struct cloak_err err = { "" };
 	struct amd_signer s;
 	EVP_PKEY *k = EVP_RSA_gen(4096);
 
 	ck_assert_ptr_nonnull(k);
 	/* One key for both keeps the test quick; what is checked is the format and the padding. */
-	ca4096(ark, AMD_USAGE_ARK, k, 0xa1, k, 0xa1, 48);
-	ca4096(ask, AMD_USAGE_ASK, k, 0xa2, k, 0xa1, 48);
+	ca_cert_make(ark, 4096, AMD_USAGE_ARK, k, 0xa1, k, 0xa1, 48);
+	ca_cert_make(ask, 4096, AMD_USAGE_ASK, k, 0xa2, k, 0xa1, 48);
 	ck_assert_msg(amd_ca_cert_signer(ark, sizeof(ark), &s, &err) == 0, "%s", err.msg);
 	ck_assert_ptr_eq(s.md, EVP_sha384());
 	ck_assert_msg(amd_ca_cert_verify(&s, ark, sizeof(ark), &err) == 0, "%s", err.msg);
@@ -294,11 +195,11 @@ START_TEST(amd_format_ca_4096_pss_sha384)
 	/* Not one of AMD's keys. */
 	ck_assert_ptr_null(amd_ca_cert_product(ark, sizeof(ark)));
 	/* Another salt length is another padding: refused. */
-	ca4096(ask, AMD_USAGE_ASK, k, 0xa2, k, 0xa1, 32);
+	ca_cert_make(ask, 4096, AMD_USAGE_ASK, k, 0xa2, k, 0xa1, 32);
 	ck_assert_int_eq(amd_ca_cert_verify(&s, ask, sizeof(ask), &err), -1);
 	ck_assert_has(err.msg, "RSA-PSS signature does not verify");
 	/* An ASK naming another ARK's key ID: the message says what likely happened. */
-	ca4096(ask, AMD_USAGE_ASK, k, 0xa2, k, 0xb7, 48);
+	ca_cert_make(ask, 4096, AMD_USAGE_ASK, k, 0xa2, k, 0xb7, 48);
 	ck_assert_int_eq(amd_ca_cert_verify(&s, ask, sizeof(ask), &err), -1);
 	ck_assert_has(err.msg, "b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7");
 	ck_assert_has(err.msg, "different products");
@@ -313,50 +214,6 @@ END_TEST
 
 /* ---- a whole SEV platform chain, with 2048-bit ARK and ASK as Naples has them ---- */
 
-static void ca2048(uint8_t *c, uint32_t usage, EVP_PKEY *k, uint8_t id, EVP_PKEY *signer, uint8_t signer_id)
-{
-	memset(c, 0, 64 + 3 * 256);
-	put32(c, 1);
-	memset(c + 4, id, 16);
-	memset(c + 20, signer_id, 16);
-	put32(c + 36, usage);
-	put32(c + 56, 2048);
-	put32(c + 60, 2048);
-	rsa_le(k, OSSL_PKEY_PARAM_RSA_E, c + 64, 256);
-	rsa_le(k, OSSL_PKEY_PARAM_RSA_N, c + 64 + 256, 256);
-	pss_sign_le(signer, EVP_sha256(), 32, c, 64 + 512, c + 64 + 512, 256);
-}
-
-static void sev_cert(uint8_t *c, uint32_t usage, uint32_t algo, EVP_PKEY *k)
-{
-	memset(c, 0, AMD_SEV_CERT_LEN);
-	put32(c, 1);
-	put32(c + 8, usage);
-	put32(c + 12, algo);
-	if (algo == AMD_ALGO_RSA_SHA256) {
-		put32(c + 0x10, 2048);
-		rsa_le(k, OSSL_PKEY_PARAM_RSA_E, c + 0x14, 256);
-		rsa_le(k, OSSL_PKEY_PARAM_RSA_N, c + 0x214, 256);
-	} else {
-		ck_assert_int_eq(snp_pubkey_encode(k, c + 0x10, &(struct cloak_err){ "" }), 0);
-	}
-	put32(c + 0x414, AMD_USAGE_INVALID);
-	put32(c + 0x61c, AMD_USAGE_INVALID);
-}
-
-static void sev_sign(uint8_t *c, unsigned slot, uint32_t usage, uint32_t algo, EVP_PKEY *signer)
-{
-	uint8_t *s = c + (slot ? 0x61c : 0x414);
-
-	put32(s, usage);
-	put32(s + 4, algo);
-	if (algo == AMD_ALGO_RSA_SHA256)
-		pss_sign_le(signer, EVP_sha256(), 32, c, AMD_SEV_CERT_BODY_LEN, s + 8, 512);
-	else
-		ck_assert_int_eq(amd_ecdsa_sign_le(signer, EVP_sha256(), c, AMD_SEV_CERT_BODY_LEN, s + 8, s + 8 + 72, 72,
-						   &(struct cloak_err){ "" }), 0);
-}
-
 /*
  * AMD first published the Naples ARK without its signature (the header,
  * exponent and modulus only). Such an ARK is taken only when its key is one
@@ -365,7 +222,7 @@ static void sev_sign(uint8_t *c, unsigned slot, uint32_t usage, uint32_t algo, E
  */
 START_TEST(sev_chain_unsigned_ark)
 {
-	static uint8_t ark[64 + 3 * 256], ask[64 + 3 * 256], cek[AMD_SEV_CERT_LEN], oca[AMD_SEV_CERT_LEN],
+	static uint8_t ark[AMD_CA_CERT_LEN(2048)], ask[AMD_CA_CERT_LEN(2048)], cek[AMD_SEV_CERT_LEN], oca[AMD_SEV_CERT_LEN],
 		pek[AMD_SEV_CERT_LEN], pdh[AMD_SEV_CERT_LEN];
 	EVP_PKEY *ark_k = EVP_RSA_gen(2048), *ask_k = EVP_RSA_gen(2048), *oca_k = EVP_RSA_gen(2048);
 	EVP_PKEY *cek_k = EVP_EC_gen("P-384"), *pek_k = EVP_EC_gen("P-384"), *pdh_k = EVP_EC_gen("P-384");
@@ -376,17 +233,17 @@ START_TEST(sev_chain_unsigned_ark)
 	FILE *f;
 
 	ck_assert(ark_k && ask_k && oca_k && cek_k && pek_k && pdh_k);
-	ca2048(ark, AMD_USAGE_ARK, ark_k, 0xa1, ark_k, 0xa1);
-	ca2048(ask, AMD_USAGE_ASK, ask_k, 0xa2, ark_k, 0xa1);
-	sev_cert(cek, AMD_USAGE_CEK, AMD_ALGO_ECDSA_SHA256, cek_k);
-	sev_sign(cek, 0, AMD_USAGE_ASK, AMD_ALGO_RSA_SHA256, ask_k);
-	sev_cert(oca, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca_k);
-	sev_sign(oca, 0, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca_k);
-	sev_cert(pek, AMD_USAGE_PEK, AMD_ALGO_ECDSA_SHA256, pek_k);
-	sev_sign(pek, 0, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca_k);
-	sev_sign(pek, 1, AMD_USAGE_CEK, AMD_ALGO_ECDSA_SHA256, cek_k);
-	sev_cert(pdh, AMD_USAGE_PDH, AMD_ALGO_ECDH_SHA256, pdh_k);
-	sev_sign(pdh, 0, AMD_USAGE_PEK, AMD_ALGO_ECDSA_SHA256, pek_k);
+	ca_cert_make(ark, 2048, AMD_USAGE_ARK, ark_k, 0xa1, ark_k, 0xa1, 32);
+	ca_cert_make(ask, 2048, AMD_USAGE_ASK, ask_k, 0xa2, ark_k, 0xa1, 32);
+	sev_cert_make(cek, AMD_USAGE_CEK, AMD_ALGO_ECDSA_SHA256, cek_k);
+	sev_cert_sign(cek, 0, AMD_USAGE_ASK, AMD_ALGO_RSA_SHA256, ask_k);
+	sev_cert_make(oca, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca_k);
+	sev_cert_sign(oca, 0, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca_k);
+	sev_cert_make(pek, AMD_USAGE_PEK, AMD_ALGO_ECDSA_SHA256, pek_k);
+	sev_cert_sign(pek, 0, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca_k);
+	sev_cert_sign(pek, 1, AMD_USAGE_CEK, AMD_ALGO_ECDSA_SHA256, cek_k);
+	sev_cert_make(pdh, AMD_USAGE_PDH, AMD_ALGO_ECDH_SHA256, pdh_k);
+	sev_cert_sign(pdh, 0, AMD_USAGE_PEK, AMD_ALGO_ECDSA_SHA256, pek_k);
 	f = open_memstream(&out, &n);
 	ck_assert_msg(amd_sev_chain_verify(&c, f, &err) == 0, "%s", err.msg);
 	fclose(f);
@@ -404,7 +261,7 @@ START_TEST(sev_chain_unsigned_ark)
 	ck_assert_has(err.msg, "ARK signs ASK");
 	/* AMD's ask_ark_<product>.cert holds the ASK then the ARK; either role takes its own from the pair. */
 	{
-		static uint8_t pair[2 * (64 + 3 * 256)];
+		static uint8_t pair[2 * AMD_CA_CERT_LEN(2048)];
 		size_t off = 99, len = 0;
 
 		memcpy(pair, ask, sizeof(ask));
@@ -426,16 +283,16 @@ START_TEST(sev_chain_unsigned_ark)
 			int i;
 
 			for (i = 0; i < 5; i++) {
-				snprintf(p[i], sizeof(p[i]), "%s/c%d", dir, i);
+				snprintf(p[i], sizeof(p[i]), "%s/c%d", test_dir, i);
 				write_file(p[i], certs[i], lens[i]);
 			}
-			ck_assert_msg(owner(said, sizeof(said), "verify --ark %s --ask %s --cek %s --oca %s --pek %s --pdh %s",
+			ck_assert_msg(owner_run(said, sizeof(said), "verify --ark %s --ask %s --cek %s --oca %s --pek %s --pdh %s",
 					    p[0], p[0], p[1], p[2], p[3], p[4]) == 0, "%s", said);
 		}
 	}
 	/* An ASK of another product (its signature by another ARK, another key ID) is named as such. */
 	c.ask_len = sizeof(ask);
-	ca2048(ask, AMD_USAGE_ASK, ask_k, 0xa2, oca_k, 0xb3);
+	ca_cert_make(ask, 2048, AMD_USAGE_ASK, ask_k, 0xa2, oca_k, 0xb3, 32);
 	ck_assert_int_eq(amd_sev_chain_verify(&c, NULL, &err), 1);
 	ck_assert_has(err.msg, "different products");
 	EVP_PKEY_free(ark_k);
@@ -449,74 +306,6 @@ END_TEST
 
 /* ---- X.509 chains as AMD's KDS serves them: VCEK, VLEK, ASK, ASVK, ARK ---- */
 
-static X509 *x509_make(const char *cn, EVP_PKEY *key, const char *issuer, long serial)
-{
-	X509 *c = X509_new();
-	X509_NAME *sn = X509_NAME_new(), *in = X509_NAME_new();
-
-	ck_assert(c && sn && in);
-	ck_assert_int_eq(X509_set_version(c, 2), 1);
-	ck_assert_int_eq(ASN1_INTEGER_set(X509_get_serialNumber(c), serial), 1);
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(c), -3600));
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(c), 86400));
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(sn, "O", MBSTRING_ASC, (const unsigned char *)"Advanced Micro Devices",
-						    -1, -1, 0), 1);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(sn, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0), 1);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(in, "O", MBSTRING_ASC, (const unsigned char *)"Advanced Micro Devices",
-						    -1, -1, 0), 1);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(in, "CN", MBSTRING_ASC, (const unsigned char *)issuer, -1, -1, 0), 1);
-	ck_assert_int_eq(X509_set_subject_name(c, sn), 1);
-	ck_assert_int_eq(X509_set_issuer_name(c, in), 1);
-	ck_assert_int_eq(X509_set_pubkey(c, key), 1);
-	X509_NAME_free(sn);
-	X509_NAME_free(in);
-	return c;
-}
-
-/* AMD's X.509 signatures: RSA-PSS, SHA-384, MGF1 SHA-384, salt 48. */
-static void x509_sign_amd(X509 *c, EVP_PKEY *signer)
-{
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *p = NULL;
-
-	ck_assert_int_eq(EVP_DigestSignInit(m, &p, EVP_sha384(), NULL, signer), 1);
-	ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PSS_PADDING), 1);
-	ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_mgf1_md(p, EVP_sha384()), 1);
-	ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_pss_saltlen(p, 48), 1);
-	ck_assert_int_gt(X509_sign_ctx(c, m), 0);
-	EVP_MD_CTX_free(m);
-}
-
-static void ext_raw(X509 *c, const char *oid, const uint8_t *d, int n)
-{
-	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
-	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-	X509_EXTENSION *e;
-
-	ck_assert(o && os && ASN1_OCTET_STRING_set(os, d, n) == 1);
-	e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
-	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(X509_add_ext(c, e, -1), 1);
-	X509_EXTENSION_free(e);
-	ASN1_OCTET_STRING_free(os);
-	ASN1_OBJECT_free(o);
-}
-
-/* An SPL extension: a DER INTEGER inside the extension's OCTET STRING. */
-static void ext_int(X509 *c, const char *oid, long v)
-{
-	ASN1_INTEGER *ai = ASN1_INTEGER_new();
-	unsigned char *der = NULL;
-	int n;
-
-	ck_assert_int_eq(ASN1_INTEGER_set(ai, v), 1);
-	n = i2d_ASN1_INTEGER(ai, &der);
-	ck_assert_int_gt(n, 0);
-	ext_raw(c, oid, der, n);
-	OPENSSL_free(der);
-	ASN1_INTEGER_free(ai);
-}
-
 struct kds {
 	EVP_PKEY *ark_key, *ask_key, *asvk_key, *vcek_key, *vlek_key;
 	X509 *ark, *ask, *asvk, *vcek, *vlek;
@@ -526,12 +315,12 @@ struct kds {
 /* The TCB SPLs every leaf carries; Turin adds FMC (3.9). */
 static void spl_exts(X509 *c, const struct snp_tcb *t, bool turin)
 {
-	ext_int(c, "1.3.6.1.4.1.3704.1.3.1", t->bootloader);
-	ext_int(c, "1.3.6.1.4.1.3704.1.3.2", t->tee);
-	ext_int(c, "1.3.6.1.4.1.3704.1.3.3", t->snp);
-	ext_int(c, "1.3.6.1.4.1.3704.1.3.8", t->microcode);
+	x509_ext_int(c, "1.3.6.1.4.1.3704.1.3.1", t->bootloader);
+	x509_ext_int(c, "1.3.6.1.4.1.3704.1.3.2", t->tee);
+	x509_ext_int(c, "1.3.6.1.4.1.3704.1.3.3", t->snp);
+	x509_ext_int(c, "1.3.6.1.4.1.3704.1.3.8", t->microcode);
 	if (turin)
-		ext_int(c, "1.3.6.1.4.1.3704.1.3.9", t->fmc);
+		x509_ext_int(c, "1.3.6.1.4.1.3704.1.3.9", t->fmc);
 }
 
 /* A Turin-shaped world: 8-byte hardware ID, FMC SPL, version 5 reports; a VLEK chain beside the VCEK one. */
@@ -557,17 +346,17 @@ static void kds_make(struct kds *k)
 	memset(k->vcek_report.chip_id + 8, 0, 56);   /* Turin reports zero the chip ID past its 8 bytes */
 	snp_tcb_decode(k->vcek_report.reported_tcb, true, &t);
 	ck_assert_uint_eq(t.fmc, 5);
-	ext_raw(k->vcek, "1.3.6.1.4.1.3704.1.4", k->vcek_report.chip_id, 8);
+	x509_ext_raw(k->vcek, "1.3.6.1.4.1.3704.1.4", k->vcek_report.chip_id, 8);
 	spl_exts(k->vcek, &t, true);
 	k->vlek_report = k->vcek_report;
 	k->vlek_report.flags = SNP_SIGNING_KEY_VLEK << 2;
 	spl_exts(k->vlek, &t, true);   /* a VLEK has no hardware ID, but its cloud provider's ID (an IA5String) */
-	ext_raw(k->vlek, "1.3.6.1.4.1.3704.1.5", (const uint8_t *)"\x16\x0b" "CN=test-csp", 13);
-	x509_sign_amd(k->ark, k->ark_key);
-	x509_sign_amd(k->ask, k->ark_key);
-	x509_sign_amd(k->asvk, k->ark_key);
-	x509_sign_amd(k->vcek, k->ask_key);
-	x509_sign_amd(k->vlek, k->asvk_key);
+	x509_ext_raw(k->vlek, "1.3.6.1.4.1.3704.1.5", (const uint8_t *)"\x16\x0b" "CN=test-csp", 13);
+	x509_sign(k->ark, k->ark_key, true);
+	x509_sign(k->ask, k->ark_key, true);
+	x509_sign(k->asvk, k->ark_key, true);
+	x509_sign(k->vcek, k->ask_key, true);
+	x509_sign(k->vlek, k->asvk_key, true);
 	ck_assert_int_eq(amd_ecdsa_sign_le(k->vcek_key, EVP_sha384(), (const uint8_t *)&k->vcek_report,
 					   SNP_REPORT_SIGNED_LEN, k->vcek_report.sig_r, k->vcek_report.sig_s,
 					   SNP_SIG_FIELD_LEN, &err), 0);
@@ -590,24 +379,18 @@ static void kds_free(struct kds *k)
 	X509_free(k->vlek);
 }
 
-/* Writes the certificates (NULL-terminated) as one PEM file in `dir` and returns its path. */
+/* Writes the certificates (NULL-terminated) as one PEM file in the test's directory and returns its path. */
 static const char *pem_file(const char *name, ...)
 {
 	static char paths[8][128];
 	static int next;
 	char *path = paths[next++ % 8];
 	va_list ap;
-	X509 *c;
-	FILE *f;
 
-	snprintf(path, 128, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
+	test_path(path, 128, name);
 	va_start(ap, name);
-	while ((c = va_arg(ap, X509 *)))
-		ck_assert_int_eq(PEM_write_X509(f, c), 1);
+	pem_vwrite(path, ap);
 	va_end(ap);
-	fclose(f);
 	return path;
 }
 
@@ -615,7 +398,7 @@ static const char *report_file(const char *name, const struct snp_report *r)
 {
 	static char path[128];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	test_path(path, sizeof(path), name);
 	write_file(path, r, sizeof(*r));
 	return path;
 }
@@ -634,38 +417,38 @@ START_TEST(vlek_signed_report_verified_with_asvk_chain)
 	vcek_pem = pem_file("vcek.pem", k.vcek, NULL);
 	rep = report_file("vlek_report.bin", &k.vlek_report);
 	/* KDS's VLEK cert_chain (ASVK, ARK) vouches for the VLEK, which signed the report. */
-	ck_assert_msg(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s", vlek_ca,
+	ck_assert_msg(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s", vlek_ca,
 			    vlek_pem, rep) == 0, "%s", out);
 	ck_assert_has(out, "ARK signs ASVK         ok");
 	ck_assert_has(out, "ASVK signs VLEK        ok");
 	ck_assert_has(out, "VLEK is this chip's    skipped: a VLEK belongs to a cloud provider (CSP ID CN=test-csp)");
 	ck_assert_has(out, "VLEK signs report      ok");
 	/* The ASK, ARK and ASVK bundle some verifiers keep works the same; --vcek takes a VLEK too. */
-	ck_assert_msg(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", bundle,
+	ck_assert_msg(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", bundle,
 			    vlek_pem, rep) == 0, "%s", out);
 	/* The VCEK chain holds no ASVK: named. */
-	ck_assert_int_eq(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s",
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s",
 			       vcek_ca, vlek_pem, rep), 1);
 	ck_assert_has(out, "no ASVK");
 	/* A VLEK-signed report with the chip's VCEK: the report's SIGNING_KEY says it is the wrong key. */
-	ck_assert_int_eq(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s",
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s",
 			       bundle, vcek_pem, rep), 1);
 	ck_assert_has(out, "SIGNING_KEY 1");
 	/* A flipped byte of the signed body or of the signature is refused. */
 	k.vlek_report.measurement[3] ^= 1;
 	rep = report_file("vlek_report_bad.bin", &k.vlek_report);
-	ck_assert_int_eq(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s",
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s",
 			       vlek_ca, vlek_pem, rep), 1);
 	ck_assert_has(out, "VLEK signs report      INVALID");
 	k.vlek_report.measurement[3] ^= 1;
 	k.vlek_report.sig_s[10] ^= 1;
 	rep = report_file("vlek_report_bad2.bin", &k.vlek_report);
-	ck_assert_int_eq(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s",
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s",
 			       vlek_ca, vlek_pem, rep), 1);
 	/* A report signed by no key (SIGNING_KEY 7) has nothing to check: an input error, named. */
 	k.vlek_report.flags = 7u << 2;
 	rep = report_file("nokey_report.bin", &k.vlek_report);
-	ck_assert_int_eq(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s",
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vlek %s --report %s",
 			       vlek_ca, vlek_pem, rep), 2);
 	ck_assert_has(out, "SIGNING_KEY 7");
 	kds_free(&k);
@@ -686,17 +469,17 @@ START_TEST(turin_vcek_bundles_and_wrong_product)
 	vcek_pem = pem_file("vcek.pem", k.vcek, NULL);
 	rep = report_file("report.bin", &k.vcek_report);
 	/* An 8-byte hardware ID (Turin) and the FMC SPL match a version 5 Turin report. */
-	ck_assert_msg(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", ca,
+	ck_assert_msg(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", ca,
 			    vcek_pem, rep) == 0, "%s", out);
 	ck_assert_has(out, "VCEK is this chip's    ok");
 	ck_assert_has(out, "VCEK is for this TCB   ok");
 	/* A bundle of VCEK, ASK and ARK needs no --vcek. */
-	ck_assert_msg(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --report %s", with_vcek, rep) == 0,
+	ck_assert_msg(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --report %s", with_vcek, rep) == 0,
 		      "%s", out);
 	/* Another FMC SPL: another TCB's VCEK. */
 	k.vcek_report.reported_tcb ^= 1;
 	rep = report_file("report_fmc.bin", &k.vcek_report);
-	ck_assert_int_eq(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", ca,
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", ca,
 			       vcek_pem, rep), 1);
 	ck_assert_has(out, "fmc SPL 5");
 	k.vcek_report.reported_tcb ^= 1;
@@ -707,21 +490,21 @@ START_TEST(turin_vcek_bundles_and_wrong_product)
 					   SNP_REPORT_SIGNED_LEN, k.vcek_report.sig_r, k.vcek_report.sig_s,
 					   SNP_SIG_FIELD_LEN, &(struct cloak_err){ "" }), 0);
 	rep = report_file("report_masked.bin", &k.vcek_report);
-	ck_assert_msg(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", ca,
+	ck_assert_msg(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", ca,
 			    vcek_pem, rep) == 0, "%s", out);
 	ck_assert_has(out, "skipped: the report masks its chip ID");
 	/* Another product's chain: the message names who issued the VCEK. */
 	other_key = EVP_RSA_gen(2048);
 	ck_assert_ptr_nonnull(other_key);
 	other_ask = x509_make("SEV-Other", other_key, "ARK-Test", 9);
-	x509_sign_amd(other_ask, k.ark_key);
+	x509_sign(other_ask, k.ark_key, true);
 	other_ca = pem_file("other_chain.pem", other_ask, k.ark, NULL);
-	ck_assert_int_eq(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s", other_ca,
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s --vcek %s", other_ca,
 			       vcek_pem), 1);
 	ck_assert_has(out, "issued by SEV-Test, not by SEV-Other");
 	/* Two ASKs in one bundle cannot both be the signer: named. */
 	other_ca = pem_file("two_asks.pem", other_ask, k.ask, k.ark, NULL);
-	ck_assert_int_eq(owner(out, sizeof(out), "report verify --allow-unknown-ark --ca %s", other_ca), 2);
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report verify --allow-unknown-ark --ca %s", other_ca), 2);
 	ck_assert_has(out, "two certificates of one kind");
 	X509_free(other_ask);
 	EVP_PKEY_free(other_key);
@@ -738,13 +521,13 @@ START_TEST(report_show_cli_versions)
 
 	report_of_version(&r, 5, 0x19, 0x11);
 	p = report_file("v5.bin", &r);
-	ck_assert_int_eq(owner(out, sizeof(out), "report show --report %s", p), 0);
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report show --report %s", p), 0);
 	ck_assert_has(out, "version              5\n");
 	ck_assert_has(out, "launch_mit_vector    0xb\n");
 	ck_assert_has(out, "(Genoa)");
 	report_of_version(&r, 2, 0, 0);
 	p = report_file("v2.bin", &r);
-	ck_assert_int_eq(owner(out, sizeof(out), "report show --report %s", p), 0);
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report show --report %s", p), 0);
 	ck_assert_lacks(out, "cpuid");
 	/* Wrappers real tools write are named, with the command that takes the report out. */
 	{
@@ -754,19 +537,19 @@ START_TEST(report_show_cli_versions)
 		memset(big, 0, sizeof(big));
 		memcpy(big, "HCLA", 4);
 		memcpy(big + 0x20, &r, sizeof(r));
-		snprintf(path, sizeof(path), "%s/hcl.bin", dir);
+		test_path(path, sizeof(path), "hcl.bin");
 		write_file(path, big, sizeof(big));
-		ck_assert_int_eq(owner(out, sizeof(out), "report show --report %s", path), 2);
+		ck_assert_int_eq(owner_run(out, sizeof(out), "report show --report %s", path), 2);
 		ck_assert_has(out, "Azure HCL report");
 		ck_assert_has(out, "skip=32 count=1184");
 		memcpy(big, &r, sizeof(r));
 		write_file(path, big, sizeof(big));
-		ck_assert_int_eq(owner(out, sizeof(out), "report show --report %s", path), 2);
+		ck_assert_int_eq(owner_run(out, sizeof(out), "report show --report %s", path), 2);
 		ck_assert_has(out, "a version 2 report followed by 132 more bytes");
 	}
 	r.version = 6;
 	p = report_file("v6.bin", &r);
-	ck_assert_int_eq(owner(out, sizeof(out), "report show --report %s", p), 2);
+	ck_assert_int_eq(owner_run(out, sizeof(out), "report show --report %s", p), 2);
 	ck_assert_has(out, "version 6");
 }
 END_TEST
@@ -776,7 +559,7 @@ static Suite *interop_suite(void)
 	Suite *s = suite_create("owner-interop");
 	TCase *t = tcase_create("interop");
 
-	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_checked_fixture(t, test_dir_setup, test_dir_teardown);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, report_layouts_per_version);
 	tcase_add_test(t, policy_and_platform_bits_named);

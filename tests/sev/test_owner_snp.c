@@ -1,35 +1,20 @@
 /* test_owner_snp.c: cloak-owner's SNP pieces on data made here: PAGE_INFO, VMSA, OVMF metadata, chains, reports, ID blocks. */
 #include "sev_tests.h"
 
+#include "amd_test_certs.h"
+#include "owner_harness.h"
+
 #include "sev/amd_cert.h"
 #include "owner.h"
 #include "snp_digest.h"
 #include "sev/snp_report.h"
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static uint64_t get64(const uint8_t *p)
 {
@@ -265,83 +250,7 @@ static EVP_PKEY *ec_key(void)
 	return k;
 }
 
-static void rsa_le(EVP_PKEY *k, const char *param, uint8_t *out, int len)
-{
-	BIGNUM *bn = NULL;
-
-	ck_assert_int_eq(EVP_PKEY_get_bn_param(k, param, &bn), 1);
-	ck_assert_int_eq(BN_bn2lebinpad(bn, out, len), len);
-	BN_free(bn);
-}
-
-/* RSA-PSS (salt = digest length) over msg, written little-endian into `len` bytes. */
-static void pss_sign_le(EVP_PKEY *k, const EVP_MD *md, const uint8_t *msg, size_t n, uint8_t *out, size_t len)
-{
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *p = NULL;
-	uint8_t sig[512];
-	size_t sl = sizeof(sig), i;
-
-	ck_assert_int_eq(EVP_DigestSignInit(m, &p, md, NULL, k), 1);
-	ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PSS_PADDING), 1);
-	ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_pss_saltlen(p, RSA_PSS_SALTLEN_DIGEST), 1);
-	ck_assert_int_eq(EVP_DigestSign(m, sig, &sl, msg, n), 1);
-	memset(out, 0, len);
-	for (i = 0; i < sl; i++)
-		out[i] = sig[sl - 1 - i];
-	EVP_MD_CTX_free(m);
-}
-
-/* An ARK or ASK in the AMD-signed format (2048-bit: SHA-256), signed by `signer` whose key ID is signer_id. */
-static void ca_cert(uint8_t c[64 + 3 * 256], uint32_t usage, EVP_PKEY *k, uint8_t id, EVP_PKEY *signer, uint8_t signer_id)
-{
-	memset(c, 0, 64 + 3 * 256);
-	put32(c, 1);
-	memset(c + 4, id, 16);
-	memset(c + 20, signer_id, 16);
-	put32(c + 36, usage);
-	put32(c + 56, 2048);
-	put32(c + 60, 2048);
-	rsa_le(k, OSSL_PKEY_PARAM_RSA_E, c + 64, 256);
-	rsa_le(k, OSSL_PKEY_PARAM_RSA_N, c + 64 + 256, 256);
-	pss_sign_le(signer, EVP_sha256(), c, 64 + 512, c + 64 + 512, 256);
-}
-
-/* An SEV-format certificate holding k's public key, unsigned. */
-static void sev_cert(uint8_t c[AMD_SEV_CERT_LEN], uint32_t usage, uint32_t algo, EVP_PKEY *k)
-{
-	memset(c, 0, AMD_SEV_CERT_LEN);
-	put32(c, 1);
-	c[4] = 1;
-	c[5] = 55;
-	put32(c + 8, usage);
-	put32(c + 12, algo);
-	if (algo == AMD_ALGO_RSA_SHA256) {
-		put32(c + 0x10, 2048);
-		rsa_le(k, OSSL_PKEY_PARAM_RSA_E, c + 0x14, 256);
-		rsa_le(k, OSSL_PKEY_PARAM_RSA_N, c + 0x214, 256);
-	} else {
-		ck_assert_int_eq(snp_pubkey_encode(k, c + 0x10, &(struct cloak_err){ "" }), 0);  /* curve, Qx, Qy */
-	}
-	put32(c + 0x414, AMD_USAGE_INVALID);
-	put32(c + 0x61c, AMD_USAGE_INVALID);
-}
-
-static void sev_sign(uint8_t c[AMD_SEV_CERT_LEN], unsigned slot, uint32_t usage, uint32_t algo, EVP_PKEY *signer)
-{
-	uint8_t *s = c + (slot ? 0x61c : 0x414);
-	struct cloak_err err = { "" };
-
-	put32(s, usage);
-	put32(s + 4, algo);
-	if (algo == AMD_ALGO_RSA_SHA256)
-		pss_sign_le(signer, EVP_sha256(), c, AMD_SEV_CERT_BODY_LEN, s + 8, 512);
-	else
-		ck_assert_int_eq(amd_ecdsa_sign_le(signer, algo == AMD_ALGO_ECDSA_SHA384 ? EVP_sha384() : EVP_sha256(), c,
-						   AMD_SEV_CERT_BODY_LEN, s + 8, s + 8 + 72, 72, &err), 0);
-}
-
-static uint8_t ark_c[832], ask_c[832], cek_c[AMD_SEV_CERT_LEN], oca_c[AMD_SEV_CERT_LEN], pek_c[AMD_SEV_CERT_LEN],
+static uint8_t ark_c[AMD_CA_CERT_LEN(2048)], ask_c[AMD_CA_CERT_LEN(2048)], cek_c[AMD_SEV_CERT_LEN], oca_c[AMD_SEV_CERT_LEN], pek_c[AMD_SEV_CERT_LEN],
 	pdh_c[AMD_SEV_CERT_LEN];
 
 /* ARK -> ASK -> CEK (ECDSA) -> PEK <- OCA (RSA-PSS, self-signed), PEK -> PDH. */
@@ -349,17 +258,17 @@ static void make_sev_chain(void)
 {
 	EVP_PKEY *ark = rsa_key(), *ask = rsa_key(), *oca = rsa_key(), *cek = ec_key(), *pek = ec_key(), *pdh = ec_key();
 
-	ca_cert(ark_c, AMD_USAGE_ARK, ark, 0xa1, ark, 0xa1);
-	ca_cert(ask_c, AMD_USAGE_ASK, ask, 0xa2, ark, 0xa1);
-	sev_cert(cek_c, AMD_USAGE_CEK, AMD_ALGO_ECDSA_SHA256, cek);
-	sev_sign(cek_c, 0, AMD_USAGE_ASK, AMD_ALGO_RSA_SHA256, ask);
-	sev_cert(oca_c, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca);
-	sev_sign(oca_c, 0, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca);
-	sev_cert(pek_c, AMD_USAGE_PEK, AMD_ALGO_ECDSA_SHA256, pek);
-	sev_sign(pek_c, 0, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca);
-	sev_sign(pek_c, 1, AMD_USAGE_CEK, AMD_ALGO_ECDSA_SHA256, cek);
-	sev_cert(pdh_c, AMD_USAGE_PDH, AMD_ALGO_ECDH_SHA256, pdh);
-	sev_sign(pdh_c, 0, AMD_USAGE_PEK, AMD_ALGO_ECDSA_SHA256, pek);
+	ca_cert_make(ark_c, 2048, AMD_USAGE_ARK, ark, 0xa1, ark, 0xa1, RSA_PSS_SALTLEN_DIGEST);
+	ca_cert_make(ask_c, 2048, AMD_USAGE_ASK, ask, 0xa2, ark, 0xa1, RSA_PSS_SALTLEN_DIGEST);
+	sev_cert_make(cek_c, AMD_USAGE_CEK, AMD_ALGO_ECDSA_SHA256, cek);
+	sev_cert_sign(cek_c, 0, AMD_USAGE_ASK, AMD_ALGO_RSA_SHA256, ask);
+	sev_cert_make(oca_c, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca);
+	sev_cert_sign(oca_c, 0, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca);
+	sev_cert_make(pek_c, AMD_USAGE_PEK, AMD_ALGO_ECDSA_SHA256, pek);
+	sev_cert_sign(pek_c, 0, AMD_USAGE_OCA, AMD_ALGO_RSA_SHA256, oca);
+	sev_cert_sign(pek_c, 1, AMD_USAGE_CEK, AMD_ALGO_ECDSA_SHA256, cek);
+	sev_cert_make(pdh_c, AMD_USAGE_PDH, AMD_ALGO_ECDH_SHA256, pdh);
+	sev_cert_sign(pdh_c, 0, AMD_USAGE_PEK, AMD_ALGO_ECDSA_SHA256, pek);
 	EVP_PKEY_free(ark);
 	EVP_PKEY_free(ask);
 	EVP_PKEY_free(oca);
@@ -434,99 +343,26 @@ END_TEST
 
 /* ---- SNP: a simulated ARK/ASK/VCEK chain and reports ---- */
 
-static char dir[64];
-
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/cloak-owner-snpXXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-static void add_ext(X509 *c, const char *oid, const uint8_t *der, int n)
-{
-	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
-	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-	X509_EXTENSION *e;
-
-	ck_assert_int_eq(ASN1_OCTET_STRING_set(os, der, n), 1);
-	e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
-	ck_assert_int_eq(X509_add_ext(c, e, -1), 1);
-	X509_EXTENSION_free(e);
-	ASN1_OCTET_STRING_free(os);
-	ASN1_OBJECT_free(o);
-}
-
-static void add_int_ext(X509 *c, const char *oid, long v)
-{
-	ASN1_INTEGER *ai = ASN1_INTEGER_new();
-	unsigned char *der = NULL;
-	int n;
-
-	ASN1_INTEGER_set(ai, v);
-	n = i2d_ASN1_INTEGER(ai, &der);
-	add_ext(c, oid, der, n);
-	OPENSSL_free(der);
-	ASN1_INTEGER_free(ai);
-}
-
 struct vcek_ids {
 	const uint8_t *chip_id;
 	unsigned bl, tee, snp, ucode;
 };
 
+/* A certificate of the simulated chain; with ids, a VCEK's hardware ID (the raw chip ID, as KDS serves it) and SPLs. */
 static X509 *x509(const char *cn, EVP_PKEY *key, const char *issuer_cn, EVP_PKEY *signer, bool pss,
 		  const struct vcek_ids *ids)
 {
-	X509 *c = X509_new();
-	X509_NAME *sn = X509_NAME_new(), *in = X509_NAME_new();
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *p = NULL;
+	X509 *c = x509_make(cn, key, issuer_cn, 1);
 
-	X509_set_version(c, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(c), 1);
-	X509_gmtime_adj(X509_getm_notBefore(c), 0);
-	X509_gmtime_adj(X509_getm_notAfter(c), 3600);
-	X509_NAME_add_entry_by_txt(sn, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_NAME_add_entry_by_txt(in, "CN", MBSTRING_ASC, (const unsigned char *)issuer_cn, -1, -1, 0);
-	X509_set_subject_name(c, sn);
-	X509_set_issuer_name(c, in);
-	X509_set_pubkey(c, key);
 	if (ids) {
-		/* The hardware ID is the raw chip ID, as in the VCEKs KDS serves. */
-		add_ext(c, "1.3.6.1.4.1.3704.1.4", ids->chip_id, 64);
-		add_int_ext(c, "1.3.6.1.4.1.3704.1.3.1", ids->bl);
-		add_int_ext(c, "1.3.6.1.4.1.3704.1.3.2", ids->tee);
-		add_int_ext(c, "1.3.6.1.4.1.3704.1.3.3", ids->snp);
-		add_int_ext(c, "1.3.6.1.4.1.3704.1.3.8", ids->ucode);
+		x509_ext_raw(c, "1.3.6.1.4.1.3704.1.4", ids->chip_id, 64);
+		x509_ext_int(c, "1.3.6.1.4.1.3704.1.3.1", ids->bl);
+		x509_ext_int(c, "1.3.6.1.4.1.3704.1.3.2", ids->tee);
+		x509_ext_int(c, "1.3.6.1.4.1.3704.1.3.3", ids->snp);
+		x509_ext_int(c, "1.3.6.1.4.1.3704.1.3.8", ids->ucode);
 	}
-	ck_assert_int_eq(EVP_DigestSignInit(m, &p, EVP_sha384(), NULL, signer), 1);
-	if (pss) {
-		ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PSS_PADDING), 1);
-		ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_pss_saltlen(p, RSA_PSS_SALTLEN_DIGEST), 1);
-	}
-	ck_assert_int_gt(X509_sign_ctx(c, m), 0);
-	EVP_MD_CTX_free(m);
-	X509_NAME_free(sn);
-	X509_NAME_free(in);
+	x509_sign(c, signer, pss);
 	return c;
-}
-
-static void write_pem(const char *path, X509 *a, X509 *b)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_X509(f, a), 1);
-	ck_assert_int_eq(PEM_write_X509(f, b), 1);
-	fclose(f);
 }
 
 struct snp_world {
@@ -550,8 +386,8 @@ static void world_make(struct snp_world *w)
 	w->ark = x509("ARK-Sim", w->ark_key, "ARK-Sim", w->ark_key, true, NULL);
 	w->ask = x509("SEV-Sim", w->ask_key, "ARK-Sim", w->ark_key, true, NULL);
 	w->vcek = x509("SEV-VCEK", w->vcek_key, "SEV-Sim", w->ask_key, true, &ids);
-	snprintf(w->ca_path, sizeof(w->ca_path), "%s/cert_chain.pem", dir);
-	write_pem(w->ca_path, w->ask, w->ark);   /* KDS's order: ASK, then ARK */
+	test_path(w->ca_path, sizeof(w->ca_path), "cert_chain.pem");
+	pem_write(w->ca_path, w->ask, w->ark, NULL);   /* KDS's order: ASK, then ARK */
 	memset(&w->report, 0, sizeof(w->report));
 	w->report.version = 2;
 	w->report.policy = 0x30000;
@@ -640,7 +476,7 @@ START_TEST(snp_report_valid_and_each_tampering_refused)
 		/* An ASK the ARK did not sign. */
 		X509_free(w.ask);
 		w.ask = x509("SEV-Sim", w.ask_key, "ARK-Sim", rogue, true, NULL);
-		write_pem(w.ca_path, w.ask, w.ark);
+		pem_write(w.ca_path, w.ask, w.ark, NULL);
 		ck_assert_int_eq(snp_check(&w, &w.report, w.vcek, &err), 1);
 		ck_assert_msg_has(err.msg, "ARK signs ASK");
 		EVP_PKEY_free(rogue);
@@ -656,7 +492,6 @@ START_TEST(snp_report_parse_and_ca_bundle_refusals)
 	struct snp_world w;
 	struct snp_ca ca;
 	char hex[2 * SNP_REPORT_LEN + 2], path[128];
-	FILE *f;
 
 	world_make(&w);
 	/* Hex text is taken as well as the binary. */
@@ -671,17 +506,15 @@ START_TEST(snp_report_parse_and_ca_bundle_refusals)
 	ck_assert_int_eq(snp_report_parse((const uint8_t *)&r, SNP_REPORT_LEN, &r, &err), -1);
 	ck_assert_msg_has(err.msg, "version 1");
 	/* A bundle of one certificate, or of two non-roots, is refused. */
-	snprintf(path, sizeof(path), "%s/one.pem", dir);
-	f = fopen(path, "w");
-	PEM_write_X509(f, w.ask);
-	fclose(f);
+	test_path(path, sizeof(path), "one.pem");
+	pem_write(path, w.ask, NULL);
 	ck_assert_int_eq(snp_ca_load(path, &ca, &err), -1);
 	ck_assert_msg_has(err.msg, "holds 1");
-	write_pem(path, w.ask, w.vcek);
+	pem_write(path, w.ask, w.vcek, NULL);
 	ck_assert_int_eq(snp_ca_load(path, &ca, &err), -1);
 	ck_assert_msg_has(err.msg, "self-issued");
 	/* Either order of ASK and ARK is taken. */
-	write_pem(path, w.ark, w.ask);
+	pem_write(path, w.ark, w.ask, NULL);
 	ck_assert_int_eq(snp_ca_load(path, &ca, &err), 0);
 	ck_assert_int_eq(snp_ca_verify(&ca, NULL, &err), 0);
 	snp_ca_free(&ca);
@@ -769,7 +602,7 @@ static void write_bytes(const char *name, const void *d, size_t n, char *path, s
 {
 	struct cloak_err err = { "" };
 
-	snprintf(path, plen, "%s/%s", dir, name);
+	test_path(path, plen, name);
 	ck_assert_msg(sev_file_write(path, name, d, n, 0600, &err) == 0, "%s", err.msg);
 }
 
@@ -790,10 +623,10 @@ START_TEST(cli_verify_and_report_verify)
 	write_bytes("pdh", pdh_c, sizeof(pdh_c), pdh, sizeof(pdh));
 	snprintf(args, sizeof(args), "verify --ark %s --ask %s --cek %s --oca %s --pek %s --pdh %s", ark, ask, cek, oca,
 		 pek, pdh);
-	ck_assert_int_eq(owner_run(args), 0);
+	ck_assert_int_eq(owner_run(NULL, 0, "%s", args), 0);
 	pdh_c[0x30] ^= 1;
 	write_bytes("pdh", pdh_c, sizeof(pdh_c), pdh, sizeof(pdh));
-	ck_assert_int_eq(owner_run(args), 1);
+	ck_assert_int_eq(owner_run(NULL, 0, "%s", args), 1);
 
 	world_make(&w);
 	write_bytes("report.bin", &w.report, sizeof(w.report), rep, sizeof(rep));
@@ -802,14 +635,14 @@ START_TEST(cli_verify_and_report_verify)
 	OPENSSL_free(der);
 	snprintf(args, sizeof(args), "report verify --ca %s --vcek %s --report %s", w.ca_path, vcek, rep);
 	/* A chain whose ARK is none of AMD's is refused unless the owner says it is a test chain. */
-	ck_assert_int_eq(owner_run(args), 1);
+	ck_assert_int_eq(owner_run(NULL, 0, "%s", args), 1);
 	strcat(args, " --allow-unknown-ark");
-	ck_assert_int_eq(owner_run(args), 0);
-	ck_assert_int_eq(owner_run("report show --report"), 2);   /* a missing value */
+	ck_assert_int_eq(owner_run(NULL, 0, "%s", args), 0);
+	ck_assert_int_eq(owner_run(NULL, 0, "report show --report"), 2);   /* a missing value */
 	r = w.report;
 	r.host_data[0] ^= 1;
 	write_bytes("report.bin", &r, sizeof(r), rep, sizeof(rep));
-	ck_assert_int_eq(owner_run(args), 1);
+	ck_assert_int_eq(owner_run(NULL, 0, "%s", args), 1);
 	world_free(&w);
 }
 END_TEST
@@ -826,7 +659,7 @@ Suite *owner_snp_suite(void)
 	tcase_add_test(t, ovmf_metadata_sections);
 	tcase_add_test(t, snp_kernel_needs_a_hashes_section);
 	suite_add_tcase(s, t);
-	tcase_add_checked_fixture(c, setup, teardown);
+	tcase_add_checked_fixture(c, test_dir_setup, test_dir_teardown);
 	tcase_set_timeout(c, 60);
 	tcase_add_test(c, sev_chain_valid_and_each_tampering_refused);
 	tcase_add_test(c, snp_report_valid_and_each_tampering_refused);

@@ -1,6 +1,8 @@
 /* test_snp.c: the SNP parts of the VMM: host-check's SNP verdicts, and the simulated SNP firmware's rules. */
 #include "sev_tests.h"
 
+#include "owner_harness.h"
+
 #include "sev/sev.h"
 #include "sev/snp.h"
 #include "sev/snp_abi.h"
@@ -454,15 +456,15 @@ START_TEST(snp_sim_reports_verify_with_cloak_owner)
 	struct snp_sim_guest *g;
 	struct snp_report r, parsed;
 	struct snp_ca ca;
-	char dir[] = "/tmp/cloak-snp-XXXXXX", ca_pem[64], vcek[64], rep[64], args[512];
+	char ca_pem[64], vcek[64], rep[64], args[512];
 	uint8_t ld[48], rd[64] = { 0xee };
 	X509 *v;
 	FILE *f;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(ca_pem, sizeof(ca_pem), "%s/ca.pem", dir);
-	snprintf(vcek, sizeof(vcek), "%s/vcek.der", dir);
-	snprintf(rep, sizeof(rep), "%s/report.bin", dir);
+	test_dir_setup();
+	test_path(ca_pem, sizeof(ca_pem), "ca.pem");
+	test_path(vcek, sizeof(vcek), "vcek.der");
+	test_path(rep, sizeof(rep), "report.bin");
 	g = one_page_guest(s, ld);
 	ck_assert_uint_eq(snp_fw_launch_finish(g, NULL, NULL, false, host_data, false), 0);
 	ck_assert_uint_eq(snp_fw_guest_report(g, rd, 0, &r), 0);
@@ -486,17 +488,16 @@ START_TEST(snp_sim_reports_verify_with_cloak_owner)
 	ck_assert_msg(sev_file_write(rep, "report", &r, sizeof(r), 0600, &err) == 0, "%s", err.msg);
 	/* The simulator's ARK is not AMD's: refused unless the owner says this is a test chain. */
 	snprintf(args, sizeof(args), "report verify --ca %s --vcek %s --report %s", ca_pem, vcek, rep);
-	ck_assert_int_eq(owner_run(args), 1);
+	ck_assert_int_eq(owner_run(NULL, 0, "%s", args), 1);
 	snprintf(args, sizeof(args), "report verify --allow-unknown-ark --ca %s --vcek %s --report %s", ca_pem, vcek,
 		 rep);
-	ck_assert_int_eq(owner_run(args), 0);
+	ck_assert_int_eq(owner_run(NULL, 0, "%s", args), 0);
 	r.measurement[5] ^= 1;
 	ck_assert_msg(sev_file_write(rep, "report", &r, sizeof(r), 0600, &err) == 0, "%s", err.msg);
-	ck_assert_int_ne(owner_run(args), 0);
+	ck_assert_int_ne(owner_run(NULL, 0, "%s", args), 0);
 	snp_fw_guest_free(g);
 	snp_sim_close(s);
-	snprintf(args, sizeof(args), "rm -rf %s", dir);
-	ck_assert_int_eq(system(args), 0);
+	test_dir_teardown();
 }
 END_TEST
 

@@ -1,6 +1,8 @@
 /* test_snp_linux.c: the SEV-SNP launch of a Linux bzImage: its CC blob, setup_data, reserved e820 range and owner digest. */
 #include "sev_tests.h"
 
+#include "../unit/fake_bzimage.h"
+
 #include "owner.h"
 #include "plan.h"
 #include "sev/sev.h"
@@ -35,33 +37,14 @@ static uint64_t rd64(const uint8_t *p, size_t off)
 	return v;
 }
 
-/* A small relocatable 64-bit bzImage (boot protocol 2.15): one setup sector, then 8 KiB of patterned kernel. */
+/* A small relocatable 64-bit bzImage (boot protocol 2.15) in a file: one setup sector, then 8 KiB of patterned kernel. */
 static void write_bzimage(char path[64])
 {
 	static uint8_t img[1024 + 8192];
-	uint16_t version = 0x020f, xlf = 1;
-	uint32_t align = 0x200000, init_size = 0x100000, cmdline_size = 2047, initrd_max = 0x7fffffff;
-	uint64_t pref = 0x1000000;
-	size_t i;
 	FILE *f;
 	int fd;
 
-	memset(img, 0, sizeof(img));
-	img[0x1f1] = 1;
-	img[0x1fe] = 0x55;
-	img[0x1ff] = 0xaa;
-	img[0x201] = 0x66;
-	memcpy(img + 0x202, "HdrS", 4);
-	memcpy(img + 0x206, &version, 2);
-	memcpy(img + 0x236, &xlf, 2);
-	img[0x234] = 1;
-	memcpy(img + 0x230, &align, 4);
-	memcpy(img + 0x258, &pref, 8);
-	memcpy(img + 0x260, &init_size, 4);
-	memcpy(img + 0x238, &cmdline_size, 4);
-	memcpy(img + 0x22c, &initrd_max, 4);
-	for (i = 1024; i < sizeof(img); i++)
-		img[i] = (uint8_t)(i * 7);
+	fake_bzimage(img, sizeof(img), 0x020f, 1);
 	snprintf(path, 64, "/tmp/cloak-snp-linux-XXXXXX");
 	fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);

@@ -1,6 +1,7 @@
 /* test_loader.c: the ELF, Multiboot and bzImage parsers against images built in memory, good and broken. */
 #include "loader.h"
 #include "unit.h"
+#include "fake_bzimage.h"
 
 #include <elf.h>
 #include <string.h>
@@ -387,28 +388,9 @@ START_TEST(multiboot2_header)
 }
 END_TEST
 
-static size_t make_bzimage(uint8_t *buf, size_t cap, uint16_t version, uint16_t xloadflags)
-{
-	memset(buf, 0, cap);
-	buf[0x1f1] = 1;
-	buf[0x1fe] = 0x55;
-	buf[0x1ff] = 0xaa;
-	buf[0x201] = 0x66;
-	memcpy(buf + 0x202, "HdrS", 4);
-	memcpy(buf + 0x206, &version, 2);
-	memcpy(buf + 0x236, &xloadflags, 2);
-	buf[0x234] = 1;
-	*(uint32_t *)(buf + 0x230) = 0x200000;
-	*(uint64_t *)(buf + 0x258) = 0x1000000;
-	*(uint32_t *)(buf + 0x260) = 0x2000000;
-	*(uint32_t *)(buf + 0x238) = 2047;
-	*(uint32_t *)(buf + 0x22c) = 0x7fffffff;
-	return cap;
-}
-
 START_TEST(bzimage_good)
 {
-	size_t len = make_bzimage(img, sizeof(img), 0x020f, 1);
+	size_t len = fake_bzimage(img, sizeof(img), 0x020f, 1);
 	struct bzimage bz;
 	struct cloak_err err;
 
@@ -431,14 +413,14 @@ START_TEST(bzimage_broken)
 {
 	struct bzimage bz;
 	struct cloak_err err;
-	size_t len = make_bzimage(img, sizeof(img), 0x020b, 1);
+	size_t len = fake_bzimage(img, sizeof(img), 0x020b, 1);
 
 	ck_assert_int_eq(bzimage_parse(img, len, "bz", &bz, &err), -1);
 	ck_assert_msg_has(err.msg, "uses boot protocol 2.11, too old for the 64-bit entry");
-	len = make_bzimage(img, sizeof(img), 0x020f, 0);
+	len = fake_bzimage(img, sizeof(img), 0x020f, 0);
 	ck_assert_int_eq(bzimage_parse(img, len, "bz", &bz, &err), -1);
 	ck_assert_msg_has(err.msg, "no 64-bit entry point");
-	len = make_bzimage(img, sizeof(img), 0x020f, 1);
+	len = fake_bzimage(img, sizeof(img), 0x020f, 1);
 	ck_assert_int_eq(bzimage_parse(img, 0x260, "bz", &bz, &err), -1);
 	ck_assert_msg_has(err.msg, "truncated inside its setup header");
 	ck_assert_int_eq(bzimage_parse(img, 0x300, "bz", &bz, &err), -1);
@@ -467,7 +449,7 @@ START_TEST(bzimage_ends_after_signature)
 	ck_assert(map != MAP_FAILED);
 	ck_assert_int_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
 	file = map + page - 0x206;
-	make_bzimage(img, sizeof(img), 0x020f, 1);
+	fake_bzimage(img, sizeof(img), 0x020f, 1);
 	memcpy(file, img, 0x206);
 	ck_assert(bzimage_is_bzimage(file, 0x206));
 	ck_assert_int_eq(bzimage_parse(file, 0x206, "bz", &bz, &err), -1);

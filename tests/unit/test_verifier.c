@@ -5,6 +5,7 @@
 #include "plan.h"
 #include "sev/sev.h"
 #include "unit.h"
+#include "fake_bzimage.h"
 
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -308,25 +309,10 @@ END_TEST
 
 static uint8_t *make_bzimage(size_t len)
 {
-	uint8_t *buf = calloc(1, len);
-	uint16_t version = 0x020f, xloadflags = 1;
-	size_t i;
+	uint8_t *buf = malloc(len);
 
 	ck_assert_ptr_nonnull(buf);
-	for (i = 0x400; i < len; i++)
-		buf[i] = (uint8_t)(i * 7);
-	buf[0x1f1] = 1;
-	buf[0x1fe] = 0x55;
-	buf[0x1ff] = 0xaa;
-	memcpy(buf + 0x202, "HdrS", 4);
-	memcpy(buf + 0x206, &version, 2);
-	memcpy(buf + 0x236, &xloadflags, 2);
-	buf[0x234] = 1;
-	*(uint32_t *)(buf + 0x230) = 0x200000;
-	*(uint64_t *)(buf + 0x258) = 0x1000000;
-	*(uint32_t *)(buf + 0x260) = 0x2000000;
-	*(uint32_t *)(buf + 0x238) = 2047;
-	*(uint32_t *)(buf + 0x22c) = 0x7fffffff;
+	fake_bzimage(buf, len, 0x020f, 1);
 	return buf;
 }
 
