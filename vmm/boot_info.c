@@ -164,12 +164,19 @@ struct snp_cc_blob {
 _Static_assert(sizeof(struct snp_cc_blob) == 40 && offsetof(struct snp_cc_blob, cpuid_phys) == 24,
 	       "the CC blob has Linux's layout");
 
-/* A setup_data entry of type SETUP_CC_BLOB: the header, then the blob's 32-bit address. */
+/* A setup_data entry of type SETUP_CC_BLOB: the header, then the blob's 32-bit address. The header's
+ * own layout is spelled out because `struct setup_data` ends in a flexible array, which ISO C does not
+ * allow inside another struct (clang refuses it). */
 struct cc_setup_data {
-	struct setup_data header;
+	uint64_t next;
+	uint32_t type;
+	uint32_t len;
 	uint32_t cc_blob_address;
 } __attribute__((packed));
-_Static_assert(sizeof(struct setup_data) == 16, "setup_data's header is 16 bytes");
+_Static_assert(sizeof(struct setup_data) == 16 && offsetof(struct setup_data, next) == 0 &&
+	       offsetof(struct setup_data, type) == 8 && offsetof(struct setup_data, len) == 12 &&
+	       offsetof(struct cc_setup_data, cc_blob_address) == offsetof(struct setup_data, data),
+	       "cc_setup_data has setup_data's layout");
 _Static_assert(BOOT_CC_SETUP_DATA_OFFSET >= sizeof(struct snp_cc_blob) &&
 	       BOOT_CC_SETUP_DATA_OFFSET + sizeof(struct cc_setup_data) <= PAGE_SIZE, "the entry fits after the blob");
 
@@ -183,7 +190,7 @@ uint64_t boot_snp_cc_blob_build(uint8_t page[PAGE_SIZE], uint64_t page_gpa, uint
 		.cpuid_phys = cpuid_gpa, .cpuid_len = PAGE_SIZE,
 	};
 	struct cc_setup_data sd = {
-		.header = { .next = 0, .type = SETUP_CC_BLOB, .len = sizeof(uint32_t) },
+		.next = 0, .type = SETUP_CC_BLOB, .len = sizeof(uint32_t),
 		.cc_blob_address = (uint32_t)page_gpa,  /* a 32-bit field: the plan puts the page below 1 MiB */
 	};
 
