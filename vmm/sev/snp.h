@@ -141,7 +141,15 @@ int snp_ksim_set_attributes(struct snp_ksim *k, uint64_t gpa, uint64_t size, uin
 bool snp_ksim_is_private(const struct snp_ksim *k, uint64_t gpa, uint64_t size);
 /* The KVM_SEV_SNP_* commands: 0 or -errno, *fw_error the firmware's status. */
 int snp_ksim_launch_start(struct snp_ksim *k, struct kvm_sev_snp_launch_start *p, uint32_t *fw_error);
+/*
+ * A GFN range, as 6.12's sev.c does it: clamped to gfn_start's slot, page by
+ * page; pages done before a failing one are success with gfn_start/uaddr/len
+ * advanced past them, only a failing first page is -EIO (*fw_error the
+ * firmware's status or 0). The caller resumes while len is not 0.
+ */
 int snp_ksim_launch_update(struct snp_ksim *k, struct kvm_sev_snp_launch_update *p, uint32_t *fw_error);
+/* Test hook: the next SNP_LAUNCH_UPDATE meets a pending signal after `pages` pages (as kvm_gmem_populate's -EINTR). */
+void snp_ksim_test_signal_after(struct snp_ksim *k, long pages);
 /*
  * KVM_SET_FPU on vCPU `index`: the simulated kernel keeps it, because the
  * nested 6.1 KVM's KVM_GET_FPU reads back zeros (measured), while a 6.12 KVM
