@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* An SNP host as a 6.12 kernel on Genoa shows it. */
@@ -634,6 +635,53 @@ START_TEST(snp_ksim_launch_update_rules)
 }
 END_TEST
 
+/* More than 64 CPUID leaves: the ones Linux's SNP code needs are kept, the dropped ones named. */
+START_TEST(snp_cpuid_page_keeps_the_leaves_linux_needs)
+{
+	struct kvm_cpuid_entry2 e[90];
+	struct snp_cpuid_page t;
+	char dropped[2048];
+	unsigned n = 0, i, k, fillers = 0;
+	bool seen_1f = false, seen_80 = false, seen_d1 = false;
+
+	memset(e, 0, sizeof(e));
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0x0, .eax = 0xd };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0x1, .ecx = 0x80000000 };
+	/* 70 leaves KVM lists before the extended ones (sub-leaves of 0x12 here). */
+	for (i = 0; i < 70; i++, fillers++)
+		e[n++] = (struct kvm_cpuid_entry2){ .function = 0x12, .index = i, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 7 };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 1 };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0x80000000, .eax = 0x8000001f };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0x8000001f, .eax = 0x1b, .ebx = 0x33 };
+	/* Within 64, everything goes in, in the guest's order. */
+	ck_assert_uint_eq(snp_cpuid_table_fill(&t, e, 40, dropped, sizeof(dropped)), 0);
+	ck_assert_uint_eq(t.count, 40);
+	ck_assert_str_eq(dropped, "");
+	ck_assert_uint_eq(t.fn[2].eax_in, 0x12);
+	/* 76: the six Linux needs first, then 58 of the 0x12 sub-leaves; the last 12 are dropped and named. */
+	ck_assert_uint_eq(snp_cpuid_table_fill(&t, e, n, dropped, sizeof(dropped)), n - 64);
+	ck_assert_uint_eq(t.count, 64);
+	for (k = 0; k < t.count; k++) {
+		seen_1f |= t.fn[k].eax_in == 0x8000001f && t.fn[k].ebx == 0x33;
+		seen_80 |= t.fn[k].eax_in == 0x80000000;
+		seen_d1 |= t.fn[k].eax_in == 0xd && t.fn[k].ecx_in == 1 && t.fn[k].xcr0_in == 1;
+	}
+	ck_assert(seen_1f && seen_80 && seen_d1);
+	ck_assert_uint_eq(t.fn[0].eax_in, 0x0);
+	ck_assert_uint_eq(t.fn[6].eax_in, 0x12);
+	ck_assert_uint_eq(t.fn[6].ecx_in, 0);
+	ck_assert_ptr_nonnull(strstr(dropped, "0x12.58 "));
+	ck_assert_ptr_nonnull(strstr(dropped, "0x12.69"));
+	ck_assert_ptr_null(strstr(dropped, "0x12.57 "));
+	ck_assert_ptr_null(strstr(dropped, "0x8000001f"));
+	ck_assert_uint_eq(fillers, 70);
+	/* A short name buffer truncates the names, never the count. */
+	ck_assert_uint_eq(snp_cpuid_table_fill(&t, e, n, dropped, 8), n - 64);
+	ck_assert_uint_lt(strlen(dropped), 8);
+}
+END_TEST
+
 /* The pages of a launch, given one call per page or in ranges: the same digest and the same guest memory. */
 START_TEST(snp_ksim_ranges_measure_as_pages)
 {
@@ -896,6 +944,7 @@ Suite *snp_suite(void)
 	tcase_add_test(t, snp_ksim_launch_update_rules);
 	tcase_add_test(t, snp_ksim_cpuid_page_comes_back_corrected);
 	tcase_add_test(t, snp_ksim_ranges_measure_as_pages);
+	tcase_add_test(t, snp_cpuid_page_keeps_the_leaves_linux_needs);
 	tcase_add_test(t, snp_ksim_range_resumes_after_a_partial_update);
 	tcase_add_test(t, snp_ksim_launch_finish_rules);
 	tcase_add_test(t, snp_plan_pages_of_the_demo);

@@ -362,22 +362,17 @@ static const char *const reg_names[4] = { "EAX", "EBX", "ECX", "EDX" };
 static int cpuid_page_build(struct machine *m, struct snp_cpuid_page *t, struct cloak_err *err)
 {
 	struct kvm_cpuid2 *cpuid = kvm_guest_cpuid(m, 0, err);
-	unsigned i;
+	char dropped[512];
+	unsigned n;
 
 	if (!cpuid)
 		return -1;
 	memset(t, 0, SNP_PAGE_SIZE);
-	for (i = 0; i < cpuid->nent && t->count < SNP_CPUID_COUNT_MAX; i++) {
-		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
-
-		t->fn[t->count++] = (struct snp_cpuid_fn){ .eax_in = e->function,
-			.ecx_in = e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX ? e->index : 0,
-			.xcr0_in = e->function == 0xd && e->index <= 1 ? 1 : 0,
-			.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx };
-	}
-	if (i < cpuid->nent)
-		fprintf(stderr, "cloak: the SNP CPUID page holds %d of the guest's %u CPUID leaves; the guest sees "
-				"the others as zero\n", SNP_CPUID_COUNT_MAX, cpuid->nent);
+	n = snp_cpuid_table_fill(t, cpuid->entries, cpuid->nent, dropped, sizeof(dropped));
+	if (n)
+		fprintf(stderr, "cloak: the SNP CPUID page holds %d of the guest's %u CPUID leaves: the ones Linux's SNP "
+				"code needs first; dropped, so the guest reads them as zero: %s\n", SNP_CPUID_COUNT_MAX,
+			cpuid->nent, dropped);
 	free(cpuid);
 	return 0;
 }

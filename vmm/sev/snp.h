@@ -44,6 +44,16 @@ _Static_assert(sizeof(struct snp_cpuid_fn) == 48, "a CPUID function entry is 48 
 _Static_assert(sizeof(struct snp_cpuid_page) == 16 + 64 * 48 && sizeof(struct snp_cpuid_page) <= SNP_PAGE_SIZE,
 	       "the CPUID table fits its page");
 
+/*
+ * Fills the CPUID page from the guest's CPUID (n entries, KVM's order). When
+ * there are more than 64, the leaves Linux's SNP code needs go in first (0x0,
+ * 0x1, 0x7.x, 0xD.x, 0x40000000-1, 0x80000000-1, 0x80000008, 0x8000001F),
+ * then the rest in order. Returns how many were dropped, named ("0x12.0 ...")
+ * in `dropped` (truncated to dropped_len).
+ */
+unsigned snp_cpuid_table_fill(struct snp_cpuid_page *t, const struct kvm_cpuid_entry2 *e, unsigned n, char *dropped,
+			      size_t dropped_len);
+
 /* ---- the secrets page the firmware writes (SNP ABI, SECRETS page format, version 2) ---- */
 
 #define SNP_SECRETS_OFF_VERSION 0x00
