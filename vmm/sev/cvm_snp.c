@@ -147,6 +147,17 @@ static int kernel_slots(struct snp_launch *sl, struct machine *m, struct cloak_e
 
 static void snp_close(struct cvm *c);
 
+/* Whether the host runs with SMT on, as the kernel says; unknown (no sysfs file) counts as off. */
+static bool host_smt_active(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/smt/active", "re");
+	int c = f ? fgetc(f) : EOF;
+
+	if (f)
+		fclose(f);
+	return c == '1';
+}
+
 static int snp_open_launch(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err)
 {
 	struct snp_launch *sl = calloc(1, sizeof(*sl));
@@ -158,7 +169,7 @@ static int snp_open_launch(struct cvm *c, const struct vm_config *cfg, int *cbit
 	c->priv = sl;
 	sl->cfg = cfg;
 	sl->sev_fd = sl->kvm_fd = sl->vm_fd = -1;
-	sl->policy = SNP_POLICY_DEFAULT;
+	sl->policy = cfg->snp_policy;
 	__cpuid(1, a, b, cx, d);
 	sl->vcpu_sig = a;
 	sl->sim = cfg->sev_backend == SEV_BACKEND_SIM;
@@ -199,6 +210,11 @@ static int snp_open_launch(struct cvm *c, const struct vm_config *cfg, int *cbit
 		return err_errno(err, "--sev-mode snp: cannot open %s (`cloak host-check` says why)", cfg->sev_device);
 	__cpuid(0x8000001f, a, b, cx, d);
 	*cbit = (int)(b & 0x3f);
+	if (!(sl->policy & SNP_POLICY_SMT) && host_smt_active())
+		return err_set(err, "--policy 0x%llx: bit 16 (SMT allowed) is clear, but this host has SMT on "
+				    "(/sys/devices/system/cpu/smt/active): the firmware refuses the launch (POLICY_FAILURE); "
+				    "set bit 16 or turn SMT off (nosmt, or echo off > /sys/devices/system/cpu/smt/control)",
+			       (unsigned long long)sl->policy);
 	return 0;
 }
 
@@ -289,8 +305,18 @@ static int snp_memory_ready(struct cvm *c, struct machine *m, struct cloak_err *
 		return errno = -rc, err_errno(err, "--sev-mode snp: cannot share the DMA window (KVM_SET_MEMORY_ATTRIBUTES)");
 	rc = sl->sim ? snp_ksim_launch_start(sl->ks, &start, &fw_error) :
 		       sev_cmd(sl, KVM_SEV_SNP_LAUNCH_START, &start, &fw_error);
-	if (rc < 0)
-		return snp_fail(err, "KVM_SEV_SNP_LAUNCH_START", rc, fw_error);
+	if (rc < 0) {
+		snp_fail(err, "KVM_SEV_SNP_LAUNCH_START", rc, fw_error);
+		if (rc == -EINVAL && (sl->policy & ~SNP_POLICY_KVM_VALID))
+			err_prefix(err, "--policy 0x%llx: bits 21 and up (0x%llx here) are newer than this kernel's KVM, which "
+					"takes bits 0-20 (Linux 6.12): ", (unsigned long long)sl->policy,
+				   (unsigned long long)(sl->policy & ~SNP_POLICY_KVM_VALID));
+		else if (fw_error == SEV_RET_POLICY_FAILURE)
+			err_prefix(err, "--policy 0x%llx: the firmware refuses this policy (an ABI version above its own in "
+					"bits 0-15, SMT not allowed on an SMT host, SINGLE_SOCKET on several sockets, or a "
+					"migration agent it has not): ", (unsigned long long)sl->policy);
+		return -1;
+	}
 	timeline_mark(&m->tl, TL_SEV_LAUNCH_START);
 	return 0;
 }

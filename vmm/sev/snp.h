@@ -19,6 +19,19 @@ struct kvm_cpuid_entry2;
 #define SNP_POLICY_MIGRATE_MA (1ull << 18)
 #define SNP_POLICY_DEBUG (1ull << 19)
 #define SNP_POLICY_SINGLE_SOCKET (1ull << 20)
+#define SNP_POLICY_CXL_ALLOW (1ull << 21)
+#define SNP_POLICY_MEM_AES_256_XTS (1ull << 22)
+#define SNP_POLICY_RAPL_DIS (1ull << 23)
+#define SNP_POLICY_CIPHERTEXT_HIDING (1ull << 24)
+#define SNP_POLICY_PAGE_SWAP_DISABLE (1ull << 25)
+#define SNP_POLICY_KNOWN 0x3ffffffull   /* bits 26-63 are reserved: zero */
+/*
+ * An SNP guest policy as the owner or `--policy` gives it: bit 17 set, no
+ * reserved bit (each named). Returns 0 or -1 with a message naming `what`.
+ */
+int snp_policy_check(uint64_t policy, const char *what, struct cloak_err *err);
+/* Parses a 64-bit hex policy ("0x30000") and checks it. */
+int snp_policy_parse(const char *s, uint64_t *out, const char *what, struct cloak_err *err);
 /* The bits a 6.12 kernel passes on (arch/x86/kvm/svm/sev.c SNP_POLICY_MASK_VALID); KVM refuses others with EINVAL. */
 #define SNP_POLICY_KVM_VALID 0x1fffffull
 

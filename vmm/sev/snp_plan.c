@@ -4,6 +4,7 @@
 #include "plan.h"
 #include "sev/snp.h"
 
+#include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,4 +186,41 @@ unsigned snp_cpuid_table_fill(struct snp_cpuid_page *t, const struct kvm_cpuid_e
 			}
 		}
 	return ndropped;
+}
+
+/* ---- the SNP guest policy (SNP ABI, GUEST_POLICY) ---- */
+
+int snp_policy_check(uint64_t policy, const char *what, struct cloak_err *err)
+{
+	unsigned b;
+
+	if (!(policy & SNP_POLICY_RSVD_MBO))
+		return err_set(err, "%s 0x%llx: bit 17 is reserved and must be 1 in an SNP policy; the default SNP "
+				    "policy 0x30000 allows SMT, 0x20000 does not", what, (unsigned long long)policy);
+	for (b = 26; b < 64; b++)
+		if (policy & (1ull << b))
+			return err_set(err, "%s 0x%llx: bit %u is reserved in the SNP policy (known: 0-15 the lowest ABI "
+					    "version, 16 SMT, 17 must be 1, 18 MIGRATE_MA, 19 DEBUG, 20 SINGLE_SOCKET, "
+					    "21 CXL_ALLOW, 22 MEM_AES_256_XTS, 23 RAPL_DIS, 24 CIPHERTEXT_HIDING, "
+					    "25 PAGE_SWAP_DISABLE); clear it", what, (unsigned long long)policy, b);
+	return 0;
+}
+
+int snp_policy_parse(const char *s, uint64_t *out, const char *what, struct cloak_err *err)
+{
+	unsigned long long v;
+	const char *p = s;
+	char *end;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	errno = 0;
+	v = strtoull(p, &end, 16);
+	if (!*p || *p == '-' || *p == '+' || *end || errno)
+		return err_set(err, "%s: '%s' is not a 64-bit hex number; write an SNP policy like 0x30000 (SMT "
+				    "allowed) or 0x20000 (no SMT)", what, s);
+	if (snp_policy_check(v, what, err) < 0)
+		return -1;
+	*out = v;
+	return 0;
 }
