@@ -223,6 +223,48 @@ START_TEST(snp_launch_start_policy_rules)
 }
 END_TEST
 
+/* The owner's policy through the simulated kernel: KVM's bits, the firmware's SMT rule, the report's copy. */
+START_TEST(snp_policy_reaches_the_report)
+{
+	static const uint8_t zero32[32], rd[64];
+	struct cloak_err err = { "" };
+	struct snp_sim_params p;
+	struct snp_sim *fw;
+	struct snp_ksim *k;
+	struct kvm_sev_init init = { .ghcb_version = 2 };
+	struct kvm_sev_snp_launch_start st = { .policy = SNP_POLICY_RSVD_MBO | SNP_POLICY_DEBUG | 0x0102 };
+	struct snp_report r;
+	uint32_t fw_error;
+
+	snp_sim_default_params(&p);
+	fw = snp_sim_open(&p, &err);
+	k = snp_ksim_open(fw, &err);
+	ck_assert_int_eq(snp_ksim_init2(k, &init), 0);
+	/* A 6.12 KVM passes bits 0-20 only: CIPHERTEXT_HIDING is its EINVAL, before the firmware. */
+	st.policy |= SNP_POLICY_CIPHERTEXT_HIDING;
+	ck_assert_int_eq(snp_ksim_launch_start(k, &st, &fw_error), -EINVAL);
+	ck_assert_uint_eq(fw_error, 0);
+	st.policy &= ~SNP_POLICY_CIPHERTEXT_HIDING;
+	/* SMT is on in the simulated platform: a no-SMT policy is the firmware's POLICY_FAILURE. */
+	ck_assert_int_eq(snp_ksim_launch_start(k, &st, &fw_error), -EIO);
+	ck_assert_uint_eq(fw_error, SEV_RET_POLICY_FAILURE);
+	snp_ksim_close(k);
+	snp_sim_close(fw);
+	/* With SMT off it launches, and the report shows the policy as given. */
+	p.smt = false;
+	fw = snp_sim_open(&p, &err);
+	k = snp_ksim_open(fw, &err);
+	ck_assert_int_eq(snp_ksim_init2(k, &init), 0);
+	ck_assert_int_eq(snp_ksim_launch_start(k, &st, &fw_error), 0);
+	ck_assert_uint_eq(snp_fw_launch_finish(snp_ksim_guest(k), NULL, NULL, false, zero32, false), 0);
+	ck_assert_uint_eq(snp_fw_guest_report(snp_ksim_guest(k), rd, 0, &r), 0);
+	ck_assert_uint_eq(r.policy, SNP_POLICY_RSVD_MBO | SNP_POLICY_DEBUG | 0x0102);
+	ck_assert_uint_eq(r.platform_info & 1, 0);
+	snp_ksim_close(k);
+	snp_sim_close(fw);
+}
+END_TEST
+
 /* One PAGE_INFO step written out by hand, so the shared chaining code is checked against the ABI's layout. */
 static void page_info_step(uint8_t ld[48], uint8_t type, uint64_t gpa, const uint8_t contents[48])
 {
@@ -934,6 +976,7 @@ Suite *snp_suite(void)
 	t = tcase_create("firmware");
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, snp_launch_start_policy_rules);
+	tcase_add_test(t, snp_policy_reaches_the_report);
 	tcase_add_test(t, snp_launch_update_page_types_and_digest);
 	tcase_add_test(t, snp_cpuid_page_is_corrected_to_the_hardware);
 	tcase_add_test(t, snp_launch_finish_id_block_rules);
