@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "sev/sev.h"
+#include "sev/snp.h"
 #include "virtio_queues.h"
 
 #include <ctype.h>
@@ -24,6 +25,7 @@ void config_defaults(struct vm_config *cfg)
 	cfg->pin = true;
 	cfg->sev_backend = SEV_BACKEND_REAL;
 	cfg->sev_policy = SEV_POLICY_DEFAULT;
+	cfg->snp_policy = SNP_POLICY_DEFAULT;
 	cfg->sev_device = "/dev/sev";
 	cfg->shutdown_timeout = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
 }
@@ -342,7 +344,10 @@ void config_print_run_help(FILE *out, void (*device_help)(FILE *out))
 		"                       and measured too) or snp (SEV-SNP: private memory, page types,\n"
 		"                       the CPUID and secrets pages, attestation reports)\n"
 		"  --policy HEX         guest policy (default 0x%x = NODBG); bits 6-15 are reserved, and\n"
-		"                       bit 2 (SEV-ES) is set by --sev-mode es, never by hand\n"
+		"                       bit 2 (SEV-ES) is set by --sev-mode es, never by hand. Under\n"
+		"                       --sev-mode snp: the 64-bit SNP policy (default 0x30000: SMT allowed;\n"
+		"                       0-15 lowest ABI, 16 SMT, 17 must be 1, 18 MIGRATE_MA, 19 DEBUG,\n"
+		"                       20 SINGLE_SOCKET, 21-25 newer ABI bits; 26-63 reserved)\n"
 		"  --dh-cert-file FILE  the guest owner's GODH certificate, base64 (`cloak-owner session`)\n"
 		"  --session-file FILE  the guest owner's session blob, base64; needs --dh-cert-file\n"
 		"  --measurement-out F  write the launch measurement to F: under sev MEASURE | MNONCE in\n"
@@ -612,10 +617,6 @@ static int config_check_sev(const struct vm_config *cfg, const char *sev_only_op
 						  cfg->snp_has_host_data || cfg->snp_sim_report_dir))
 		return err_set(err, "--id-block, --id-auth, --host-data and --sev-sim-report configure SNP_LAUNCH_FINISH: "
 				    "they need --sev-mode snp");
-	if (cfg->sev_mode == SEV_LAUNCH_SNP && cfg->sev_policy != SEV_POLICY_DEFAULT)
-		return err_set(err, "--policy 0x%x: --policy is the first SEV generation's 32-bit policy; an SNP launch "
-				    "uses the SNP policy 0x30000 (SMT allowed), which is what `cloak-owner id-block build` "
-				    "assumes: drop --policy", cfg->sev_policy);
 	if (!!cfg->snp_id_block_path != !!cfg->snp_id_auth_path)
 		return err_set(err, "%s needs %s: the firmware checks the ID block with the keys in its authentication "
 				    "information (`cloak-owner id-block build` writes both)",
@@ -742,8 +743,8 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 		case OPT_KVM_DEVICE: cfg->kvm_device = optarg; break;
 		case OPT_SEV: cfg->sev = true; break;
 		case OPT_POLICY:
-			if (sev_policy_parse(optarg, &cfg->sev_policy, "--policy", err) < 0)
-				return -1;
+			/* SEV's 32-bit policy or SNP's 64-bit one: read once --sev-mode is known. */
+			cfg->policy_arg = optarg;
 			sev_only_opt = "--policy";
 			break;
 		case OPT_DH_CERT: cfg->sev_dh_cert_path = optarg; sev_only_opt = "--dh-cert-file"; break;
@@ -835,5 +836,15 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			       argv[optind]);
 	if (cfg->initrd_path && !cfg->kernel_path)
 		return err_set(err, "--initrd needs --kernel: the demo guest takes no initrd");
+	if (cfg->policy_arg &&
+	    (cfg->sev_mode == SEV_LAUNCH_SNP ? snp_policy_parse(cfg->policy_arg, &cfg->snp_policy, "--policy", err) :
+					       sev_policy_parse(cfg->policy_arg, &cfg->sev_policy, "--policy", err)) < 0)
+		return -1;
+	/* A config file's policy (read by SEV's rules, 32 bits) is the SNP policy under snp. */
+	if (!cfg->policy_arg && cfg->sev_mode == SEV_LAUNCH_SNP && cfg->sev_policy != SEV_POLICY_DEFAULT) {
+		if (snp_policy_check(cfg->sev_policy, "the config file's sev.policy", err) < 0)
+			return -1;
+		cfg->snp_policy = cfg->sev_policy;
+	}
 	return config_check_sev(cfg, sev_only_opt, err);
 }

@@ -409,7 +409,8 @@ char *config_to_json(const struct vm_config *cfg)
 		json_t *s = json_object();
 
 		json_object_set_new(s, "mode", json_string(config_sev_mode_name(cfg->sev_mode)));
-		snprintf(buf, sizeof(buf), "0x%x", cfg->sev_policy);
+		snprintf(buf, sizeof(buf), "0x%llx", cfg->sev_mode == SEV_LAUNCH_SNP ? (unsigned long long)cfg->snp_policy :
+						      (unsigned long long)cfg->sev_policy);
 		json_object_set_new(s, "policy", json_string(buf));
 		json_object_set_new(s, "backend", json_string(cfg->sev_backend == SEV_BACKEND_SIM ? "sim" : "real"));
 		set_str(s, "device", cfg->sev_device);

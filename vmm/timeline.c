@@ -205,6 +205,9 @@ int timeline_write(const struct timeline *tl, const char *path, const struct lau
 		json_string(f, tl->owner_command);
 		fprintf(f, ",\n");
 	}
+	if (tl->snp_launch_update_pages)
+		fprintf(f, "  \"snp_launch_update_pages\": %llu,\n  \"snp_launch_update_calls\": %llu,\n",
+			(unsigned long long)tl->snp_launch_update_pages, (unsigned long long)tl->snp_launch_update_calls);
 	fprintf(f, "  \"exit_status\": %d,\n  \"measured_bytes\": %llu,\n  \"before_main_us\": %llu,\n"
 		   "  \"phases_us\": {", status, (unsigned long long)tl->measured_bytes,
 		(unsigned long long)clock_before_main_us());

@@ -41,6 +41,8 @@ struct timeline {
 	uint64_t rss_kib;              /* cloak's resident memory at the end of the run */
 	uint64_t guest_resident_kib;   /* the part of it that is guest RAM */
 	const char *owner_command;     /* the cloak-owner command that recomputes the launch digest, or NULL */
+	uint64_t snp_launch_update_pages;   /* SEV-SNP: pages given to the firmware at launch (0: not SNP) */
+	uint64_t snp_launch_update_calls;   /* SEV-SNP: the SNP_LAUNCH_UPDATE ioctls that gave them */
 };
 
 void timeline_mark(struct timeline *tl, enum tl_phase phase);

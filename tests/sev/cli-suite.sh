@@ -460,5 +460,46 @@ else
 	skip "measure: sev-snp-measure's vectors on the command line" "no fixtures at $FIX"
 fi
 
+# ---- the SNP guest policy (--policy under --sev-mode snp; docs/sev-launch.md 6.2) ----
+run "$CLOAK" config print --sev --sev-mode snp
+expect "snp: the default policy is 0x30000" 0 --out '"policy": "0x30000"'
+run "$CLOAK" config print --sev --sev-mode snp --policy 0x20000
+expect "snp: --policy 0x20000 (no SMT) is taken" 0 --out '"policy": "0x20000"'
+run "$CLOAK" config print --sev --policy 0x1f0001 --sev-mode snp --sev-backend sim
+expect "snp: --policy before --sev-mode is read by SNP's rules (ABI bits, SINGLE_SOCKET)" 0 --out '"policy": "0x1f0001"'
+run "$CLOAK" config print --sev --sev-mode snp --policy 0x3f30000
+expect "snp: the ABI's newer bits 21-25 are known" 0 --out '"policy": "0x3f30000"'
+run "$CLOAK" config print --sev --sev-mode snp --policy 0x10000
+expect "snp: a policy without bit 17 is refused" 2 --err "bit 17 is reserved and must be 1"
+run "$CLOAK" config print --sev --sev-mode snp --policy 0x4030000
+expect "snp: reserved bit 26 is refused by name" 2 --err "bit 26 is reserved"
+run "$CLOAK" config print --sev --sev-mode snp --policy 0x8000000000030000
+expect "snp: reserved bit 63 is refused by name" 2 --err "bit 63 is reserved"
+run "$CLOAK" config print --sev --sev-mode snp --policy 0x1000030000
+expect "snp: a policy over 32 bits is read as 64" 2 --err "bit 36 is reserved"
+run "$CLOAK" config print --sev --sev-mode snp --policy 0xg
+expect "snp: a policy that is not hex is refused" 2 --err "not a 64-bit hex number"
+run "$CLOAK" config print --sev --policy 0x30004
+expect "sev: the same policy is still read by SEV's rules without --sev-mode snp" 2 --err "SEV-ES"
+run "$CLOAK" config print --sev --sev-mode snp --policy 0x130000
+if [ "$rc" = 0 ] && cp "$out" "$T/snp-config.json" && run "$CLOAK" config print --config "$T/snp-config.json"; then
+	expect "snp: a config file keeps the SNP policy" 0 --out '"policy": "0x130000"'
+else
+	not_ok "snp: a config file keeps the SNP policy" "config print failed"
+fi
+openssl ecparam -name secp384r1 -genkey -noout -out "$T/snp-id.pem" 2>/dev/null
+LD48=$(printf '%096d' 0)
+run "$OWNER" id-block build --launch-digest "$LD48" --id-key "$T/snp-id.pem" --policy 0x10000
+expect "id-block build: a policy without bit 17 is refused" 2 --err "bit 17"
+run "$OWNER" id-block build --launch-digest "$LD48" --id-key "$T/snp-id.pem" --policy 0x4030000
+expect "id-block build: a reserved policy bit is refused by name" 2 --err "bit 26 is reserved"
+run "$OWNER" id-block build --launch-digest "$LD48" --id-key "$T/snp-id.pem" --policy 0x20000
+pol=$(sed -n 's/^id-block=//p' "$out" | base64 -d 2>/dev/null | od -An -tx1 -j88 -N8 | tr -d ' \n')
+if [ "$rc" = 0 ] && [ "$pol" = 0000020000000000 ]; then
+	ok "id-block build puts the launch's policy in the ID block"
+else
+	not_ok "id-block build puts the launch's policy in the ID block" "policy bytes '$pol'"
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

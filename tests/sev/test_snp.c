@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* An SNP host as a 6.12 kernel on Genoa shows it. */
@@ -221,6 +222,48 @@ START_TEST(snp_launch_start_policy_rules)
 	snp_fw_guest_free(g);
 	snp_sim_close(two);
 	snp_sim_close(s);
+}
+END_TEST
+
+/* The owner's policy through the simulated kernel: KVM's bits, the firmware's SMT rule, the report's copy. */
+START_TEST(snp_policy_reaches_the_report)
+{
+	static const uint8_t zero32[32], rd[64];
+	struct cloak_err err = { "" };
+	struct snp_sim_params p;
+	struct snp_sim *fw;
+	struct snp_ksim *k;
+	struct kvm_sev_init init = { .ghcb_version = 2 };
+	struct kvm_sev_snp_launch_start st = { .policy = SNP_POLICY_RSVD_MBO | SNP_POLICY_DEBUG | 0x0102 };
+	struct snp_report r;
+	uint32_t fw_error;
+
+	snp_sim_default_params(&p);
+	fw = snp_sim_open(&p, &err);
+	k = snp_ksim_open(fw, &err);
+	ck_assert_int_eq(snp_ksim_init2(k, &init), 0);
+	/* A 6.12 KVM passes bits 0-20 only: CIPHERTEXT_HIDING is its EINVAL, before the firmware. */
+	st.policy |= SNP_POLICY_CIPHERTEXT_HIDING;
+	ck_assert_int_eq(snp_ksim_launch_start(k, &st, &fw_error), -EINVAL);
+	ck_assert_uint_eq(fw_error, 0);
+	st.policy &= ~SNP_POLICY_CIPHERTEXT_HIDING;
+	/* SMT is on in the simulated platform: a no-SMT policy is the firmware's POLICY_FAILURE. */
+	ck_assert_int_eq(snp_ksim_launch_start(k, &st, &fw_error), -EIO);
+	ck_assert_uint_eq(fw_error, SEV_RET_POLICY_FAILURE);
+	snp_ksim_close(k);
+	snp_sim_close(fw);
+	/* With SMT off it launches, and the report shows the policy as given. */
+	p.smt = false;
+	fw = snp_sim_open(&p, &err);
+	k = snp_ksim_open(fw, &err);
+	ck_assert_int_eq(snp_ksim_init2(k, &init), 0);
+	ck_assert_int_eq(snp_ksim_launch_start(k, &st, &fw_error), 0);
+	ck_assert_uint_eq(snp_fw_launch_finish(snp_ksim_guest(k), NULL, NULL, false, zero32, false), 0);
+	ck_assert_uint_eq(snp_fw_guest_report(snp_ksim_guest(k), rd, 0, &r), 0);
+	ck_assert_uint_eq(r.policy, SNP_POLICY_RSVD_MBO | SNP_POLICY_DEBUG | 0x0102);
+	ck_assert_uint_eq(r.platform_info & 1, 0);
+	snp_ksim_close(k);
+	snp_sim_close(fw);
 }
 END_TEST
 
@@ -635,6 +678,189 @@ START_TEST(snp_ksim_launch_update_rules)
 }
 END_TEST
 
+/* More than 64 CPUID leaves: the ones Linux's SNP code needs are kept, the dropped ones named. */
+START_TEST(snp_cpuid_page_keeps_the_leaves_linux_needs)
+{
+	struct kvm_cpuid_entry2 e[90];
+	struct snp_cpuid_page t;
+	char dropped[2048];
+	unsigned n = 0, i, k, fillers = 0;
+	bool seen_1f = false, seen_80 = false, seen_d1 = false;
+
+	memset(e, 0, sizeof(e));
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0x0, .eax = 0xd };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0x1, .ecx = 0x80000000 };
+	/* 70 leaves KVM lists before the extended ones (sub-leaves of 0x12 here). */
+	for (i = 0; i < 70; i++, fillers++)
+		e[n++] = (struct kvm_cpuid_entry2){ .function = 0x12, .index = i, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 7 };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 1 };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0x80000000, .eax = 0x8000001f };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = 0x8000001f, .eax = 0x1b, .ebx = 0x33 };
+	/* Within 64, everything goes in, in the guest's order. */
+	ck_assert_uint_eq(snp_cpuid_table_fill(&t, e, 40, dropped, sizeof(dropped)), 0);
+	ck_assert_uint_eq(t.count, 40);
+	ck_assert_str_eq(dropped, "");
+	ck_assert_uint_eq(t.fn[2].eax_in, 0x12);
+	/* 76: the six Linux needs first, then 58 of the 0x12 sub-leaves; the last 12 are dropped and named. */
+	ck_assert_uint_eq(snp_cpuid_table_fill(&t, e, n, dropped, sizeof(dropped)), n - 64);
+	ck_assert_uint_eq(t.count, 64);
+	for (k = 0; k < t.count; k++) {
+		seen_1f |= t.fn[k].eax_in == 0x8000001f && t.fn[k].ebx == 0x33;
+		seen_80 |= t.fn[k].eax_in == 0x80000000;
+		seen_d1 |= t.fn[k].eax_in == 0xd && t.fn[k].ecx_in == 1 && t.fn[k].xcr0_in == 1;
+	}
+	ck_assert(seen_1f && seen_80 && seen_d1);
+	ck_assert_uint_eq(t.fn[0].eax_in, 0x0);
+	ck_assert_uint_eq(t.fn[6].eax_in, 0x12);
+	ck_assert_uint_eq(t.fn[6].ecx_in, 0);
+	ck_assert_ptr_nonnull(strstr(dropped, "0x12.58 "));
+	ck_assert_ptr_nonnull(strstr(dropped, "0x12.69"));
+	ck_assert_ptr_null(strstr(dropped, "0x12.57 "));
+	ck_assert_ptr_null(strstr(dropped, "0x8000001f"));
+	ck_assert_uint_eq(fillers, 70);
+	/* A short name buffer truncates the names, never the count. */
+	ck_assert_uint_eq(snp_cpuid_table_fill(&t, e, n, dropped, 8), n - 64);
+	ck_assert_uint_lt(strlen(dropped), 8);
+}
+END_TEST
+
+/* The pages of a launch, given one call per page or in ranges: the same digest and the same guest memory. */
+START_TEST(snp_ksim_ranges_measure_as_pages)
+{
+	struct ksim_world one, many;
+	uint8_t *src = aligned_alloc(4096, 64 * 4096), a[48], b[48];
+	struct kvm_sev_snp_launch_update u;
+	uint32_t fw_error;
+	unsigned i;
+	/* NORMAL 0-9, ZERO 10-40, UNMEASURED 41-43, NORMAL 44-63. */
+	static const struct { unsigned first, n; uint8_t type; } runs[] = {
+		{ 0, 10, KVM_SEV_SNP_PAGE_TYPE_NORMAL }, { 10, 31, KVM_SEV_SNP_PAGE_TYPE_ZERO },
+		{ 41, 3, KVM_SEV_SNP_PAGE_TYPE_UNMEASURED }, { 44, 20, KVM_SEV_SNP_PAGE_TYPE_NORMAL },
+	};
+
+	for (i = 0; i < 64 * 4096; i++)
+		src[i] = (uint8_t)(i * 7 + i / 4096);
+	ksim_world(&one, true);
+	ksim_world(&many, true);
+	ck_assert_int_eq(snp_ksim_set_attributes(one.k, 0x100000, 64 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	ck_assert_int_eq(snp_ksim_set_attributes(many.k, 0x100000, 64 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	memset(one.ram, 0xaa, 64 * 4096);
+	memset(many.ram, 0xaa, 64 * 4096);
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		unsigned p;
+
+		for (p = runs[i].first; p < runs[i].first + runs[i].n; p++) {
+			u = (struct kvm_sev_snp_launch_update){ .gfn_start = 0x100 + p, .uaddr = (uintptr_t)(src + p * 4096),
+								.len = 4096, .type = runs[i].type };
+			ck_assert_int_eq(snp_ksim_launch_update(one.k, &u, &fw_error), 0);
+		}
+		u = (struct kvm_sev_snp_launch_update){ .gfn_start = 0x100 + runs[i].first,
+							.uaddr = (uintptr_t)(src + runs[i].first * 4096),
+							.len = runs[i].n * 4096ull, .type = runs[i].type };
+		ck_assert_int_eq(snp_ksim_launch_update(many.k, &u, &fw_error), 0);
+		/* One call did the whole run: the arguments point past it (uaddr stays for ZERO). */
+		ck_assert_uint_eq(u.len, 0);
+		ck_assert_uint_eq(u.gfn_start, 0x100 + runs[i].first + runs[i].n);
+		ck_assert_uint_eq(u.uaddr, (uintptr_t)(src + (runs[i].type == KVM_SEV_SNP_PAGE_TYPE_ZERO ? runs[i].first :
+							     runs[i].first + runs[i].n) * 4096));
+	}
+	snp_fw_guest_digest(snp_ksim_guest(one.k), a);
+	snp_fw_guest_digest(snp_ksim_guest(many.k), b);
+	ck_assert_mem_eq(a, b, 48);
+	ck_assert_mem_eq(one.ram, many.ram, 64 * 4096);
+	ck_assert_uint_eq(many.ram[20 * 4096 + 5], 0);                 /* ZERO pages zeroed */
+	ck_assert_uint_eq(many.ram[50 * 4096 + 5], src[50 * 4096 + 5]);   /* NORMAL pages copied */
+	ksim_world_free(&one);
+	ksim_world_free(&many);
+	free(src);
+}
+END_TEST
+
+/*
+ * A range KVM stops part way: the pages done are success with the arguments
+ * advanced past them and no firmware status, the failing page is the first of
+ * the next call and only there an error; a range ends at its slot's end.
+ */
+START_TEST(snp_ksim_range_resumes_after_a_partial_update)
+{
+	struct ksim_world w;
+	struct kvm_cpuid_entry2 hw[1] = { { .function = 1, .ecx = 0xff } };
+	uint8_t *src = aligned_alloc(4096, 8 * 4096), *ram2 = aligned_alloc(4096, 4 * 4096), want[48], got[48];
+	struct snp_cpuid_page *t;
+	struct kvm_sev_snp_launch_update u;
+	struct snp_gctx ref;
+	struct cloak_err err = { "" };
+	uint32_t fw_error;
+	unsigned i;
+
+	ksim_world(&w, true);
+	memset(src, 0x3c, 8 * 4096);
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x100000, 64 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	/* A signal after 3 pages of 8: 3 done, resumed for the other 5. */
+	snp_ksim_test_signal_after(w.k, 3);
+	u = (struct kvm_sev_snp_launch_update){ .gfn_start = 0x100, .uaddr = (uintptr_t)src, .len = 8 * 4096,
+						.type = KVM_SEV_SNP_PAGE_TYPE_NORMAL };
+	fw_error = 0xdead;
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), 0);
+	ck_assert_uint_eq(fw_error, 0);
+	ck_assert_uint_eq(u.gfn_start, 0x103);
+	ck_assert_uint_eq(u.len, 5 * 4096);
+	ck_assert_uint_eq(u.uaddr, (uintptr_t)(src + 3 * 4096));
+	/* A signal before the first page: an error, nothing advanced, no firmware status. */
+	snp_ksim_test_signal_after(w.k, 0);
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), -EIO);
+	ck_assert_uint_eq(fw_error, 0);
+	ck_assert_uint_eq(u.gfn_start, 0x103);
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), 0);
+	ck_assert_uint_eq(u.len, 0);
+	ck_assert_uint_eq(u.gfn_start, 0x108);
+	/* The digest is the 8 pages', in order, as if each had been its own call. */
+	snp_gctx_init(&ref, NULL);
+	ck_assert_int_eq(snp_gctx_normal_pages(&ref, 0x100000, src, 8 * 4096, &err), 0);
+	snp_fw_guest_digest(snp_ksim_guest(w.k), got);
+	memcpy(want, ref.ld, 48);
+	ck_assert_mem_eq(got, want, 48);
+	/* A page already given in the middle (0x10c): 0x10a-0x10b are done, then the error on the next call. */
+	u = (struct kvm_sev_snp_launch_update){ .gfn_start = 0x10c, .len = 4096, .type = KVM_SEV_SNP_PAGE_TYPE_ZERO };
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), 0);
+	u = (struct kvm_sev_snp_launch_update){ .gfn_start = 0x10a, .len = 4 * 4096, .type = KVM_SEV_SNP_PAGE_TYPE_ZERO };
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), 0);
+	ck_assert_uint_eq(u.gfn_start, 0x10c);
+	ck_assert_uint_eq(u.len, 2 * 4096);
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), -EIO);
+	ck_assert_uint_eq(u.gfn_start, 0x10c);
+	/* A range past its slot's end stops there: the rest is in another slot, a call of its own. */
+	ck_assert_int_eq(snp_ksim_set_slot(w.k, 1, 0x140000, 4 * 4096, ram2), 0);
+	ck_assert_int_eq(snp_ksim_set_attributes(w.k, 0x140000, 4 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	u = (struct kvm_sev_snp_launch_update){ .gfn_start = 0x13e, .len = 4 * 4096, .type = KVM_SEV_SNP_PAGE_TYPE_ZERO };
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), 0);
+	ck_assert_uint_eq(u.gfn_start, 0x140);
+	ck_assert_uint_eq(u.len, 2 * 4096);
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), 0);
+	ck_assert_uint_eq(u.len, 0);
+	/* A CPUID page refused as the second page of a range: the first is done and the corrected page comes back. */
+	snp_sim_set_hw_cpuid(w.fw, hw, 1);
+	for (i = 0; i < 2; i++) {
+		t = (struct snp_cpuid_page *)(src + i * 4096);
+		memset(t, 0, 4096);
+		t->count = 1;
+		t->fn[0] = (struct snp_cpuid_fn){ .eax_in = 1, .ecx = i ? 0x1ff : 0x0f };
+	}
+	u = (struct kvm_sev_snp_launch_update){ .gfn_start = 0x120, .uaddr = (uintptr_t)src, .len = 2 * 4096,
+						.type = KVM_SEV_SNP_PAGE_TYPE_CPUID };
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), 0);
+	ck_assert_uint_eq(fw_error, 0);   /* a partial update carries no firmware status */
+	ck_assert_uint_eq(u.gfn_start, 0x121);
+	ck_assert_uint_eq(((struct snp_cpuid_page *)(src + 4096))->fn[0].ecx, 0xff);
+	ck_assert_int_eq(snp_ksim_launch_update(w.k, &u, &fw_error), 0);   /* the corrected page is taken */
+	ck_assert_uint_eq(u.len, 0);
+	ksim_world_free(&w);
+	free(src);
+	free(ram2);
+}
+END_TEST
+
 /* A CPUID page asking more than the hardware: the corrected page comes back in the VMM's buffer, as in sev.c. */
 START_TEST(snp_ksim_cpuid_page_comes_back_corrected)
 {
@@ -751,6 +977,7 @@ Suite *snp_suite(void)
 	t = tcase_create("firmware");
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, snp_launch_start_policy_rules);
+	tcase_add_test(t, snp_policy_reaches_the_report);
 	tcase_add_test(t, snp_launch_update_page_types_and_digest);
 	tcase_add_test(t, snp_cpuid_page_is_corrected_to_the_hardware);
 	tcase_add_test(t, snp_launch_finish_id_block_rules);
@@ -760,6 +987,9 @@ Suite *snp_suite(void)
 	tcase_add_test(t, snp_ksim_init2_start_and_attributes);
 	tcase_add_test(t, snp_ksim_launch_update_rules);
 	tcase_add_test(t, snp_ksim_cpuid_page_comes_back_corrected);
+	tcase_add_test(t, snp_ksim_ranges_measure_as_pages);
+	tcase_add_test(t, snp_cpuid_page_keeps_the_leaves_linux_needs);
+	tcase_add_test(t, snp_ksim_range_resumes_after_a_partial_update);
 	tcase_add_test(t, snp_ksim_launch_finish_rules);
 	tcase_add_test(t, snp_plan_pages_of_the_demo);
 	suite_add_tcase(s, t);

@@ -2,6 +2,7 @@
 #include "owner_cmds.h"
 
 #include "owner.h"
+#include "sev/snp.h"
 #include "sev/snp_report.h"
 
 #include <errno.h>
@@ -302,12 +303,9 @@ int cmd_id_block(int argc, char **argv)
 		case I_ID_KEY: id_path = optarg; break;
 		case I_AUTHOR_KEY: author_path = optarg; break;
 		case I_POLICY:
-			errno = 0;
-			in.policy = strtoull(optarg, &end, 16);
-			if (!*optarg || *end || errno || *optarg == '-') {
-				err_set(&err, "--policy: '%s' is not a 64-bit hex number (like 0x30000)", optarg);
+			/* The launch's policy, checked by the same rules as `cloak run --sev-mode snp --policy`. */
+			if (snp_policy_parse(optarg, &in.policy, "--policy", &err) < 0)
 				goto out;
-			}
 			break;
 		case I_FAMILY:
 			if (hex_exact(optarg, "--family-id", in.family_id, 16, &err) < 0)
@@ -340,11 +338,6 @@ int cmd_id_block(int argc, char **argv)
 	if (!digest || !id_path) {
 		err_set(&err, "--launch-digest HEX and --id-key PEM are needed (the digest `cloak-owner measure --mode snp` "
 			      "prints)");
-		goto out;
-	}
-	if (!(in.policy & (1ull << 17))) {
-		err_set(&err, "--policy 0x%llx lacks bit 17, which SNP requires set; the ID block's policy must be the "
-			      "launch's", (unsigned long long)in.policy);
 		goto out;
 	}
 	if (hex_exact(digest, "--launch-digest", in.launch_digest, 48, &err) < 0)

@@ -38,6 +38,7 @@
 #define SNP_GHCB_VERSION 2                      /* the GHCB protocol SNP guests speak */
 #define SNP_FEAT_SNP_ACTIVE (1ull << 0)         /* KVM sets it in every SNP VMSA */
 #define SNP_SIM_FEAT_DEBUG_SWAP (1ull << 5)     /* what the simulated KVM offers INIT2 */
+#define SNP_UPDATE_RETRIES 1000                 /* SNP_LAUNCH_UPDATE calls interrupted in a row before cloak gives up */
 
 struct snp_launch {
 	const struct vm_config *cfg;
@@ -50,7 +51,8 @@ struct snp_launch {
 	uint64_t policy;
 	uint64_t init2_features;        /* what INIT2 gets; KVM adds SNP_ACTIVE to every VMSA */
 	uint32_t vcpu_sig;
-	unsigned pages;                 /* SNP_LAUNCH_UPDATE pages, for the message */
+	unsigned pages;                 /* pages given by SNP_LAUNCH_UPDATE, for the message and the timeline */
+	unsigned update_calls;          /* SNP_LAUNCH_UPDATE ioctls made, resumptions included */
 	/* CPUID registers the firmware corrected: the vCPUs get the same values. */
 	struct snp_cpuid_page *cpuid_fixed;
 	struct kvm_cpuid2 *sim_hw_cpuid;  /* sim: the CPUID the simulated platform allows */
@@ -145,6 +147,17 @@ static int kernel_slots(struct snp_launch *sl, struct machine *m, struct cloak_e
 
 static void snp_close(struct cvm *c);
 
+/* Whether the host runs with SMT on, as the kernel says; unknown (no sysfs file) counts as off. */
+static bool host_smt_active(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/smt/active", "re");
+	int c = f ? fgetc(f) : EOF;
+
+	if (f)
+		fclose(f);
+	return c == '1';
+}
+
 static int snp_open_launch(struct cvm *c, const struct vm_config *cfg, int *cbit, struct cloak_err *err)
 {
 	struct snp_launch *sl = calloc(1, sizeof(*sl));
@@ -156,7 +169,7 @@ static int snp_open_launch(struct cvm *c, const struct vm_config *cfg, int *cbit
 	c->priv = sl;
 	sl->cfg = cfg;
 	sl->sev_fd = sl->kvm_fd = sl->vm_fd = -1;
-	sl->policy = SNP_POLICY_DEFAULT;
+	sl->policy = cfg->snp_policy;
 	__cpuid(1, a, b, cx, d);
 	sl->vcpu_sig = a;
 	sl->sim = cfg->sev_backend == SEV_BACKEND_SIM;
@@ -197,6 +210,11 @@ static int snp_open_launch(struct cvm *c, const struct vm_config *cfg, int *cbit
 		return err_errno(err, "--sev-mode snp: cannot open %s (`cloak host-check` says why)", cfg->sev_device);
 	__cpuid(0x8000001f, a, b, cx, d);
 	*cbit = (int)(b & 0x3f);
+	if (!(sl->policy & SNP_POLICY_SMT) && host_smt_active())
+		return err_set(err, "--policy 0x%llx: bit 16 (SMT allowed) is clear, but this host has SMT on "
+				    "(/sys/devices/system/cpu/smt/active): the firmware refuses the launch (POLICY_FAILURE); "
+				    "set bit 16 or turn SMT off (nosmt, or echo off > /sys/devices/system/cpu/smt/control)",
+			       (unsigned long long)sl->policy);
 	return 0;
 }
 
@@ -287,27 +305,81 @@ static int snp_memory_ready(struct cvm *c, struct machine *m, struct cloak_err *
 		return errno = -rc, err_errno(err, "--sev-mode snp: cannot share the DMA window (KVM_SET_MEMORY_ATTRIBUTES)");
 	rc = sl->sim ? snp_ksim_launch_start(sl->ks, &start, &fw_error) :
 		       sev_cmd(sl, KVM_SEV_SNP_LAUNCH_START, &start, &fw_error);
-	if (rc < 0)
-		return snp_fail(err, "KVM_SEV_SNP_LAUNCH_START", rc, fw_error);
+	if (rc < 0) {
+		snp_fail(err, "KVM_SEV_SNP_LAUNCH_START", rc, fw_error);
+		if (rc == -EINVAL && (sl->policy & ~SNP_POLICY_KVM_VALID))
+			err_prefix(err, "--policy 0x%llx: bits 21 and up (0x%llx here) are newer than this kernel's KVM, which "
+					"takes bits 0-20 (Linux 6.12): ", (unsigned long long)sl->policy,
+				   (unsigned long long)(sl->policy & ~SNP_POLICY_KVM_VALID));
+		else if (fw_error == SEV_RET_POLICY_FAILURE)
+			err_prefix(err, "--policy 0x%llx: the firmware refuses this policy (an ABI version above its own in "
+					"bits 0-15, SMT not allowed on an SMT host, SINGLE_SOCKET on several sockets, or a "
+					"migration agent it has not): ", (unsigned long long)sl->policy);
+		return -1;
+	}
 	timeline_mark(&m->tl, TL_SEV_LAUNCH_START);
 	return 0;
 }
 
-static int update(struct snp_launch *sl, uint64_t gpa, uint8_t type, void *src, uint32_t *fw_error)
+/* One SNP_LAUNCH_UPDATE call on the range in *u: the kernel advances gfn_start, uaddr and len past what it did. */
+static int update_call(struct snp_launch *sl, struct kvm_sev_snp_launch_update *u, uint32_t *fw_error)
+{
+	*fw_error = 0;
+	sl->update_calls++;
+	if (sl->sim)
+		return snp_ksim_launch_update(sl->ks, u, fw_error);
+	return sev_cmd(sl, KVM_SEV_SNP_LAUNCH_UPDATE, u, fw_error);
+}
+
+/*
+ * `npages` pages of one type from `gpa`, their source at `src` (NULL for
+ * ZERO). KVM does the range page by page and stops at the first page it
+ * cannot do (arch/x86/kvm/svm/sev.c snp_launch_update over kvm_gmem_populate,
+ * 6.12): the pages before it count as success, with gfn_start, uaddr and len
+ * advanced past them; a range also stops at the end of its memory slot or on
+ * a pending signal. So the call is repeated from where it stopped until len
+ * is 0; a failure on the first page of a call is the error, with the
+ * firmware's status. A call that does nothing and says success would repeat
+ * for ever: it is an error too.
+ */
+static int update(struct snp_launch *sl, uint64_t gpa, uint8_t type, void *src, uint64_t npages, uint32_t *fw_error,
+		  uint64_t *failed_gpa)
 {
 	struct kvm_sev_snp_launch_update u = { .gfn_start = gpa / SNP_PAGE_SIZE, .uaddr = (uint64_t)(uintptr_t)src,
-					       .len = SNP_PAGE_SIZE, .type = type };
+					       .len = npages * SNP_PAGE_SIZE, .type = type };
+	unsigned interrupted = 0;
 
-	*fw_error = 0;
-	if (sl->sim)
-		return snp_ksim_launch_update(sl->ks, &u, fw_error);
-	return sev_cmd(sl, KVM_SEV_SNP_LAUNCH_UPDATE, &u, fw_error);
+	while (u.len) {
+		uint64_t before = u.len;
+		int rc = update_call(sl, &u, fw_error);
+
+		*failed_gpa = u.gfn_start * SNP_PAGE_SIZE;
+		/* Interrupted before any page (a kernel that says so): the same range again, a bounded number of times. */
+		if ((rc == -EINTR || rc == -EAGAIN) && ++interrupted < SNP_UPDATE_RETRIES)
+			continue;
+		if (rc < 0)
+			return rc;
+		if (u.len > before || (before - u.len) % SNP_PAGE_SIZE)
+			return -EPROTO;
+		sl->pages += (unsigned)((before - u.len) / SNP_PAGE_SIZE);
+		if (u.len == before)
+			return -EPROTO;
+	}
+	return 0;
 }
+
+/* A run of pages the plan gives in a row: contiguous guest frames of one type, contiguous in cloak's mapping. */
+struct update_run {
+	uint64_t gpa, npages;
+	uint8_t type;
+	uint8_t *host;          /* NULL for ZERO pages */
+};
 
 struct load_ctx {
 	struct snp_launch *sl;
 	struct machine *m;
 	uint8_t *scratch;       /* page-aligned: the CPUID page's source */
+	struct update_run run;  /* pages not given yet (npages 0: none) */
 };
 
 static const char *const reg_names[4] = { "EAX", "EBX", "ECX", "EDX" };
@@ -316,22 +388,17 @@ static const char *const reg_names[4] = { "EAX", "EBX", "ECX", "EDX" };
 static int cpuid_page_build(struct machine *m, struct snp_cpuid_page *t, struct cloak_err *err)
 {
 	struct kvm_cpuid2 *cpuid = kvm_guest_cpuid(m, 0, err);
-	unsigned i;
+	char dropped[512];
+	unsigned n;
 
 	if (!cpuid)
 		return -1;
 	memset(t, 0, SNP_PAGE_SIZE);
-	for (i = 0; i < cpuid->nent && t->count < SNP_CPUID_COUNT_MAX; i++) {
-		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
-
-		t->fn[t->count++] = (struct snp_cpuid_fn){ .eax_in = e->function,
-			.ecx_in = e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX ? e->index : 0,
-			.xcr0_in = e->function == 0xd && e->index <= 1 ? 1 : 0,
-			.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx };
-	}
-	if (i < cpuid->nent)
-		fprintf(stderr, "cloak: the SNP CPUID page holds %d of the guest's %u CPUID leaves; the guest sees "
-				"the others as zero\n", SNP_CPUID_COUNT_MAX, cpuid->nent);
+	n = snp_cpuid_table_fill(t, cpuid->entries, cpuid->nent, dropped, sizeof(dropped));
+	if (n)
+		fprintf(stderr, "cloak: the SNP CPUID page holds %d of the guest's %u CPUID leaves: the ones Linux's SNP "
+				"code needs first; dropped, so the guest reads them as zero: %s\n", SNP_CPUID_COUNT_MAX,
+			cpuid->nent, dropped);
 	free(cpuid);
 	return 0;
 }
@@ -384,13 +451,73 @@ static void cpuid_page_report(const struct snp_cpuid_page *asked, const struct s
 	}
 }
 
+static int update_failed(struct cloak_err *err, int rc, uint32_t fw_error, int type, uint64_t gpa)
+{
+	char what[112];
+
+	if (rc == -EPROTO)
+		return err_set(err, "KVM_SEV_SNP_LAUNCH_UPDATE (page type %d at guest 0x%llx): the kernel reported "
+				    "success without giving the pages; this kernel's SNP_LAUNCH_UPDATE is not the one cloak "
+				    "knows (Linux 6.11+)", type, (unsigned long long)gpa);
+	snprintf(what, sizeof(what), "KVM_SEV_SNP_LAUNCH_UPDATE (page type %d at guest 0x%llx)", type,
+		 (unsigned long long)gpa);
+	return snp_fail(err, what, rc, fw_error);
+}
+
+/* Gives the pending run to the firmware: one call, or more when KVM stops part way. */
+static int run_flush(struct load_ctx *l, struct cloak_err *err)
+{
+	struct update_run *r = &l->run;
+	uint64_t failed_gpa = r->gpa;
+	uint32_t fw_error = 0;
+	int rc;
+
+	if (!r->npages)
+		return 0;
+	rc = update(l->sl, r->gpa, r->type, r->host, r->npages, &fw_error, &failed_gpa);
+	r->npages = 0;
+	return rc < 0 ? update_failed(err, rc, fw_error, r->type, failed_gpa) : 0;
+}
+
+/* The CPUID page alone: when the firmware refuses it, KVM hands its corrected page back. */
+static int load_cpuid_page(struct load_ctx *l, uint64_t gpa, struct cloak_err *err)
+{
+	struct snp_launch *sl = l->sl;
+	struct snp_cpuid_page *asked = malloc(SNP_PAGE_SIZE);
+	uint64_t failed_gpa = gpa;
+	uint32_t fw_error = 0;
+	int rc;
+
+	if (!asked || cpuid_page_build(l->m, (struct snp_cpuid_page *)l->scratch, err) < 0) {
+		free(asked);
+		return asked ? -1 : err_set(err, "out of memory");
+	}
+	memcpy(asked, l->scratch, SNP_PAGE_SIZE);
+	rc = update(sl, gpa, SNP_PAGE_CPUID, l->scratch, 1, &fw_error, &failed_gpa);
+	if (rc == -EIO && fw_error == SEV_RET_INVALID_PARAM) {
+		/* The kernel handed back the firmware's corrected page: the guest gets what the platform allows. */
+		cpuid_page_report(asked, (struct snp_cpuid_page *)l->scratch);
+		sl->cpuid_fixed = malloc(SNP_PAGE_SIZE);
+		if (sl->cpuid_fixed)
+			memcpy(sl->cpuid_fixed, l->scratch, SNP_PAGE_SIZE);
+		rc = update(sl, gpa, SNP_PAGE_CPUID, l->scratch, 1, &fw_error, &failed_gpa);
+	}
+	free(asked);
+	return rc < 0 ? update_failed(err, rc, fw_error, SNP_PAGE_CPUID, failed_gpa) : 0;
+}
+
+/*
+ * Pages come in the plan's order (snp_plan_pages); the digest is per page, in
+ * that order, whatever the calls. A page that continues the pending run (the
+ * next frame, the same type, the next page of cloak's mapping) joins it;
+ * anything else gives the run first. The CPUID page is always a call of its
+ * own, so that its corrected copy is its alone.
+ */
 static int load_page(void *ctx, enum snp_page_type type, uint64_t gpa, const uint8_t *page, struct cloak_err *err)
 {
 	struct load_ctx *l = ctx;
-	struct snp_launch *sl = l->sl;
+	struct update_run *r = &l->run;
 	uint8_t *host = NULL;
-	uint32_t fw_error;
-	int rc;
 
 	(void)page;  /* the same bytes are in guest memory already: guestmem_load_plan put them there */
 	if (type != SNP_PAGE_ZERO) {
@@ -398,35 +525,16 @@ static int load_page(void *ctx, enum snp_page_type type, uint64_t gpa, const uin
 		if (!host)
 			return err_set(err, "internal error: SNP page 0x%llx outside guest memory", (unsigned long long)gpa);
 	}
-	if (type == SNP_PAGE_CPUID) {
-		struct snp_cpuid_page *asked = malloc(SNP_PAGE_SIZE);
-
-		if (!asked || cpuid_page_build(l->m, (struct snp_cpuid_page *)l->scratch, err) < 0) {
-			free(asked);
-			return asked ? -1 : err_set(err, "out of memory");
-		}
-		memcpy(asked, l->scratch, SNP_PAGE_SIZE);
-		rc = update(sl, gpa, type, l->scratch, &fw_error);
-		if (rc == -EIO && fw_error == SEV_RET_INVALID_PARAM) {
-			/* The kernel handed back the firmware's corrected page: the guest gets what the platform allows. */
-			cpuid_page_report(asked, (struct snp_cpuid_page *)l->scratch);
-			sl->cpuid_fixed = malloc(SNP_PAGE_SIZE);
-			if (sl->cpuid_fixed)
-				memcpy(sl->cpuid_fixed, l->scratch, SNP_PAGE_SIZE);
-			rc = update(sl, gpa, type, l->scratch, &fw_error);
-		}
-		free(asked);
-	} else {
-		rc = update(sl, gpa, (uint8_t)type, host, &fw_error);
+	if (type == SNP_PAGE_CPUID)
+		return run_flush(l, err) < 0 ? -1 : load_cpuid_page(l, gpa, err);
+	if (r->npages && r->type == (uint8_t)type && gpa == r->gpa + r->npages * SNP_PAGE_SIZE &&
+	    (!host || host == r->host + r->npages * SNP_PAGE_SIZE)) {
+		r->npages++;
+		return 0;
 	}
-	if (rc < 0) {
-		char what[96];
-
-		snprintf(what, sizeof(what), "KVM_SEV_SNP_LAUNCH_UPDATE (page type %d at guest 0x%llx)", type,
-			 (unsigned long long)gpa);
-		return snp_fail(err, what, rc, fw_error);
-	}
-	sl->pages++;
+	if (run_flush(l, err) < 0)
+		return -1;
+	*r = (struct update_run){ .gpa = gpa, .npages = 1, .type = (uint8_t)type, .host = host };
 	return 0;
 }
 
@@ -444,6 +552,8 @@ static int snp_load(struct cvm *c, struct machine *m, struct cloak_err *err)
 		rc = guestmem_load_plan(&m->mem, m->plan, err);
 	if (rc == 0)
 		rc = snp_plan_pages(m->plan, load_page, &l, err);
+	if (rc == 0)
+		rc = run_flush(&l, err);
 	free(l.scratch);
 	if (rc < 0)
 		return -1;
@@ -460,6 +570,8 @@ static int snp_load(struct cvm *c, struct machine *m, struct cloak_err *err)
 	}
 	if (snp_plan_digest(m->plan, true, sl->ld, err) < 0)
 		return -1;
+	m->tl.snp_launch_update_pages = sl->pages;
+	m->tl.snp_launch_update_calls = sl->update_calls;
 	timeline_mark(&m->tl, TL_SEV_LAUNCH_UPDATE);
 	return 0;
 }
@@ -638,8 +750,8 @@ static int snp_finish(struct cvm *c, struct machine *m, struct cloak_err *err)
 		}
 	}
 	sev_hex(sl->ld, SNP_LD_LEN, hex);
-	fprintf(stderr, "cloak: sev-snp: launch digest %s (%u pages and %u VMSA%s)%s\n", hex, sl->pages, m->ncpus,
-		m->ncpus == 1 ? "" : "s", sl->sim ? "" : ", as the plan predicts it: the guest's report says the firmware's");
+	fprintf(stderr, "cloak: sev-snp: launch digest %s (%u pages in %u SNP_LAUNCH_UPDATE calls, and %u VMSA%s)%s\n",
+		hex, sl->pages, sl->update_calls, m->ncpus, m->ncpus == 1 ? "" : "s", sl->sim ? "" : ", as the plan predicts it: the guest's report says the firmware's");
 	free(sl->owner_command);
 	sl->owner_command = snp_owner_command(sl, m->plan);
 	m->tl.owner_command = sl->owner_command;

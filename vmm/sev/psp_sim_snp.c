@@ -31,7 +31,19 @@
  * modelled (a guest launched with vcek_disabled cannot get a report).
  */
 
-#define SIM_MAX_PAGES_LOG 8   /* the GPAs updated are kept sorted in a growing array */
+/*
+ * The frames already updated (what the RMP would say is the guest's): a bitmap
+ * per 128 MiB chunk of guest-physical space, the chunks kept sorted by address.
+ * A lookup is a binary search over the few chunks and a bit test, so a 512 MiB
+ * launch (131072 pages, in any order) costs O(log chunks) per page.
+ */
+#define SIM_CHUNK_FRAMES_LOG 15
+#define SIM_CHUNK_FRAMES (1ull << SIM_CHUNK_FRAMES_LOG)
+
+struct sim_frame_chunk {
+	uint64_t base;   /* the chunk's first frame number */
+	uint8_t *bits;   /* SIM_CHUNK_FRAMES bits */
+};
 
 struct snp_sim {
 	struct snp_sim_params p;
@@ -47,8 +59,8 @@ struct snp_sim_guest {
 	uint64_t policy;
 	uint8_t gosvw[16];
 	struct snp_gctx ld;
-	uint64_t *gpas;           /* pages updated, sorted */
-	size_t ngpas, capgpas;
+	struct sim_frame_chunk *chunks;   /* frames updated, sorted by base */
+	size_t nchunks, capchunks;
 	uint8_t vmpck[4][SNP_VMPCK_LEN];
 	bool has_secrets;
 	uint8_t report_id[32];
@@ -279,33 +291,45 @@ uint32_t snp_fw_launch_start(struct snp_sim *s, uint64_t policy, const uint8_t g
 	return 0;
 }
 
-/* Records gpa as updated; false when it already was (the RMP entry is no longer the hypervisor's). */
+/* Records gpa as updated: 1, or 0 when it already was (the RMP entry is no longer the hypervisor's), -1 out of memory. */
 static int note_gpa(struct snp_sim_guest *g, uint64_t gpa)
 {
-	size_t lo = 0, hi = g->ngpas;
+	uint64_t frame = gpa / SNP_PAGE_SIZE, base = frame & ~(SIM_CHUNK_FRAMES - 1), i = frame - base;
+	size_t lo = 0, hi = g->nchunks;
+	struct sim_frame_chunk *c;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (g->gpas[mid] == gpa)
-			return 0;
-		if (g->gpas[mid] < gpa)
+		if (g->chunks[mid].base < base)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (g->ngpas == g->capgpas) {
-		size_t cap = g->capgpas ? 2 * g->capgpas : (1u << SIM_MAX_PAGES_LOG);
-		uint64_t *n = realloc(g->gpas, cap * sizeof(*n));
+	if (lo == g->nchunks || g->chunks[lo].base != base) {
+		uint8_t *bits = calloc(1, SIM_CHUNK_FRAMES / 8);
 
-		if (!n)
+		if (!bits)
 			return -1;
-		g->gpas = n;
-		g->capgpas = cap;
+		if (g->nchunks == g->capchunks) {
+			size_t cap = g->capchunks ? 2 * g->capchunks : 8;
+			struct sim_frame_chunk *n = realloc(g->chunks, cap * sizeof(*n));
+
+			if (!n) {
+				free(bits);
+				return -1;
+			}
+			g->chunks = n;
+			g->capchunks = cap;
+		}
+		memmove(g->chunks + lo + 1, g->chunks + lo, (g->nchunks - lo) * sizeof(*g->chunks));
+		g->chunks[lo] = (struct sim_frame_chunk){ .base = base, .bits = bits };
+		g->nchunks++;
 	}
-	memmove(g->gpas + lo + 1, g->gpas + lo, (g->ngpas - lo) * sizeof(*g->gpas));
-	g->gpas[lo] = gpa;
-	g->ngpas++;
+	c = &g->chunks[lo];
+	if (c->bits[i / 8] & (1u << (i % 8)))
+		return 0;
+	c->bits[i / 8] |= (uint8_t)(1u << (i % 8));
 	return 1;
 }
 
@@ -566,7 +590,9 @@ void snp_fw_guest_free(struct snp_sim_guest *g)
 		return;
 	g->sim->guests--;
 	OPENSSL_cleanse(g->vmpck, sizeof(g->vmpck));
-	free(g->gpas);
+	for (size_t i = 0; i < g->nchunks; i++)
+		free(g->chunks[i].bits);
+	free(g->chunks);
 	free(g);
 }
 
@@ -589,6 +615,7 @@ struct snp_ksim {
 	struct kvm_fpu fpu[KSIM_MAX_VCPUS];
 	struct snp_sim_guest *g;
 	bool inited, finished;
+	long signal_after;         /* test hook: a signal is pending after this many pages of the next update, -1 none */
 	uint64_t vmsa_features;
 	struct ksim_slot slots[KSIM_MAX_SLOTS];
 };
@@ -603,8 +630,10 @@ struct snp_ksim *snp_ksim_open(struct snp_sim *fw, struct cloak_err *err)
 
 	if (!k)
 		err_set(err, "out of memory");
-	else
+	else {
 		k->fw = fw;
+		k->signal_after = -1;
+	}
 	return k;
 }
 
@@ -731,10 +760,28 @@ int snp_ksim_launch_start(struct snp_ksim *k, struct kvm_sev_snp_launch_start *p
 	return *fw_error ? -EIO : 0;
 }
 
+void snp_ksim_test_signal_after(struct snp_ksim *k, long pages)
+{
+	k->signal_after = pages;
+}
+
+/*
+ * sev.c snp_launch_update over kvm_gmem_populate: the range is clamped to the
+ * end of gfn_start's slot and handled page by page; the first failing page
+ * stops it. Pages done before it are kept and reported as success, with
+ * gfn_start, uaddr (not for ZERO) and len advanced past them and no firmware
+ * status: the caller resumes from there and meets the failure as the first
+ * page of its next call. Only a failure on the first page is an error (-EIO,
+ * with the firmware's status when it was the firmware's). A pending signal
+ * stops the range the same way (-EINTR inside).
+ */
 int snp_ksim_launch_update(struct snp_ksim *k, struct kvm_sev_snp_launch_update *p, uint32_t *fw_error)
 {
 	uint8_t *src = (uint8_t *)(uintptr_t)p->uaddr;
+	uint32_t status = 0;
 	uint64_t i, npages;
+	struct ksim_slot *slot;
+	int failed = 0;
 
 	*fw_error = 0;
 	if (!k->g)
@@ -750,38 +797,55 @@ int snp_ksim_launch_update(struct snp_ksim *k, struct kvm_sev_snp_launch_update 
 		return -EINVAL;
 	if (p->type != KVM_SEV_SNP_PAGE_TYPE_ZERO && !src)
 		return -EFAULT;
-	if (!ksim_slot_of(k, p->gfn_start * KSIM_PAGE))
+	slot = ksim_slot_of(k, p->gfn_start * KSIM_PAGE);
+	if (!slot)
 		return -EINVAL;   /* the memslot has no guest_memfd */
 	npages = p->len / KSIM_PAGE;
+	/* kvm_gmem_populate never goes past the slot of gfn_start. */
+	if (npages > (slot->gpa + slot->size) / KSIM_PAGE - p->gfn_start)
+		npages = (slot->gpa + slot->size) / KSIM_PAGE - p->gfn_start;
 	for (i = 0; i < npages; i++) {
-		uint64_t gpa = (p->gfn_start + i) * KSIM_PAGE;
-		struct ksim_slot *s = ksim_slot_of(k, gpa);
-		uint8_t *dst;
-		uint64_t pg;
+		uint64_t gpa = (p->gfn_start + i) * KSIM_PAGE, pg = (gpa - slot->gpa) / KSIM_PAGE;
+		uint8_t *dst = slot->host + (gpa - slot->gpa);
 
-		/* kvm_gmem_populate: every GFN in a guest_memfd slot and private; the RMP entry still the host's. */
-		if (!s || !bit(s->private_map, (gpa - s->gpa) / KSIM_PAGE))
-			return -EIO;
-		pg = (gpa - s->gpa) / KSIM_PAGE;
-		if (bit(s->populated, pg))
-			return -EIO;   /* -EEXIST inside, reported as -EIO with no firmware status */
-		dst = s->host + (gpa - s->gpa);
+		if (k->signal_after >= 0 && (uint64_t)k->signal_after == i) {
+			k->signal_after = -1;
+			failed = -EINTR;
+			break;
+		}
+		/* Every GFN private (-EINVAL inside), its RMP entry still the host's (-EEXIST inside). */
+		if (!bit(slot->private_map, pg)) {
+			failed = -EINVAL;
+			break;
+		}
+		if (bit(slot->populated, pg)) {
+			failed = -EEXIST;
+			break;
+		}
 		if (src && src + i * KSIM_PAGE != dst)
 			memcpy(dst, src + i * KSIM_PAGE, KSIM_PAGE);
-		*fw_error = snp_fw_launch_update(k->g, gpa, p->type, dst);
-		if (*fw_error) {
-			/* The firmware's corrected CPUID page goes back to the VMM's buffer, as sev_gmem_post_populate does. */
-			if (p->type == KVM_SEV_SNP_PAGE_TYPE_CPUID && *fw_error == SEV_RET_INVALID_PARAM && src &&
+		status = snp_fw_launch_update(k->g, gpa, p->type, dst);
+		if (status) {
+			/*
+			 * sev_gmem_post_populate: the firmware's corrected CPUID page goes back
+			 * to the VMM's buffer at that page, whatever its place in the range.
+			 */
+			if (p->type == KVM_SEV_SNP_PAGE_TYPE_CPUID && status == SEV_RET_INVALID_PARAM && src &&
 			    src + i * KSIM_PAGE != dst)
 				memcpy(src + i * KSIM_PAGE, dst, KSIM_PAGE);
-			return -EIO;
+			failed = -EIO;
+			break;
 		}
-		set_bit_to(s->populated, pg, true);
+		set_bit_to(slot->populated, pg, true);
 	}
-	p->gfn_start += npages;
-	p->len = 0;
+	if (failed && i == 0) {
+		*fw_error = status;   /* argp->error: the firmware's status, 0 when the kernel stopped it */
+		return -EIO;
+	}
+	p->gfn_start += i;
+	p->len -= i * KSIM_PAGE;
 	if (p->type != KVM_SEV_SNP_PAGE_TYPE_ZERO)
-		p->uaddr += npages * KSIM_PAGE;
+		p->uaddr += i * KSIM_PAGE;
 	return 0;
 }
 

@@ -19,6 +19,19 @@ struct kvm_cpuid_entry2;
 #define SNP_POLICY_MIGRATE_MA (1ull << 18)
 #define SNP_POLICY_DEBUG (1ull << 19)
 #define SNP_POLICY_SINGLE_SOCKET (1ull << 20)
+#define SNP_POLICY_CXL_ALLOW (1ull << 21)
+#define SNP_POLICY_MEM_AES_256_XTS (1ull << 22)
+#define SNP_POLICY_RAPL_DIS (1ull << 23)
+#define SNP_POLICY_CIPHERTEXT_HIDING (1ull << 24)
+#define SNP_POLICY_PAGE_SWAP_DISABLE (1ull << 25)
+#define SNP_POLICY_KNOWN 0x3ffffffull   /* bits 26-63 are reserved: zero */
+/*
+ * An SNP guest policy as the owner or `--policy` gives it: bit 17 set, no
+ * reserved bit (each named). Returns 0 or -1 with a message naming `what`.
+ */
+int snp_policy_check(uint64_t policy, const char *what, struct cloak_err *err);
+/* Parses a 64-bit hex policy ("0x30000") and checks it. */
+int snp_policy_parse(const char *s, uint64_t *out, const char *what, struct cloak_err *err);
 /* The bits a 6.12 kernel passes on (arch/x86/kvm/svm/sev.c SNP_POLICY_MASK_VALID); KVM refuses others with EINVAL. */
 #define SNP_POLICY_KVM_VALID 0x1fffffull
 
@@ -43,6 +56,16 @@ struct snp_cpuid_page {
 _Static_assert(sizeof(struct snp_cpuid_fn) == 48, "a CPUID function entry is 48 bytes");
 _Static_assert(sizeof(struct snp_cpuid_page) == 16 + 64 * 48 && sizeof(struct snp_cpuid_page) <= SNP_PAGE_SIZE,
 	       "the CPUID table fits its page");
+
+/*
+ * Fills the CPUID page from the guest's CPUID (n entries, KVM's order). When
+ * there are more than 64, the leaves Linux's SNP code needs go in first (0x0,
+ * 0x1, 0x7.x, 0xD.x, 0x40000000-1, 0x80000000-1, 0x80000008, 0x8000001F),
+ * then the rest in order. Returns how many were dropped, named ("0x12.0 ...")
+ * in `dropped` (truncated to dropped_len).
+ */
+unsigned snp_cpuid_table_fill(struct snp_cpuid_page *t, const struct kvm_cpuid_entry2 *e, unsigned n, char *dropped,
+			      size_t dropped_len);
 
 /* ---- the secrets page the firmware writes (SNP ABI, SECRETS page format, version 2) ---- */
 
@@ -141,7 +164,15 @@ int snp_ksim_set_attributes(struct snp_ksim *k, uint64_t gpa, uint64_t size, uin
 bool snp_ksim_is_private(const struct snp_ksim *k, uint64_t gpa, uint64_t size);
 /* The KVM_SEV_SNP_* commands: 0 or -errno, *fw_error the firmware's status. */
 int snp_ksim_launch_start(struct snp_ksim *k, struct kvm_sev_snp_launch_start *p, uint32_t *fw_error);
+/*
+ * A GFN range, as 6.12's sev.c does it: clamped to gfn_start's slot, page by
+ * page; pages done before a failing one are success with gfn_start/uaddr/len
+ * advanced past them, only a failing first page is -EIO (*fw_error the
+ * firmware's status or 0). The caller resumes while len is not 0.
+ */
 int snp_ksim_launch_update(struct snp_ksim *k, struct kvm_sev_snp_launch_update *p, uint32_t *fw_error);
+/* Test hook: the next SNP_LAUNCH_UPDATE meets a pending signal after `pages` pages (as kvm_gmem_populate's -EINTR). */
+void snp_ksim_test_signal_after(struct snp_ksim *k, long pages);
 /*
  * KVM_SET_FPU on vCPU `index`: the simulated kernel keeps it, because the
  * nested 6.1 KVM's KVM_GET_FPU reads back zeros (measured), while a 6.12 KVM

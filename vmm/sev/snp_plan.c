@@ -2,7 +2,11 @@
 #include "sev/snp_measure.h"
 
 #include "plan.h"
+#include "sev/snp.h"
 
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,5 +127,100 @@ int snp_plan_digest(const struct launch_plan *plan, bool vmsas, uint8_t ld[SNP_L
 				return -1;
 	}
 	memcpy(ld, g.ld, SNP_LD_LEN);
+	return 0;
+}
+
+/*
+ * The leaves Linux's SNP code looks up in the CPUID page (arch/x86/coco/sev/
+ * shared.c in 6.12, arch/x86/kernel/sev-shared.c in 6.1): 0x0, 0x40000000 and
+ * 0x80000000 give the ranges (a leaf missing inside a range reads as zeros,
+ * outside it is not post-processed), 0x8000001F is its second SEV check (a
+ * missing one stops the guest), 0x1, 0x7.x and 0x80000001 its feature bits,
+ * 0xD.x the XSAVE sizes for every feature it enables, 0x80000008 the address
+ * widths, 0x40000001 KVM's paravirt features.
+ */
+static bool cpuid_leaf_required(uint32_t fn)
+{
+	switch (fn) {
+	case 0x0: case 0x1: case 0x7: case 0xd:
+	case 0x40000000: case 0x40000001:
+	case 0x80000000: case 0x80000001: case 0x80000008: case 0x8000001f:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void cpuid_fn_from(struct snp_cpuid_fn *f, const struct kvm_cpuid_entry2 *e)
+{
+	*f = (struct snp_cpuid_fn){ .eax_in = e->function,
+		.ecx_in = e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX ? e->index : 0,
+		.xcr0_in = e->function == 0xd && e->index <= 1 ? 1 : 0,
+		.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx };
+}
+
+unsigned snp_cpuid_table_fill(struct snp_cpuid_page *t, const struct kvm_cpuid_entry2 *e, unsigned n, char *dropped,
+			      size_t dropped_len)
+{
+	size_t used = 0;
+	unsigned pass, i, ndropped = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (dropped_len)
+		dropped[0] = 0;
+	/* The required leaves first, then the others, each in the guest's order, up to the page's 64. */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++) {
+			if (cpuid_leaf_required(e[i].function) != (pass == 0))
+				continue;
+			if (t->count < SNP_CPUID_COUNT_MAX) {
+				cpuid_fn_from(&t->fn[t->count++], &e[i]);
+				continue;
+			}
+			ndropped++;
+			if (used < dropped_len) {
+				int w = snprintf(dropped + used, dropped_len - used, "%s0x%x.%u", used ? " " : "", e[i].function,
+						 e[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX ? e[i].index : 0);
+
+				used += w > 0 ? (size_t)w : 0;
+			}
+		}
+	return ndropped;
+}
+
+/* ---- the SNP guest policy (SNP ABI, GUEST_POLICY) ---- */
+
+int snp_policy_check(uint64_t policy, const char *what, struct cloak_err *err)
+{
+	unsigned b;
+
+	if (!(policy & SNP_POLICY_RSVD_MBO))
+		return err_set(err, "%s 0x%llx: bit 17 is reserved and must be 1 in an SNP policy; the default SNP "
+				    "policy 0x30000 allows SMT, 0x20000 does not", what, (unsigned long long)policy);
+	for (b = 26; b < 64; b++)
+		if (policy & (1ull << b))
+			return err_set(err, "%s 0x%llx: bit %u is reserved in the SNP policy (known: 0-15 the lowest ABI "
+					    "version, 16 SMT, 17 must be 1, 18 MIGRATE_MA, 19 DEBUG, 20 SINGLE_SOCKET, "
+					    "21 CXL_ALLOW, 22 MEM_AES_256_XTS, 23 RAPL_DIS, 24 CIPHERTEXT_HIDING, "
+					    "25 PAGE_SWAP_DISABLE); clear it", what, (unsigned long long)policy, b);
+	return 0;
+}
+
+int snp_policy_parse(const char *s, uint64_t *out, const char *what, struct cloak_err *err)
+{
+	unsigned long long v;
+	const char *p = s;
+	char *end;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	errno = 0;
+	v = strtoull(p, &end, 16);
+	if (!*p || *p == '-' || *p == '+' || *end || errno)
+		return err_set(err, "%s: '%s' is not a 64-bit hex number; write an SNP policy like 0x30000 (SMT "
+				    "allowed) or 0x20000 (no SMT)", what, s);
+	if (snp_policy_check(v, what, err) < 0)
+		return -1;
+	*out = v;
 	return 0;
 }
