@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <libgen.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -745,6 +746,7 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 		case OPT_POLICY:
 			/* SEV's 32-bit policy or SNP's 64-bit one: read once --sev-mode is known. */
 			cfg->policy_arg = optarg;
+			cfg->policy_from_file = false;
 			sev_only_opt = "--policy";
 			break;
 		case OPT_DH_CERT: cfg->sev_dh_cert_path = optarg; sev_only_opt = "--dh-cert-file"; break;
@@ -836,15 +838,16 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg, struct cloak_
 			       argv[optind]);
 	if (cfg->initrd_path && !cfg->kernel_path)
 		return err_set(err, "--initrd needs --kernel: the demo guest takes no initrd");
-	if (cfg->policy_arg &&
-	    (cfg->sev_mode == SEV_LAUNCH_SNP ? snp_policy_parse(cfg->policy_arg, &cfg->snp_policy, "--policy", err) :
-					       sev_policy_parse(cfg->policy_arg, &cfg->sev_policy, "--policy", err)) < 0)
-		return -1;
-	/* A config file's policy (read by SEV's rules, 32 bits) is the SNP policy under snp. */
-	if (!cfg->policy_arg && cfg->sev_mode == SEV_LAUNCH_SNP && cfg->sev_policy != SEV_POLICY_DEFAULT) {
-		if (snp_policy_check(cfg->sev_policy, "the config file's sev.policy", err) < 0)
+	if (cfg->policy_arg) {
+		char what[PATH_MAX + 32];
+
+		if (cfg->policy_from_file)
+			snprintf(what, sizeof(what), "--config %s: key \"sev.policy\"", cfg->file_path ? cfg->file_path : "");
+		else
+			snprintf(what, sizeof(what), "--policy");
+		if ((cfg->sev_mode == SEV_LAUNCH_SNP ? snp_policy_parse(cfg->policy_arg, &cfg->snp_policy, what, err) :
+						       sev_policy_parse(cfg->policy_arg, &cfg->sev_policy, what, err)) < 0)
 			return -1;
-		cfg->snp_policy = cfg->sev_policy;
 	}
 	return config_check_sev(cfg, sev_only_opt, err);
 }

@@ -92,6 +92,7 @@ struct vm_config {
 	uint32_t sev_policy;
 	uint64_t snp_policy;              /* --policy under --sev-mode snp (default 0x30000) */
 	const char *policy_arg;           /* --policy as given: read by --sev-mode's rules once all options are in */
+	bool policy_from_file;            /* policy_arg is the config file's sev.policy, not --policy */
 	const char *sev_device;           /* default /dev/sev */
 	const char *sev_dh_cert_path;     /* the guest owner's GODH certificate, base64 */
 	const char *sev_session_path;     /* the guest owner's session blob, base64 */

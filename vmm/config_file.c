@@ -183,8 +183,10 @@ static int load_sev(struct file_ctx *c, json_t *v)
 						 "or off", s);
 			c->cfg->sev = !!strcmp(s, "off");
 		} else if (!strcmp(k, "policy")) {
-			if (sev_policy_parse(s, &c->cfg->sev_policy, "--policy", c->err) < 0)
-				return key_failed(c, key);
+			/* Read by --sev-mode's rules (SEV's 32 bits or SNP's 64) once the mode is known, as --policy is;
+			 * a --policy on the command line replaces it. */
+			c->cfg->policy_arg = s;
+			c->cfg->policy_from_file = true;
 		} else if (!strcmp(k, "backend")) {
 			if (!strcmp(s, "real"))
 				c->cfg->sev_backend = SEV_BACKEND_REAL;

@@ -487,6 +487,16 @@ if [ "$rc" = 0 ] && cp "$out" "$T/snp-config.json" && run "$CLOAK" config print 
 else
 	not_ok "snp: a config file keeps the SNP policy" "config print failed"
 fi
+# A config file's sev.policy is read by its mode's rules like --policy: SNP's ABI-minor bit 2 (which SEV's
+# rules call reserved) comes from a file, and a bad one is named by the file's key.
+printf '{"sev": {"mode": "snp", "policy": "0x30004", "backend": "sim"}}' >"$T/snp-pol.json"
+run "$CLOAK" config print --config "$T/snp-pol.json"
+expect "snp: a config file's sev.policy is read by SNP's rules" 0 --out '"policy": "0x30004"'
+printf '{"sev": {"mode": "snp", "policy": "0x10000", "backend": "sim"}}' >"$T/snp-pol-bad.json"
+run "$CLOAK" config print --config "$T/snp-pol-bad.json"
+expect "snp: a config file's bad sev.policy is named by its key" 2 --err 'key "sev.policy"' --err "bit 17 is reserved"
+run "$CLOAK" config print --config "$T/snp-pol.json" --policy 0x20000
+expect "snp: --policy on the command line replaces the file's" 0 --out '"policy": "0x20000"'
 openssl ecparam -name secp384r1 -genkey -noout -out "$T/snp-id.pem" 2>/dev/null
 LD48=$(printf '%096d' 0)
 run "$OWNER" id-block build --launch-digest "$LD48" --id-key "$T/snp-id.pem" --policy 0x10000
