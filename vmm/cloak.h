@@ -55,6 +55,10 @@ struct file_map {
 int file_map_open(struct file_map *fm, const char *path, const char *what, struct cloak_err *err);
 void file_map_close(struct file_map *fm);
 
+/* Reads a whole string as one hex number of at most `max`, with or without 0x: no sign, no space, nothing
+ * after it. Policies and other hex inputs all take this one form, so they are refused alike. */
+bool parse_hex_u64(const char *s, uint64_t max, uint64_t *out);
+
 /* Formats a byte count the way messages print it ("512 MiB", "4 KiB", "1000 bytes"). */
 const char *fmt_size(uint64_t bytes, char buf[32]);
 

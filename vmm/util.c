@@ -1,9 +1,11 @@
 /* util.c: error messages, mapped input files, sizes and the process clock. */
 #include "cloak.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -192,4 +194,23 @@ uint64_t clock_us(void)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (uint64_t)(now.tv_sec - clock_zero.tv_sec) * 1000000ull +
 	       (uint64_t)((now.tv_nsec - clock_zero.tv_nsec) / 1000);
+}
+
+bool parse_hex_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	const char *p = s;
+	char *end;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	/* strtoull would also take leading space and a sign; a policy written so is a typo, not a number. */
+	if (!isxdigit((unsigned char)*p))
+		return false;
+	errno = 0;
+	v = strtoull(p, &end, 16);
+	if (*end || errno || v > max)
+		return false;
+	*out = v;
+	return true;
 }

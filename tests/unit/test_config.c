@@ -234,12 +234,33 @@ START_TEST(every_device_option_has_its_device)
 }
 END_TEST
 
+/* The one hex reader every policy goes through: what it takes and what it refuses. */
+START_TEST(hex_numbers)
+{
+	static const char *const bad[] = { "", "0x", "-1", "+1", " 1", "1 ", "0x-1", "1g", "0xg", "x1",
+					   "10000000000000000" };
+	uint64_t v = 7;
+	size_t i;
+
+	ck_assert(parse_hex_u64("0x30000", UINT64_MAX, &v) && v == 0x30000);
+	ck_assert(parse_hex_u64("1F", UINT64_MAX, &v) && v == 0x1f);
+	ck_assert(parse_hex_u64("0XfFfFfFfFfFfFfFfF", UINT64_MAX, &v) && v == UINT64_MAX);
+	ck_assert(parse_hex_u64("0xffffffff", UINT32_MAX, &v) && v == UINT32_MAX);
+	v = 7;
+	ck_assert(!parse_hex_u64("0x100000000", UINT32_MAX, &v) && v == 7);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!parse_hex_u64(bad[i], UINT64_MAX, &v), "'%s' was taken", bad[i]);
+	ck_assert_int_eq(v, 7);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("parse");
 
 	tcase_add_test(tc, sizes);
+	tcase_add_test(tc, hex_numbers);
 	tcase_add_test(tc, defaults_and_values);
 	tcase_add_test(tc, bad_values_name_the_option);
 	tcase_add_test(tc, cpuid_clear);

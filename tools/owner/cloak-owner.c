@@ -177,13 +177,9 @@ static int parse_uint(const char *s, const char *what, unsigned long max, unsign
  */
 static int session_policy_parse(const char *s, uint32_t *policy, struct cloak_err *err)
 {
-	const char *p = s + ((s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 2 : 0);
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(p, &end, 16);
-	if (!*p || *end || errno || v > UINT32_MAX || *p == '-')
+	if (!parse_hex_u64(s, UINT32_MAX, &v))
 		return err_set(err, "POLICY: '%s' is not a 32-bit hex number; write it like 0x1 (NODBG) or 0x5 "
 				    "(NODBG, SEV-ES)", s);
 	*policy = (uint32_t)v;
@@ -338,14 +334,10 @@ static int measure_parse(int argc, char **argv, struct measure_args *a, struct c
 			a->have_build = true;
 			break;
 		case M_POLICY: {
-			unsigned long long v;
-			char *end;
-			const char *p = optarg + ((optarg[0] == '0' && (optarg[1] == 'x' || optarg[1] == 'X')) ? 2 : 0);
+			uint64_t v;
 
 			/* The owner may check any policy, SEV-ES included: no refusal here, only the format. */
-			errno = 0;
-			v = strtoull(p, &end, 16);
-			if (!*p || *end || errno || v > UINT32_MAX || *p == '-')
+			if (!parse_hex_u64(optarg, UINT32_MAX, &v))
 				return err_set(err, "--policy: '%s' is not a 32-bit hex number (like 0x1)", optarg);
 			a->policy = (uint32_t)v;
 			a->have_policy = true;

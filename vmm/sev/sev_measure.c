@@ -184,15 +184,9 @@ int sev_policy_check(uint32_t policy, const char *what, struct cloak_err *err)
 
 int sev_policy_parse(const char *s, uint32_t *out, const char *what, struct cloak_err *err)
 {
-	unsigned long long v;
-	const char *p = s;
-	char *end;
+	uint64_t v;
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		p += 2;
-	errno = 0;
-	v = strtoull(p, &end, 16);
-	if (!*p || *p == '-' || *p == '+' || *end || errno || v > UINT32_MAX)
+	if (!parse_hex_u64(s, UINT32_MAX, &v))
 		return err_set(err, "%s: '%s' is not a 32-bit hex number; write it like 0x1 (NODBG) or 0x3 "
 				    "(NODBG|NOKS)", what, s);
 	if (sev_policy_check((uint32_t)v, what, err) < 0)

@@ -208,15 +208,9 @@ int snp_policy_check(uint64_t policy, const char *what, struct cloak_err *err)
 
 int snp_policy_parse(const char *s, uint64_t *out, const char *what, struct cloak_err *err)
 {
-	unsigned long long v;
-	const char *p = s;
-	char *end;
+	uint64_t v;
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		p += 2;
-	errno = 0;
-	v = strtoull(p, &end, 16);
-	if (!*p || *p == '-' || *p == '+' || *end || errno)
+	if (!parse_hex_u64(s, UINT64_MAX, &v))
 		return err_set(err, "%s: '%s' is not a 64-bit hex number; write an SNP policy like 0x30000 (SMT "
 				    "allowed) or 0x20000 (no SMT)", what, s);
 	if (snp_policy_check(v, what, err) < 0)
