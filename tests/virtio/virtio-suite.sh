@@ -283,6 +283,15 @@ PEER
 		not_ok "iobench: the peer's 64 frames all arrive; net-rx and net-rtt figures are positive, direct and bounced" \
 			"$(grep -h "net-r" "$csv" "$tap_tmp/io/runs/"*.log; cat "$tap_tmp/peer.err")"
 	fi
+	# The picture: io.dat holds a row per test but the round trip (its MB/s says nothing), drawn to io.png.
+	sed 's/^/# io.dat: /' "$tap_tmp/io/io.dat" 2>/dev/null
+	if [ "$(grep -c '^"\(blk-\|net-tx\|net-rx\)' "$tap_tmp/io/io.dat" 2>/dev/null)" = 6 ] &&
+		! grep -q net-rtt "$tap_tmp/io/io.dat" && grep -q 'set output "io.png"' "$tap_tmp/io/plot.gp"; then
+		ok "cloak bench: io.dat has each I/O test's MB/s per variant, and plot.gp draws it to io.png and io.svg"
+	else
+		not_ok "cloak bench: io.dat has each I/O test's MB/s per variant, and plot.gp draws it to io.png and io.svg" \
+			"$(cat "$tap_tmp/io/io.dat" "$tap_tmp/io/plot.gp" 2>&1)"
+	fi
 	# Without the peer nothing arrives: the guest says so, leaves net-rx out and the same check fails.
 	out=$tap_tmp/out.nopeer err=$tap_tmp/err.nopeer rc=0
 	timeout -k 10 300 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" bench --runs 1 --out "$tap_tmp/io-nopeer" \
