@@ -936,6 +936,12 @@ int bench_main(int argc, char **argv)
 				printf("   p50 latency %10.1f us", ls.median / 1000);
 			printf("\n");
 		}
-	printf("results: %s/results.json, results.csv%s\n", b.out, rc == 1 ? "" : ", results.png, results.svg");
+	{
+		char tests[BENCH_MAX_IO_TESTS][40];
+		bool io = io_plot_tests(&b, tests) > 0;
+
+		printf("results: %s/results.json, results.csv%s%s\n", b.out, rc == 1 ? "" : ", results.png, results.svg",
+		       rc != 1 && io ? ", io.png, io.svg" : "");
+	}
 	return failed ? 1 : 0;
 }
