@@ -169,8 +169,19 @@ static void net_tap_ready(void *opaque, uint32_t events)
 			n->frame[offsetof(struct virtio_net_hdr_v1, num_buffers)] = 1;
 			n->frame[offsetof(struct virtio_net_hdr_v1, num_buffers) + 1] = 0;
 		}
-		if (!virtio_queue_live(vd, NET_RX) || !net_deliver(n)) {
-			/* Keep the frame; stop reading the tap until the driver posts receive buffers. */
+		if (!virtio_queue_live(vd, NET_RX)) {
+			net_watch_tap(n, false);
+			break;
+		}
+		if (!net_deliver(n)) {
+			/*
+			 * Keep the frame; stop reading the tap until the driver posts receive
+			 * buffers. Under EVENT_IDX the driver kicks only when its index passes
+			 * avail_event, so set that first (or a driver that posts buffers one at a
+			 * time never kicks again), then look once more for buffers posted meanwhile.
+			 */
+			if (virtq_arm_notify(&vd->vq[NET_RX]))
+				continue;
 			net_watch_tap(n, false);
 			break;
 		}

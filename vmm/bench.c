@@ -77,6 +77,7 @@ static void bench_usage(FILE *out)
 		"  results.json  per variant and metric: median, p10, p90 and the number of runs\n"
 		"  results.csv   the same, one line per variant and metric\n"
 		"  results.png, results.svg  the median time to each launch phase per variant, p10-p90 bars\n"
+		"  io.png, io.svg  with an I/O benchmark guest: each test's median MB/s per variant, p10-p90 bars\n"
 		"  runs/         each run's timeline JSON and output\n"
 		"Metrics: wall_us (the whole process, spawn to exit), before_main_us, phase.* (from --timeline), exits.*,\n"
 		"exits_total, vmm_rss_kib (cloak's memory beside guest RAM), measured_bytes, under --sev\n"
@@ -657,10 +658,39 @@ static const struct bench_metric *metric_find(const struct bench_variant *v, con
  * phase, and the whole process, the median milliseconds per variant with the
  * p10-p90 range as error bars. (The metrics were sorted by write_results.)
  */
-/* Writes plot.dat and plot.gp into the results directory; gnuplot then runs there (draw_plot). */
+/*
+ * The I/O tests to draw: every NAME of an io.NAME.mbps metric of any variant, in order of first sight,
+ * except round trips (NAME ending in -rtt), whose MB/s says nothing (their latency is in results.csv).
+ * Returns how many (at most BENCH_MAX_IO_TESTS).
+ */
+#define BENCH_MAX_IO_TESTS 16
+static unsigned io_plot_tests(const struct bench *b, char tests[][40])
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < b->nvar; i++)
+		for (unsigned k = 0; k < b->var[i].nmetric; k++) {
+			const char *name = b->var[i].metric[k].name;
+			size_t len = strlen(name);
+			unsigned t;
+
+			if (strncmp(name, "io.", 3) || len < 9 || len - 8 >= 40 || strcmp(name + len - 5, ".mbps") ||
+			    (len - 8 >= 4 && !strncmp(name + len - 9, "-rtt", 4)))
+				continue;
+			for (t = 0; t < n; t++)
+				if (strlen(tests[t]) == len - 8 && !strncmp(tests[t], name + 3, len - 8))
+					break;
+			if (t == n && n < BENCH_MAX_IO_TESTS)
+				snprintf(tests[n++], 40, "%.*s", (int)(len - 8), name + 3);
+		}
+	return n;
+}
+
+/* Writes plot.dat (and io.dat) and plot.gp into the results directory; gnuplot then runs there (draw_plot). */
 static int write_plot(struct bench *b, struct cloak_err *err)
 {
-	char dat[4096], gp[4096];
+	char dat[4096], gp[4096], tests[BENCH_MAX_IO_TESTS][40];
+	unsigned ntests;
 	FILE *f;
 
 	snprintf(dat, sizeof(dat), "%s/plot.dat", b->out);
@@ -688,6 +718,33 @@ static int write_plot(struct bench *b, struct cloak_err *err)
 		fprintf(f, "\n");
 	}
 	fclose(f);
+	/* With an I/O benchmark guest, io.dat: each test's MB/s per variant (io_plot_tests says which tests). */
+	ntests = io_plot_tests(b, tests);
+	if (ntests) {
+		snprintf(dat, sizeof(dat), "%s/io.dat", b->out);
+		f = fopen(dat, "w");
+		if (!f)
+			return err_errno(err, "cannot write %s", dat);
+		for (unsigned t = 0; t < ntests; t++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "io.%.39s.mbps", tests[t]);
+			fprintf(f, "\"%s\"", tests[t]);
+			for (unsigned i = 0; i < b->nvar; i++) {
+				const struct bench_metric *m = metric_find(&b->var[i], name);
+				struct bench_stats st = { 0 };
+
+				if (m && m->n)
+					bench_summary(m->v, m->n, &st);
+				if (st.n)
+					fprintf(f, " %.3f %.3f %.3f", st.median, st.p10, st.p90);
+				else
+					fprintf(f, " NaN NaN NaN");
+			}
+			fprintf(f, "\n");
+		}
+		fclose(f);
+	}
 	f = fopen(gp, "w");
 	if (!f)
 		return err_errno(err, "cannot write %s", gp);
@@ -705,6 +762,20 @@ static int write_plot(struct bench *b, struct cloak_err *err)
 			fprintf(f, "%s\"plot.dat\" using %u:%u:%u%s title \"%s\"", i ? ", " : "", 2 + 3 * i, 3 + 3 * i,
 				4 + 3 * i, i ? "" : ":xtic(1)", b->var[i].name);
 		fprintf(f, "\n");
+	}
+	if (ntests) {
+		/* Disk and network figures lie orders of magnitude apart: a log scale shows both. */
+		fprintf(f, "set title \"cloak bench: I/O benchmark guest, median MB/s, p10-p90 bars, %u runs\"\n"
+			   "set ylabel \"MB/s\"\nset logscale y\nset yrange [*:*]\n", b->runs);
+		for (unsigned t = 0; t < 2; t++) {
+			fprintf(f, t == 0 ? "set terminal pngcairo size 1200,700\nset output \"io.png\"\n" :
+					    "set terminal svg size 1200,700 dynamic\nset output \"io.svg\"\n");
+			fprintf(f, "plot ");
+			for (unsigned i = 0; i < b->nvar; i++)
+				fprintf(f, "%s\"io.dat\" using %u:%u:%u%s title \"%s\"", i ? ", " : "", 2 + 3 * i,
+					3 + 3 * i, 4 + 3 * i, i ? "" : ":xtic(1)", b->var[i].name);
+			fprintf(f, "\n");
+		}
 	}
 	fclose(f);
 	return 0;
@@ -865,6 +936,12 @@ int bench_main(int argc, char **argv)
 				printf("   p50 latency %10.1f us", ls.median / 1000);
 			printf("\n");
 		}
-	printf("results: %s/results.json, results.csv%s\n", b.out, rc == 1 ? "" : ", results.png, results.svg");
+	{
+		char tests[BENCH_MAX_IO_TESTS][40];
+		bool io = io_plot_tests(&b, tests) > 0;
+
+		printf("results: %s/results.json, results.csv%s%s\n", b.out, rc == 1 ? "" : ", results.png, results.svg",
+		       rc != 1 && io ? ", io.png, io.svg" : "");
+	}
 	return failed ? 1 : 0;
 }

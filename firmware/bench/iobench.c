@@ -1,4 +1,4 @@
-/* iobench.c: the I/O benchmark guest: virtio-blk sequential and random reads and writes and virtio-net sends, timed by kvm-clock, one machine-readable line per test. */
+/* iobench.c: the I/O benchmark guest: virtio-blk sequential and random reads and writes, virtio-net sends, receives and round trips, timed by kvm-clock, one machine-readable line per test. */
 #include "virtio.h"
 
 /*
@@ -6,7 +6,7 @@
  *   blk / net       which devices to measure (default: every one found)
  *   qd=N            requests in flight (1 to MAX_QD; default 8)
  *   mib=N           the disk region the sequential tests cover (default 16)
- *   ops=N           requests of each random test and frames of the net test (default 1024)
+ *   ops=N           requests of each random test and frames of each net test (default 1024)
  *   dma=direct      the device reads and writes the guest's buffers in the shared DMA pool (default)
  *   dma=bounce      the guest's buffers are private and each request is copied through the pool,
  *                   as a confidential guest must (what swiotlb does in Linux)
@@ -14,6 +14,9 @@
  *   iobench: test=NAME dma=MODE qd=N bs=BYTES ops=N bytes=N ns=N mbps=X.XX iops=N p50_ns=N p90_ns=N p99_ns=N
  * then "iobench: done" and a power-off (cloak's status 0) when every test ran; otherwise it exits with
  * 3 (no device, pool or clock), 4 (a disk request failed), 5 (no peer on the net) or 6.
+ * The net tests: net-tx sends `ops` full-sized UDP frames to the discard port of 10.0.2.1; net-rx has the
+ * peer there (tools/bench/netpeer.c) send it `ops` of them; net-rtt times `ops` ICMP echoes to 10.0.2.1.
+ * net-rx and net-rtt are left out, with a line saying why, when nothing answers them.
  */
 
 #define MAX_QD 32
@@ -260,31 +263,106 @@ static int blk_bench(unsigned slot)
 	return 0;
 }
 
-/* --- virtio-net: UDP frames to the discard port of the tap's host end, 10.0.2.1. */
+/* --- virtio-net: UDP frames to and from the tap's host end, 10.0.2.1. */
 static uint8_t mac[6], peer[6];
 static const uint8_t my_ip[4] = { 10, 0, 2, 15 }, host_ip[4] = { 10, 0, 2, 1 };
 
-/* A full-sized UDP frame (1472 bytes of payload) to 10.0.2.1 port 9; no UDP checksum (0 is allowed in IPv4). */
-static void udp_frame(uint8_t *f, uint16_t seq)
+#define MY_PORT 40000
+#define DISCARD_PORT 9
+/* The receive test's peer (tools/bench/netpeer.c): it sends what the guest asks for, a window at a time. */
+#define PEER_PORT 9000
+#define PEER_MAGIC_ASK "cloakrx1"
+#define PEER_MAGIC_DATA "cloakrxd"
+#define PEER_START 1
+#define PEER_ACK 2
+#define RX_WINDOW 64
+#define RX_ACK_EVERY 16
+#define RX_IDLE_NS 300000000ull
+#define RX_RETRIES 10
+
+static uint32_t get32be(const uint8_t *p)
 {
-	uint8_t *ip = f + 14, *udp = ip + 20;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put32be(uint8_t *p, uint32_t v)
+{
+	net_put16be(p, (uint16_t)(v >> 16));
+	net_put16be(p + 2, (uint16_t)v);
+}
+
+/* Ethernet and IPv4 headers from us to 10.0.2.1 for `ip_len` bytes of IP; returns where the IP payload goes. */
+static uint8_t *ip_header(uint8_t *f, uint8_t proto, unsigned ip_len, uint16_t id)
+{
+	uint8_t *ip = f + 14;
 
 	memcpy(f, peer, 6);
 	memcpy(f + 6, mac, 6);
 	net_put16be(f + 12, 0x0800);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	net_put16be(ip + 2, (uint16_t)(FRAME_LEN - 14));
-	net_put16be(ip + 4, seq);
+	net_put16be(ip + 2, (uint16_t)ip_len);
+	net_put16be(ip + 4, id);
 	ip[8] = 64;
-	ip[9] = 17;
+	ip[9] = proto;
 	memcpy(ip + 12, my_ip, 4);
 	memcpy(ip + 16, host_ip, 4);
 	net_put16be(ip + 10, net_csum(ip, 20));
-	net_put16be(udp, 40000);
-	net_put16be(udp + 2, 9);
-	net_put16be(udp + 4, (uint16_t)(FRAME_LEN - 34));
-	net_put16be(udp + 6, 0);
+	return ip + 20;
+}
+
+/* A UDP frame from our port to `port` on 10.0.2.1 with `len` bytes of payload (left to the caller); its length. */
+static unsigned udp_frame_to(uint8_t *f, uint16_t port, unsigned len, uint16_t id)
+{
+	uint8_t *udp = ip_header(f, 17, 28 + len, id);
+
+	net_put16be(udp, MY_PORT);
+	net_put16be(udp + 2, port);
+	net_put16be(udp + 4, (uint16_t)(8 + len));
+	net_put16be(udp + 6, 0);  /* no UDP checksum: 0 is allowed in IPv4 */
+	return 42 + len;
+}
+
+/* A full-sized UDP frame (1472 bytes of payload) to the discard port. */
+static void udp_frame(uint8_t *f, uint16_t seq)
+{
+	udp_frame_to(f, DISCARD_PORT, FRAME_LEN - 42, seq);
+}
+
+/* The IPv4 payload of f when it is protocol `proto` from 10.0.2.1 to us, else NULL; its length in *len. */
+static const uint8_t *ip_payload_from_host(const uint8_t *f, uint32_t flen, uint8_t proto, unsigned *len)
+{
+	const uint8_t *ip = f + 14;
+	unsigned hl, tl;
+
+	if (flen < 34 || f[12] != 0x08 || f[13] != 0x00 || (ip[0] >> 4) != 4 || ip[9] != proto ||
+	    memcmp(ip + 12, host_ip, 4) || memcmp(ip + 16, my_ip, 4))
+		return NULL;
+	hl = (ip[0] & 15) * 4u;
+	tl = (unsigned)ip[2] << 8 | ip[3];
+	if (hl < 20 || tl < hl || 14 + tl > flen)
+		return NULL;
+	*len = tl - hl;
+	return ip + hl;
+}
+
+/* Answers an ARP request for our address (the host asks before it sends to us); whether f was one. */
+static bool arp_answer(const uint8_t *f, uint32_t len)
+{
+	static uint8_t reply[64];
+
+	if (len < 42 || f[12] != 0x08 || f[13] != 0x06 || f[21] != 1 || memcmp(f + 38, my_ip, 4))
+		return false;
+	memcpy(reply, f + 6, 6);
+	memcpy(reply + 6, mac, 6);
+	net_put16be(reply + 12, 0x0806);
+	memcpy(reply + 14, f + 14, 6);
+	net_put16be(reply + 20, 2);
+	memcpy(reply + 22, mac, 6);
+	memcpy(reply + 28, my_ip, 4);
+	memcpy(reply + 32, f + 22, 10);  /* the asker's MAC and IP */
+	vnet_send(&net_dev, reply, 42);
+	return true;
 }
 
 static bool find_peer(void)
@@ -305,6 +383,169 @@ static bool find_peer(void)
 		}
 	}
 	return false;
+}
+
+/*
+ * One received frame: the guest reads it where it lies (dma=direct: in the pool) or first copies it into
+ * private memory (dma=bounce), as a confidential guest must before it may trust or keep it.
+ */
+static const uint8_t *rx_next(int *buf, uint32_t *len)
+{
+	const uint8_t *f;
+
+	*buf = vnet_rx_peek(&net_dev, &f, len);
+	if (*buf < 0)
+		return NULL;
+	if (!bounce)
+		return f;
+	memcpy(private_buf[1], f, *len);
+	vnet_rx_release(&net_dev, *buf);
+	*buf = -1;
+	return private_buf[1];
+}
+
+static void rx_done(int buf)
+{
+	if (buf >= 0)
+		vnet_rx_release(&net_dev, buf);
+}
+
+/* Asks the peer to start (PEER_START, `total` frames) or for more (PEER_ACK, frames seen up to `upto`). */
+static void peer_ask(uint32_t type, uint32_t value)
+{
+	static uint8_t f[64];
+	uint8_t *p = f + 42;
+
+	udp_frame_to(f, PEER_PORT, 20, 0);
+	memcpy(p, PEER_MAGIC_ASK, 8);
+	put32be(p + 8, type);
+	put32be(p + 12, value);
+	put32be(p + 16, RX_WINDOW);
+	vnet_send(&net_dev, f, 62);
+}
+
+/*
+ * net-rx: the peer sends `ops` full-sized UDP frames (sequence-numbered), RX_WINDOW ahead of what the
+ * guest has acknowledged so that the tap's queue never overflows. Figures: the frames and bytes received
+ * from the request to the last frame, and the gaps between frames as the percentiles. A frame lost on
+ * the way is counted (lost=) and skipped; frames the guest does not expect are counted (other=) and
+ * dropped. Returns 0, or 1 when the peer never answered (the test is left out, saying why).
+ */
+static int net_rx(unsigned ops)
+{
+	uint64_t t0, last, bytes = 0;
+	uint32_t highest = 0, acked = 0, frames = 0, other = 0, retries = 0;
+	bool any = false;
+
+	t0 = last = now_ns();
+	peer_ask(PEER_START, ops);
+	while (!any || highest + 1 < ops) {
+		uint32_t len;
+		int buf;
+		const uint8_t *f = rx_next(&buf, &len), *udp;
+		unsigned ulen;
+
+		if (!f) {
+			if (now_ns() - last < RX_IDLE_NS) {
+				__asm__ volatile("pause");
+				continue;
+			}
+			/* Nothing for a while: the request, an acknowledgement or the window's tail was lost. */
+			if (++retries > RX_RETRIES)
+				break;
+			last = now_ns();
+			if (any)
+				peer_ask(PEER_ACK, highest + 1);
+			else
+				peer_ask(PEER_START, ops);
+			continue;
+		}
+		udp = ip_payload_from_host(f, len, 17, &ulen);
+		if (udp && ulen >= 8 + 16 && (udp[0] << 8 | udp[1]) == PEER_PORT && (udp[2] << 8 | udp[3]) == MY_PORT &&
+		    !memcmp(udp + 8, PEER_MAGIC_DATA, 8) && get32be(udp + 16) < ops) {
+			uint32_t seq = get32be(udp + 16);
+			uint64_t t = now_ns();
+
+			if (frames < MAX_OPS)
+				lat[frames] = t - last;
+			last = t;
+			frames++;
+			bytes += len;
+			if (!any || seq > highest)
+				highest = seq;
+			any = true;
+			retries = 0;
+		} else if (!arp_answer(f, len)) {
+			other++;
+		}
+		/* The buffer goes back before the acknowledgement, which waits for its own send: direct and
+		 * bounce then differ by the copy alone. */
+		rx_done(buf);
+		if (any && highest + 1 >= acked + RX_ACK_EVERY && highest + 1 < ops) {
+			acked = highest + 1;
+			peer_ask(PEER_ACK, acked);
+		}
+	}
+	if (!frames) {
+		gprintf("iobench: net-rx left out: no frames from the peer at 10.0.2.1 UDP port %u "
+			"(run tools/bench/netpeer.c's cloak-netpeer on the tap's host end)\n", PEER_PORT);
+		return 1;
+	}
+	report("net-rx", FRAME_LEN, frames > MAX_OPS ? MAX_OPS : frames, bytes, last - t0);
+	gprintf("iobench: net-rx frames=%u lost=%u other=%u\n", frames, frames < ops ? ops - frames : 0, other);
+	return 0;
+}
+
+/* net-rtt: `ops` ICMP echo requests to 10.0.2.1, one at a time; each reply timed (a second without: lost). */
+static int net_rtt(unsigned ops)
+{
+	static uint8_t f[128];
+	unsigned got = 0, lost = 0, other = 0;
+	uint64_t t0 = now_ns();
+
+	for (unsigned i = 0; i < ops; i++) {
+		uint8_t *icmp = ip_header(f, 1, 20 + 8 + 56, (uint16_t)i);
+		uint64_t sent, until;
+		bool answered = false;
+
+		icmp[0] = 8;
+		icmp[1] = 0;
+		net_put16be(icmp + 2, 0);
+		net_put16be(icmp + 4, 0xc10a);
+		net_put16be(icmp + 6, (uint16_t)i);
+		for (unsigned k = 0; k < 56; k++)
+			icmp[8 + k] = (uint8_t)k;
+		net_put16be(icmp + 2, net_csum(icmp, 64));
+		sent = now_ns();
+		vnet_send(&net_dev, f, 98);
+		for (until = sent + 1000000000ull; !answered && now_ns() < until;) {
+			uint32_t len;
+			int buf;
+			const uint8_t *r = rx_next(&buf, &len), *p;
+			unsigned plen;
+
+			if (!r) {
+				__asm__ volatile("pause");
+				continue;
+			}
+			p = ip_payload_from_host(r, len, 1, &plen);
+			if (p && plen >= 8 && p[0] == 0 && (p[4] << 8 | p[5]) == 0xc10a && (unsigned)(p[6] << 8 | p[7]) == (i & 0xffff)) {
+				lat[got++] = now_ns() - sent;
+				answered = true;
+			} else if (!arp_answer(r, len)) {
+				other++;
+			}
+			rx_done(buf);
+		}
+		lost += !answered;
+	}
+	if (!got) {
+		gprintf("iobench: net-rtt left out: 10.0.2.1 answered no ICMP echo request\n");
+		return 1;
+	}
+	report("net-rtt", 98, got, (uint64_t)got * 98, now_ns() - t0);
+	gprintf("iobench: net-rtt replies=%u lost=%u other=%u\n", got, lost, other);
+	return 0;
 }
 
 static int net_bench(unsigned slot)
@@ -365,6 +606,9 @@ static int net_bench(unsigned slot)
 	}
 	t1 = now_ns();
 	report("net-tx", FRAME_LEN, ops, (uint64_t)FRAME_LEN * ops, t1 - t0);
+	/* The other two are left out (saying why) rather than failing: they need a peer that answers. */
+	net_rx(ops);
+	net_rtt(ops);
 	return 0;
 }
 

@@ -123,6 +123,12 @@ int vnet_open(struct vdev *d, unsigned slot, uint8_t mac[6]);
 int vnet_send(struct vdev *d, const void *frame, uint32_t len);
 /* A received frame (without the virtio header) copied into buf; its length, or -1 when none is waiting. */
 int vnet_recv(struct vdev *d, void *buf, uint32_t max);
+/*
+ * The same without the copy: a received frame where the device wrote it in the pool (its address and
+ * length), and the buffer's number to hand back with vnet_rx_release once read; -1 when none is waiting.
+ */
+int vnet_rx_peek(struct vdev *d, const uint8_t **frame, uint32_t *len);
+void vnet_rx_release(struct vdev *d, int buf);
 
 /* virtio-console: port 0, hvc0 */
 int vcons_open(struct vdev *d, unsigned slot);

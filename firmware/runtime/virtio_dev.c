@@ -146,21 +146,40 @@ int vnet_send(struct vdev *d, const void *frame, uint32_t len)
 	return vq_submit_wait(&d->q[1], &b, 1);
 }
 
+int vnet_rx_peek(struct vdev *d, const uint8_t **frame, uint32_t *len)
+{
+	uint32_t used = 0;
+	int head = vq_used(&d->q[0], &used);
+
+	if (head < 0 || head >= NET_RXN)
+		return -1;
+	*frame = net.rx[head] + NET_HDR;
+	*len = used > NET_HDR ? used - NET_HDR : 0;
+	if (*len > NET_RXBUF - NET_HDR)
+		*len = NET_RXBUF - NET_HDR;
+	return head;
+}
+
+void vnet_rx_release(struct vdev *d, int buf)
+{
+	if (buf < 0 || buf >= NET_RXN)
+		return;
+	vnet_post_rx(d, (unsigned)buf);
+	vq_kick(&d->q[0]);
+}
+
 int vnet_recv(struct vdev *d, void *buf, uint32_t max)
 {
-	uint32_t len = 0;
-	int head = vq_used(&d->q[0], &len);
+	const uint8_t *frame;
+	uint32_t len;
+	int b = vnet_rx_peek(d, &frame, &len);
 
-	if (head < 0)
+	if (b < 0)
 		return -1;
-	if (head >= NET_RXN)
-		return -1;
-	len = len > NET_HDR ? len - NET_HDR : 0;
 	if (len > max)
 		len = max;
-	memcpy(buf, net.rx[head] + NET_HDR, len);
-	vnet_post_rx(d, (unsigned)head);
-	vq_kick(&d->q[0]);
+	memcpy(buf, frame, len);
+	vnet_rx_release(d, b);
 	return (int)len;
 }
 

@@ -236,26 +236,72 @@ CONF
 
 	# The I/O benchmark guest under cloak bench: one run each with its buffers in the DMA pool and bounced
 	# through it; every test prints its line, and cloak bench turns each into metrics (figures, not timed).
+	# Its receive test's peer, cloak-netpeer, runs on the tap's host end for as long as cloak does.
+	cat >"$tap_tmp/peer.sh" <<PEER
+"$G/cloak-netpeer" 9000 900 2>"$tap_tmp/peer.err" &
+peer=\$!
+rc=0
+"\$@" || rc=\$?
+kill \$peer
+exit \$rc
+PEER
+	# rx_metrics CSV VARIANT: whether net-rx (MB/s, frames/s, gap) and net-rtt (round trips/s, latency) are in
+	# results.csv with positive figures. (A round trip's MB/s rounds to 0.0 there: it is not asked for.)
+	rx_metrics() {
+		for m in net-rx.mbps net-rx.iops net-rx.p50_ns net-rtt.iops net-rtt.p50_ns net-rtt.p99_ns; do
+			awk -F, -v m="io.$m" -v v="$2" '$1 == v && $2 == m && $3 > 0 { found = 1 } END { exit !found }' \
+				"$1" || return 1
+		done
+	}
 	dd if=/dev/zero of="$tap_tmp/io.img" bs=1M count=4 2>/dev/null
 	out=$tap_tmp/out.io err=$tap_tmp/err.io rc=0
-	timeout -k 10 600 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" bench --runs 1 --out "$tap_tmp/io" \
+	timeout -k 10 600 unshare -n sh "$tap_tmp/net.sh" sh "$tap_tmp/peer.sh" "$CLOAK" bench --runs 1 --out "$tap_tmp/io" \
 		--variant direct="--cmdline dma=direct,qd=4,mib=2,ops=64" --variant bounce="--cmdline dma=bounce,qd=4,mib=2,ops=64" \
 		-- --kernel "$G/iobench.elf" --mem 64M --disk "$tap_tmp/io.img" --net tap=ctap0 >"$out" 2>"$err" || rc=$?
 	expect "iobench under cloak bench: blk and net tests, direct and bounced" 0 --out "blk-seq-write" \
-		--out "blk-rand-read" --out "net-tx" --err "cloak bench: 1 runs of 2 variants"
+		--out "blk-rand-read" --out "net-tx" --out "net-rx" --out "net-rtt" --err "cloak bench: 1 runs of 2 variants"
 	csv=$tap_tmp/io/results.csv n=0
 	for v in direct bounce; do
-		for t in blk-seq-write blk-seq-read blk-rand-write blk-rand-read net-tx; do
+		for t in blk-seq-write blk-seq-read blk-rand-write blk-rand-read net-tx net-rx net-rtt; do
 			grep -q "^$v,io\.$t\.mbps,[0-9.]*,[0-9.]*,[0-9.]*,1$" "$csv" &&
 				grep -q "^$v,io\.$t\.p99_ns,[1-9][0-9.]*," "$csv" &&
 				grep -q "iobench: test=$t dma=$v qd=4 " "$tap_tmp/io/runs/$v-001.log" && n=$((n + 1))
 		done
 	done
-	if [ $n = 10 ] && grep -q "iobench: done" "$tap_tmp/io/runs/bounce-001.log"; then
-		ok "iobench: five tests' lines per variant, each collected as io.TEST.* metrics in results.csv"
+	if [ $n = 14 ] && grep -q "iobench: done" "$tap_tmp/io/runs/bounce-001.log"; then
+		ok "iobench: seven tests' lines per variant, each collected as io.TEST.* metrics in results.csv"
 	else
-		not_ok "iobench: five tests' lines per variant, each collected as io.TEST.* metrics in results.csv" \
-			"$n of 10; $(grep iobench "$tap_tmp/io/runs/"*.log)"
+		not_ok "iobench: seven tests' lines per variant, each collected as io.TEST.* metrics in results.csv" \
+			"$n of 14; $(grep iobench "$tap_tmp/io/runs/"*.log)"
+	fi
+	grep -h "iobench: net-r" "$tap_tmp/io/runs/"*.log | sed 's/^/# /'
+	if rx_metrics "$csv" direct && rx_metrics "$csv" bounce &&
+		grep -q "iobench: net-rx frames=64 lost=0 " "$tap_tmp/io/runs/direct-001.log"; then
+		ok "iobench: the peer's 64 frames all arrive; net-rx and net-rtt figures are positive, direct and bounced"
+	else
+		not_ok "iobench: the peer's 64 frames all arrive; net-rx and net-rtt figures are positive, direct and bounced" \
+			"$(grep -h "net-r" "$csv" "$tap_tmp/io/runs/"*.log | tr '\n' ' '; tr '\n' ' ' <"$tap_tmp/peer.err")"
+	fi
+	# The picture: io.dat holds a row per test but the round trip (its MB/s says nothing), drawn to io.png.
+	sed 's/^/# io.dat: /' "$tap_tmp/io/io.dat" 2>/dev/null
+	if [ "$(grep -c '^"\(blk-\|net-tx\|net-rx\)' "$tap_tmp/io/io.dat" 2>/dev/null)" = 6 ] &&
+		! grep -q net-rtt "$tap_tmp/io/io.dat" && grep -q 'set output "io.png"' "$tap_tmp/io/plot.gp"; then
+		ok "cloak bench: io.dat has each I/O test's MB/s per variant, and plot.gp draws it to io.png and io.svg"
+	else
+		not_ok "cloak bench: io.dat has each I/O test's MB/s per variant, and plot.gp draws it to io.png and io.svg" \
+			"$(cat "$tap_tmp/io/io.dat" "$tap_tmp/io/plot.gp" 2>&1 | tr '\n' ' ')"
+	fi
+	# Without the peer nothing arrives: the guest says so, leaves net-rx out and the same check fails.
+	out=$tap_tmp/out.nopeer err=$tap_tmp/err.nopeer rc=0
+	timeout -k 10 300 unshare -n sh "$tap_tmp/net.sh" "$CLOAK" bench --runs 1 --out "$tap_tmp/io-nopeer" \
+		--variant direct="--cmdline net,dma=direct,ops=8" -- --kernel "$G/iobench.elf" --mem 64M --net tap=ctap0 \
+		>"$out" 2>"$err" || rc=$?
+	if grep -q "net-rx left out: no frames from the peer" "$tap_tmp/io-nopeer/runs/direct-001.log" &&
+		! rx_metrics "$tap_tmp/io-nopeer/results.csv" direct; then
+		ok "iobench without its peer: net-rx is left out, saying why, and the rx check fails"
+	else
+		not_ok "iobench without its peer: net-rx is left out, saying why, and the rx check fails" \
+			"$(cat "$tap_tmp/io-nopeer/runs/direct-001.log" "$tap_tmp/io-nopeer/results.csv" 2>&1 | tr '\n' ' ')"
 	fi
 else
 	echo "# SKIP net: no /dev/net/tun or unshare here"

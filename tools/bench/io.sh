@@ -14,7 +14,7 @@ build=${2:-$top/build}
 args=${3:-qd=8,mib=16,ops=1024}
 payload=$(mktemp -d)
 trap 'rm -rf "$payload"' EXIT
-for f in vmm/cloak firmware/bench/iobench.elf; do
+for f in vmm/cloak firmware/bench/iobench.elf tools/bench/cloak-netpeer; do
 	[ -e "$build/$f" ] || { echo "io.sh: no $build/$f; build first (meson setup build && ninja -C build)" >&2; exit 2; }
 	cp "$build/$f" "$payload/"
 done
@@ -28,7 +28,8 @@ fi
 cat >"$payload/inner.sh" <<INNER
 #!/bin/sh
 # Runs where /dev/kvm is, in the payload directory: a 64 MiB disk image and a tap whose host end,
-# 10.0.2.1, is the peer the guest sends to, in a network namespace of its own.
+# 10.0.2.1, is the peer the guest sends to, receives from (cloak-netpeer) and pings, in a network
+# namespace of its own.
 set -eu
 dd if=/dev/zero of=disk.img bs=1M count=64 2>/dev/null
 cat >net.sh <<'NET'
@@ -37,7 +38,13 @@ if ip tuntap add dev ctap0 mode tap 2>/dev/null; then :; else tunctl -t ctap0 >/
 ip link set lo up
 ip addr add 10.0.2.1/24 dev ctap0
 ip link set ctap0 up
-exec "\$@"
+# The peer of iobench's net-rx test (tools/bench/netpeer.c), for as long as the command runs.
+./cloak-netpeer 9000 3600 2>>netpeer.log &
+peer=\$!
+rc=0
+"\$@" || rc=\$?
+kill \$peer
+exit \$rc
 NET
 echo "# host: \$(uname -r), \$(grep -c ^processor /proc/cpuinfo) CPU(s), \$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 set -- bench --runs $runs --out io --variant direct=--cmdline\\ dma=direct,$args \\
@@ -49,6 +56,7 @@ rc=0
 unshare -n sh net.sh ./cloak "\$@" || rc=\$?
 cat io/results.csv
 [ \$rc = 0 ] || tail -n 5 io/runs/*-001.log
+grep -h "iobench: net-r" io/runs/*.log | sort | uniq -c | sort -rn | head -n 6
 if [ -n "$linux" ]; then
 	base="console=ttyS0 reboot=k panic=-1 quiet cloak.expect=iobench"
 	set -- bench --runs $runs --out linux-io --variant direct= --variant swiotlb-force="--cmdline '\$base swiotlb=force'" \\
