@@ -28,7 +28,8 @@ not_ok() {
 	tap_failed=$((tap_failed + 1))
 	echo "not ok $tap_n - $1"
 	shift
-	echo "# $*"
+	# Every line of the reason is a TAP comment: a bare second line would break the stream for meson.
+	printf '%s\n' "$*" | sed 's/^/# /'
 	[ -f "$out" ] && sed "s/^/#   stdout: /" "$out" | tail -25
 	[ -f "$err" ] && sed "s/^/#   stderr: /" "$err" | tail -25
 	echo "#   exit status: $rc"

@@ -14,7 +14,7 @@ run() { rc=0; "$@" >"$out" 2>"$err" </dev/null || rc=$?; }
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 not_ok() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; echo "# $2"
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; printf '%s\n' "$2" | sed 's/^/# /'
 	sed 's/^/#   stdout: /' "$out" | head -20; sed 's/^/#   stderr: /' "$err" | head -20; echo "#   exit status: $rc"
 }
 # expect NAME STATUS [--out TEXT] [--err TEXT] [--err-absent TEXT]...

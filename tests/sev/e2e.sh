@@ -9,7 +9,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; echo "# $2"
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; printf '%s\n' "$2" | sed 's/^/# /'
 	sed 's/^/#   stdout: /' "$T/out" | head -20; sed 's/^/#   stderr: /' "$T/err" | head -20
 }
 

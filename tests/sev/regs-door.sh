@@ -14,7 +14,7 @@ hits=$(cd "$root" && grep -rnE "$pattern" vmm devices | grep -v '^vmm/cvm\.c:' |
 door=$(cd "$root" && grep -cE 'return ioctl\(vcpu_fd, request, arg\)' vmm/cvm.c)
 sim=$(cd "$root" && grep -cE "$pattern" vmm/sev/psp_sim.c)
 n=0 failed=0
-check() { n=$((n + 1)); if [ "$2" = yes ]; then echo "ok $n - $1"; else failed=$((failed + 1)); echo "not ok $n - $1"; echo "# $3"; fi; }
+check() { n=$((n + 1)); if [ "$2" = yes ]; then echo "ok $n - $1"; else failed=$((failed + 1)); echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi; }
 [ -z "$hits" ] && r=yes || r=no
 check "no register ioctl outside cvm_vcpu_regs" "$r" "$hits"
 [ "$door" = 1 ] && r=yes || r=no

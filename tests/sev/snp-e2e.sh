@@ -11,7 +11,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; echo "# $2"
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; printf '%s\n' "$2" | sed 's/^/# /'
 	sed 's/^/#   stderr: /' "$T/err" 2>/dev/null | tail -15
 }
 ARGS="--sev --sev-mode snp --sev-backend sim --mem 64M --cpus 2"
