@@ -687,6 +687,25 @@ static unsigned io_plot_tests(const struct bench *b, char tests[][40])
 }
 
 /* Writes plot.dat (and io.dat) and plot.gp into the results directory; gnuplot then runs there (draw_plot). */
+/* One row of a gnuplot data file: the label, then each variant's median, p10 and p90 of `metric` divided by
+ * `scale` (NaN where a variant has none, which gnuplot leaves out). */
+static void write_plot_row(FILE *f, const struct bench *b, const char *label, const char *metric, double scale)
+{
+	fprintf(f, "\"%s\"", label);
+	for (unsigned i = 0; i < b->nvar; i++) {
+		const struct bench_metric *m = metric_find(&b->var[i], metric);
+		struct bench_stats st = { 0 };
+
+		if (m && m->n)
+			bench_summary(m->v, m->n, &st);
+		if (st.n)
+			fprintf(f, " %.3f %.3f %.3f", st.median / scale, st.p10 / scale, st.p90 / scale);
+		else
+			fprintf(f, " NaN NaN NaN");
+	}
+	fprintf(f, "\n");
+}
+
 static int write_plot(struct bench *b, struct cloak_err *err)
 {
 	char dat[4096], gp[4096], tests[BENCH_MAX_IO_TESTS][40];
@@ -703,19 +722,7 @@ static int write_plot(struct bench *b, struct cloak_err *err)
 
 		snprintf(name, sizeof(name), p < ARRAY_SIZE(drawn_phases) ? "phase.%s" : "wall_us",
 			 p < ARRAY_SIZE(drawn_phases) ? drawn_phases[p] : "");
-		fprintf(f, "\"%s\"", p < ARRAY_SIZE(drawn_phases) ? drawn_phases[p] : "whole process");
-		for (unsigned i = 0; i < b->nvar; i++) {
-			const struct bench_metric *m = metric_find(&b->var[i], name);
-			struct bench_stats st = { 0 };
-
-			if (m && m->n)
-				bench_summary(m->v, m->n, &st);
-			if (st.n)
-				fprintf(f, " %.3f %.3f %.3f", st.median / 1000, st.p10 / 1000, st.p90 / 1000);
-			else
-				fprintf(f, " NaN NaN NaN");
-		}
-		fprintf(f, "\n");
+		write_plot_row(f, b, p < ARRAY_SIZE(drawn_phases) ? drawn_phases[p] : "whole process", name, 1000);
 	}
 	fclose(f);
 	/* With an I/O benchmark guest, io.dat: each test's MB/s per variant (io_plot_tests says which tests). */
@@ -729,19 +736,7 @@ static int write_plot(struct bench *b, struct cloak_err *err)
 			char name[64];
 
 			snprintf(name, sizeof(name), "io.%.39s.mbps", tests[t]);
-			fprintf(f, "\"%s\"", tests[t]);
-			for (unsigned i = 0; i < b->nvar; i++) {
-				const struct bench_metric *m = metric_find(&b->var[i], name);
-				struct bench_stats st = { 0 };
-
-				if (m && m->n)
-					bench_summary(m->v, m->n, &st);
-				if (st.n)
-					fprintf(f, " %.3f %.3f %.3f", st.median, st.p10, st.p90);
-				else
-					fprintf(f, " NaN NaN NaN");
-			}
-			fprintf(f, "\n");
+			write_plot_row(f, b, tests[t], name, 1);
 		}
 		fclose(f);
 	}
