@@ -110,7 +110,14 @@ static void cons_input_ready(void *opaque, uint32_t events)
 	pthread_mutex_lock(&vd->lock);
 	while (more && c->client_fd >= 0) {
 		if (!virtio_pop(vd, CONS_RX, c->req)) {
-			/* Nothing to read into: stop watching until the driver posts buffers (its kick). */
+			/*
+			 * Nothing to read into: stop watching until the driver posts buffers (its
+			 * kick). Under EVENT_IDX it kicks only when its index passes avail_event, so
+			 * set that first, as virtio-net's receive path does (or a driver that posts
+			 * buffers one at a time never kicks again), then look once more.
+			 */
+			if (virtio_queue_live(vd, CONS_RX) && virtq_arm_notify(&vd->vq[CONS_RX]))
+				continue;
 			cons_watch_input(c, false);
 			break;
 		}

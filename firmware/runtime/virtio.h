@@ -133,5 +133,7 @@ void vnet_rx_release(struct vdev *d, int buf);
 /* virtio-console: port 0, hvc0 */
 int vcons_open(struct vdev *d, unsigned slot);
 int vcons_write(struct vdev *d, const char *s, uint32_t len);
+/* Waits for console input and copies up to max bytes of one receive buffer (at most 256); -1 on a bad buffer. */
+int vcons_read(struct vdev *d, void *buf, uint32_t max);
 
 #endif

@@ -15,6 +15,10 @@ static struct {
 	uint8_t *tx;
 } net;
 static uint8_t *cons_bounce;
+/* Console input: a few small receive buffers, so that a stream of input runs the device out of them. */
+#define CONS_RXBUF 256
+#define CONS_RXN 8
+static uint8_t *cons_rx[CONS_RXN];
 
 /* Waits for the one chain in flight on q, sleeping on its interrupt. */
 static int vq_wait(struct vq *q, uint32_t *len)
@@ -183,12 +187,57 @@ int vnet_recv(struct vdev *d, void *buf, uint32_t max)
 	return (int)len;
 }
 
+static void vcons_post_rx(struct vdev *d, unsigned i)
+{
+	struct vbuf b = { cons_rx[i], CONS_RXBUF, true };
+
+	vq_add(&d->q[0], &b, 1);
+}
+
 int vcons_open(struct vdev *d, unsigned slot)
 {
+	unsigned i;
+
 	cons_bounce = dma_alloc(BOUNCE, 64);
 	if (!cons_bounce)
 		return -1;
-	return vdev_start(d, slot, 0, 2);
+	for (i = 0; i < CONS_RXN; i++)
+		if (!(cons_rx[i] = dma_alloc(CONS_RXBUF, 64)))
+			return -1;
+	if (vdev_start(d, slot, 0, 2) < 0)
+		return -1;
+	/* Descriptor heads are handed out in order on a fresh ring, so head i is buffer i (as for the network). */
+	for (i = 0; i < CONS_RXN; i++)
+		vcons_post_rx(d, i);
+	vq_kick(&d->q[0]);
+	return 0;
+}
+
+int vcons_read(struct vdev *d, void *buf, uint32_t max)
+{
+	uint32_t len = 0;
+	int head;
+
+	for (;;) {
+		uint64_t seen = irq_count;
+
+		vq_want_interrupt(&d->q[0], 1);
+		head = vq_used(&d->q[0], &len);
+		if (head >= 0)
+			break;
+		irq_wait(seen);
+	}
+	if (head >= CONS_RXN)
+		return -1;
+	if (len > CONS_RXBUF)
+		len = CONS_RXBUF;
+	if (len > max)
+		len = max;
+	memcpy(buf, cons_rx[head], len);
+	/* One buffer back at a time, as a line-at-a-time driver does: the device must ask for this kick. */
+	vcons_post_rx(d, (unsigned)head);
+	vq_kick(&d->q[0]);
+	return (int)len;
 }
 
 int vcons_write(struct vdev *d, const char *s, uint32_t len)
