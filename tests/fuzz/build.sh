@@ -20,7 +20,7 @@ transport="$d/virtq.c $d/pci.c $d/virtio_pci.c $v/util.c $v/guestmem.c $v/shared
   $top/tests/fakes/fake_host.c"
 loader="$v/plan.c $v/loader_elf.c $v/loader_bzimage.c $v/loader_multiboot.c $v/boot_x86.c $v/boot_info.c
   $v/boot_multiboot.c $v/boot_acpi.c $v/boot_mptable.c $v/dma_budget.c $v/config.c $v/util.c $fz/plan_glue.c
-  $v/plan_verifier.c $v/sev/sev_vmsa.c $v/sev/sev_encoding.c"
+  $v/plan_verifier.c $v/sev/sev_vmsa.c $v/sev/sev_encoding.c $v/sev/snp_plan.c"
 
 sources() {
 	case $1 in
@@ -29,9 +29,12 @@ sources() {
 	blk) echo "$transport $d/virtio_blk.c $fz/dev_glue.c" ;;
 	net) echo "$transport $fz/dev_glue.c" ;;  # fuzz_net.c compiles virtio_net.c in
 	elf | bzimage) echo "$loader" ;;
-	config) echo "$v/config.c $v/config_file.c $v/sev/sev_measure.c $v/sev/sev_crypto.c $v/sev/sev_encoding.c $v/util.c" ;;
+	# config.c reads --policy by SNP's rules too (snp_plan.c).
+	config) echo "$v/config.c $v/config_file.c $v/sev/sev_measure.c $v/sev/sev_crypto.c $v/sev/sev_encoding.c $v/util.c
+	  $v/sev/snp_plan.c" ;;
 	# Every device, for its option's parse hook (devices_for_option), over the transport and the fake host.
 	cmdline) echo "$v/config.c $v/config_file.c $v/sev/sev_measure.c $v/sev/sev_crypto.c $v/sev/sev_encoding.c $transport
+	  $v/sev/snp_plan.c
 	  $(ls "$d"/*.c | grep -v -e /virtq.c -e /pci.c -e /virtio_pci.c)" ;;
 	attest) echo "$v/sev/sev_attest.c $v/sev/sev_encoding.c $v/sev/sev_crypto.c $v/util.c" ;;
 	session) echo "$v/sev/sev_crypto.c $v/sev/sev_encoding.c $v/sev/sev_files.c $v/util.c" ;;
@@ -41,7 +44,7 @@ sources() {
 	owner) o=$top/tools/owner
 	  echo "$o/cloak-owner.c $o/ovmf.c $o/owner_plan.c $o/owner_cbit.c $o/owner_measure.c $o/owner_verify.c
 	  $o/owner_report.c $o/snp_digest.c $v/sev/amd_cert.c $v/sev/snp_report.c $v/sev/snp_measure.c
-	  $v/sev/snp_plan.c $v/sev/sev_crypto.c $v/sev/sev_files.c $v/sev/sev_measure.c $v/config_file.c $loader
+	  $v/sev/sev_crypto.c $v/sev/sev_files.c $v/sev/sev_measure.c $v/config_file.c $loader
 	  $fz/demo_stub.c" ;;
 	*) echo "build.sh: unknown target '$1'" >&2; return 1 ;;
 	esac
