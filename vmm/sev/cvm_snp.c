@@ -364,6 +364,7 @@ static int update(struct snp_launch *sl, uint64_t gpa, uint8_t type, void *src, 
 		sl->pages += (unsigned)((before - u.len) / SNP_PAGE_SIZE);
 		if (u.len == before)
 			return -EPROTO;
+		interrupted = 0;  /* the bound is on interruptions in a row, as SNP_UPDATE_RETRIES says */
 	}
 	return 0;
 }
